@@ -1,0 +1,235 @@
+"""Pydantic models of one ``sync-<name>.json`` file.
+
+Keys are camelCase, as in the files users already have. Unknown keys are rejected so a
+typo (``syncIntervalMinute``) cannot silently fall back to a default; keys starting with
+``_`` are comments and are stripped by the loader before validation.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# Placeholders a comment template may use; env interpolation leaves them alone.
+TEMPLATE_VARIABLES = frozenset(
+    {"sourceKey", "targetKey", "sourceStatus", "targetStatus", "summary", "author", "sourceProject",
+     "targetProject", "ruleId", "pair"}
+)
+PROJECT_KEY = r"^[A-Z][A-Z0-9_]{0,49}$"
+PAIR_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+# MongoDB database names: no /\. "$*<>:|? and at most 63 bytes.
+DATABASE_NAME = r"^[A-Za-z0-9_-]{1,63}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+class Direction(str, Enum):
+    USER_TO_DEV = "user_to_dev"
+    DEV_TO_USER = "dev_to_user"
+    BOTH = "both"
+
+    def covers(self, side: str) -> bool:
+        """Whether a change on ``side`` ("user" or "dev") is handled by this direction."""
+        if self is Direction.BOTH:
+            return True
+        return (self is Direction.USER_TO_DEV) == (side == "user")
+
+
+class JiraConnection(_Model):
+    base_url: str = Field(description="Jira site URL, e.g. https://example.atlassian.net")
+    email: str | None = Field(None, description="Account e-mail (basic auth on Cloud)")
+    api_token: SecretStr = Field(
+        description="API token (basic) or personal access token (pat); use ${JIRA_API_TOKEN}"
+    )
+    auth_type: Literal["basic", "pat"] = Field("basic", description="basic = email + API token; pat = bearer token")
+    api_version: Literal["2", "3"] | None = Field(
+        None, description="REST API version; default 3 on Cloud (ADF bodies), 2 on Server/DC (wiki text)"
+    )
+    max_requests_per_second: float = Field(
+        10.0, gt=0, le=1000,
+        description="Pacing budget for this Jira site, shared by all pairs on the site",
+    )
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request")
+    link_type: str = Field("Relates", min_length=1, description="Issue link type used for cross-links")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+            raise ValueError("must be an http(s) URL such as https://example.atlassian.net")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _auth(self) -> JiraConnection:
+        if self.auth_type == "basic" and not self.email:
+            raise ValueError("email is required when authType is basic")
+        if not self.api_token.get_secret_value():
+            raise ValueError("apiToken must not be empty")
+        return self
+
+
+class Conditions(_Model):
+    """Extra filters on the source issue; all given ones must hold."""
+
+    issue_types: list[str] = Field(default_factory=list, description="Issue type names (any of)")
+    priorities: list[str] = Field(default_factory=list, description="Priority names (any of)")
+    labels: list[str] = Field(default_factory=list, description="At least one of these labels")
+    exclude_labels: list[str] = Field(default_factory=list, description="None of these labels")
+
+
+class Actions(_Model):
+    create_issue: bool = Field(False, description="Create the partner issue when none is mapped (user_to_dev only)")
+    sync_status: bool = Field(False, description="Move the partner issue to targetStatus")
+    target_status: str | None = Field(None, description="Status the partner moves to (same as the rule's targetStatus)")
+    add_comment: bool = Field(False, description="Add a comment from commentTemplate to the partner issue")
+    comment_template: str | None = Field(
+        None,
+        description="Comment text; placeholders ${sourceKey} ${targetKey} ${sourceStatus} ${targetStatus} ${summary}",
+    )
+    add_cross_link: bool = Field(False, description="Link the two issues (issue link) if not linked yet")
+
+
+class Rule(_Model):
+    id: str = Field(min_length=1, description="Unique rule id, shown in logs and audit")
+    source_status: str = Field(min_length=1, description='Status that triggers the rule; "*" = any')
+    target_status: str | None = Field(None, description="Status the partner issue moves to")
+    sync_direction: Direction = Field(description="Side whose changes trigger: user_to_dev, dev_to_user, both")
+    enabled: bool = True
+    priority: int = Field(100, description="Lower runs first; the first enabled matching rule wins")
+    on_initial_sync: bool = Field(
+        True, description="On the initial full sync, act on issues already in sourceStatus"
+    )
+    conditions: Conditions = Field(default_factory=Conditions)
+    actions: Actions = Field(default_factory=Actions)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Rule:
+        rule_target, action_target = self.target_status, self.actions.target_status
+        if rule_target and action_target and rule_target != action_target:
+            raise ValueError("targetStatus and actions.targetStatus disagree")
+        target = rule_target or action_target
+        if target != rule_target:
+            object.__setattr__(self, "target_status", target)
+        if self.actions.sync_status and not target:
+            raise ValueError("actions.syncStatus needs a targetStatus")
+        if self.actions.add_comment and not self.actions.comment_template:
+            raise ValueError("actions.addComment needs a commentTemplate")
+        if self.actions.create_issue and self.sync_direction is Direction.DEV_TO_USER:
+            raise ValueError("actions.createIssue only creates dev issues (use user_to_dev or both)")
+        if not any(
+            (self.actions.create_issue, self.actions.sync_status, self.actions.add_comment, self.actions.add_cross_link)
+        ):
+            raise ValueError("rule has no action enabled")
+        return self
+
+
+class CommentSync(_Model):
+    enabled: bool = Field(True, description="Mirror comments between linked issues")
+    user_to_dev: bool = Field(True, description="Mirror customer comments to the dev issue")
+    dev_to_user: bool = Field(True, description="Mirror dev comments to the customer issue")
+    attribution: str = Field("${author} wrote:", description="First line of a mirrored comment")
+
+
+class FieldSync(_Model):
+    enabled: bool = Field(True, description="Copy user-side edits to the dev issue")
+    fields: list[Literal["summary", "description", "priority", "labels"]] = Field(
+        default_factory=lambda: ["summary", "description", "priority", "labels"],
+        description="Fields copied from the user issue to the dev issue",
+    )
+
+
+class JqlFilters(_Model):
+    user: str | None = Field(None, description="Extra JQL restricting the user project's issues")
+    dev: str | None = Field(None, description="Extra JQL restricting the dev project's issues")
+
+
+class SyncPairConfig(_Model):
+    name: str = Field(pattern=PAIR_NAME, description="Pair name; defaults to the file name without .json")
+    jira: JiraConnection
+    user_project_key: str = Field(pattern=PROJECT_KEY, description="Customer-facing project key")
+    dev_project_key: str = Field(pattern=PROJECT_KEY, description="Internal dev project key")
+    sync_interval_minutes: float | None = Field(
+        None, gt=0, le=24 * 60,
+        description="Minutes between cycles (fractions allowed); default from JIRASYNC_SYNC_INTERVAL_MINUTES",
+    )
+    initial_sync_enabled: bool = Field(True, description="Run a full sync the first time")
+    database: str | None = Field(
+        None, pattern=DATABASE_NAME, description="MongoDB database of this pair; default: name with - as _"
+    )
+    dev_issue_type: str = Field("Task", min_length=1, description="Issue type of created dev issues")
+    jql: JqlFilters = Field(default_factory=JqlFilters)
+    rules: list[Rule] = Field(min_length=1)
+    comment_sync: CommentSync = Field(default_factory=CommentSync)
+    field_sync: FieldSync = Field(default_factory=FieldSync)
+
+    @model_validator(mode="after")
+    def _derived(self) -> SyncPairConfig:
+        if self.user_project_key == self.dev_project_key:
+            raise ValueError("userProjectKey and devProjectKey must differ")
+        ids = [rule.id for rule in self.rules]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate rule id {duplicated[0]!r}")
+        if self.database is None:
+            database = self.name.replace("-", "_").replace(".", "_")
+            object.__setattr__(self, "database", database)
+        return self
+
+    @property
+    def db_name(self) -> str:
+        assert self.database is not None
+        return self.database
+
+    def interval_seconds(self, default_minutes: float) -> float:
+        return 60.0 * (self.sync_interval_minutes or default_minutes)
+
+    def rules_in_order(self) -> list[Rule]:
+        """Enabled rules, lowest priority number first, file order breaking ties."""
+        enabled = [r for r in self.rules if r.enabled]
+        return sorted(enabled, key=lambda r: r.priority)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The config as camelCase JSON with the token masked."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def config_json_schema() -> dict[str, Any]:
+    schema = SyncPairConfig.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://jirasync.dev/schemas/sync-config.schema.json"
+    schema["title"] = "jirasync sync-pair configuration (sync-<name>.json)"
+    # The loader fills `name` from the file name, so a file may omit it.
+    schema["required"] = [r for r in schema.get("required", []) if r != "name"]
+    # Comment keys (leading underscore) are allowed anywhere; the loader strips them.
+    _allow_comment_keys(schema)
+    return schema
+
+
+def _allow_comment_keys(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is False and "properties" in node:
+            node["patternProperties"] = {"^_": {}}
+        for value in node.values():
+            _allow_comment_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            _allow_comment_keys(value)

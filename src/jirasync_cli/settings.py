@@ -1,0 +1,42 @@
+"""Process settings, from the environment (prefix ``JIRASYNC_``) and an optional ``.env`` file.
+
+The unprefixed names the original deployment used (``MONGODB_URL``, ``CONFIG_DIR``,
+``HEALTH_PORT``, ``SYNC_INTERVAL_MINUTES``, ``LOG_LEVEL``) stay accepted so existing
+``.env`` files keep working; the prefixed name wins when both are set.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(f"JIRASYNC_{name}", name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    config_dir: Path = Field(Path("./config"), validation_alias=_env("CONFIG_DIR"))
+    mongodb_url: str = Field("mongodb://localhost:27017", validation_alias=_env("MONGODB_URL"))
+    health_host: str = Field("0.0.0.0", validation_alias=_env("HEALTH_HOST"))
+    health_port: int = Field(3000, ge=0, le=65535, validation_alias=_env("HEALTH_PORT"))
+    sync_interval_minutes: float = Field(
+        5.0, gt=0, validation_alias=_env("SYNC_INTERVAL_MINUTES")
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("LOG_LEVEL")
+    )
+    log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias=_env("LOG_FORMAT"))
+    # Lease time-to-live for one runner per pair across supervisors (seconds).
+    lease_ttl_seconds: float = Field(30.0, gt=0, validation_alias=_env("LEASE_TTL_SECONDS"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+"""Shared fixtures: a CLI runner, a config-dir builder, and environment isolation."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from jirasync_cli.cli import app
+
+# A recognisable token: tests assert it never shows up in any output.
+SECRET_TOKEN = "tok-SECRET-4f9a2c7e1b"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer .env or JIRASYNC_* variable leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("JIRASYNC_") or key in {
+            "MONGODB_URL", "CONFIG_DIR", "HEALTH_PORT", "SYNC_INTERVAL_MINUTES", "LOG_LEVEL",
+        }:
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    from jirasync_cli.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+class Cli:
+    """Runs ``jirasync`` in-process; ``.run(...)`` returns the click Result."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None):
+        return self.runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def pair_config(name: str = "sync-ab", **overrides: Any) -> dict[str, Any]:
+    """A valid config document; ``overrides`` replace top-level keys."""
+    doc: dict[str, Any] = {
+        "name": name,
+        "jira": {
+            "baseUrl": "https://example.atlassian.net",
+            "email": "bot@example.com",
+            "apiToken": "${JIRA_API_TOKEN}",
+            "authType": "basic",
+        },
+        "userProjectKey": "USER",
+        "devProjectKey": "DEV",
+        "syncIntervalMinutes": 5,
+        "rules": [
+            {
+                "id": "create-dev",
+                "sourceStatus": "Will Do",
+                "syncDirection": "user_to_dev",
+                "actions": {
+                    "createIssue": True,
+                    "addCrossLink": True,
+                    "addComment": True,
+                    "commentTemplate": "Dev issue: ${targetKey}",
+                },
+            },
+            {
+                "id": "dev-done",
+                "sourceStatus": "Done",
+                "syncDirection": "dev_to_user",
+                "actions": {"syncStatus": True, "targetStatus": "Resolved"},
+            },
+        ],
+    }
+    doc.update(overrides)
+    return doc
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write ``doc`` (a dict, or raw str/bytes) as ``config/<file>``; returns the config dir."""
+    directory = tmp_path / "config"
+    directory.mkdir(exist_ok=True)
+
+    def write(file: str, doc: Any) -> Path:
+        path = directory / file
+        if isinstance(doc, bytes):
+            path.write_bytes(doc)
+        elif isinstance(doc, str):
+            path.write_text(doc)
+        else:
+            path.write_text(json.dumps(doc, indent=2))
+        return directory
+
+    return write
