@@ -100,3 +100,23 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return directory
 
     return write
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    """A real wire-protocol MongoDB-compatible server for the whole session."""
+    from jirasync_cli.embedded_mongo import EmbeddedMongo
+    from jirasync_cli.errors import JirasyncError
+
+    server = EmbeddedMongo()
+    try:
+        server.start()
+    except JirasyncError as exc:
+        pytest.skip(f"no wire-protocol MongoDB server available: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mongo_url(mongo_server) -> str:
+    return mongo_server.url

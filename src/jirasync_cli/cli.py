@@ -84,6 +84,131 @@ def validate_configs(
     raise typer.Exit(0 if result.ok else 1)
 
 
+def _setup_logging(worker: str | None = None) -> None:
+    from jirasync_cli import logs
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format, worker=worker)
+
+
+@app.command("run-worker")
+def run_worker(
+    name: Annotated[str, typer.Argument(help="Pair name (or its file, e.g. sync-ab.json)")],
+    config_dir: ConfigDirOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle, print what it did, exit")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --once: print the plan, write nothing")] = False,
+    as_json: JsonOption = False,
+    ipc_fd: Annotated[int | None, typer.Option("--ipc-fd", hidden=True, help="Supervisor channel (internal)")] = None,
+) -> None:
+    """Sync one pair: every syncIntervalMinutes, or a single cycle with --once."""
+    from jirasync_cli.service import find_config
+
+    if dry_run and not once:
+        raise JirasyncError("--dry-run needs --once", exit_code=2)
+    settings = get_settings()
+    if not once:
+        from jirasync_cli.worker import main as worker_main
+
+        raise typer.Exit(worker_main(name, _config_dir(config_dir), settings, ipc_fd=ipc_fd))
+    config = find_config(_config_dir(config_dir), name)
+    _setup_logging(config.name)
+    report = _run_once_with_progress(config, settings, dry_run, as_json)
+    if as_json:
+        from jirasync_cli.views import plan_rows
+
+        render.print_json({**report.summary(), **({"plan": plan_rows(report)} if dry_run else {})})
+    else:
+        from jirasync_cli.views import cycle_table, plan_table
+
+        (plan_table if dry_run else cycle_table)(report, render.console)
+    raise typer.Exit(1 if report.errors else 0)
+
+
+def _run_once_with_progress(config, settings, dry_run: bool, quiet: bool):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    from jirasync_cli.once import run_once
+    from jirasync_cli.sync.cycle import Progress as CycleProgress
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   console=render.err_console, transient=True,
+                   disable=quiet or not render.err_console.is_terminal)
+    with bar:
+        search = bar.add_task("searching Jira", total=None)
+        apply = bar.add_task("applying", total=None, visible=False)
+        hooks = CycleProgress(
+            searched=lambda n: bar.update(search, completed=n, description=f"searching Jira ({n} issues)"),
+            planned=lambda total: (bar.update(search, visible=False), bar.update(apply, total=total, visible=True)),
+            applied=lambda n: bar.update(apply, completed=n),
+        )
+        return run_once(config, settings, dry_run=dry_run, progress=hooks)
+
+
+state_app = typer.Typer(help="Inspect or reset a pair's sync state.", no_args_is_help=True)
+app.add_typer(state_app, name="state")
+
+
+@state_app.command("show")
+def state_show(
+    name: Annotated[str | None, typer.Argument(help="Pair name; all pairs when omitted")] = None,
+    config_dir: ConfigDirOption = None,
+    issue: Annotated[str | None, typer.Option("--issue", help="Show one issue's mapping and history")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Last sync, initial-sync flag, mapped issues, last cycle and recent actions per pair."""
+    from jirasync_cli.config import load_config_dir
+    from jirasync_cli.service import find_config
+    from jirasync_cli.state_report import issue_state, pair_state
+
+    settings = get_settings()
+    directory = _config_dir(config_dir)
+    if name:
+        configs = [find_config(directory, name)]
+    else:
+        configs = [c.config for c in load_config_dir(directory).configs]
+        if not configs:
+            raise JirasyncError(f"no valid sync-*.json in {directory}")
+    if issue:
+        if len(configs) != 1:
+            raise JirasyncError("--issue needs a pair name", exit_code=2)
+        data = issue_state(configs[0], settings, issue)
+        if as_json:
+            render.print_json(data)
+        else:
+            from jirasync_cli.views import issue_view
+
+            issue_view(data, render.console)
+        return
+    states = [pair_state(c, settings) for c in configs]
+    if as_json:
+        render.print_json(states if not name else states[0])
+    else:
+        from jirasync_cli.views import state_table
+
+        state_table(states, render.console)
+
+
+@state_app.command("reset")
+def state_reset(
+    name: Annotated[str, typer.Argument(help="Pair name")],
+    config_dir: ConfigDirOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    forget_mappings: Annotated[bool, typer.Option(
+        "--forget-mappings", help="Also forget which dev issue belongs to which user issue")] = False,
+) -> None:
+    """Clear the pair's sync state so the next run does a full sync (mappings kept unless asked)."""
+    from jirasync_cli.service import find_config
+    from jirasync_cli.state_report import reset_state
+
+    config = find_config(_config_dir(config_dir), name)
+    what = "sync state, snapshots" + (" AND issue mappings" if forget_mappings else " (issue mappings kept)")
+    if not yes and not typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?"):
+        render.err_console.print("aborted; nothing changed")
+        raise typer.Exit(1)
+    counts = reset_state(config, get_settings(), forget_mappings=forget_mappings)
+    render.console.print(f"reset {config.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def main() -> None:
     """Console entry point."""
     try:

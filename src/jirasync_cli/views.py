@@ -66,3 +66,116 @@ def validation_table(result: LoadResult, console: Console) -> None:
         console.print(f"[green]✓[/] {len(result.configs)} config(s) valid")
     else:
         console.print(f"[red]{len({p.file for p in result.problems})} invalid file(s)[/], {len(result.configs)} valid")
+
+
+def cycle_table(report, console: Console) -> None:  # report: CycleReport
+    mode = "dry run" if report.dry_run else report.mode
+    title = f"{report.pair}: {mode} cycle, {report.issues_seen} issue(s) seen, {report.jira_requests} Jira request(s)"
+    table = Table(title=escape(title))
+    table.add_column("action")
+    table.add_column("count", justify="right")
+    for kind, count in sorted(report.actions.items()):
+        table.add_row(kind.replace("_", " "), str(count))
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print(f"[bold]{escape(title)}[/]: nothing to do")
+    for user_key, dev_key in report.created:
+        console.print(f"  created {escape(dev_key)} for {escape(user_key)}")
+    for line in report.unhandled:
+        console.print(f"  [yellow]{escape(line)}[/]")
+    for line in report.deferred:
+        console.print(f"  [yellow]deferred[/] {escape(line)}")
+    for line in report.errors:
+        console.print(f"  [red]error[/] {escape(line)}", soft_wrap=True)
+
+
+def plan_rows(report) -> list[dict[str, Any]]:
+    rows = []
+    for unit in report.plan.units if report.plan else []:
+        for action in unit.actions:
+            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": action.kind,
+                         "detail": _describe(action)})
+        for note in unit.notes:
+            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": "note", "detail": note})
+    return rows
+
+
+def _describe(action) -> str:
+    kind = action.kind
+    if kind == "create_issue":
+        return f"{action.issuetype} {action.fields.get('summary', '')!r}" + (" + link" if action.link else "")
+    if kind == "transition":
+        return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
+    if kind == "comment":
+        return f"on {action.side} issue: {action.template!r} (rule {action.rule_id})"
+    if kind in ("mirror_comment", "update_mirror"):
+        return f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → {action.side}"
+    if kind == "edit_issue":
+        return "fields " + ", ".join(sorted(action.fields))
+    if kind == "adopt_mapping":
+        return f"re-link {action.dev_key} (from its source property)"
+    return kind
+
+
+def plan_table(report, console: Console) -> None:
+    rows = plan_rows(report)
+    table = Table(title=f"{escape(report.pair)}: plan ({report.mode}, dry run: nothing written)")
+    for column in ("user", "dev", "action", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(str(row[c] or "")) for c in ("user", "dev", "action", "detail")))
+    if rows:
+        console.print(table)
+    else:
+        console.print(f"[bold]{escape(report.pair)}[/]: nothing to do ({report.issues_seen} issue(s) seen)")
+
+
+def state_table(states: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="Sync state")
+    for column in ("pair", "database", "last sync", "initial sync", "mapped", "last cycle"):
+        table.add_column(column)
+    for s in states:
+        last = s.get("last_cycle") or {}
+        result = f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))" if last else "-"
+        mapped = s["mappings"]["linked"]
+        pending = s["mappings"]["pending"]
+        table.add_row(
+            escape(s["name"]), escape(s["database"]), escape(str(s["last_sync"] or "never")),
+            "done" if s["initial_sync_completed"] else "pending",
+            f"{mapped}" + (f" (+{pending} pending)" if pending else ""), escape(result),
+        )
+    console.print(table)
+    for s in states:
+        if s.get("retrying"):
+            console.print(f"[yellow]{escape(s['name'])}: retrying {', '.join(map(escape, s['retrying']))}[/]")
+        recent = s.get("recent_actions") or []
+        if recent:
+            console.print(f"[bold]{escape(s['name'])}[/] recent actions:")
+            for entry in recent:
+                console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}"
+                              f"  {escape(' '.join(entry.get('keys') or []))}  {escape(entry.get('result', ''))}"
+                              f"  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+
+
+def issue_view(data: dict[str, Any], console: Console) -> None:
+    mapping = data.get("mapping")
+    if mapping:
+        console.print(f"[bold]{escape(mapping['user_key'])}[/] ↔ [bold]{escape(str(mapping['dev_key']))}[/]"
+                      f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})")
+    else:
+        console.print(f"[bold]{escape(data['key'])}[/]: not mapped")
+    for key, snap in (data.get("snapshots") or {}).items():
+        console.print(f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['comments_seen']},"
+                      f" written {snap['comments_written']}")
+    for entry in data.get("history") or []:
+        console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
+                      f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+
+
+def _short(detail: Any) -> str:
+    if not detail:
+        return ""
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", []))
+    return str(detail)

@@ -69,6 +69,7 @@ class JiraConnection(_Model):
         description="Pacing budget for this Jira site, shared by all pairs on the site",
     )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request")
+    concurrency: int = Field(4, ge=1, le=32, description="Issues written in parallel during a cycle")
     link_type: str = Field("Relates", min_length=1, description="Issue link type used for cross-links")
 
     @field_validator("base_url")
@@ -104,6 +105,9 @@ class Actions(_Model):
     comment_template: str | None = Field(
         None,
         description="Comment text; placeholders ${sourceKey} ${targetKey} ${sourceStatus} ${targetStatus} ${summary}",
+    )
+    comment_on: Literal["target", "source", "user", "dev"] = Field(
+        "target", description="Issue the template comment goes on: the partner (target), the changed issue (source), or a side"
     )
     add_cross_link: bool = Field(False, description="Link the two issues (issue link) if not linked yet")
 
@@ -147,6 +151,9 @@ class CommentSync(_Model):
     user_to_dev: bool = Field(True, description="Mirror customer comments to the dev issue")
     dev_to_user: bool = Field(True, description="Mirror dev comments to the customer issue")
     attribution: str = Field("${author} wrote:", description="First line of a mirrored comment")
+    mirror_sync_account: bool = Field(
+        False, description="Also mirror comments written by the sync's own Jira account (off: they are never synced back)"
+    )
 
 
 class FieldSync(_Model):

@@ -1,0 +1,44 @@
+"""Jira failures as one-line errors carrying the issue key and Jira's own message, never a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jirasync_cli.errors import JirasyncError
+
+
+class JiraApiError(JirasyncError):
+    """Jira answered with an error status."""
+
+    def __init__(self, status: int | None, message: str, key: str | None = None, operation: str = "") -> None:
+        where = f" on {key}" if key else ""
+        what = f"{operation} failed{where}" if operation else f"Jira request failed{where}"
+        code = f"HTTP {status}" if status else "no response"
+        super().__init__(f"{what}: {code}: {message}")
+        self.status = status
+        self.jira_message = message
+        self.key = key
+        self.operation = operation
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in (429, 500, 502, 503, 504)
+
+
+class JiraUnavailable(JiraApiError):
+    """No usable answer: connection refused, timeout, or 5xx after retries. The outcome of a write is unknown."""
+
+
+def message_from_body(body: Any, fallback: str) -> str:
+    """Jira's ``{"errorMessages": [...], "errors": {field: msg}}`` as one line."""
+    if isinstance(body, dict):
+        parts = [str(m) for m in body.get("errorMessages") or []]
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            parts += [f"{field}: {msg}" for field, msg in errors.items()]
+        for key in ("message", "errorMessage"):
+            if not parts and body.get(key):
+                parts.append(str(body[key]))
+        if parts:
+            return "; ".join(parts)
+    return fallback

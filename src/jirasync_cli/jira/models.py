@@ -1,0 +1,135 @@
+"""Issues as the sync sees them, parsed once from Jira's JSON (Cloud and Server shapes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jirasync_cli.jira.adf import Body
+
+# What one search asks for: everything the planner needs, so no per-issue GET follows.
+SEARCH_FIELDS = (
+    "summary", "description", "status", "priority", "labels", "issuetype", "project",
+    "created", "updated", "comment", "issuelinks",
+)
+SOURCE_PROPERTY = "jirasync.source"  # on a dev issue: which user issue it was created for
+COMMENT_PROPERTY = "jirasync.comment"  # on a comment we wrote: the intent that wrote it
+
+
+def parse_jira_time(value: str) -> datetime:
+    """``2026-11-24T04:09:30.390+0100`` (Jira's form, offset without colon) → aware datetime."""
+    if len(value) >= 5 and value[-5] in "+-" and value[-3] != ":":
+        value = value[:-2] + ":" + value[-2:]
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def user_identity(user: dict[str, Any] | None) -> str:
+    """Stable id of a Jira user: accountId on Cloud, key/name on Server."""
+    if not user:
+        return ""
+    return str(user.get("accountId") or user.get("key") or user.get("name") or "")
+
+
+@dataclass(frozen=True)
+class CommentData:
+    id: str
+    author_id: str
+    author_name: str
+    body: Body
+    created: str
+    updated: str
+    properties: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> CommentData:
+        author = raw.get("author") or {}
+        return cls(
+            id=str(raw["id"]),
+            author_id=user_identity(author),
+            author_name=str(author.get("displayName") or author.get("name") or "someone"),
+            body=raw.get("body") or "",
+            created=str(raw.get("created", "")),
+            updated=str(raw.get("updated", raw.get("created", ""))),
+            properties=_properties(raw.get("properties")),
+        )
+
+
+@dataclass(frozen=True)
+class LinkData:
+    id: str
+    type: str
+    other_key: str
+
+
+@dataclass
+class IssueData:
+    id: str
+    key: str
+    project: str
+    status: str
+    summary: str
+    description: Body | None
+    priority: str | None
+    labels: tuple[str, ...]
+    issuetype: str
+    created: str
+    updated: str
+    comments: list[CommentData] = field(default_factory=list)
+    comment_total: int = 0
+    links: list[LinkData] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def updated_at(self) -> datetime:
+        return parse_jira_time(self.updated)
+
+    @property
+    def comments_complete(self) -> bool:
+        return len(self.comments) >= self.comment_total
+
+    def synced_fields(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "description": self.description,
+            "priority": self.priority,
+            "labels": sorted(self.labels),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> IssueData:
+        f = raw.get("fields") or {}
+        comment_block = f.get("comment") or {}
+        comments = [CommentData.from_json(c) for c in comment_block.get("comments") or []]
+        links = []
+        for link in f.get("issuelinks") or []:
+            other = link.get("outwardIssue") or link.get("inwardIssue")
+            if other and other.get("key"):
+                links.append(LinkData(str(link.get("id", "")), str((link.get("type") or {}).get("name", "")), other["key"]))
+        key = str(raw["key"])
+        return cls(
+            id=str(raw.get("id", "")),
+            key=key,
+            project=str((f.get("project") or {}).get("key") or key.rsplit("-", 1)[0]),
+            status=str((f.get("status") or {}).get("name", "")),
+            summary=str(f.get("summary") or ""),
+            description=f.get("description"),
+            priority=(f.get("priority") or {}).get("name"),
+            labels=tuple(f.get("labels") or ()),
+            issuetype=str((f.get("issuetype") or {}).get("name", "")),
+            created=str(f.get("created", "")),
+            updated=str(f.get("updated", "")),
+            comments=comments,
+            comment_total=int(comment_block.get("total", len(comments)) or 0),
+            links=links,
+            properties=_properties(raw.get("properties")),
+        )
+
+
+def _properties(raw: Any) -> dict[str, Any]:
+    # Search returns {"key": value}; older shapes return [{"key":..., "value":...}].
+    if isinstance(raw, dict):
+        return dict(raw)
+    if isinstance(raw, list):
+        return {p["key"]: p.get("value") for p in raw if isinstance(p, dict) and "key" in p}
+    return {}

@@ -1,0 +1,75 @@
+"""Wiring: find a pair's config, open its store and its Jira client, build its runtime."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from jirasync_cli.config import SyncPairConfig, load_config_dir
+from jirasync_cli.errors import JirasyncError
+from jirasync_cli.settings import Settings
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def find_config(config_dir: Path, name: str) -> SyncPairConfig:
+    """The valid config named ``name`` (or whose file is ``name``/``sync-name.json``)."""
+    result = load_config_dir(config_dir)
+    if result.missing_directory:
+        raise JirasyncError(f"config directory {config_dir} does not exist")
+    for loaded in result.configs:
+        stem = loaded.file.removesuffix(".json")
+        if name in (loaded.config.name, stem, loaded.file) or f"sync-{name}" == stem:
+            return loaded.config
+    bad = [p for p in result.problems if name in (p.file, p.file.removesuffix(".json"), f"sync-{name}.json")]
+    if bad:
+        raise JirasyncError(f"config {bad[0].file} is invalid: {bad[0].path}: {bad[0].reason}")
+    known = ", ".join(sorted(c.config.name for c in result.configs)) or "none"
+    raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known})")
+
+
+def mongo(settings: Settings) -> Any:
+    from jirasync_cli.store import mongo_client
+
+    with _clients_lock:
+        client = _clients.get(settings.mongodb_url)
+        if client is None:
+            client = _clients[settings.mongodb_url] = mongo_client(settings.mongodb_url)
+        return client
+
+
+def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = True):  # -> PairStore
+    from jirasync_cli.store import PairStore
+
+    store = PairStore(mongo(settings), config.db_name, config.name)
+    if indexes:
+        store.ensure_indexes()
+    return store
+
+
+def instance_id(config: SyncPairConfig) -> str:
+    """Who holds a lease: host, pid and a random part (pids repeat across containers)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}:{config.name}"
+
+
+def open_runtime(
+    config: SyncPairConfig,
+    settings: Settings,
+    *,
+    rate_share: float = 1.0,
+    cancel: threading.Event | None = None,
+    store: Any = None,
+    lease: Any = None,
+):  # -> PairRuntime
+    from jirasync_cli.jira import connect
+    from jirasync_cli.sync.runtime import PairRuntime
+
+    cancel = cancel or threading.Event()
+    store = store or open_store(config, settings)
+    client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+    return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)

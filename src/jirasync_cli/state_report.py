@@ -1,0 +1,62 @@
+"""What ``jirasync state show`` reports, read from a pair's database (JSON-ready dicts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.service import open_store
+from jirasync_cli.settings import Settings
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
+
+
+def pair_state(config: SyncPairConfig, settings: Settings, recent: int = 10) -> dict[str, Any]:
+    store = open_store(config, settings, indexes=False)
+    state = store.load_state()
+    return _iso({
+        "name": config.name,
+        "database": config.db_name,
+        "last_sync": state.last_sync,
+        "initial_sync_completed": state.initial_sync_completed,
+        "created_at": state.created_at,
+        "updated_at": state.updated_at,
+        "mappings": store.count_mappings(),
+        "retrying": state.retry_keys,
+        "last_cycle": state.last_cycle,
+        "recent_actions": store.recent_audit(recent),
+    })
+
+
+def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[str, Any]:
+    store = open_store(config, settings, indexes=False)
+    mapping = store.mapping(key) or store.mapping_by_dev(key)
+    keys = [key] if mapping is None else [k for k in (mapping.user_key, mapping.dev_key) if k]
+    snaps = store.snapshots(keys)
+    return _iso({
+        "pair": config.name,
+        "key": key,
+        "mapping": None if mapping is None else {
+            "user_key": mapping.user_key, "dev_key": mapping.dev_key, "state": mapping.state,
+            "linked": mapping.linked, "created_at": mapping.created_at, "rule": mapping.rule_id,
+        },
+        "snapshots": {
+            k: {"status": s.status, "updated": s.updated, "comments_seen": len(s.comments),
+                "comments_written": len(s.own), "mirrored": len(s.mirrors)}
+            for k, s in snaps.items()
+        },
+        "history": store.recent_audit(100, key=key),
+    })
+
+
+def reset_state(config: SyncPairConfig, settings: Settings, *, forget_mappings: bool) -> dict[str, int]:
+    return open_store(config, settings, indexes=False).reset_state(forget_mappings=forget_mappings)

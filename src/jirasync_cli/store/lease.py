@@ -1,0 +1,140 @@
+"""One runner per pair across every supervisor sharing a MongoDB: a lease with a fencing token.
+
+Acquire takes the lease document when it has expired (by MongoDB's clock, so supervisors
+on skewed hosts agree) and bumps ``fence``; renew extends it while we still own it with the
+same fence. The holder also keeps a conservative local deadline on the monotonic clock:
+when renewal fails and that deadline passes, :meth:`check` raises and the worker stops
+writing before anyone else can take over. State writes carry the fence, so a runner that
+was paused past its lease cannot overwrite its successor's watermark.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jirasync_cli.errors import JirasyncError
+from jirasync_cli.store.mongo import StoreUnavailable, guarded, server_now
+
+LEASE_ID = "lease"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class LeaseLost(JirasyncError):
+    """This runner no longer holds the pair's lease and must stop writing."""
+
+
+class Lease:
+    def __init__(self, client: Any, database: str, owner: str, ttl: float) -> None:
+        self.client = client
+        self.collection = client[database].lease
+        self.owner = owner
+        self.ttl = ttl
+        self.fence = 0
+        self.held = False
+        self._deadline = 0.0  # monotonic time by which the lease may have lapsed
+        self._lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @guarded
+    def holder(self) -> dict[str, Any] | None:
+        return self.collection.find_one({"_id": LEASE_ID})
+
+    @guarded
+    def acquire(self) -> bool:
+        """Take (or keep) the lease. False while another live owner holds it."""
+        from pymongo import ReturnDocument
+        from pymongo.errors import DuplicateKeyError
+
+        if self.held and self.renew():
+            return True
+        started = time.monotonic()
+        now = server_now(self.client)
+        try:
+            self.collection.insert_one({"_id": LEASE_ID, "owner": None, "fence": 0, "expires_at": _EPOCH})
+        except DuplicateKeyError:
+            pass
+        doc = self.collection.find_one_and_update(
+            {"_id": LEASE_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}]},
+            {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
+             "$inc": {"fence": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        with self._lock:
+            if doc is None:
+                self.held = False
+                return False
+            self.fence = int(doc["fence"])
+            self.held = True
+            self._deadline = started + self.ttl
+        return True
+
+    def renew(self) -> bool:
+        """Extend our lease; False (and not held) if it was lost or MongoDB is away."""
+        started = time.monotonic()
+        try:
+            now = server_now(self.client)
+            result = guarded(self.collection.update_one)(
+                {"_id": LEASE_ID, "owner": self.owner, "fence": self.fence},
+                {"$set": {"expires_at": now + timedelta(seconds=self.ttl)}},
+            )
+        except StoreUnavailable:
+            return self.valid()  # keep going only while the old lease surely still runs
+        with self._lock:
+            if result.matched_count != 1:
+                self.held = False
+                return False
+            self._deadline = started + self.ttl
+        return True
+
+    def valid(self) -> bool:
+        # Leave a margin: stop a little before the lease could lapse.
+        return self.held and time.monotonic() < self._deadline - min(2.0, self.ttl / 10)
+
+    def check(self) -> None:
+        if not self.valid():
+            self.held = False
+            raise LeaseLost("lease lost or expired; stopping writes")
+
+    def start_renewal(self) -> None:
+        """Renew every ttl/3 in the background while held (long cycles outlive one TTL)."""
+        if self._renewer is not None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(self.ttl / 3):
+                if self.held:
+                    self.renew()
+
+        self._renewer = threading.Thread(target=loop, name="lease-renewal", daemon=True)
+        self._renewer.start()
+
+    def stop_renewal(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+            self._renewer = None
+
+    def describe_holder(self) -> str:
+        doc = self.holder() or {}
+        expires = doc.get("expires_at")
+        until = f" until {expires.isoformat()}" if isinstance(expires, datetime) else ""
+        return f"{doc.get('owner') or 'nobody'}{until}"
+
+    def release(self) -> None:
+        """Let another runner take over at once; the fence counter stays."""
+        self.stop_renewal()
+        if not self.held:
+            return
+        try:
+            guarded(self.collection.update_one)(
+                {"_id": LEASE_ID, "owner": self.owner, "fence": self.fence},
+                {"$set": {"expires_at": _EPOCH, "owner": None}},
+            )
+        except StoreUnavailable:
+            pass
+        self.held = False

@@ -1,0 +1,360 @@
+"""One pair's database: every collection the sync keeps, and the only code that touches them.
+
+Collections (all in the pair's own database, e.g. ``sync_ab``):
+
+``sync_state``  one document: watermark (``last_sync``, Jira's clock), ``initial_sync_completed``,
+                last cycle, counters, keys to retry; writes are fenced by the lease token.
+``issue_map``   user key ↔ dev key, unique on both; a ``pending`` entry is the intent to create.
+``snapshots``   per issue: last status/``updated`` seen, hash of synced fields, comment ids seen,
+                comments we wrote (``own``) and where each comment was mirrored to (``mirrors``).
+``journal``     intents of non-idempotent writes (comment, transition, link), recorded before
+                the write and resolved after a crash by looking in Jira.
+``audit``       one entry per action taken.
+``workers``     heartbeats of the runners (for ``jirasync health --serve``).
+``lease``       one runner per pair (see :mod:`jirasync_cli.store.lease`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jirasync_cli.store.mongo import guarded
+
+STATE_ID = "state"
+JOURNAL_TTL = timedelta(days=7)
+AUDIT_TTL = timedelta(days=90)
+
+
+def content_hash(value: Any) -> str:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _utc(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+@dataclass
+class SyncState:
+    name: str
+    last_sync: datetime | None = None
+    initial_sync_completed: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    fence: int = 0
+    last_cycle: dict[str, Any] | None = None
+    retry_keys: dict[str, Any] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_doc(cls, name: str, doc: dict[str, Any] | None) -> SyncState:
+        if not doc:
+            return cls(name=name)
+        return cls(
+            name=doc.get("name", name),
+            last_sync=_utc(doc.get("last_sync")),
+            initial_sync_completed=bool(doc.get("initial_sync_completed")),
+            created_at=_utc(doc.get("created_at")),
+            updated_at=_utc(doc.get("updated_at")),
+            fence=int(doc.get("fence") or 0),
+            last_cycle=doc.get("last_cycle"),
+            retry_keys=dict(doc.get("retry_keys") or {}),
+            counters=dict(doc.get("counters") or {}),
+        )
+
+
+@dataclass
+class Mapping:
+    user_key: str
+    dev_key: str | None
+    state: str  # "pending" (create intended, key unknown) or "linked"
+    intent_id: str | None = None
+    linked: bool = False  # an issue link between the two exists
+    created_at: datetime | None = None
+    rule_id: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Mapping:
+        return cls(
+            user_key=doc["_id"],
+            dev_key=doc.get("dev_key"),
+            state=doc.get("state", "linked"),
+            intent_id=doc.get("intent_id"),
+            linked=bool(doc.get("linked")),
+            created_at=_utc(doc.get("created_at")),
+            rule_id=doc.get("rule_id"),
+        )
+
+
+@dataclass
+class Snapshot:
+    key: str
+    side: str
+    status: str | None = None
+    version: int = 0  # bumps with every status change acted on: names the "event" for intents
+    updated: str | None = None
+    project: str | None = None
+    issuetype: str | None = None
+    fields_hash: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)  # comment id -> body hash, as last seen
+    own: set[str] = field(default_factory=set)  # comment ids we wrote on this issue
+    mirrors: dict[str, str] = field(default_factory=dict)  # comment id here -> its copy's id on the partner
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Snapshot:
+        return cls(
+            key=doc["_id"],
+            side=doc.get("side", "user"),
+            status=doc.get("status"),
+            version=int(doc.get("version") or 0),
+            updated=doc.get("updated"),
+            project=doc.get("project"),
+            issuetype=doc.get("issuetype"),
+            fields_hash=doc.get("fields_hash"),
+            comments=dict(doc.get("comments") or {}),
+            own=set(doc.get("own") or []),
+            mirrors=dict(doc.get("mirrors") or {}),
+        )
+
+
+class FencedOut(Exception):
+    """A newer lease holder has written state: this runner must stop writing."""
+
+
+class PairStore:
+    def __init__(self, client: Any, database: str, pair: str) -> None:
+        self.client = client
+        self.db = client[database]
+        self.database = database
+        self.pair = pair
+        self.fence = 0  # set by the lease holder; state writes carry it
+
+    # -- setup ------------------------------------------------------------------------
+    @guarded
+    def ensure_indexes(self) -> None:
+        """Idempotent: safe at every start-up."""
+        from pymongo import ASCENDING, DESCENDING
+
+        self.db.issue_map.create_index([("dev_key", ASCENDING)], unique=True, sparse=True, name="dev_key_unique")
+        self.db.snapshots.create_index([("side", ASCENDING)], name="side")
+        self.db.journal.create_index([("state", ASCENDING)], name="state")
+        self.db.journal.create_index(
+            [("done_at", ASCENDING)], expireAfterSeconds=int(JOURNAL_TTL.total_seconds()), name="done_ttl"
+        )
+        self.db.audit.create_index([("ts", DESCENDING)], name="ts")
+        self.db.audit.create_index([("keys", ASCENDING), ("ts", DESCENDING)], name="keys_ts")
+        self.db.audit.create_index(
+            [("expires_at", ASCENDING)], expireAfterSeconds=0, name="audit_ttl"
+        )
+
+    # -- sync state -------------------------------------------------------------------
+    @guarded
+    def load_state(self) -> SyncState:
+        return SyncState.from_doc(self.pair, self.db.sync_state.find_one({"_id": STATE_ID}))
+
+    @guarded
+    def save_state(self, **values: Any) -> None:
+        """Update the state document; refused if a newer lease holder (higher fence) wrote it."""
+        from pymongo.errors import DuplicateKeyError
+
+        now = datetime.now(UTC)
+        update = {
+            "$set": {**values, "name": self.pair, "updated_at": now, "fence": self.fence},
+            "$setOnInsert": {"created_at": now},
+        }
+        query = {"_id": STATE_ID, "$or": [{"fence": {"$lte": self.fence}}, {"fence": {"$exists": False}}]}
+        try:
+            self.db.sync_state.update_one(query, update, upsert=True)
+        except DuplicateKeyError:
+            raise FencedOut(f"state of {self.pair} was written by a newer lease holder") from None
+
+    @guarded
+    def reset_state(self, forget_mappings: bool = False) -> dict[str, int]:
+        """Next run does a full sync; mappings (and with them "never create twice") stay unless asked."""
+        counts = {
+            "sync_state": self.db.sync_state.delete_many({}).deleted_count,
+            "snapshots": self.db.snapshots.delete_many({}).deleted_count,
+            "journal": self.db.journal.delete_many({"state": "done"}).deleted_count,
+        }
+        if forget_mappings:
+            counts["issue_map"] = self.db.issue_map.delete_many({}).deleted_count
+            counts["journal"] += self.db.journal.delete_many({}).deleted_count
+        return counts
+
+    # -- mappings ---------------------------------------------------------------------
+    @guarded
+    def mappings_for(self, user_keys: Iterable[str] = (), dev_keys: Iterable[str] = ()) -> list[Mapping]:
+        user_keys, dev_keys = list(user_keys), list(dev_keys)
+        if not user_keys and not dev_keys:
+            return []
+        query = {"$or": [{"_id": {"$in": user_keys}}, {"dev_key": {"$in": dev_keys}}]}
+        return [Mapping.from_doc(d) for d in self.db.issue_map.find(query)]
+
+    @guarded
+    def mapping(self, user_key: str) -> Mapping | None:
+        doc = self.db.issue_map.find_one({"_id": user_key})
+        return Mapping.from_doc(doc) if doc else None
+
+    @guarded
+    def mapping_by_dev(self, dev_key: str) -> Mapping | None:
+        doc = self.db.issue_map.find_one({"dev_key": dev_key})
+        return Mapping.from_doc(doc) if doc else None
+
+    @guarded
+    def pending_creates(self) -> list[Mapping]:
+        return [Mapping.from_doc(d) for d in self.db.issue_map.find({"state": "pending"})]
+
+    @guarded
+    def begin_create(self, user_key: str, intent_id: str, *, link: bool, rule_id: str, at: datetime) -> Mapping | None:
+        """Record the intent to create a dev issue. None if one is recorded already (returns nothing new)."""
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {"_id": user_key, "state": "pending", "intent_id": intent_id, "linked": link,
+               "rule_id": rule_id, "created_at": at, "pair": self.pair}
+        try:
+            self.db.issue_map.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        return Mapping.from_doc(doc)
+
+    @guarded
+    def complete_create(self, user_key: str, dev_key: str, *, linked: bool) -> None:
+        self.db.issue_map.update_one(
+            {"_id": user_key},
+            {"$set": {"dev_key": dev_key, "state": "linked", "linked": linked, "linked_at": datetime.now(UTC)}},
+        )
+
+    @guarded
+    def abandon_create(self, user_key: str) -> None:
+        """The create did not happen: drop the pending intent so it can be planned again."""
+        self.db.issue_map.delete_one({"_id": user_key, "state": "pending"})
+
+    @guarded
+    def adopt_mapping(self, user_key: str, dev_key: str, *, linked: bool) -> bool:
+        """Rebuild a lost mapping from the dev issue's source property. False if it conflicts."""
+        from pymongo.errors import DuplicateKeyError
+
+        try:
+            self.db.issue_map.update_one(
+                {"_id": user_key},
+                {"$setOnInsert": {"dev_key": dev_key, "state": "linked", "linked": linked,
+                                  "created_at": datetime.now(UTC), "adopted": True, "pair": self.pair}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @guarded
+    def set_linked(self, user_key: str) -> None:
+        self.db.issue_map.update_one({"_id": user_key}, {"$set": {"linked": True}})
+
+    @guarded
+    def count_mappings(self) -> dict[str, int]:
+        return {
+            "linked": self.db.issue_map.count_documents({"state": "linked"}),
+            "pending": self.db.issue_map.count_documents({"state": "pending"}),
+        }
+
+    # -- snapshots --------------------------------------------------------------------
+    @guarded
+    def snapshots(self, keys: Iterable[str]) -> dict[str, Snapshot]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        return {d["_id"]: Snapshot.from_doc(d) for d in self.db.snapshots.find({"_id": {"$in": keys}})}
+
+    @guarded
+    def save_snapshots(self, updates: list[dict[str, Any]]) -> None:
+        """Bulk upsert of observed snapshot fields (``{"key": ..., "set": {...}}`` each)."""
+        from pymongo import UpdateOne
+
+        if not updates:
+            return
+        ops = [UpdateOne({"_id": u["key"]}, {"$set": u["set"]}, upsert=True) for u in updates]
+        self.db.snapshots.bulk_write(ops, ordered=False)
+
+    @guarded
+    def record_own_comment(self, key: str, comment_id: str, body_hash: str,
+                           source: tuple[str, str] | None = None) -> None:
+        """A comment we wrote on ``key``; for a mirror also where it came from."""
+        self.db.snapshots.update_one(
+            {"_id": key},
+            {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}},
+            upsert=True,
+        )
+        if source is not None:
+            src_key, src_id = source
+            self.db.snapshots.update_one({"_id": src_key}, {"$set": {f"mirrors.{src_id}": comment_id}}, upsert=True)
+
+    @guarded
+    def record_status(self, key: str, status: str, *, side: str) -> None:
+        """We moved ``key`` to ``status``: remember it so the change is not taken for a human's."""
+        self.db.snapshots.update_one({"_id": key}, {"$set": {"status": status, "side": side}}, upsert=True)
+
+    @guarded
+    def record_fields_hash(self, key: str, fields_hash: str) -> None:
+        self.db.snapshots.update_one({"_id": key}, {"$set": {"fields_hash": fields_hash}}, upsert=True)
+
+    # -- journal ----------------------------------------------------------------------
+    @guarded
+    def begin_intent(self, intent_id: str, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Record an intent before its write. Returns the existing entry if it was recorded before."""
+        from pymongo.errors import DuplicateKeyError
+
+        doc = {"_id": intent_id, "kind": kind, "key": key, "state": "pending", "data": data,
+               "created_at": datetime.now(UTC), "fence": self.fence}
+        try:
+            self.db.journal.insert_one(doc)
+        except DuplicateKeyError:
+            return self.db.journal.find_one({"_id": intent_id})
+        return None
+
+    @guarded
+    def complete_intent(self, intent_id: str, result: dict[str, Any] | None = None) -> None:
+        self.db.journal.update_one(
+            {"_id": intent_id}, {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}}
+        )
+
+    @guarded
+    def drop_intent(self, intent_id: str) -> None:
+        self.db.journal.delete_one({"_id": intent_id, "state": "pending"})
+
+    @guarded
+    def pending_intents(self) -> list[dict[str, Any]]:
+        return list(self.db.journal.find({"state": "pending"}).sort("created_at", 1))
+
+    # -- audit ------------------------------------------------------------------------
+    @guarded
+    def audit(self, entries: list[dict[str, Any]]) -> None:
+        if entries:
+            expires = datetime.now(UTC) + AUDIT_TTL
+            self.db.audit.insert_many([{**e, "expires_at": expires} for e in entries], ordered=False)
+
+    @guarded
+    def recent_audit(self, limit: int = 20, key: str | None = None) -> list[dict[str, Any]]:
+        query = {"keys": key} if key else {}
+        docs = self.db.audit.find(query, {"_id": 0, "expires_at": 0}).sort("ts", -1).limit(limit)
+        return list(docs)
+
+    @guarded
+    def audit_count(self) -> int:
+        return self.db.audit.count_documents({})
+
+    # -- heartbeats -------------------------------------------------------------------
+    @guarded
+    def write_heartbeat(self, instance: str, status: dict[str, Any]) -> None:
+        self.db.workers.update_one(
+            {"_id": instance}, {"$set": {**status, "pair": self.pair, "ts": datetime.now(UTC)}}, upsert=True
+        )
+
+    @guarded
+    def heartbeats(self) -> list[dict[str, Any]]:
+        return list(self.db.workers.find({}))

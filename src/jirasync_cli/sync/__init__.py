@@ -1,0 +1,1 @@
+"""The sync engine: pure planning (rules, plan), then applying the plan, in cycles."""

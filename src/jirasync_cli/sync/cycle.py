@@ -1,0 +1,176 @@
+"""One sync cycle of one pair: decide full or incremental, search once, plan, apply, advance.
+
+Seed semantics, exactly:
+
+* no ``last_sync`` and not ``initial_sync_completed`` → initial FULL sync (no time filter),
+  unless the pair has ``initialSyncEnabled: false``: then incremental from now;
+* no ``last_sync`` but ``initial_sync_completed`` → the state was lost: warn, incremental from
+  now, no full resync;
+* ``last_sync`` present → incremental from it (minus an overlap window).
+
+The watermark is Jira's clock at the moment the search began, stored only after the
+cycle's changes were applied. Issues that failed are re-fetched by key next cycle (so one
+broken issue neither blocks the watermark nor gets lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from jirasync_cli.jira.jql import quote, sync_jql
+from jirasync_cli.sync.apply import UnitResult, apply_units
+from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle
+from jirasync_cli.sync.recovery import recover_pending
+from jirasync_cli.sync.runtime import PairRuntime
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_KEYS = 200  # keys re-fetched by key; beyond this the JQL would get unwieldy
+
+
+@dataclass
+class CycleReport:
+    pair: str
+    cycle_id: str
+    mode: str  # "full" | "incremental"
+    dry_run: bool
+    started_at: datetime
+    since: datetime | None = None
+    watermark: datetime | None = None
+    duration_seconds: float = 0.0
+    issues_seen: int = 0
+    unchanged: int = 0
+    jira_requests: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    created: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    unhandled: list[str] = field(default_factory=list)
+    recovered: dict[str, int] = field(default_factory=dict)
+    plan: CyclePlan | None = None
+
+    @property
+    def result(self) -> str:
+        return "error" if self.errors else "ok"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair, "cycle": self.cycle_id, "mode": self.mode, "dryRun": self.dry_run,
+            "result": self.result, "startedAt": self.started_at.isoformat(),
+            "since": self.since.isoformat() if self.since else None,
+            "watermark": self.watermark.isoformat() if self.watermark else None,
+            "durationSeconds": round(self.duration_seconds, 3), "issuesSeen": self.issues_seen,
+            "unchanged": self.unchanged, "jiraRequests": self.jira_requests,
+            "actions": dict(self.actions), "created": [{"user": u, "dev": d} for u, d in self.created],
+            "errors": self.errors, "deferred": self.deferred, "unhandled": self.unhandled,
+            "recovered": self.recovered,
+        }
+
+
+@dataclass
+class Progress:
+    """Callbacks for long work (the CLI draws a progress bar from them)."""
+
+    searched: Callable[[int], None] = lambda n: None
+    planned: Callable[[int], None] = lambda total: None
+    applied: Callable[[int], None] = lambda n: None
+
+
+def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | None = None) -> CycleReport:
+    progress = progress or Progress()
+    cfg, store, jira = rt.config, rt.store, rt.jira
+    monotonic_start = time.monotonic()
+    state = store.load_state()
+    report = CycleReport(cfg.name, uuid.uuid4().hex[:12], "incremental", dry_run, jira.server_now())
+
+    if state.last_sync is None and not state.initial_sync_completed and cfg.initial_sync_enabled:
+        report.mode = "full"
+        log.info("Running initial full sync", extra={"pair": cfg.name})
+    elif state.last_sync is None:
+        if state.initial_sync_completed:
+            log.warning("Last sync state lost, using current time for incremental sync", extra={"pair": cfg.name})
+        else:
+            log.info("Initial sync disabled, starting incremental sync from now", extra={"pair": cfg.name})
+        report.since = jira.server_now()
+    else:
+        report.since = state.last_sync - timedelta(seconds=rt.overlap_seconds)
+
+    if not dry_run:
+        report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
+
+    retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS]
+    jql = sync_jql(
+        cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
+        since=report.since, zone=jira.me.time_zone,
+    )
+    if retry_keys and report.since is not None:
+        # Re-fetch issues whose actions failed last time, whatever their `updated`.
+        where, order = jql.split(" ORDER BY ")
+        jql = f"({where}) OR key in ({', '.join(quote(k) for k in retry_keys)}) ORDER BY {order}"
+    result = jira.search(jql, on_page=progress.searched)
+    report.issues_seen = len(result.issues)
+    report.jira_requests += result.requests
+
+    keys = [i.key for i in result.issues]
+    mappings = store.mappings_for(user_keys=keys, dev_keys=keys)
+    partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
+    snapshots = store.snapshots(set(keys) | partner_keys)
+    plan = plan_cycle(result.issues, PlanInput(
+        config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
+        sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
+    ))
+    report.plan = plan
+    report.unchanged = plan.skipped_unchanged
+    for unit in plan.units:
+        report.unhandled += [n for n in unit.notes if n.startswith("unhandled")]
+    progress.planned(len(plan.units))
+    if dry_run:
+        report.actions.update(a.kind for u in plan.units for a in u.actions)
+        report.duration_seconds = time.monotonic() - monotonic_start
+        return report
+
+    results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
+    new_retry = _summarise(report, results, state.retry_keys)
+    for note in report.unhandled:
+        log.info(note, extra={"pair": cfg.name})
+    rt.check_lease()
+    report.watermark = result.started_at
+    report.duration_seconds = time.monotonic() - monotonic_start
+    store.save_state(
+        last_sync=result.started_at, initial_sync_completed=True, retry_keys=new_retry,
+        last_cycle=report.summary(),
+    )
+    if report.mode == "full":
+        log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
+                                                   "created": len(report.created)})
+    return report
+
+
+def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> dict[str, Any]:
+    retry: dict[str, Any] = {}
+    for res in results:
+        for done in res.done:
+            if done.get("wrote", True) and not done.get("recovered"):
+                report.actions[done["action"]] += 1
+            if done["action"] == "create_issue" and done.get("dev_key") and not done.get("recovered"):
+                report.created.append((res.user_key, done["dev_key"]))
+        if res.ok:
+            continue
+        reason = res.error or res.deferred or ""
+        (report.errors if res.error else report.deferred).append(f"{res.user_key}: {reason}")
+        attempts = int((old_retry.get(res.user_key) or {}).get("attempts", 0)) + 1
+        retry[res.user_key] = {"attempts": attempts, "reason": reason[:300]}
+        if res.dev_key:
+            retry[res.dev_key] = {"attempts": attempts, "reason": reason[:300]}
+        if res.error:
+            log.error("sync of an issue failed; it will be retried next cycle",
+                      extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
+                             "attempts": attempts})
+    return retry

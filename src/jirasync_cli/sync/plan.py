@@ -1,0 +1,352 @@
+"""The planner: issues seen this cycle + stored state + rules → actions per issue pair (pure).
+
+A *unit* is one user issue and its dev partner. The planner looks only at issues whose
+``updated`` differs from their snapshot (or that must be retried), detects status changes
+against the snapshot (so each change is acted on once), picks the first matching rule,
+and adds comment mirroring and field sync for linked pairs. Everything it needs is passed
+in; it performs no I/O, so every decision is unit-tested without Jira or MongoDB.
+
+Each status change is an *event* named ``KEY@version:Status``; intents for its actions
+carry that name, so a re-run after a crash finds the intent and does not write twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jirasync_cli.config import Rule, SyncPairConfig
+from jirasync_cli.jira.models import SOURCE_PROPERTY, CommentData, IssueData
+from jirasync_cli.store.pair import Mapping, Snapshot, content_hash
+from jirasync_cli.sync.rules import match_rule
+
+USER, DEV = "user", "dev"
+
+
+def other(side: str) -> str:
+    return DEV if side == USER else USER
+
+
+# -- actions ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateDevIssue:
+    rule_id: str
+    issuetype: str
+    fields: dict[str, Any]
+    fields_hash: str
+    link: bool
+    kind: str = "create_issue"
+
+
+@dataclass(frozen=True)
+class LinkIssues:
+    rule_id: str
+    kind: str = "link"
+
+
+@dataclass(frozen=True)
+class TransitionIssue:
+    side: str  # the side whose issue moves
+    target_status: str
+    rule_id: str
+    event: str
+    source_key: str
+    source_status: str
+    current_status: str | None  # the moving issue's status as far as we know (None: just created)
+    project: str
+    issuetype: str
+    kind: str = "transition"
+
+
+@dataclass(frozen=True)
+class AddComment:
+    side: str  # the side whose issue gets the comment
+    template: str
+    rule_id: str
+    event: str
+    source_key: str
+    source_status: str
+    target_status: str | None
+    kind: str = "comment"
+
+
+@dataclass(frozen=True)
+class MirrorComment:
+    side: str  # the side the copy goes to
+    source_key: str
+    comment: CommentData
+    kind: str = "mirror_comment"
+
+
+@dataclass(frozen=True)
+class UpdateMirror:
+    side: str
+    source_key: str
+    comment: CommentData
+    mirror_id: str
+    kind: str = "update_mirror"
+
+
+@dataclass(frozen=True)
+class EditDevIssue:
+    fields: dict[str, Any]
+    fields_hash: str
+    kind: str = "edit_issue"
+
+
+@dataclass(frozen=True)
+class AdoptMapping:
+    dev_key: str
+    kind: str = "adopt_mapping"
+
+
+Action = CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | EditDevIssue | AdoptMapping
+
+
+@dataclass
+class UnitPlan:
+    user_key: str
+    dev_key: str | None
+    mapping: Mapping | None
+    user: IssueData | None = None
+    dev: IssueData | None = None
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Snapshot fields to store once every action succeeded: {issue key: {field: value}}
+    observed: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def key_of(self, side: str) -> str | None:
+        return self.user_key if side == USER else self.dev_key
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in (self.user_key, self.dev_key) if k]
+
+
+@dataclass
+class PlanInput:
+    config: SyncPairConfig
+    initial: bool  # the initial full sync (rules with onInitialSync=false sit it out)
+    snapshots: dict[str, Snapshot]
+    mappings: list[Mapping]
+    sync_account: str  # our own Jira account id: its comments are never mirrored back
+    retry_keys: frozenset[str] = frozenset()
+
+
+@dataclass
+class CyclePlan:
+    units: list[UnitPlan]
+    skipped_unchanged: int
+    ignored: list[str]  # dev issues with no partner, issues of other projects
+
+    @property
+    def action_count(self) -> int:
+        return sum(len(u.actions) for u in self.units)
+
+
+def fields_hash(issue: IssueData, config: SyncPairConfig) -> str:
+    wanted = config.field_sync.fields
+    return content_hash({k: v for k, v in issue.synced_fields().items() if k in wanted})
+
+
+def dev_fields(issue: IssueData, config: SyncPairConfig, *, creating: bool) -> dict[str, Any]:
+    """Fields copied to the dev issue: all on create, the configured ones on edit."""
+    values = issue.synced_fields()
+    if creating:
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+    return {k: v for k, v in values.items() if k in config.field_sync.fields}
+
+
+def observed_snapshot(issue: IssueData, side: str, snap: Snapshot | None, config: SyncPairConfig) -> dict[str, Any]:
+    changed = snap is None or snap.status != issue.status
+    return {
+        "side": side,
+        "status": issue.status,
+        "version": (snap.version if snap else 0) + (1 if changed else 0),
+        "updated": issue.updated,
+        "project": issue.project,
+        "issuetype": issue.issuetype,
+        "comments": {c.id: content_hash(c.body) for c in issue.comments},
+        **({"fields_hash": fields_hash(issue, config)} if side == USER else {}),
+    }
+
+
+def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
+    config = data.config
+    by_user = {m.user_key: m for m in data.mappings}
+    by_dev = {m.dev_key: m for m in data.mappings if m.dev_key}
+    units: dict[str, UnitPlan] = {}
+    skipped = 0
+    ignored: list[str] = []
+    seen: set[str] = set()
+
+    for issue in issues:
+        if issue.key in seen:
+            continue
+        seen.add(issue.key)
+        snap = data.snapshots.get(issue.key)
+        if snap is not None and snap.updated == issue.updated and issue.key not in data.retry_keys:
+            skipped += 1
+            continue
+        if issue.project == config.user_project_key:
+            mapping = by_user.get(issue.key)
+            unit = units.setdefault(issue.key, UnitPlan(issue.key, mapping.dev_key if mapping else None, mapping))
+            unit.user = issue
+        elif issue.project == config.dev_project_key:
+            mapping = by_dev.get(issue.key)
+            if mapping is None:
+                source = _source_of(issue, config)
+                if source is None or source in by_user:
+                    ignored.append(issue.key)
+                    continue
+                # Our own dev issue whose mapping was lost: adopt it, act on nothing yet.
+                mapping = Mapping(source, issue.key, "linked", linked=any(l.other_key == source for l in issue.links))
+                by_user[source] = by_dev[issue.key] = mapping
+                unit = units.setdefault(source, UnitPlan(source, issue.key, None))
+                unit.actions.append(AdoptMapping(issue.key))
+                unit.dev_key, unit.dev = issue.key, issue
+                unit.observed[issue.key] = observed_snapshot(issue, DEV, snap, config)
+                continue
+            unit = units.setdefault(mapping.user_key, UnitPlan(mapping.user_key, mapping.dev_key, mapping))
+            unit.dev = issue
+        else:
+            ignored.append(issue.key)
+
+    for unit in units.values():
+        if unit.actions and isinstance(unit.actions[0], AdoptMapping):
+            if unit.user is not None:  # baseline the user side too
+                unit.observed[unit.user_key] = observed_snapshot(
+                    unit.user, USER, data.snapshots.get(unit.user_key), config)
+            continue
+        _plan_unit(unit, data)
+    return CyclePlan(list(units.values()), skipped, ignored)
+
+
+def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
+    source = issue.properties.get(SOURCE_PROPERTY)
+    if isinstance(source, dict) and source.get("pair") == config.name:
+        key = source.get("userKey")
+        if isinstance(key, str) and key.startswith(config.user_project_key + "-"):
+            return key
+    return None
+
+
+def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
+    config = data.config
+    mapping = unit.mapping
+    if mapping is not None and mapping.state == "pending":
+        # A create from an earlier cycle has no known outcome yet; recovery resolves it first.
+        unit.notes.append("waiting: dev issue creation of an earlier cycle is being resolved")
+        return
+    creating = False
+    linked_pair = mapping is not None and mapping.dev_key is not None
+
+    for side in (USER, DEV):
+        issue = unit.user if side == USER else unit.dev
+        if issue is None:
+            continue
+        snap = data.snapshots.get(issue.key)
+        unit.observed[issue.key] = observed_snapshot(issue, side, snap, config)
+        if side == DEV and (snap is None or snap.status is None):
+            continue  # first sight of a dev issue: baseline, not an event
+        if snap is not None and snap.status == issue.status:
+            continue
+        rule = match_rule(config, side, issue, initial=data.initial and snap is None)
+        if rule is None:
+            unit.notes.append(f"unhandled: {issue.key} is now {issue.status!r} and no rule matches")
+            continue
+        event = f"{issue.key}@{snap.version if snap else 0}:{issue.status}"
+        creating = _rule_actions(unit, rule, side, issue, event, data, creating) or creating
+
+    if linked_pair:
+        _field_sync(unit, data)
+        _comment_sync(unit, data)
+
+
+def _rule_actions(
+    unit: UnitPlan, rule: Rule, side: str, issue: IssueData, event: str, data: PlanInput, creating: bool
+) -> bool:
+    config, acts = data.config, rule.actions
+    has_partner = unit.dev_key is not None or creating
+    if acts.create_issue and side == USER and not has_partner:
+        unit.actions.append(CreateDevIssue(
+            rule.id, config.dev_issue_type, dev_fields(issue, config, creating=True),
+            fields_hash(issue, config), link=acts.add_cross_link,
+        ))
+        creating = has_partner = True
+    elif acts.add_cross_link and unit.dev_key and not _linked(unit):
+        unit.actions.append(LinkIssues(rule.id))
+    target = other(side)
+    if acts.sync_status and rule.target_status:
+        if has_partner:
+            current, project, issuetype = _partner_state(unit, target, data, creating)
+            unit.actions.append(TransitionIssue(
+                target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype))
+        else:
+            unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to move")
+    if acts.add_comment and acts.comment_template:
+        on = {"target": target, "source": side, "user": USER, "dev": DEV}[acts.comment_on]
+        if on == side or has_partner:
+            unit.actions.append(AddComment(
+                on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status))
+        else:
+            unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to comment on")
+    return creating
+
+
+def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -> tuple[str | None, str, str]:
+    """Status, project and issue type of the issue about to move, from this cycle or its snapshot."""
+    config = data.config
+    project = config.user_project_key if side == USER else config.dev_project_key
+    if side == DEV and creating:
+        return None, project, config.dev_issue_type
+    issue = unit.user if side == USER else unit.dev
+    if issue is not None:
+        return issue.status, issue.project, issue.issuetype
+    snap = data.snapshots.get(unit.key_of(side) or "")
+    if snap is not None:
+        return snap.status, snap.project or project, snap.issuetype or ""
+    return None, project, ""
+
+
+def _linked(unit: UnitPlan) -> bool:
+    if unit.mapping is not None and unit.mapping.linked:
+        return True
+    for issue, partner in ((unit.user, unit.dev_key), (unit.dev, unit.user_key)):
+        if issue is not None and any(link.other_key == partner for link in issue.links):
+            return True
+    return False
+
+
+def _field_sync(unit: UnitPlan, data: PlanInput) -> None:
+    config = data.config
+    if not config.field_sync.enabled or unit.user is None:
+        return
+    snap = data.snapshots.get(unit.user_key)
+    current = fields_hash(unit.user, config)
+    if snap is None or snap.fields_hash is None or snap.fields_hash == current:
+        return  # first sight is a baseline; equal hashes mean the dev copy is current
+    unit.actions.append(EditDevIssue(dev_fields(unit.user, config, creating=False), current))
+
+
+def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
+    sync = data.config.comment_sync
+    if not sync.enabled:
+        return
+    for side, issue, wanted in ((USER, unit.user, sync.user_to_dev), (DEV, unit.dev, sync.dev_to_user)):
+        if issue is None or not wanted:
+            continue
+        snap = data.snapshots.get(issue.key)
+        if snap is None:
+            continue  # baseline: comments from before we watched this issue stay where they are
+        for comment in issue.comments:
+            if comment.id in snap.own:
+                continue  # we wrote it: never sync it back
+            if comment.author_id == data.sync_account and not sync.mirror_sync_account:
+                continue
+            known = snap.comments.get(comment.id)
+            if known is None:
+                unit.actions.append(MirrorComment(other(side), issue.key, comment))
+            elif known != content_hash(comment.body) and comment.id in snap.mirrors:
+                unit.actions.append(UpdateMirror(other(side), issue.key, comment, snap.mirrors[comment.id]))

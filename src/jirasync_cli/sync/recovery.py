@@ -1,0 +1,145 @@
+"""Settle writes whose outcome is unknown (crash, lost response) by looking in Jira.
+
+Runs at the start of every cycle, before planning, so the planner never mistakes our own
+half-recorded write for a human's change:
+
+* a pending create is found through the link created with it (GET of the user issue is
+  read-your-writes consistent) and the ``jirasync.source`` property on the dev issue; for
+  creates without a link, a search for recent dev issues carrying that property, trusted
+  only once the search has had time to catch up;
+* a pending comment is found by its ``jirasync.comment`` property;
+* a pending transition or link by reading the issue.
+
+Found: its effects are recorded and the intent is done. Not found: the intent is dropped
+and the planner, whose snapshot was never advanced, plans the write again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from jirasync_cli.jira.jql import created_since_jql
+from jirasync_cli.jira.models import SOURCE_PROPERTY
+from jirasync_cli.store.pair import Mapping
+from jirasync_cli.sync.runtime import PairRuntime
+
+log = logging.getLogger(__name__)
+
+
+def verify(rt: PairRuntime, intent: dict[str, Any]) -> dict[str, Any] | None:
+    """The result of ``intent`` if Jira shows it happened, else None."""
+    kind, key, data = intent["kind"], intent["key"], intent.get("data") or {}
+    if kind == "comment":
+        comment_id = rt.jira.find_comment_by_intent(key, intent["_id"])
+        return {"comment_id": comment_id} if comment_id else None
+    if kind == "transition":
+        status = rt.jira.current_status(key)
+        target = data.get("target_status", "")
+        if status is not None and status.casefold() == str(target).casefold():
+            return {"status": target, "moved": True}
+        return None
+    if kind == "link":
+        issue = rt.jira.get_issue(key)
+        if issue is not None and any(link.other_key == data.get("dev_key") for link in issue.links):
+            return {}
+        return None
+    log.warning("unknown intent kind in journal", extra={"intent": intent["_id"], "kind": kind})
+    return None
+
+
+def _record_verified(rt: PairRuntime, intent: dict[str, Any], result: dict[str, Any]) -> None:
+    kind, key, data = intent["kind"], intent["key"], intent.get("data") or {}
+    if kind == "comment":
+        source = data.get("source")
+        rt.store.record_own_comment(key, result["comment_id"], "", tuple(source) if source else None)
+    elif kind == "transition":
+        rt.store.record_status(key, data["target_status"], side=data.get("side", "user"))
+    elif kind == "link":
+        rt.store.set_linked(key)
+
+
+def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
+    """Find the dev issue a pending create made. Records and returns its key, or None.
+
+    None also drops the pending entry when Jira surely has no such issue, so the create is
+    planned again; while an unlinked create may still be invisible to search, it stays.
+    """
+    intent = mapping.intent_id
+    found: str | None = None
+    if mapping.linked:
+        user_issue = rt.jira.get_issue(mapping.user_key)
+        if user_issue is None:
+            rt.store.abandon_create(mapping.user_key)
+            return None
+        for link in user_issue.links:
+            if link.other_key.startswith(rt.config.dev_project_key + "-"):
+                source = rt.jira.issue_property(link.other_key, SOURCE_PROPERTY)
+                if isinstance(source, dict) and source.get("intent") == intent:
+                    found = link.other_key
+                    break
+        settled = True  # the link shows up on a plain GET at once
+    else:
+        since = mapping.created_at or rt.jira.server_now()
+        jql = created_since_jql(rt.config.dev_project_key, since, rt.jira.me.time_zone)
+        for issue in rt.jira.search(jql).issues:
+            source = issue.properties.get(SOURCE_PROPERTY)
+            if isinstance(source, dict) and source.get("intent") == intent:
+                found = issue.key
+                break
+        age = rt.jira.server_now() - since
+        settled = age > timedelta(seconds=rt.create_settle_seconds)
+    if found is not None:
+        finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=mapping.linked)
+        log.info("recovered dev issue of an interrupted create",
+                 extra={"user_key": mapping.user_key, "dev_key": found})
+        return found
+    if settled:
+        rt.store.abandon_create(mapping.user_key)
+        log.info("interrupted create did not happen; it will be planned again", extra={"user_key": mapping.user_key})
+    return None
+
+
+def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, *, linked: bool) -> str | None:
+    """Record a created dev issue: mapping, and a snapshot with the status it starts in.
+
+    The start status is learnt once per issue type (one GET), so a dev issue moved before
+    our next cycle still shows a status change instead of a silent baseline.
+    """
+    rt.store.complete_create(user_key, dev_key, linked=linked)
+    project = rt.config.dev_project_key
+    status = rt.initial_status.get((project, issuetype))
+    if status is None:
+        issue = rt.jira.get_issue(dev_key)
+        if issue is not None:
+            status = issue.status
+            rt.initial_status[(project, issuetype)] = status
+    rt.store.save_snapshots([{"key": dev_key, "set": {
+        "side": "dev", "status": status, "project": project, "issuetype": issuetype, "version": 0,
+    }}])
+    return status
+
+
+def recover_pending(rt: PairRuntime) -> dict[str, int]:
+    """Settle every pending intent and create of earlier (crashed) cycles."""
+    counts = {"recovered": 0, "dropped": 0, "unresolved": 0}
+    for mapping in rt.store.pending_creates():
+        rt.check_lease()
+        if resolve_create(rt, mapping):
+            counts["recovered"] += 1
+        elif rt.store.mapping(mapping.user_key) is None:
+            counts["dropped"] += 1
+        else:
+            counts["unresolved"] += 1
+    for intent in rt.store.pending_intents():
+        rt.check_lease()
+        result = verify(rt, intent)
+        if result is None:
+            rt.store.drop_intent(intent["_id"])
+            counts["dropped"] += 1
+        else:
+            _record_verified(rt, intent, result)
+            rt.store.complete_intent(intent["_id"], result)
+            counts["recovered"] += 1
+    return counts

@@ -1,0 +1,42 @@
+"""Which rule, if any, handles a status change (pure)."""
+
+from __future__ import annotations
+
+from jirasync_cli.config import Rule, SyncPairConfig
+from jirasync_cli.jira.models import IssueData
+
+
+def conditions_hold(rule: Rule, issue: IssueData) -> bool:
+    c = rule.conditions
+    labels = {label.casefold() for label in issue.labels}
+    if c.issue_types and issue.issuetype.casefold() not in {t.casefold() for t in c.issue_types}:
+        return False
+    if c.priorities and (issue.priority or "").casefold() not in {p.casefold() for p in c.priorities}:
+        return False
+    if c.labels and not labels & {label.casefold() for label in c.labels}:
+        return False
+    if c.exclude_labels and labels & {label.casefold() for label in c.exclude_labels}:
+        return False
+    return True
+
+
+def match_rule(config: SyncPairConfig, side: str, issue: IssueData, *, initial: bool) -> Rule | None:
+    """The first enabled rule (by priority) for ``issue`` now in its status on ``side``."""
+    status = issue.status.casefold()
+    for rule in config.rules_in_order():
+        if not rule.sync_direction.covers(side):
+            continue
+        if rule.source_status != "*" and rule.source_status.casefold() != status:
+            continue
+        if initial and not rule.on_initial_sync:
+            continue
+        if conditions_hold(rule, issue):
+            return rule
+    return None
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    """Fill ``${name}`` placeholders; unknown or missing ones stay as written."""
+    import re
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: values.get(m.group(1), m.group(0)), template)

@@ -1,0 +1,34 @@
+"""What a cycle works with: the pair's config, its Jira client, its store and its lease."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.jira.client import JiraClient
+from jirasync_cli.store import Lease, PairStore
+
+
+@dataclass
+class PairRuntime:
+    config: SyncPairConfig
+    jira: JiraClient
+    store: PairStore
+    lease: Lease | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # (project, issue type) -> status a new issue starts in, learnt once per process
+    initial_status: dict[tuple[str, str], str] = field(default_factory=dict)
+    overlap_seconds: float = 60.0
+    create_settle_seconds: float = 120.0
+
+    def check_lease(self) -> None:
+        if self.lease is not None:
+            self.lease.check()
+
+    def key_of(self, side: str, user_key: str, dev_key: str | None) -> str | None:
+        return user_key if side == "user" else dev_key
+
+    def template_values(self, **values: Any) -> dict[str, str]:
+        return {"pair": self.config.name, **{k: str(v) for k, v in values.items() if v is not None}}

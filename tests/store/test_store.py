@@ -1,0 +1,131 @@
+"""Store behaviour that depends on a real database: unique indexes, fencing, leases."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from jirasync_cli.store import Lease, LeaseLost, PairStore, StoreUnavailable, mongo_client
+from jirasync_cli.store.pair import FencedOut
+
+
+@pytest.fixture
+def client(mongo_url):
+    c = mongo_client(mongo_url)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def store(client):
+    s = PairStore(client, f"t_{uuid.uuid4().hex[:10]}", "sync-t")
+    s.ensure_indexes()
+    s.ensure_indexes()  # idempotent
+    yield s
+    client.drop_database(s.database)
+
+
+def test_mapping_unique_on_both_keys(store):
+    now = datetime.now(UTC)
+    assert store.begin_create("U-1", "i1", link=True, rule_id="r", at=now) is not None
+    assert store.begin_create("U-1", "i1", link=True, rule_id="r", at=now) is None  # never twice
+    store.complete_create("U-1", "D-1", linked=True)
+    store.begin_create("U-2", "i2", link=True, rule_id="r", at=now)
+    from pymongo.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError):
+        store.complete_create("U-2", "D-1", linked=True)
+    assert store.adopt_mapping("U-3", "D-1", linked=False) is False
+    assert store.mapping_by_dev("D-1").user_key == "U-1"
+    assert store.count_mappings() == {"linked": 1, "pending": 1}
+
+
+def test_intents_are_recorded_once(store):
+    assert store.begin_intent("comment:x", "comment", "U-1", {}) is None
+    again = store.begin_intent("comment:x", "comment", "U-1", {})
+    assert again["state"] == "pending"
+    store.complete_intent("comment:x", {"comment_id": "5"})
+    assert store.begin_intent("comment:x", "comment", "U-1", {})["result"] == {"comment_id": "5"}
+    assert store.pending_intents() == []
+
+
+def test_state_writes_are_fenced(store):
+    store.fence = 2
+    store.save_state(last_sync=datetime(2026, 1, 1, tzinfo=UTC), initial_sync_completed=True)
+    stale = PairStore(store.client, store.database, store.pair)
+    stale.fence = 1
+    with pytest.raises(FencedOut):
+        stale.save_state(last_sync=datetime(2020, 1, 1, tzinfo=UTC))
+    assert store.load_state().last_sync == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_reset_keeps_mappings_unless_asked(store):
+    store.begin_create("U-1", "i1", link=True, rule_id="r", at=datetime.now(UTC))
+    store.complete_create("U-1", "D-1", linked=True)
+    store.save_state(last_sync=datetime.now(UTC), initial_sync_completed=True)
+    store.save_snapshots([{"key": "U-1", "set": {"status": "Open"}}])
+    store.reset_state()
+    state = store.load_state()
+    assert state.last_sync is None and not state.initial_sync_completed
+    assert store.mapping("U-1").dev_key == "D-1"
+    store.reset_state(forget_mappings=True)
+    assert store.mapping("U-1") is None
+
+
+def test_snapshot_records_do_not_clobber_each_other(store):
+    store.save_snapshots([{"key": "U-1", "set": {"status": "Open", "comments": {"1": "h"}}}])
+    store.record_own_comment("U-1", "9", "h9", source=("D-1", "4"))
+    store.save_snapshots([{"key": "U-1", "set": {"status": "Will Do", "comments": {"1": "h", "2": "h2"}}}])
+    snaps = store.snapshots(["U-1", "D-1"])
+    assert snaps["U-1"].own == {"9"} and snaps["U-1"].status == "Will Do"
+    assert snaps["D-1"].mirrors == {"4": "9"}
+
+
+def test_lease_one_holder_fence_grows_and_takeover_after_expiry(client):
+    db = f"lease_{uuid.uuid4().hex[:8]}"
+    a = Lease(client, db, "a", ttl=1.0)
+    b = Lease(client, db, "b", ttl=1.0)
+    assert a.acquire()
+    assert not b.acquire()
+    assert a.renew()
+    first = a.fence
+    time.sleep(1.3)  # a stops renewing: its lease lapses
+    assert not a.valid()
+    with pytest.raises(LeaseLost):
+        a.check()
+    assert b.acquire() and b.fence == first + 1
+    assert not a.renew()  # a can't silently come back
+    b.release()
+    assert a.acquire() and a.fence == first + 2
+    client.drop_database(db)
+
+
+def test_lease_contention_has_exactly_one_winner(client):
+    db = f"lease_{uuid.uuid4().hex[:8]}"
+    leases = [Lease(mongo_client(client.address and f"mongodb://{client.address[0]}:{client.address[1]}/?directConnection=true&retryWrites=false"),
+                    db, f"o{i}", ttl=30) for i in range(6)]
+    barrier = threading.Barrier(len(leases))
+    wins = []
+
+    def go(lease):
+        barrier.wait()
+        if lease.acquire():
+            wins.append(lease.owner)
+
+    threads = [threading.Thread(target=go, args=(lease,)) for lease in leases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    client.drop_database(db)
+
+
+def test_unreachable_mongo_is_one_clear_error():
+    s = PairStore(mongo_client("mongodb://127.0.0.1:1/?directConnection=true", timeout_ms=300), "x", "p")
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        s.load_state()
