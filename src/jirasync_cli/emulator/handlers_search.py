@@ -1,0 +1,129 @@
+"""Search. Cloud: ``/search/jql`` with nextPageToken (the old ``/search`` is gone: 410).
+Server/DC: ``/search`` with startAt/maxResults/total."""
+
+from __future__ import annotations
+
+from .errors import ApiError
+from .jql import Env
+from .render import select_fields
+from .router import Ctx, Response, router
+from .search import compile_or_400, make_token, matching, page_after, read_token
+
+GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+        "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+
+
+def _env(ctx: Ctx) -> Env:
+    return Env(ctx.state, ctx.emu.accounts, ctx.account, ctx.tz, ctx.now_ms, ctx.cloud)
+
+
+def _params(ctx: Ctx) -> dict:
+    """GET query parameters or POST body, normalized to lists/strings."""
+    if ctx.body is None or not isinstance(ctx.body, dict):
+        def lst(name):
+            return ctx.query.get(name, [])
+        return {"jql": ctx.q("jql", ""), "fields": lst("fields"), "expand": lst("expand"),
+                "properties": lst("properties"), "nextPageToken": ctx.q("nextPageToken"),
+                "maxResults": ctx.q("maxResults"), "startAt": ctx.q("startAt")}
+    b = ctx.body
+
+    def as_list(v):
+        if v is None:
+            return []
+        return [v] if isinstance(v, str) else [str(x) for x in v]
+    return {"jql": b.get("jql") or "", "fields": as_list(b.get("fields")), "expand": as_list(b.get("expand")),
+            "properties": as_list(b.get("properties")), "nextPageToken": b.get("nextPageToken"),
+            "maxResults": b.get("maxResults"), "startAt": b.get("startAt")}
+
+
+def _int(value, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, [f"The '{name}' parameter must be a number."]) from None
+
+
+def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
+    fields = select_fields(p["fields"], default_fields, ctx.cloud)
+    if fields is None:
+        if ctx.cloud:  # Cloud's default: ids only
+            return [{"id": str(i.id)} for i in issues]
+        fields = set()
+    expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()}
+    r = ctx.renderer()
+    props = p["properties"] or None
+    limit = ctx.emu.search_comment_limit
+    return [r.issue(i, fields, expand=expand, properties=props, comment_limit=limit) for i in issues]
+
+
+def _search_jql(ctx: Ctx) -> Response:
+    p = _params(ctx)
+    env = _env(ctx)
+    compiled = compile_or_400(p["jql"], env)
+    if compiled.predicate is None:
+        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+    ids_only = select_fields(p["fields"], "id", True) is None
+    limit = _int(p["maxResults"], "maxResults", 50)
+    limit = max(1, min(limit, 5000 if ids_only else 100))
+    token = p["nextPageToken"]
+    cursor = read_token(p["jql"], token) if token else None
+    keyed = matching(env, compiled)
+    issues, next_cursor = page_after(keyed, cursor, limit)
+    body = {"issues": _render(ctx, issues, p, "id")}
+    if next_cursor is not None:
+        body["nextPageToken"] = make_token(p["jql"], next_cursor)
+    body["isLast"] = next_cursor is None
+    return Response(200, body)
+
+
+@router.add("GET", "/search/jql", cloud_only=True)
+def search_jql_get(ctx: Ctx) -> Response:
+    return _search_jql(ctx)
+
+
+@router.add("POST", "/search/jql", write=False, cloud_only=True)
+def search_jql_post(ctx: Ctx) -> Response:
+    ctx.json_body()
+    return _search_jql(ctx)
+
+
+@router.add("POST", "/search/approximate-count", write=False, cloud_only=True)
+def approximate_count(ctx: Ctx) -> Response:
+    body = ctx.json_body()
+    env = _env(ctx)
+    compiled = compile_or_400(body.get("jql") or "", env)
+    if compiled.predicate is None:
+        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+    return Response(200, {"count": sum(1 for i in ctx.state.issues.values() if compiled.predicate(i))})
+
+
+@router.add("GET", "/search", cloud_only=True)
+@router.add("POST", "/search", write=False, cloud_only=True)
+def search_gone(ctx: Ctx) -> Response:
+    raise ApiError(410, [GONE])
+
+
+def _search_offset(ctx: Ctx) -> Response:
+    p = _params(ctx)
+    env = _env(ctx)
+    compiled = compile_or_400(p["jql"], env)
+    start = max(0, _int(p["startAt"], "startAt", 0))
+    limit = _int(p["maxResults"], "maxResults", 50)
+    limit = max(0, min(limit, 1000))
+    keyed = matching(env, compiled)
+    page = [i for _, i in keyed[start:start + limit]]
+    return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
+                          "issues": _render(ctx, page, p, "*navigable")})
+
+
+@router.add("GET", "/search", server_only=True)
+def search_server_get(ctx: Ctx) -> Response:
+    return _search_offset(ctx)
+
+
+@router.add("POST", "/search", write=False, server_only=True)
+def search_server_post(ctx: Ctx) -> Response:
+    ctx.json_body()
+    return _search_offset(ctx)

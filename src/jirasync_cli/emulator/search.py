@@ -1,0 +1,77 @@
+"""Running a compiled JQL query and paging through the result.
+
+Cloud's ``nextPageToken`` is a keyset cursor: it carries the sort key of the last issue
+returned (ordering always ends with the issue id, so it is total). The next page starts
+strictly after it, so an issue is never returned twice or skipped because others were created
+or deleted meanwhile, however many issues share one ``updated`` minute.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from bisect import bisect_right
+
+from .errors import ApiError
+from .jql import Compiled, Env, JqlError, compile_query
+from .model import Issue
+
+
+def compile_or_400(jql: str, env: Env) -> Compiled:
+    try:
+        return compile_query(jql, env)
+    except JqlError as exc:
+        raise ApiError(400, [exc.message]) from None
+
+
+def matching(env: Env, compiled: Compiled) -> list[tuple[tuple, Issue]]:
+    pred = compiled.predicate
+    issues = env.state.issues.values()
+    hits = issues if pred is None else [i for i in issues if pred(i)]
+    key = compiled.sort_key
+    keyed = [(key(i), i) for i in hits]
+    keyed.sort(key=lambda p: p[0])
+    return keyed
+
+
+def _fingerprint(jql: str) -> str:
+    return hashlib.sha1((jql or "").strip().encode("utf-8")).hexdigest()[:12]
+
+
+def _to_json(v):
+    return [_to_json(x) for x in v] if isinstance(v, tuple) else v
+
+
+def _to_tuple(v):
+    return tuple(_to_tuple(x) for x in v) if isinstance(v, list) else v
+
+
+def make_token(jql: str, key: tuple) -> str:
+    raw = json.dumps({"q": _fingerprint(jql), "k": _to_json(key)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def read_token(jql: str, token: str) -> tuple:
+    try:
+        pad = "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(token + pad))
+        if data["q"] != _fingerprint(jql):
+            raise ValueError("token belongs to another query")
+        return _to_tuple(data["k"])
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
+
+
+def page_after(keyed: list[tuple[tuple, Issue]], cursor: tuple | None, limit: int) -> tuple[list[Issue], tuple | None]:
+    """One page after ``cursor``; returns (issues, cursor for the next page or None if last)."""
+    start = 0
+    if cursor is not None:
+        keys = [k for k, _ in keyed]
+        try:
+            start = bisect_right(keys, cursor)
+        except TypeError:  # a token from a differently shaped sort
+            raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
+    chunk = keyed[start:start + limit]
+    more = start + limit < len(keyed)
+    return [i for _, i in chunk], (chunk[-1][0] if more and chunk else None)

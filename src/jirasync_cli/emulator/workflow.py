@@ -1,0 +1,151 @@
+"""Per-project workflows: statuses with categories and the transitions between them.
+
+Transition names deliberately differ from target status names in places ("Resolve" leads to
+"Resolved"), as in real Jira workflows, so clients that match transitions by name are caught.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+CATEGORIES = ("new", "indeterminate", "done")
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    category: str = "indeterminate"  # "new" | "indeterminate" | "done"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"status category must be one of {CATEGORIES}, not {self.category!r}")
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: str
+    name: str
+    to: str  # target status name
+    sources: tuple[str, ...] | None = None  # None: global ("from any status")
+
+    def available_from(self, status: str) -> bool:
+        if self.to == status:
+            return False
+        return self.sources is None or status in self.sources
+
+
+class Workflow:
+    def __init__(self, name: str, statuses: list[Status], transitions: list[Transition],
+                 initial: str | None = None) -> None:
+        if not statuses:
+            raise ValueError("a workflow needs at least one status")
+        self.name = name
+        self.statuses = list(statuses)
+        self.transitions = list(transitions)
+        self.initial = initial or statuses[0].name
+        names = {s.name for s in statuses}
+        if self.initial not in names:
+            raise ValueError(f"initial status {self.initial!r} is not in the workflow")
+        ids = set()
+        for t in self.transitions:
+            if t.to not in names or any(s not in names for s in (t.sources or ())):
+                raise ValueError(f"transition {t.name!r} refers to a status outside the workflow")
+            if t.id in ids:
+                raise ValueError(f"duplicate transition id {t.id!r}")
+            ids.add(t.id)
+
+    def status(self, name: str) -> Status | None:
+        low = name.lower()
+        return next((s for s in self.statuses if s.name.lower() == low), None)
+
+    def available(self, current: str) -> list[Transition]:
+        return [t for t in self.transitions if t.available_from(current)]
+
+    def transition_by_id(self, tid: str) -> Transition | None:
+        return next((t for t in self.transitions if t.id == str(tid)), None)
+
+    def path(self, start: str, target: str) -> list[Transition] | None:
+        """Shortest sequence of transitions from ``start`` to ``target`` (for seeding)."""
+        if start == target:
+            return []
+        seen = {start}
+        queue: deque[tuple[str, list[Transition]]] = deque([(start, [])])
+        while queue:
+            cur, trail = queue.popleft()
+            for t in self.available(cur):
+                if t.to in seen:
+                    continue
+                if t.to == target:
+                    return trail + [t]
+                seen.add(t.to)
+                queue.append((t.to, trail + [t]))
+        return None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "initial": self.initial,
+            "statuses": [{"name": s.name, "category": s.category, "description": s.description}
+                         for s in self.statuses],
+            "transitions": [{"id": t.id, "name": t.name, "to": t.to,
+                             "from": list(t.sources) if t.sources is not None else None}
+                            for t in self.transitions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Workflow:
+        return cls(
+            d.get("name", "custom"),
+            [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""))
+             for s in d["statuses"]],
+            [Transition(str(t["id"]), t["name"], t["to"],
+                        tuple(t["from"]) if t.get("from") is not None else None)
+             for t in d.get("transitions", [])],
+            d.get("initial"),
+        )
+
+    @classmethod
+    def simple(cls, names: list[str], categories: list[str] | None = None, name: str = "simple") -> Workflow:
+        """Every status reachable from every other (Jira's simplified "any to any" workflow)."""
+        cats = categories or (["new"] + ["indeterminate"] * (len(names) - 2) + ["done"] if len(names) > 1 else ["new"])
+        statuses = [Status(n, c) for n, c in zip(names, cats, strict=True)]
+        transitions = [Transition(str(11 + 10 * i), n, n) for i, n in enumerate(names)]
+        return cls(name, statuses, transitions)
+
+    @classmethod
+    def user_default(cls) -> Workflow:
+        """A customer-facing (service desk style) workflow."""
+        s = ["Open", "Will Do", "In Progress", "Waiting for Customer", "Resolved", "Closed"]
+        return cls(
+            "Customer Support Workflow",
+            [Status("Open", "new", "The issue is open and ready for the assignee to start work on it."),
+             Status("Will Do", "new", "Accepted, the team will work on it."),
+             Status("In Progress", "indeterminate", "This issue is being actively worked on at the moment by the assignee."),
+             Status("Waiting for Customer", "indeterminate", "Waiting for a reply from the customer."),
+             Status("Resolved", "done", "A resolution has been taken, and it is awaiting verification by reporter."),
+             Status("Closed", "done", "The issue is considered finished.")],
+            [Transition("11", "Will Do", "Will Do", ("Open",)),
+             Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
+             Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
+             Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
+             Transition("51", "Resolve", "Resolved", tuple(s[:4])),
+             Transition("61", "Close", "Closed", ("Resolved",)),
+             Transition("71", "Reopen", "Open", ("Resolved", "Closed"))],
+        )
+
+    @classmethod
+    def dev_default(cls) -> Workflow:
+        """An internal engineering workflow."""
+        return cls(
+            "Engineering Workflow",
+            [Status("To Do", "new"), Status("In Progress", "indeterminate"),
+             Status("In Review", "indeterminate"), Status("Done", "done")],
+            [Transition("11", "Start Progress", "In Progress", ("To Do",)),
+             Transition("21", "Request Review", "In Review", ("In Progress",)),
+             Transition("31", "Done", "Done", ("In Progress", "In Review")),
+             Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
+             Transition("51", "Stop Progress", "To Do", ("In Progress",)),
+             Transition("61", "Reopen", "To Do", ("Done",))],
+        )
