@@ -64,7 +64,7 @@ class JiraEmulator:
             return self
         self._httpd = EmulatorHTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"jira-emulator-{self.port}", daemon=True)
         self._thread.start()
         if self.persist_path:

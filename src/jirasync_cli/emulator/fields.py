@@ -70,6 +70,8 @@ class FieldParser:
         return value
 
     def priority(self, value: Any) -> str | None:
+        if value is None:  # clearing the priority falls back to the scheme's default
+            return catalog.DEFAULT_PRIORITY
         ident = _ident(value)
         for pid, name, *_ in catalog.PRIORITIES:
             if ident is not None and (ident == pid or (isinstance(value, dict) and "name" in value and ident == name)):

@@ -163,6 +163,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "JiraEmulator"
     sys_version = ""
     timeout = 300  # idle keep-alive connections are closed after this
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
     def setup(self) -> None:
         super().setup()
