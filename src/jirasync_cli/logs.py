@@ -30,6 +30,19 @@ def get_worker() -> str:
     return _worker_name
 
 
+class _SafeRecords(logging.Logger):
+    """``extra`` keys that clash with LogRecord attributes (``created``, ``name`` ...) are
+    renamed instead of raising: a log line must never take a cycle down."""
+
+    def makeRecord(self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None):  # type: ignore[no-untyped-def,override]
+        if extra:
+            extra = {(f"{k}_" if k in _STANDARD_ATTRS else k): v for k, v in extra.items()}
+        return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+
+
+logging.setLoggerClass(_SafeRecords)
+
+
 class _WorkerFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "worker"):

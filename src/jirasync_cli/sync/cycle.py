@@ -149,7 +149,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     )
     if report.mode == "full":
         log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
-                                                   "created": len(report.created)})
+                                                   "dev_issues_created": len(report.created)})
     return report
 
 
