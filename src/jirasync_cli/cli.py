@@ -7,6 +7,7 @@ every failure the user can cause ends as one red line and a non-zero exit code.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,13 @@ class _Group(TyperGroup):
         except JirasyncError as exc:
             render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: one line, the traceback only on request
+            if os.environ.get("JIRASYNC_DEBUG"):
+                raise
+            render.error(f"internal error: {type(exc).__name__}: {exc} (set JIRASYNC_DEBUG=1 for a traceback)")
+            raise typer.Exit(70) from None
 
 
 app = typer.Typer(
@@ -207,6 +215,74 @@ def state_reset(
         raise typer.Exit(1)
     counts = reset_state(config, get_settings(), forget_mappings=forget_mappings)
     render.console.print(f"reset {config.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command("supervise")
+def supervise(
+    config_dir: ConfigDirOption = None,
+    health_port: Annotated[int | None, typer.Option("--health-port", help="Port of /health (default: $JIRASYNC_HEALTH_PORT or 3000)")] = None,
+    health_host: Annotated[str | None, typer.Option("--health-host", help="Address to bind (default: $JIRASYNC_HEALTH_HOST or 0.0.0.0)")] = None,
+) -> None:
+    """Run one worker per valid config, restart crashed or hung ones, serve /health."""
+    from jirasync_cli.supervisor import Supervisor
+
+    settings = get_settings()
+    _setup_logging("supervisor")
+    sup = Supervisor(
+        settings, _config_dir(config_dir),
+        health_host=health_host if health_host is not None else settings.health_host,
+        health_port=health_port if health_port is not None else settings.health_port,
+    )
+    try:
+        code = sup.run()
+    except OSError as exc:
+        raise JirasyncError(f"cannot start the supervisor: {exc}") from None
+    raise typer.Exit(code)
+
+
+@app.command("health")
+def health(
+    url: Annotated[str | None, typer.Option("--url", help="Health endpoint (default: http://localhost:$JIRASYNC_HEALTH_PORT/health)")] = None,
+    as_json: JsonOption = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve /health from heartbeats stored in MongoDB")] = False,
+    config_dir: ConfigDirOption = None,
+    health_port: Annotated[int | None, typer.Option("--health-port", help="With --serve: port to listen on")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the endpoint")] = 5.0,
+) -> None:
+    """Print the supervisor's status; exit 0 healthy, 1 degraded, 2 unhealthy or unreachable."""
+    from jirasync_cli.healthcheck import exit_code, fetch
+
+    settings = get_settings()
+    if serve:
+        _serve_health_from_mongo(settings, _config_dir(config_dir), health_port)
+        return
+    doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout)
+    if as_json:
+        render.print_json(doc)
+    else:
+        from jirasync_cli.views import health_table
+
+        health_table(doc, render.console)
+    raise typer.Exit(exit_code(doc.get("status", "")))
+
+
+def _serve_health_from_mongo(settings, config_dir: Path, port: int | None) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import threading
+
+    from jirasync_cli.health import HealthServer
+    from jirasync_cli.healthcheck import mongo_health
+
+    _setup_logging("health")
+    server = HealthServer(settings.health_host, port if port is not None else settings.health_port,
+                          lambda: mongo_health(settings, config_dir), refresh=2.0)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
+    render.err_console.print(f"serving {server.url}/health from MongoDB heartbeats (Ctrl-C to stop)")
+    stop.wait()
+    server.stop()
 
 
 def main() -> None:

@@ -179,3 +179,25 @@ def _short(detail: Any) -> str:
     if isinstance(detail, dict):
         return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", []))
     return str(detail)
+
+
+def health_table(doc: dict[str, Any], console: Console) -> None:
+    status = doc.get("status", "unknown")
+    colour = {"healthy": "green", "degraded": "yellow"}.get(status, "red")
+    console.print(f"status: [bold {colour}]{escape(status)}[/]")
+    workers = doc.get("workers") or []
+    if workers:
+        table = Table()
+        for column in ("worker", "state", "pid", "restarts", "last heartbeat", "last cycle", "rss", "error"):
+            table.add_column(column)
+        for w in workers:
+            cycle = w.get("last_cycle") or {}
+            rss = f"{w['rss_bytes'] / 1e6:.0f} MB" if w.get("rss_bytes") else ""
+            table.add_row(
+                escape(w.get("name", "")), escape(w.get("state", "")), str(w.get("pid") or ""),
+                str(w.get("restarts", "")), escape(str(w.get("last_heartbeat") or "")),
+                escape(str(cycle.get("result") or "")), rss, escape(str(w.get("error") or "")),
+            )
+        console.print(table)
+    for error in doc.get("errors") or []:
+        console.print(f"[red]✗[/] {escape(str(error))}", soft_wrap=True)

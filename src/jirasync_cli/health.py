@@ -1,0 +1,236 @@
+"""Health over HTTP: ``/health`` (JSON), ``/livez``, ``/readyz`` and ``/metrics`` (Prometheus).
+
+The supervisor's loop owns the state; requests read a snapshot rebuilt at most every
+``refresh`` seconds (process RSS/CPU sampling included), so a busy probe or scraper costs
+the loop nothing and answers stay fast under load.
+
+Status: ``healthy`` when every worker runs (standby counts: another supervisor holds that
+pair) and its last cycle succeeded; ``degraded`` when some are down or failing (still 200,
+so an orchestrator does not restart a container for one bad pair); ``unhealthy`` with 503
+when no worker runs at all. ``/livez`` only says the supervisor loop turns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from jirasync_cli import __version__, secrets
+
+log = logging.getLogger("jirasync.health")
+
+UP_STATES = frozenset({"running", "standby"})
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+
+def overall(workers: list[dict[str, Any]], errors: list[str] | None = None) -> tuple[str, int]:
+    if not workers or not any(w["state"] in UP_STATES for w in workers):
+        return "unhealthy", 503
+    if all(w["state"] in UP_STATES and w.get("ok", True) for w in workers):
+        return "healthy", 200
+    return "degraded", 200
+
+
+class _ProcessSampler:
+    """RSS and CPU% per pid, via psutil, cached between calls."""
+
+    def __init__(self) -> None:
+        self._procs: dict[int, Any] = {}
+
+    def sample(self, pid: int | None) -> dict[str, Any]:
+        import psutil
+
+        if pid is None:
+            return {"rss_bytes": None, "cpu_percent": None}
+        proc = self._procs.get(pid)
+        try:
+            if proc is None:
+                proc = self._procs[pid] = psutil.Process(pid)
+                proc.cpu_percent(None)  # first call primes the counter
+            with proc.oneshot():
+                return {"rss_bytes": proc.memory_info().rss, "cpu_percent": proc.cpu_percent(None)}
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            self._procs.pop(pid, None)
+            return {"rss_bytes": None, "cpu_percent": None}
+
+    def forget_except(self, pids: set[int]) -> None:
+        for pid in list(self._procs):
+            if pid not in pids:
+                del self._procs[pid]
+
+
+_sampler = _ProcessSampler()
+
+
+def supervisor_health(sup: Any) -> dict[str, Any]:
+    """The ``/health`` document of a running :class:`~jirasync_cli.supervisor.Supervisor`."""
+    now = time.monotonic()
+    workers = []
+    for child in sorted(sup.children.copy().values(), key=lambda c: c.name):  # copy: the loop mutates it
+        status = child.status or {}
+        error = status.get("error")
+        last_cycle = status.get("last_cycle") or None
+        ok = child.state in UP_STATES and not error and status.get("state") != "error"
+        workers.append({
+            "name": child.name,
+            "pid": child.pid,
+            "state": child.state,
+            "ok": ok,
+            "restarts": child.restarts,
+            "last_exit": child.last_exit,
+            "last_heartbeat": _iso(child.last_heartbeat_wall),
+            "heartbeat_age_seconds": round(now - child.last_heartbeat, 1) if child.last_heartbeat else None,
+            "interval_seconds": child.interval,
+            "cycles": status.get("cycles", 0),
+            "last_cycle": None if not last_cycle else {
+                k: last_cycle.get(k) for k in ("result", "mode", "startedAt", "durationSeconds", "issuesSeen",
+                                               "actions", "errors")
+            },
+            "last_success": _iso(status.get("last_success")),
+            "error": error,
+            **_sampler.sample(child.pid),
+        })
+    _sampler.forget_except({w["pid"] for w in workers if w["pid"]})
+    status, code = overall(workers)
+    return {
+        "status": status,
+        "http_status": code,
+        "version": __version__,
+        "uptime_seconds": round(time.time() - sup.started, 1),
+        "loop_age_seconds": round(now - sup.loop_beat, 2),
+        "workers": workers,
+        "invalid_configs": sup.problems,
+        "errors": [] if code == 200 else ["no worker is running"],
+    }
+
+
+def metrics_text(doc: dict[str, Any]) -> bytes:
+    """Prometheus exposition of a health document (prometheus-client does the format)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    class Collector:
+        def collect(self):  # type: ignore[no-untyped-def]
+            up = GaugeMetricFamily("jirasync_worker_up", "1 if the pair's worker runs (or stands by)", labels=["worker"])
+            state = GaugeMetricFamily("jirasync_worker_state", "Current state of the worker (1 = in this state)",
+                                      labels=["worker", "state"])
+            restarts = CounterMetricFamily("jirasync_worker_restarts", "Worker restarts by the supervisor",
+                                           labels=["worker"])
+            last_ok = GaugeMetricFamily("jirasync_last_successful_sync_timestamp_seconds",
+                                        "Unix time of the last successful cycle", labels=["worker"])
+            cycles = CounterMetricFamily("jirasync_cycles", "Cycles completed", labels=["worker"])
+            rss = GaugeMetricFamily("jirasync_worker_resident_memory_bytes", "Worker RSS", labels=["worker"])
+            age = GaugeMetricFamily("jirasync_worker_heartbeat_age_seconds", "Seconds since the last heartbeat",
+                                    labels=["worker"])
+            for w in doc.get("workers", []):
+                name = w["name"]
+                up.add_metric([name], 1.0 if w["state"] in UP_STATES else 0.0)
+                for s in ("starting", "running", "standby", "backoff", "failed"):
+                    state.add_metric([name, s], 1.0 if w["state"] == s else 0.0)
+                restarts.add_metric([name], float(w.get("restarts") or 0))
+                cycles.add_metric([name], float(w.get("cycles") or 0))
+                if w.get("last_success"):
+                    last_ok.add_metric([name], datetime.fromisoformat(w["last_success"]).timestamp())
+                if w.get("rss_bytes") is not None:
+                    rss.add_metric([name], float(w["rss_bytes"]))
+                if w.get("heartbeat_age_seconds") is not None:
+                    age.add_metric([name], float(w["heartbeat_age_seconds"]))
+            healthy = GaugeMetricFamily("jirasync_healthy", "1 healthy, 0.5 degraded, 0 unhealthy")
+            healthy.add_metric([], {"healthy": 1.0, "degraded": 0.5}.get(doc.get("status", ""), 0.0))
+            yield from (up, state, restarts, last_ok, cycles, rss, age, healthy)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Collector())
+    return generate_latest(registry)
+
+
+class HealthServer:
+    """Serves a provider's health document; the provider runs at most once per ``refresh``."""
+
+    def __init__(self, host: str, port: int, provider: Callable[[], dict[str, Any]], refresh: float = 0.5) -> None:
+        self.provider = provider
+        self.refresh = refresh
+        self._lock = threading.Lock()
+        self._cached: tuple[float, dict[str, Any], bytes] | None = None
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = f"jirasync/{__version__}"
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?", 1)[0].rstrip("/") or "/"
+                if path == "/livez":
+                    self._send(200, b'{"status":"alive"}\n', "application/json")
+                    return
+                doc, body = server.current()
+                if path in ("/health", "/"):
+                    self._send(doc.get("http_status", 200), body, "application/json")
+                elif path == "/readyz":
+                    ready = doc.get("http_status", 200) == 200
+                    self._send(200 if ready else 503, b'{"ready":%s}\n' % (b"true" if ready else b"false"),
+                               "application/json")
+                elif path == "/metrics":
+                    self._send(200, metrics_text(doc), "text/plain; version=0.0.4; charset=utf-8")
+                else:
+                    self._send(404, b'{"error":"not found"}\n', "application/json")
+
+            def _send(self, code: int, body: bytes, content_type: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # probes every few seconds would drown the logs
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+            request_queue_size = 128
+
+        self.httpd = Server((host, port), Handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self.httpd.server_address[0]
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{host}:{self.port}"
+
+    def current(self) -> tuple[dict[str, Any], bytes]:
+        now = time.monotonic()
+        with self._lock:
+            if self._cached is None or now - self._cached[0] >= self.refresh:
+                try:
+                    doc = self.provider()
+                except Exception as exc:  # a broken provider must still answer
+                    log.exception("health provider failed")
+                    doc = {"status": "unhealthy", "http_status": 503, "workers": [],
+                           "errors": [f"health provider failed: {type(exc).__name__}"]}
+                body = secrets.redact(json.dumps(doc, default=str)).encode() + b"\n"
+                self._cached = (now, doc, body)
+            return self._cached[1], self._cached[2]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="health-http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,369 @@
+"""``jirasync supervise``: one ``run-worker`` child per pair, kept alive.
+
+Single-threaded event loop over a self-pipe (signals) and the children's heartbeat pipes:
+
+* a dead child is noticed at once (SIGCHLD wakes the loop), logged with its exit code or
+  signal, and restarted after a capped exponential backoff with jitter (0.1 s, x1.5, cap
+  15 s; reset after 30 s of stable running). After 5 fast failures in a row it is reported
+  ``failed`` and retried every 60 s, so an outage never needs a human;
+* a child silent for longer than its heartbeat timeout (derived from its interval) is hung:
+  its process group is killed and it is restarted;
+* SIGHUP re-reads the config dir: new pairs start, removed ones stop, changed ones restart,
+  the rest are left untouched;
+* SIGTERM/SIGINT: TERM every child's group, wait, KILL stragglers, reap, exit 0.
+
+Children run in their own process groups and watch their stdin: when the supervisor dies,
+their stdin reaches EOF and they exit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jirasync_cli.config import SyncPairConfig, load_config_dir
+from jirasync_cli.ipc import LineReader, encode
+from jirasync_cli.schedule import backoff, heartbeat_timeout
+from jirasync_cli.settings import Settings
+
+log = logging.getLogger("jirasync.supervisor")
+
+STABLE_SECONDS = 30.0
+FAST_FAILURES_BEFORE_FAILED = 5
+SLOW_RETRY_SECONDS = 60.0
+STOP_GRACE_SECONDS = 10.0
+
+
+def config_message(config: SyncPairConfig, interval: float, rate_share: float) -> dict[str, Any]:
+    raw = config.model_dump(mode="json", by_alias=True)
+    raw["jira"]["apiToken"] = config.jira.api_token.get_secret_value()
+    return {"type": "config", "config": raw, "interval_seconds": interval, "rate_share": rate_share}
+
+
+def config_digest(message: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Child:
+    name: str
+    message: dict[str, Any]
+    digest: str
+    interval: float
+    proc: subprocess.Popen[bytes] | None = None
+    fd: int | None = None
+    reader: LineReader = field(default_factory=LineReader)
+    state: str = "starting"  # starting | running | standby | backoff | failed | stopped
+    restarts: int = 0
+    fast_failures: int = 0
+    started_at: float = 0.0
+    last_heartbeat: float | None = None  # monotonic
+    last_heartbeat_wall: float | None = None
+    status: dict[str, Any] = field(default_factory=dict)  # the last heartbeat's content
+    next_start: float = 0.0
+    last_exit: str | None = None
+    stopping: bool = False
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    @property
+    def timeout(self) -> float:
+        return heartbeat_timeout(self.interval)
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, config_dir: Path, *, health_host: str, health_port: int,
+                 worker_command: list[str] | None = None) -> None:
+        self.settings = settings
+        self.config_dir = config_dir
+        self.health_host = health_host
+        self.health_port = health_port
+        self.worker_command = worker_command or [sys.executable, "-m", "jirasync_cli", "run-worker"]
+        self.children: dict[str, Child] = {}
+        self.selector = selectors.DefaultSelector()
+        self.started = time.time()
+        self.loop_beat = time.monotonic()  # liveness: the loop is turning
+        self.problems: list[str] = []
+        self._stop = False
+        self._reload = False
+        self.health_server: Any = None
+
+    # -- configs ----------------------------------------------------------------------
+    def desired(self) -> dict[str, Child]:
+        result = load_config_dir(self.config_dir)
+        self.problems = [p.line() for p in result.problems]
+        for line in self.problems:
+            log.warning("invalid config skipped", extra={"problem": line})
+        if result.missing_directory:
+            log.error("config directory does not exist", extra={"config_dir": str(self.config_dir)})
+        sites: dict[str, int] = {}
+        for loaded in result.configs:
+            sites[loaded.config.jira.base_url] = sites.get(loaded.config.jira.base_url, 0) + 1
+        wanted = {}
+        for loaded in result.configs:
+            cfg = loaded.config
+            interval = cfg.interval_seconds(self.settings.sync_interval_minutes)
+            message = config_message(cfg, interval, 1.0 / sites[cfg.jira.base_url])
+            wanted[cfg.name] = Child(cfg.name, message, config_digest(message), interval)
+        return wanted
+
+    def reload(self) -> None:
+        wanted = self.desired()
+        for name in list(self.children):
+            if name not in wanted:
+                log.info("pair removed: stopping its worker", extra={"pair": name})
+                self.stop_children([self.children.pop(name)])
+        for name, child in wanted.items():
+            current = self.children.get(name)
+            if current is None:
+                log.info("pair added: starting its worker", extra={"pair": name})
+                self.children[name] = child
+            elif current.digest != child.digest:
+                log.info("pair changed: restarting its worker", extra={"pair": name})
+                self.stop_children([current])
+                self.children[name] = child
+        log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
+
+    # -- children ---------------------------------------------------------------------
+    def spawn(self, child: Child) -> None:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "JIRASYNC_WORKER": child.name}
+        try:
+            proc = subprocess.Popen(
+                [*self.worker_command, child.name, "--ipc-fd", str(write_fd)],
+                stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True, env=env,
+            )
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            log.error("cannot start worker", extra={"pair": child.name, "error": str(exc)})
+            self._schedule_restart(child, time.monotonic())
+            return
+        os.close(write_fd)
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(encode(child.message))
+            proc.stdin.flush()  # stdin stays open: its EOF tells the child we are gone
+        except BrokenPipeError:
+            pass
+        child.proc, child.fd, child.reader = proc, read_fd, LineReader()
+        child.state, child.started_at = "starting", time.monotonic()
+        child.last_heartbeat, child.status, child.stopping = None, {}, False
+        self.selector.register(read_fd, selectors.EVENT_READ, child)
+        log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
+
+    def _close_channel(self, child: Child) -> None:
+        if child.fd is not None:
+            try:
+                self.selector.unregister(child.fd)
+            except (KeyError, ValueError):
+                pass
+            os.close(child.fd)
+            child.fd = None
+        if child.proc is not None and child.proc.stdin is not None:
+            try:
+                child.proc.stdin.close()
+            except OSError:
+                pass
+
+    def _kill_group(self, child: Child, sig: int) -> None:
+        if child.proc is None or child.proc.poll() is not None:
+            return
+        try:
+            os.killpg(child.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            child.proc.send_signal(sig)
+
+    def read_heartbeats(self, child: Child) -> None:
+        assert child.fd is not None
+        while True:
+            try:
+                data = os.read(child.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._close_channel(child)
+                return
+            for message in child.reader.feed(data):
+                if message.get("type") == "heartbeat":
+                    child.last_heartbeat = time.monotonic()
+                    child.last_heartbeat_wall = time.time()
+                    child.status = message
+                    if not child.stopping and message.get("state") in ("running", "standby", "error"):
+                        child.state = "standby" if message["state"] == "standby" else "running"
+
+    def reap(self) -> None:
+        now = time.monotonic()
+        for child in list(self.children.values()):
+            if child.proc is None:
+                continue
+            code = child.proc.poll()
+            if code is None:
+                continue
+            if child.fd is not None:
+                self.read_heartbeats(child)  # last words
+            self._close_channel(child)
+            child.proc = None
+            child.last_exit = describe_exit(code)
+            if child.stopping:
+                child.state = "stopped"
+                continue
+            level = logging.INFO if code == 0 else logging.ERROR
+            log.log(level, "worker exited", extra={"pair": child.name, "exit": child.last_exit,
+                                                   "ran_seconds": round(now - child.started_at, 1)})
+            self._schedule_restart(child, now)
+
+    def _schedule_restart(self, child: Child, now: float) -> None:
+        if now - child.started_at >= STABLE_SECONDS:
+            child.fast_failures = 0
+        child.fast_failures += 1
+        child.restarts += 1
+        if child.fast_failures > FAST_FAILURES_BEFORE_FAILED:
+            child.state = "failed"
+            delay = SLOW_RETRY_SECONDS
+            if child.fast_failures == FAST_FAILURES_BEFORE_FAILED + 1:
+                log.error("worker keeps failing; marked failed, retrying slowly",
+                          extra={"pair": child.name, "retry_seconds": delay})
+        else:
+            child.state = "backoff"
+            delay = backoff(child.fast_failures)
+        child.next_start = now + delay
+
+    def check_hung(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.proc is None or child.stopping:
+                continue
+            last = child.last_heartbeat or child.started_at
+            if now - last > child.timeout:
+                log.error("worker hung: no heartbeat, killing it",
+                          extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)})
+                child.status = {**child.status, "error": "hung: no heartbeat"}
+                self._kill_group(child, signal.SIGKILL)
+
+    def start_due(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.proc is None and not child.stopping and child.state != "stopped" and now >= child.next_start:
+                self.spawn(child)
+
+    def stop_children(self, children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+        live = [c for c in children if c.proc is not None]
+        for child in live:
+            child.stopping = True
+            self._kill_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in live:
+            assert child.proc is not None
+            try:
+                child.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("worker did not stop in time; killing it", extra={"pair": child.name})
+                self._kill_group(child, signal.SIGKILL)
+                child.proc.wait()
+            self._close_channel(child)
+            log.info("worker stopped", extra={"pair": child.name, "exit": describe_exit(child.proc.returncode)})
+            child.proc = None
+            child.state = "stopped"
+        for child in children:
+            child.stopping = True
+            child.state = "stopped"
+
+    # -- health -----------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        from jirasync_cli.health import supervisor_health
+
+        return supervisor_health(self)
+
+    # -- loop -------------------------------------------------------------------------
+    def _next_wakeup(self) -> float:
+        now = time.monotonic()
+        waits = [1.0]
+        for child in self.children.values():
+            if child.proc is None and not child.stopping and child.state != "stopped":
+                waits.append(child.next_start - now)
+            elif child.proc is not None:
+                waits.append((child.last_heartbeat or child.started_at) + child.timeout - now)
+        return max(0.0, min(waits))
+
+    def run(self) -> int:
+        from jirasync_cli.health import HealthServer
+
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+
+        def on_signal(signum: int, frame: Any) -> None:
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                self._stop = True
+            elif signum == signal.SIGHUP:
+                self._reload = True
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, on_signal)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the loop
+        self.selector.register(wake_r, selectors.EVENT_READ, None)
+
+        self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot)
+        self.health_server.start()
+        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid()})
+        self.reload()
+        try:
+            while not self._stop:
+                self.loop_beat = time.monotonic()
+                self.start_due()
+                try:
+                    events = self.selector.select(timeout=self._next_wakeup())
+                except InterruptedError:
+                    events = []
+                for key, _ in events:
+                    if key.data is None:
+                        try:
+                            while os.read(wake_r, 512):
+                                pass
+                        except BlockingIOError:
+                            pass
+                    else:
+                        self.read_heartbeats(key.data)
+                self.reap()
+                self.check_hung()
+                if self._reload:
+                    self._reload = False
+                    log.info("SIGHUP: re-reading configuration")
+                    self.reload()
+        finally:
+            log.info("supervisor stopping", extra={"workers": len(self.children)})
+            self.stop_children(list(self.children.values()))
+            self.health_server.stop()
+            signal.set_wakeup_fd(-1)
+            os.close(wake_r)
+            os.close(wake_w)
+        log.info("supervisor stopped")
+        return 0

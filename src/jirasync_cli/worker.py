@@ -1,0 +1,209 @@
+"""``jirasync run-worker <name>``: one pair, forever, on its own schedule.
+
+The loop: take the pair's lease (or stand by while another runner holds it), run a cycle,
+report, sleep until the next slot of the interval grid. Failures (Jira or MongoDB away,
+lease lost) are reported in heartbeats and retried with capped backoff, never a crash
+loop. SIGTERM/SIGINT stop it between steps: in-flight writes finish, no new one starts,
+the lease is released, exit 0. Supervised, it also exits when the supervisor disappears.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from jirasync_cli import logs, secrets
+from jirasync_cli.errors import JirasyncError
+from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
+from jirasync_cli.settings import Settings
+
+log = logging.getLogger("jirasync.worker")
+
+
+class Worker:
+    def __init__(self, config: Any, settings: Settings, *, interval: float, rate_share: float = 1.0,
+                 channel: Any = None) -> None:
+        self.config = config
+        self.settings = settings
+        self.interval = interval
+        self.rate_share = rate_share
+        self.channel = channel
+        self.stop = threading.Event()
+        self.state = "starting"
+        self.last_cycle: dict[str, Any] | None = None
+        self.last_error: str | None = None
+        self.last_success: float | None = None
+        self.cycles = 0
+        self.failures = 0
+        self.busy_since: float | None = None
+        self.instance = None
+        self._beat_lock = threading.Lock()
+
+    # -- reporting --------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {
+            "type": "heartbeat", "pid": os.getpid(), "state": self.state, "ts": time.time(),
+            "cycles": self.cycles, "failures": self.failures, "error": self.last_error,
+            "last_cycle": self.last_cycle, "last_success": self.last_success,
+            "busy_seconds": round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
+        }
+
+    def beat(self) -> None:
+        if self.channel is not None:
+            with self._beat_lock:
+                self.channel.send(secrets_free(self.status()))
+
+    def _beat_loop(self) -> None:
+        period = heartbeat_period(self.interval)
+        while not self.stop.wait(period):
+            self.beat()
+
+    def _store_heartbeat(self, store: Any) -> None:
+        try:
+            store.write_heartbeat(self.instance, {k: v for k, v in self.status().items() if k != "type"})
+        except JirasyncError:
+            pass  # MongoDB away: the supervisor channel still reports
+
+    # -- main loop ----------------------------------------------------------------------
+    def run(self) -> int:
+        from jirasync_cli.service import instance_id, open_runtime, open_store
+        from jirasync_cli.store import Lease, LeaseLost
+        from jirasync_cli.store.pair import FencedOut
+        from jirasync_cli.sync.cycle import run_cycle
+
+        self.instance = instance_id(self.config)
+        threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True).start()
+        self.beat()
+        store = lease = rt = None
+        start = next_run = time.monotonic()
+        ttl = self.settings.lease_ttl_seconds
+        log.info("worker started", extra={"interval_seconds": self.interval, "database": self.config.db_name})
+        while not self.stop.is_set():
+            if self.stop.wait(max(0.0, next_run - time.monotonic())):
+                break
+            try:
+                if store is None:
+                    store = open_store(self.config, self.settings)
+                    lease = Lease(store.client, self.config.db_name, self.instance, ttl)
+                if not lease.acquire():
+                    if self.state != "standby":
+                        log.info("another runner holds the lease; standing by",
+                                 extra={"holder": lease.describe_holder()})
+                    self.state, self.last_error = "standby", None
+                    self.beat()
+                    self._store_heartbeat(store)
+                    next_run = time.monotonic() + min(ttl / 3, self.interval)
+                    continue
+                store.fence = lease.fence
+                lease.start_renewal()
+                if rt is None:
+                    rt = open_runtime(self.config, self.settings, rate_share=self.rate_share,
+                                      cancel=self.stop, store=store, lease=lease)
+                self.state, self.busy_since = "running", time.monotonic()
+                self.beat()
+                report = run_cycle(rt)
+                self.busy_since = None
+                self.cycles += 1
+                self.failures = 0
+                self.last_cycle = report.summary()
+                self.last_error = "; ".join(report.errors[:3]) or None
+                self.last_success = time.time()
+                log.info("cycle finished", extra={
+                    "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
+                    "errors": len(report.errors), "duration_seconds": round(report.duration_seconds, 3),
+                    "jira_requests": report.jira_requests})
+                self.beat()
+                self._store_heartbeat(store)
+                next_run = next_slot(start, self.interval, time.monotonic())
+            except (LeaseLost, FencedOut) as exc:
+                self.busy_since = None
+                log.warning("lease lost; standing by", extra={"error": str(exc)})
+                self.state, self.last_error = "standby", str(exc)
+                if lease is not None:
+                    lease.stop_renewal()
+                    lease.held = False
+                self.beat()
+                next_run = time.monotonic() + min(ttl / 3, self.interval)
+            except JirasyncError as exc:
+                self.busy_since = None
+                if self.stop.is_set():
+                    break
+                self.failures += 1
+                self.state, self.last_error = "error", str(exc)
+                delay = min(self.interval, backoff(self.failures, base=1.0, factor=2.0, cap=300.0))
+                log.error("cycle failed; retrying", extra={"error": str(exc), "retry_in_seconds": round(delay, 1),
+                                                          "failures": self.failures})
+                self.beat()
+                if store is not None:
+                    self._store_heartbeat(store)
+                next_run = time.monotonic() + delay
+        self.state = "stopping"
+        self.beat()
+        if lease is not None:
+            lease.release()
+        if rt is not None:
+            rt.jira.close()
+        log.info("worker stopped")
+        return 0
+
+
+def secrets_free(message: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return json.loads(secrets.redact(json.dumps(message, default=str)))
+
+
+def _install_signals(stop: threading.Event) -> None:
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            return
+        log.info("stop requested", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def main(name: str, config_dir: Path, settings: Settings, *, ipc_fd: int | None = None) -> int:
+    """Entry point of ``run-worker`` without ``--once`` (returns the exit code)."""
+    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.service import find_config
+
+    logs.configure(settings.log_level, settings.log_format, worker=name)
+    channel = None
+    rate_share = 1.0
+    if ipc_fd is not None:
+        from jirasync_cli.ipc import WorkerChannel
+
+        channel = WorkerChannel(ipc_fd, sys.stdin.buffer)
+        try:
+            message = channel.receive_config()
+        except (EOFError, ValueError) as exc:
+            log.error("no configuration from the supervisor", extra={"error": str(exc)})
+            return 2
+        raw = message["config"]
+        token = (raw.get("jira") or {}).get("apiToken")
+        secrets.register(token if isinstance(token, str) else None)
+        config = SyncPairConfig.model_validate(raw)
+        interval = float(message.get("interval_seconds") or config.interval_seconds(settings.sync_interval_minutes))
+        rate_share = float(message.get("rate_share") or 1.0)
+    else:
+        config = find_config(config_dir, name)
+        interval = config.interval_seconds(settings.sync_interval_minutes)
+    logs.set_worker(config.name)
+    worker = Worker(config, settings, interval=interval, rate_share=rate_share, channel=channel)
+    _install_signals(worker.stop)
+    if channel is not None:
+        def parent_gone() -> None:
+            if not worker.stop.is_set():
+                log.warning("supervisor is gone; stopping")
+                worker.stop.set()
+
+        channel.watch_parent(parent_gone)
+    return worker.run()
