@@ -131,3 +131,24 @@ def test_search_with_the_jira_client_resultlist(emu):
         j.search_issues("project = NOPE")
     assert err.value.status_code == 400
     assert "The value 'NOPE' does not exist for the field 'project'." in err.value.text
+
+
+def test_repeated_queries_see_every_change(emu):
+    """Results are reused between identical searches only while nothing changed."""
+    raw = Raw(emu)
+    path = "search/jql" if emu.mode == "cloud" else "search"
+
+    def keys(jql):
+        return [i["key"] for i in raw.get(path, params={"jql": jql, "fields": "summary"}).json()["issues"]]
+
+    key = emu.create_issue("USER", summary="quiet", at=emu.now() - timedelta(hours=2))
+    idle = 'project = USER AND labels = hot'
+    assert keys(idle) == [] and keys(idle) == []
+    emu.edit(key, {"labels": ["hot"]}, as_account="alice")
+    assert keys(idle) == [key]
+    raw.put(f"issue/{key}/properties/p", {"x": 1})  # any write invalidates, even one JQL can't see
+    assert keys(idle) == [key]
+    recent = "project = USER AND updated >= -10m"
+    assert keys(recent) == [key]
+    emu.advance(3600)  # relative dates move with the clock, without any write
+    assert keys(recent) == []

@@ -7,7 +7,7 @@ from .errors import ApiError
 from .jql import Env
 from .render import select_fields
 from .router import Ctx, Response, router
-from .search import compile_or_400, make_token, matching, page_after, read_token
+from .search import compile_or_400, make_token, page_after, read_token, run_query
 
 GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
         "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
@@ -61,7 +61,7 @@ def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
 def _search_jql(ctx: Ctx) -> Response:
     p = _params(ctx)
     env = _env(ctx)
-    compiled = compile_or_400(p["jql"], env)
+    compiled, keyed = run_query(env, p["jql"])
     if compiled.predicate is None:
         raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
     ids_only = select_fields(p["fields"], "id", True) is None
@@ -69,7 +69,6 @@ def _search_jql(ctx: Ctx) -> Response:
     limit = max(1, min(limit, 5000 if ids_only else 100))
     token = p["nextPageToken"]
     cursor = read_token(p["jql"], token) if token else None
-    keyed = matching(env, compiled)
     issues, next_cursor = page_after(keyed, cursor, limit)
     body = {"issues": _render(ctx, issues, p, "id")}
     if next_cursor is not None:
@@ -108,11 +107,10 @@ def search_gone(ctx: Ctx) -> Response:
 def _search_offset(ctx: Ctx) -> Response:
     p = _params(ctx)
     env = _env(ctx)
-    compiled = compile_or_400(p["jql"], env)
+    _compiled, keyed = run_query(env, p["jql"])
     start = max(0, _int(p["startAt"], "startAt", 0))
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(0, min(limit, 1000))
-    keyed = matching(env, compiled)
     page = [i for _, i in keyed[start:start + limit]]
     return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
                           "issues": _render(ctx, page, p, "*navigable")})

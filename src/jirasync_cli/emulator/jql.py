@@ -398,6 +398,9 @@ class _Compiler:
             if n.op == "not":
                 p = preds[0]
                 return lambda i: not p(i)
+            if len(preds) == 2:  # the common case, without generator overhead
+                a, b = preds
+                return (lambda i: a(i) and b(i)) if n.op == "and" else (lambda i: a(i) or b(i))
             if n.op == "and":
                 return lambda i: all(p(i) for p in preds)
             return lambda i: any(p(i) for p in preds)

@@ -7,6 +7,7 @@ request either applies completely or not at all, and readers never see half a ch
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +138,10 @@ class State:
         self.statuses: dict[str, tuple[str, str, str]] = {}
         self.counters = {"project": 10000, "issue": 10000, "comment": 10000, "link": 10000,
                          "remote": 10000, "history": 10000, "status": 10002}
-        self.revision = 0  # bumped by every applied write; drives persistence
+        self.revision = 0  # bumped by every applied write; drives persistence and the search cache
+        # (jql, zone, account, cloud) -> (revision, compiled query, sorted matches): pages 2..n
+        # of a search, and idle polls of an unchanged instance, reuse the first page's work.
+        self.search_cache: OrderedDict = OrderedDict()
 
     def next_id(self, kind: str) -> int:
         self.counters[kind] += 1

@@ -35,6 +35,27 @@ def matching(env: Env, compiled: Compiled) -> list[tuple[tuple, Issue]]:
     return keyed
 
 
+CACHE_SIZE = 32
+
+
+def run_query(env: Env, jql: str) -> tuple[Compiled, list[tuple[tuple, Issue]]]:
+    """Compile and run ``jql``; reuses the result while the state is unchanged (queries with
+    relative dates or now() are never cached: their meaning moves with the clock)."""
+    st = env.state
+    ck = (jql, env.tz, env.account.name, env.cloud)
+    hit = st.search_cache.get(ck)
+    if hit is not None and hit[0] == st.revision:
+        st.search_cache.move_to_end(ck)
+        return hit[1], hit[2]
+    compiled = compile_or_400(jql, env)
+    keyed = matching(env, compiled)
+    if not compiled.uses_now:
+        st.search_cache[ck] = (st.revision, compiled, keyed)
+        while len(st.search_cache) > CACHE_SIZE:
+            st.search_cache.popitem(last=False)
+    return compiled, keyed
+
+
 def _fingerprint(jql: str) -> str:
     return hashlib.sha1((jql or "").strip().encode("utf-8")).hexdigest()[:12]
 
@@ -67,9 +88,8 @@ def page_after(keyed: list[tuple[tuple, Issue]], cursor: tuple | None, limit: in
     """One page after ``cursor``; returns (issues, cursor for the next page or None if last)."""
     start = 0
     if cursor is not None:
-        keys = [k for k, _ in keyed]
         try:
-            start = bisect_right(keys, cursor)
+            start = bisect_right(keyed, cursor, key=lambda p: p[0])
         except TypeError:  # a token from a differently shaped sort
             raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
     chunk = keyed[start:start + limit]
