@@ -99,8 +99,16 @@ def test_semantics_of_common_clauses():
     assert _keys(emu, "issuetype = Bug") == [d]
     assert _keys(emu, "summary ~ login ORDER BY key") == [d, a]
     assert _keys(emu, f"key in ({a}, {c}) ORDER BY priority DESC") == [a, c]
-    assert _keys(emu, "assignee = dan") == [c] and _keys(emu, "assignee is EMPTY AND project = DEV") == [d]
+    dan = emu.accounts.get("dan")
+    assert _keys(emu, f'assignee = "{dan.account_id}"') == [c]  # Cloud: accountId (or email), not names
+    assert _keys(emu, "assignee = 'dan@example.com'") == [c]
+    with pytest.raises(JqlError):
+        _keys(emu, "assignee = dan")
+    assert _keys(emu, "assignee is EMPTY AND project = DEV") == [d]
     assert _keys(emu, "assignee = currentUser()", account="dan") == [c]
+    server = _emulator(mode="server")
+    s_key = server.create_issue("USER", summary="s", assignee="dan")
+    assert _keys(server, "assignee = dan") == [s_key] and _keys(server, f"assignee = {dan.key}") == [s_key]
     assert _keys(emu, "NOT project = USER") == [d]
     assert _keys(emu, "project = DEV OR (project = USER AND labels = export)") == [d, b]
 

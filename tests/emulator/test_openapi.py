@@ -80,6 +80,14 @@ def test_metadata_endpoints(setup):
     assert_valid(raw.get("status/3").json(), "StatusDetails", "status/3")
     if emu.mode == "cloud":
         assert_valid(raw.get("project/search", params={"maxResults": 1}).json(), "PageBeanProject", "project/search")
+        dan = raw.get("user", params={"accountId": emu.accounts.get("dan").account_id})
+    else:
+        dan = raw.get("user", params={"username": "dan"})
+    assert_valid(dan.json(), "User", "GET user")
+    found = raw.get("user/search", params={"query": "dan"}).json()
+    assert [u["displayName"] for u in found] == ["Dan Okafor"]
+    for item in found:
+        assert_valid(item, "User", "user/search")
 
 
 def test_issue_endpoints(setup):

@@ -138,3 +138,34 @@ def link_type(ctx: Ctx, tid: str) -> Response:
     if tid not in {t[0] for t in catalog.LINK_TYPES}:
         raise ApiError(404, [f"No issue link type with id '{tid}' found."])
     return Response(200, ctx.renderer().link_type(tid))
+
+
+@router.add("GET", "/user")
+def user(ctx: Ctx) -> Response:
+    if ctx.cloud:
+        ident = ctx.q("accountId")
+        acc = ctx.emu.accounts.get(ident) if ident else None
+        if acc is None or acc.account_id != ident:
+            raise ApiError(404, ["Specified user does not exist or you do not have required permissions"])
+    else:
+        ident = ctx.q("username") or ctx.q("key")
+        acc = ctx.emu.accounts.get(ident) if ident else None
+        if acc is None or ident not in (acc.name, acc.key):
+            raise ApiError(404, [f"The user named '{ident}' does not exist"])
+    return Response(200, ctx.renderer().myself(acc.name))
+
+
+@router.add("GET", "/user/search")
+def user_search(ctx: Ctx) -> Response:
+    query = (ctx.q("query") or ctx.q("username") or "").lower()
+    if ctx.cloud and ctx.q("accountId"):
+        found = [a for a in ctx.emu.accounts.accounts if a.account_id == ctx.q("accountId")]
+    elif not query:
+        raise ApiError(400, ["The query parameter 'query' is required."])
+    else:
+        found = [a for a in ctx.emu.accounts.accounts
+                 if any(w.startswith(query) for w in (a.display_name.lower().split() + [a.email.lower(), a.name]))]
+    start = max(0, ctx.q_int("startAt", 0))
+    limit = max(1, min(ctx.q_int("maxResults", 50), 1000))
+    r = ctx.renderer()
+    return Response(200, [r.user(a.name) for a in found[start:start + limit]])

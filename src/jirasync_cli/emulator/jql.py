@@ -501,10 +501,13 @@ class _Compiler:
                 raise missing
             return r[0]
         if fname in ("assignee", "reporter", "creator"):
+            # Cloud knows people by accountId (or email) only; Server by login name or key.
             acc = env.accounts.get(text)
-            if acc is None:
-                raise missing
-            return acc.name
+            if acc is not None:
+                idents = {acc.account_id, acc.email.lower()} if env.cloud else {acc.name, acc.key, acc.email.lower()}
+                if text in idents or low in idents:
+                    return acc.name
+            raise missing
         return text  # labels: free text
 
     def _choice_clause(self, c: Clause, fname: str) -> Pred:
