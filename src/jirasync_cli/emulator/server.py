@@ -113,6 +113,9 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
             fault = "error"
             extra = {"Retry-After": str(emu.faults.retry_after_seconds)} if decision.before == 503 else {}
             raise ApiError(decision.before, [INJECTED_MESSAGES.get(decision.before, "Injected failure")], headers=extra)
+        ctype = (headers.get("Content-Type") or "").lower()
+        if body.strip() and "json" not in ctype:  # Jira (Jersey) only consumes JSON
+            raise ApiError(415, ["Unsupported Media Type"])
         try:
             parsed = json.loads(body) if body.strip() else None
         except ValueError as exc:
