@@ -169,3 +169,8 @@ def user_search(ctx: Ctx) -> Response:
     limit = max(1, min(ctx.q_int("maxResults", 50), 1000))
     r = ctx.renderer()
     return Response(200, [r.user(a.name) for a in found[start:start + limit]])
+
+
+@router.add("GET", "/_applinks")
+def application_links(ctx: Ctx) -> Response:
+    return Response(200, {"list": []})

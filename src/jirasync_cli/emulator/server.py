@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("jirasync.emulator")
 
 API_RE = re.compile(r"^/rest/api/(2|3|latest)(/.*)$")
+APPLINKS = "/rest/applinks/latest/listApplicationlinks"  # asked by the jira client before remote links
 JSON_TYPE = "application/json;charset=UTF-8"
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 
@@ -85,8 +86,12 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
     is_write = method in ("POST", "PUT", "DELETE", "PATCH")
     fault = None
     try:
-        m = API_RE.match(path)
-        if not m:
+        if path == APPLINKS:  # no application links configured; served as the v2 API
+            path_for_match = "/rest/api/2/_applinks"
+        else:
+            path_for_match = path
+        m = API_RE.match(path_for_match)
+        if not m or (m.group(2) == "/_applinks" and path != APPLINKS):
             raise ApiError(404, [f"null for uri: {emu.base_url}{path}"])
         version = "2" if m.group(1) == "latest" else m.group(1)
         sub = m.group(2)
