@@ -64,6 +64,11 @@ def test_cloud_defaults_caps_and_id_only(cloud):
     assert "summary" in fields and "comment" not in fields
     r = raw.get("search/jql", params={"jql": "project = USER", "fields": ["*all", "-description"], "maxResults": 1})
     assert "comment" in r.json()["issues"][0]["fields"] and "description" not in r.json()["issues"][0]["fields"]
+    r = raw.get("search/jql", params={"jql": "project = USER", "fields": "key", "maxResults": 1000}).json()
+    assert len(r["issues"]) == 120 and r["issues"][0]["fields"] == {}  # key only: the ids-only cap
+    r = raw.get("search/jql", params={"jql": "project = USER", "fields": "summary,status", "expand": "names",
+                                      "maxResults": 1}).json()
+    assert r["names"] == {"summary": "Summary", "status": "Status"} and "names" not in r["issues"][0]
     # newest first without ORDER BY
     first = raw.get("search/jql", params={"jql": "project = USER", "fields": "summary", "maxResults": 1}).json()
     assert first["issues"][0]["fields"]["summary"] == "issue 119"

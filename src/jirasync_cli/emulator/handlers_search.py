@@ -3,6 +3,7 @@ Server/DC: ``/search`` with startAt/maxResults/total."""
 
 from __future__ import annotations
 
+from . import catalog
 from .errors import ApiError
 from .jql import Env
 from .render import select_fields
@@ -51,11 +52,22 @@ def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
         if ctx.cloud:  # Cloud's default: ids only
             return [{"id": str(i.id)} for i in issues]
         fields = set()
-    expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()}
+    # names/schema belong to the whole result in a search, not to each issue
+    expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()} - {"names", "schema"}
     r = ctx.renderer()
     props = p["properties"] or None
     limit = ctx.emu.search_comment_limit
     return [r.issue(i, fields, expand=expand, properties=props, comment_limit=limit) for i in issues]
+
+
+def _result_meta(ctx: Ctx, body: dict, p: dict, default_fields: str) -> None:
+    expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()}
+    fields = select_fields(p["fields"], default_fields, ctx.cloud) or set()
+    ordered = [f for f in catalog.ISSUE_FIELD_IDS if f in fields]
+    if "names" in expand:
+        body["names"] = {f: catalog.FIELD_NAMES[f] for f in ordered}
+    if "schema" in expand:
+        body["schema"] = {f: catalog.FIELD_SCHEMAS[f] for f in ordered if f in catalog.FIELD_SCHEMAS}
 
 
 def _search_jql(ctx: Ctx) -> Response:
@@ -64,7 +76,7 @@ def _search_jql(ctx: Ctx) -> Response:
     compiled, keyed = run_query(env, p["jql"])
     if compiled.predicate is None:
         raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
-    ids_only = select_fields(p["fields"], "id", True) is None
+    ids_only = not select_fields(p["fields"], "id", True)  # None (ids) or nothing but id/key
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(1, min(limit, 5000 if ids_only else 100))
     token = p["nextPageToken"]
@@ -74,6 +86,7 @@ def _search_jql(ctx: Ctx) -> Response:
     if next_cursor is not None:
         body["nextPageToken"] = make_token(p["jql"], next_cursor)
     body["isLast"] = next_cursor is None
+    _result_meta(ctx, body, p, "id")
     return Response(200, body)
 
 
@@ -112,8 +125,10 @@ def _search_offset(ctx: Ctx) -> Response:
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(0, min(limit, 1000))
     page = [i for _, i in keyed[start:start + limit]]
-    return Response(200, {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
-                          "issues": _render(ctx, page, p, "*navigable")})
+    body = {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
+            "issues": _render(ctx, page, p, "*navigable")}
+    _result_meta(ctx, body, p, "*navigable")
+    return Response(200, body)
 
 
 @router.add("GET", "/search", server_only=True)
