@@ -31,8 +31,8 @@ class _Group(TyperGroup):
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: one line, the traceback only on request
-            if os.environ.get("JIRASYNC_DEBUG"):
-                raise
+            if os.environ.get("JIRASYNC_DEBUG") or type(exc).__module__.startswith(("click", "typer")):
+                raise  # usage errors and the like are the framework's to report
             render.error(f"internal error: {type(exc).__name__}: {exc} (set JIRASYNC_DEBUG=1 for a traceback)")
             raise typer.Exit(70) from None
 

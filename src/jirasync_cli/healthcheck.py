@@ -57,7 +57,7 @@ def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
             errors.append(f"{cfg.name}: {exc}")
             beats = []
         fresh = [b for b in beats if isinstance(b.get("ts"), datetime) and
-                 (now - _aware(b["ts"])).total_seconds() <= limit and b.get("state") != "stopping"]
+                 (now - _aware(b["ts"])).total_seconds() <= limit and b.get("state") not in ("stopping", "stopped")]
         best = _pick(fresh)
         state = "failed" if not best else ("standby" if best.get("state") == "standby" else "running")
         last_cycle = (best or {}).get("last_cycle") or None

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -46,9 +46,11 @@ class LineReader:
 class WorkerChannel:
     """The worker's side: send heartbeats, receive config, notice the supervisor leaving."""
 
-    def __init__(self, fd: int, stdin: BinaryIO) -> None:
+    def __init__(self, fd: int, stdin_fd: int = 0) -> None:
         self._out = os.fdopen(fd, "wb", buffering=0)
-        self._stdin = stdin
+        # Raw fd reads, not sys.stdin: a daemon thread blocked inside a buffered reader
+        # aborts the interpreter at exit.
+        self._stdin_fd = stdin_fd
         self._lock = threading.Lock()
         self.broken = False
 
@@ -63,10 +65,13 @@ class WorkerChannel:
                 self.broken = True
 
     def receive_config(self) -> dict[str, Any]:
-        line = self._stdin.readline()
-        if not line:
-            raise EOFError("supervisor closed the channel before sending the config")
-        message = json.loads(line)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = os.read(self._stdin_fd, 65536)
+            if not chunk:
+                raise EOFError("supervisor closed the channel before sending the config")
+            data += chunk
+        message = json.loads(data.split(b"\n", 1)[0])
         if message.get("type") != "config":
             raise ValueError(f"expected a config message, got {message.get('type')!r}")
         return message
@@ -76,9 +81,9 @@ class WorkerChannel:
 
         def watch() -> None:
             try:
-                while self._stdin.read(4096):
+                while os.read(self._stdin_fd, 4096):
                     pass
-            except (OSError, ValueError):
+            except OSError:
                 pass
             on_gone()
 

@@ -143,8 +143,10 @@ class Worker:
                 if store is not None:
                     self._store_heartbeat(store)
                 next_run = time.monotonic() + delay
-        self.state = "stopping"
+        self.state = "stopped"
         self.beat()
+        if store is not None:
+            self._store_heartbeat(store)  # standalone health must not count us as running
         if lease is not None:
             lease.release()
         if rt is not None:
@@ -181,7 +183,7 @@ def main(name: str, config_dir: Path, settings: Settings, *, ipc_fd: int | None 
     if ipc_fd is not None:
         from jirasync_cli.ipc import WorkerChannel
 
-        channel = WorkerChannel(ipc_fd, sys.stdin.buffer)
+        channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
         try:
             message = channel.receive_config()
         except (EOFError, ValueError) as exc:

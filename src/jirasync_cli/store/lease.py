@@ -22,6 +22,23 @@ LEASE_ID = "lease"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _dead_on_this_host(owner: str) -> bool:
+    """Owner ids are ``host:pid:random:pair``; True if that pid is ours and not running."""
+    import os
+    import socket
+
+    parts = owner.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class LeaseLost(JirasyncError):
     """This runner no longer holds the pair's lease and must stop writing."""
 
@@ -63,6 +80,8 @@ class Lease:
              "$inc": {"fence": 1}},
             return_document=ReturnDocument.AFTER,
         )
+        if doc is None:
+            doc = self._take_from_dead_local_holder(now)
         with self._lock:
             if doc is None:
                 self.held = False
@@ -71,6 +90,22 @@ class Lease:
             self.held = True
             self._deadline = started + self.ttl
         return True
+
+    def _take_from_dead_local_holder(self, now: datetime) -> dict[str, Any] | None:
+        """A holder on this host whose process is gone (a crashed worker being replaced by its
+        supervisor) cannot be writing: take over now instead of waiting out its TTL."""
+        from pymongo import ReturnDocument
+
+        holder = self.collection.find_one({"_id": LEASE_ID}) or {}
+        owner = holder.get("owner")
+        if not isinstance(owner, str) or not _dead_on_this_host(owner):
+            return None
+        return self.collection.find_one_and_update(
+            {"_id": LEASE_ID, "owner": owner, "fence": holder.get("fence")},
+            {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
+             "$inc": {"fence": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
 
     def renew(self) -> bool:
         """Extend our lease; False (and not held) if it was lost or MongoDB is away."""

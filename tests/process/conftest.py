@@ -1,0 +1,158 @@
+"""Real processes: `jirasync supervise` / `run-worker` as subprocesses against the emulator and
+a real MongoDB server. Time bounds are generous: the benchmarks measure real latencies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.emulator import Account, JiraEmulator, Workflow, default_accounts
+from tests.helpers import cli_env, spawn, sync_config, wait_for, write_config
+
+PAIRS = [("sync-ab", "USER", "DEV"), ("sync-cd", "CS", "BILL"), ("sync-xy", "XY", "MOB"), ("sync-pq", "PQ", "QA")]
+FAST = 0.05  # minutes: a 3 s interval (heartbeat every 1.5 s, hung after 9.5 s of silence)
+
+
+@pytest.fixture
+def emu() -> Iterator[JiraEmulator]:
+    accounts = default_accounts() + [Account("jirasync-bot-2", "jirasync bot (standby site)", "bot2@example.com",
+                                             "emulator-token-2", role="bot")]
+    emulator = JiraEmulator(mode="cloud", accounts=accounts).start()
+    for _, user, dev in PAIRS:
+        emulator.add_project(user, workflow=Workflow.user_default())
+        emulator.add_project(dev, workflow=Workflow.dev_default())
+    yield emulator
+    emulator.stop()
+
+
+class Supervisor:
+    def __init__(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path, **env: str) -> None:
+        self.emu = emu
+        self.config_dir = config_dir
+        self.port = free_port()
+        self.log = log
+        self.env = cli_env(mongo_url, config_dir, JIRASYNC_HEALTH_PORT=str(self.port),
+                           JIRASYNC_HEALTH_HOST="127.0.0.1", **env)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Supervisor:
+        self.proc = spawn("supervise", env=self.env, log=self.log)
+        wait_for(self._health_up, 30, message="supervisor /health")
+        return self
+
+    def _health_up(self) -> bool:
+        try:
+            self.health()
+            return True
+        except OSError:
+            return False
+
+    def health(self) -> dict[str, Any]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=5) as r:
+                doc = json.loads(r.read())
+                doc["_code"] = r.status
+                return doc
+        except urllib.error.HTTPError as exc:
+            doc = json.loads(exc.read())
+            doc["_code"] = exc.code
+            return doc
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def children(self) -> dict[str, int]:
+        """Live run-worker children: pair name -> pid."""
+        assert self.proc is not None
+        out = {}
+        for child in psutil.Process(self.proc.pid).children():
+            try:
+                cmd = child.cmdline()
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    continue
+            except psutil.NoSuchProcess:
+                continue
+            if "run-worker" in cmd:
+                out[cmd[cmd.index("run-worker") + 1]] = child.pid
+        return out
+
+    def worker(self, name: str) -> dict[str, Any]:
+        return next(w for w in self.health()["workers"] if w["name"] == name)
+
+    def wait_running(self, names: list[str], timeout: float = 40) -> dict[str, int]:
+        def ready():
+            doc = self.health()
+            states = {w["name"]: w["state"] for w in doc["workers"]}
+            return all(states.get(n) in ("running", "standby") for n in names) and set(self.children()) == set(names)
+
+        wait_for(ready, timeout, interval=0.2, message=f"workers {names} running")
+        return self.children()
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL) if False else self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.fixture
+def deploy(emu, mongo_url, tmp_path):
+    """``deploy(pairs, **config_overrides)`` → a started supervisor over those pairs."""
+    started: list[Supervisor] = []
+
+    def make(pairs=PAIRS[:3], config_dir: Path | None = None, token: str = "emulator-token",
+             email: str = "bot@example.com", databases: dict[str, str] | None = None, env: dict | None = None,
+             start: bool = True, **overrides: Any) -> Supervisor:
+        directory = config_dir or tmp_path / f"config{len(started)}"
+        for name, user, dev in pairs:
+            doc = sync_config(name, emu.url, user, dev, token=token, email=email,
+                              syncIntervalMinutes=overrides.get("syncIntervalMinutes", FAST),
+                              **({"database": databases[name]} if databases else {}))
+            write_config(directory, doc)
+        sup = Supervisor(emu, mongo_url, directory, tmp_path / f"supervisor{len(started)}.log", **(env or {}))
+        started.append(sup)
+        return sup.start() if start else sup
+
+    yield make
+    for sup in started:
+        sup.stop()
+        # No worker may outlive the test.
+        for proc in psutil.process_iter(["cmdline"]):
+            cmd = proc.info.get("cmdline") or []
+            if "run-worker" in cmd and str(sup.config_dir) in " ".join(cmd):
+                proc.kill()
+
+
+def no_orphans(pids) -> bool:
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return not alive
