@@ -126,7 +126,7 @@ def update_remote(ctx: Ctx, ident: str, lid: str) -> Response:
     rl.object, rl.application, rl.relationship = p["obj"], p["application"], p["relationship"]
     if p["global_id"]:
         rl.global_id = p["global_id"]
-    ctx.domain._touch(issue, ctx.now_ms)
+    ctx.domain.touch(issue, ctx.now_ms)
     ctx.state.revision += 1
     return Response(204)
 

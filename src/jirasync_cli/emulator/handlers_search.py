@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import catalog
 from .errors import ApiError
-from .jql import Env
+from .jql_eval import Env
 from .render import select_fields
 from .router import Ctx, Response, router
 from .search import compile_or_400, make_token, page_after, read_token, run_query

@@ -74,7 +74,7 @@ class Domain:
         if items:
             issue.histories.append(History(self.state.next_id("history"), actor, now, items))
 
-    def _touch(self, issue: Issue, now: int) -> None:
+    def touch(self, issue: Issue, now: int) -> None:
         issue.updated = max(now, issue.updated)
 
     # ---------------------------------------------------------------- issues
@@ -141,7 +141,7 @@ class Domain:
             self._set_resolution(issue, changes["resolution_id"], now, items)
         if items:
             self._record(issue, actor, now, items)
-            self._touch(issue, now)
+            self.touch(issue, now)
             self._dirty()
         return bool(items)
 
@@ -168,7 +168,7 @@ class Domain:
         if rid != issue.resolution_id:
             self._set_resolution(issue, rid, now, items)
         self._record(issue, actor, now, items)
-        self._touch(issue, now)
+        self.touch(issue, now)
         if changes:
             self.apply_changes(issue, changes, actor, now)
         for c in comment_adds:
@@ -199,7 +199,7 @@ class Domain:
         c = Comment(self.state.next_id("comment"), issue.id, actor, actor, now, now, body, visibility, dict(props))
         self.state.comments[c.id] = c
         issue.comment_ids.append(c.id)
-        self._touch(issue, now)
+        self.touch(issue, now)
         self._dirty()
         return c
 
@@ -212,13 +212,13 @@ class Domain:
             c.visibility = visibility
         for p in properties or []:
             c.properties[p["key"]] = p.get("value")
-        self._touch(issue, now)
+        self.touch(issue, now)
         self._dirty()
 
     def delete_comment(self, issue: Issue, c: Comment, now: int) -> None:
         del self.state.comments[c.id]
         issue.comment_ids.remove(c.id)
-        self._touch(issue, now)
+        self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- links
@@ -242,8 +242,8 @@ class Domain:
             outward.link_ids.append(link.id)
         self._record(inward, actor, now, [self._item("Link", None, None, outward.key, f"This issue {outward_desc} {outward.key}")])
         self._record(outward, actor, now, [self._item("Link", None, None, inward.key, f"This issue {inward_desc} {inward.key}")])
-        self._touch(inward, now)
-        self._touch(outward, now)
+        self.touch(inward, now)
+        self.touch(outward, now)
         self._dirty()
         return link
 
@@ -259,7 +259,7 @@ class Domain:
                 issue.link_ids.remove(link.id)
             if other is not None:
                 self._record(issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)])
-            self._touch(issue, now)
+            self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- remote links
@@ -271,7 +271,7 @@ class Domain:
                 rl = st.remote_links[rid]
                 if rl.global_id == global_id:
                     rl.object, rl.application, rl.relationship = obj, application, relationship
-                    self._touch(issue, now)
+                    self.touch(issue, now)
                     self._dirty()
                     return rl, False
         rl = RemoteLink(st.next_id("remote"), issue.id, global_id, obj, application, relationship)
@@ -279,7 +279,7 @@ class Domain:
         issue.remote_link_ids.append(rl.id)
         self._record(issue, actor, now, [self._item("RemoteIssueLink", None, None, str(rl.id),
                                                     f'This issue links to "{obj.get("title", "")}"')])
-        self._touch(issue, now)
+        self.touch(issue, now)
         self._dirty()
         return rl, True
 
@@ -288,7 +288,7 @@ class Domain:
         issue.remote_link_ids.remove(rl.id)
         self._record(issue, actor, now, [self._item("RemoteIssueLink", str(rl.id),
                                                     f'This issue links to "{rl.object.get("title", "")}"', None, None)])
-        self._touch(issue, now)
+        self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- helpers for the Python API

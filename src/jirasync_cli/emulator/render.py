@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog
-from .accounts import AccountBook, avatar_urls, user_json
+from .accounts import AccountBook, user_json
 from .clock import jira_ts
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State, body_adf, body_wiki
 from .workflow import Transition

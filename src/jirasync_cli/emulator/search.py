@@ -14,7 +14,8 @@ import json
 from bisect import bisect_right
 
 from .errors import ApiError
-from .jql import Compiled, Env, JqlError, compile_query
+from .jql import JqlError
+from .jql_eval import Compiled, Env, compile_query
 from .model import Issue
 
 
