@@ -59,7 +59,7 @@ def test_lost_responses_only_hit_writes(emu):
 
 
 def test_rate_limit_answers_429_and_applies_nothing(emu):
-    emu.faults.rate_limit = RateLimit(per_second=0.5, burst=2)
+    emu.faults.rate_limit = RateLimit(per_second=0.1, burst=2)  # a refill takes 10 s: no race
     raw = Raw(emu)
     assert raw.post("issue", CREATE).status_code == 201
     assert raw.get("myself").status_code == 200

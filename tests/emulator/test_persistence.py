@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-from jirasync_cli.emulator import JiraEmulator, Workflow
+import pytest
+
+from jirasync_cli.emulator import EmulatorError, JiraEmulator, Workflow
 
 from .helpers import Raw, body_for
 
@@ -87,3 +89,10 @@ def test_control_api_save_and_reset(tmp_path):
         requests.post(f"{emu.url}/_emulator/reset", json={}, timeout=5)
         assert emu.summary()["projects"] == []
     assert json.loads(path.read_text())["projects"] == []
+
+
+def test_unreadable_state_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "jira.json"
+    path.write_text("{not json")
+    with pytest.raises(EmulatorError, match="cannot load emulator state"):
+        JiraEmulator(persist_path=path)

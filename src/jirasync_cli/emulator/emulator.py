@@ -55,8 +55,11 @@ class JiraEmulator:
         self._thread: threading.Thread | None = None
         self._saver: Saver | None = None
         if self.persist_path and self.persist_path.exists():
-            with self.state.lock:
-                load_state(self.state, json.loads(self.persist_path.read_text("utf-8")))
+            try:
+                with self.state.lock:
+                    load_state(self.state, json.loads(self.persist_path.read_text("utf-8")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise EmulatorError(f"cannot load emulator state from {self.persist_path}: {exc}") from None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> JiraEmulator:
