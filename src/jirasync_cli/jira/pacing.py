@@ -23,7 +23,8 @@ class SitePacer:
     def __init__(self, rate: float, burst: float | None = None, cancel: threading.Event | None = None) -> None:
         self.base_rate = rate
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
+        # A small burst: Jira's own bucket may hold far fewer tokens than its rate.
+        self.burst = burst if burst is not None else max(1.0, rate / 5)
         self._tokens = self.burst
         self._stamp = time.monotonic()
         self._paused_until = 0.0
