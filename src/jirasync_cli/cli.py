@@ -310,6 +310,20 @@ def emulator(
     raise typer.Exit(code)
 
 
+@app.command("demo")
+def demo(
+    duration: Annotated[float, typer.Option("--duration", min=5, help="Seconds the people act before the summary")] = 60.0,
+    pairs: Annotated[int, typer.Option("--pairs", min=1, max=8, help="Number of user/dev project pairs")] = 2,
+    keep_running: Annotated[bool, typer.Option("--keep-running", help="Keep syncing after --duration until Ctrl-C")] = False,
+    health_port: Annotated[int, typer.Option("--health-port", help="Port of the supervisor's /health")] = 3000,
+) -> None:
+    """See jirasync work with no Jira and no MongoDB: emulator, embedded store, supervisor, people."""
+    from jirasync_cli.demo.run import run_demo
+
+    raise typer.Exit(run_demo(duration=duration, pairs=pairs, keep_running=keep_running,
+                              health_port=health_port, console=render.console))
+
+
 def main() -> None:
     """Console entry point."""
     try:

@@ -1,0 +1,1 @@
+"""``jirasync demo``: the whole product on one machine, with nothing but Python."""
