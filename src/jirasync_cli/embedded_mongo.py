@@ -34,9 +34,11 @@ def find_server() -> str | None:
 
 
 class EmbeddedMongo:
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, log_path: Path | None = None, storage_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        # None: in memory, gone at stop. A directory survives a stop/start (outage tests).
+        self.storage_path = storage_path
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +54,7 @@ class EmbeddedMongo:
             )
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
+            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage_path) if self.storage_path else ":memory:",
              "--log-level", "WARNING"],
             stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
