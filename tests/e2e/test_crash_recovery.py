@@ -6,6 +6,7 @@ so nothing of ours catches it: the cycle dies there as a killed process would.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -19,22 +20,28 @@ class Crash(BaseException):
     pass
 
 
+# (where, nth call, "after" = the call completes then the process dies, "instead" = it dies
+# before the call, e.g. a whole batch of records is lost)
 CRASH_POINTS = [
-    ("jirasync_cli.sync.recovery.finish_create", 1),  # dev issue created, mapping not saved
-    ("jirasync_cli.store.pair.PairStore.record_own_comment", 1),  # template comment posted, not recorded
-    ("jirasync_cli.store.pair.PairStore.record_own_comment", 2),  # a mirrored comment posted
-    ("jirasync_cli.store.pair.PairStore.record_own_comment", 4),  # comment after the status sync
-    ("jirasync_cli.store.pair.PairStore.record_status", 1),  # user issue moved, not recorded
-    ("jirasync_cli.store.pair.PairStore.complete_intent", 1),
-    ("jirasync_cli.store.pair.PairStore.complete_intent", 3),
-    ("jirasync_cli.store.pair.PairStore.save_snapshots", 2),  # all actions done, snapshots not saved
-    ("jirasync_cli.store.pair.PairStore.save_snapshots", 4),
-    ("jirasync_cli.store.pair.PairStore.save_state", 1),  # everything done but the watermark
-    ("jirasync_cli.store.pair.PairStore.save_state", 3),
+    ("jirasync_cli.jira.client.JiraClient.create_issue", 1, "after"),  # dev issue exists, nothing recorded
+    ("jirasync_cli.jira.client.JiraClient.create_issue", 2, "after"),
+    ("jirasync_cli.sync.recovery.finish_create", 1, "after"),
+    ("jirasync_cli.jira.client.JiraClient.add_comment", 1, "after"),  # template comment posted
+    ("jirasync_cli.jira.client.JiraClient.add_comment", 3, "after"),  # a mirrored comment posted
+    ("jirasync_cli.jira.client.JiraClient.add_comment", 5, "after"),
+    ("jirasync_cli.jira.client.JiraClient.transition_to", 1, "after"),  # user issue moved
+    ("jirasync_cli.store.pair.PairStore.begin_creates", 1, "after"),  # intents recorded, no write yet
+    ("jirasync_cli.store.pair.PairStore.begin_intents", 1, "after"),
+    ("jirasync_cli.store.pair.WriteBatch.flush", 1, "instead"),  # every record of a chunk lost
+    ("jirasync_cli.store.pair.WriteBatch.flush", 2, "instead"),
+    ("jirasync_cli.store.pair.WriteBatch.flush", 3, "instead"),
+    ("jirasync_cli.store.pair.WriteBatch.flush", 1, "after"),
+    ("jirasync_cli.store.pair.PairStore.save_state", 1, "after"),  # everything done but the watermark
+    ("jirasync_cli.store.pair.PairStore.save_state", 2, "instead"),
 ]
 
 
-def _arm(monkeypatch, target: str, nth: int) -> dict[str, int]:
+def _arm(monkeypatch, target: str, nth: int, when: str) -> dict[str, int]:
     module_path, _, attr = target.rpartition(".")
     import importlib
 
@@ -46,10 +53,17 @@ def _arm(monkeypatch, target: str, nth: int) -> dict[str, int]:
     original = getattr(owner, attr)
     calls = {"n": 0, "crashed": 0}
 
+    lock = threading.Lock()
+
     def wrapper(*args, **kwargs):
+        with lock:  # units run in parallel threads
+            calls["n"] += 1
+            mine = calls["n"]
+        if mine == nth and when == "instead":
+            calls["crashed"] += 1
+            raise Crash(f"crash instead of {target} #{nth}")
         result = original(*args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == nth:
+        if mine == nth and when == "after":
             calls["crashed"] += 1
             raise Crash(f"crash after {target} #{nth}")
         return result
@@ -69,15 +83,16 @@ def _cycle_until_clean(pair: Pair, attempts: int = 4) -> None:
     raise AssertionError("cycles kept failing")
 
 
-@pytest.mark.parametrize(("target", "nth"), CRASH_POINTS, ids=[f"{t.rsplit('.', 1)[1]}#{n}" for t, n in CRASH_POINTS])
-def test_crash_then_rerun_leaves_no_duplicates(pair: Pair, monkeypatch, target, nth):
+@pytest.mark.parametrize(("target", "nth", "when"), CRASH_POINTS,
+                         ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CRASH_POINTS])
+def test_crash_then_rerun_leaves_no_duplicates(pair: Pair, monkeypatch, target, nth, when):
     emu = pair.emu
     user_keys = []
     for i in range(2):
         key = emu.create_issue("USER", summary=f"Problem {i}", as_account="alice")
         emu.transition(key, "Will Do", as_account="alice")
         user_keys.append(key)
-    calls = _arm(monkeypatch, target, nth)
+    calls = _arm(monkeypatch, target, nth, when)
 
     _cycle_until_clean(pair)
     devs = {d["properties"][SOURCE_PROPERTY]["userKey"]: d["key"] for d in emu.issues("DEV")}

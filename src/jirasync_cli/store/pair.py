@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -122,6 +123,70 @@ class Snapshot:
             own=set(doc.get("own") or []),
             mirrors=dict(doc.get("mirrors") or {}),
         )
+
+
+class WriteBatch:
+    """Records that follow Jira writes, kept in memory and flushed in bulk.
+
+    One round trip per collection instead of one per record: during an initial sync of
+    thousands of issues this is most of MongoDB's share of the time. Losing a batch in a
+    crash is safe: every record it holds can be rebuilt from the intent written *before*
+    the Jira write (see :mod:`jirasync_cli.sync.recovery`). Flush order matters: intents are
+    marked done last, after what they mean was stored.
+    """
+
+    def __init__(self, store: PairStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._ops: dict[str, list[Any]] = {"issue_map": [], "snapshots": [], "journal": []}
+        self._audit: list[dict[str, Any]] = []
+
+    def _add(self, collection: str, query: dict[str, Any], update: dict[str, Any], upsert: bool = False) -> None:
+        from pymongo import UpdateOne
+
+        with self._lock:
+            self._ops[collection].append(UpdateOne(query, update, upsert=upsert))
+
+    def create_done(self, user_key: str, dev_key: str, *, linked: bool) -> None:
+        self._add("issue_map", {"_id": user_key},
+                  {"$set": {"dev_key": dev_key, "state": "linked", "linked": linked, "linked_at": datetime.now(UTC)}})
+
+    def linked(self, user_key: str) -> None:
+        self._add("issue_map", {"_id": user_key}, {"$set": {"linked": True}})
+
+    def snapshot(self, key: str, values: dict[str, Any]) -> None:
+        self._add("snapshots", {"_id": key}, {"$set": values}, upsert=True)
+
+    def own_comment(self, key: str, comment_id: str, body_hash: str, source: tuple[str, str] | None = None) -> None:
+        self._add("snapshots", {"_id": key},
+                  {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}}, upsert=True)
+        if source is not None:
+            self._add("snapshots", {"_id": source[0]}, {"$set": {f"mirrors.{source[1]}": comment_id}}, upsert=True)
+
+    def status(self, key: str, status: str, *, side: str) -> None:
+        self.snapshot(key, {"status": status, "side": side})
+
+    def fields_hash(self, key: str, value: str) -> None:
+        self.snapshot(key, {"fields_hash": value})
+
+    def intent_done(self, intent_id: str, result: dict[str, Any] | None = None) -> None:
+        self._add("journal", {"_id": intent_id},
+                  {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}})
+
+    def audit(self, entries: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._audit.extend(entries)
+
+    @guarded
+    def flush(self) -> None:
+        with self._lock:
+            ops, self._ops = self._ops, {name: [] for name in self._ops}
+            audit, self._audit = self._audit, []
+        for name in ("issue_map", "snapshots", "journal"):
+            if ops[name]:
+                self.store.db[name].bulk_write(ops[name], ordered=True)
+        if audit:
+            self.store.audit(audit)
 
 
 class FencedOut(Exception):
@@ -302,6 +367,47 @@ class PairStore:
     @guarded
     def record_fields_hash(self, key: str, fields_hash: str) -> None:
         self.db.snapshots.update_one({"_id": key}, {"$set": {"fields_hash": fields_hash}}, upsert=True)
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(self)
+
+    @guarded
+    def begin_creates(self, entries: list[dict[str, Any]]) -> set[str]:
+        """Record many create intents at once; returns the user keys that had one already."""
+        docs = [{"_id": e["user_key"], "state": "pending", "intent_id": e["intent_id"], "linked": e["link"],
+                 "rule_id": e["rule_id"], "created_at": e["at"], "pair": self.pair} for e in entries]
+        return self._insert_new(self.db.issue_map, docs)
+
+    @guarded
+    def begin_intents(self, entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Record many intents at once; returns the ones recorded before (by id)."""
+        now = datetime.now(UTC)
+        docs = [{"_id": e["id"], "kind": e["kind"], "key": e["key"], "state": "pending", "data": e["data"],
+                 "created_at": now, "fence": self.fence} for e in entries]
+        existing = self._insert_new(self.db.journal, docs)
+        if not existing:
+            return {}
+        return {d["_id"]: d for d in self.db.journal.find({"_id": {"$in": sorted(existing)}})}
+
+    @staticmethod
+    def _insert_new(collection: Any, docs: list[dict[str, Any]]) -> set[str]:
+        from pymongo.errors import BulkWriteError
+
+        if not docs:
+            return set()
+        try:
+            collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            dup = [e for e in exc.details.get("writeErrors", []) if e.get("code") in (11000, 11001)]
+            if len(dup) != len(exc.details.get("writeErrors", [])):
+                raise
+            return {docs[e["index"]]["_id"] for e in dup}
+        return set()
+
+    @guarded
+    def drop_intents(self, intent_ids: list[str]) -> None:
+        if intent_ids:
+            self.db.journal.delete_many({"_id": {"$in": intent_ids}, "state": "pending"})
 
     # -- journal ----------------------------------------------------------------------
     @guarded

@@ -1,18 +1,24 @@
 """Carry out a plan: each write recorded as an intent first, verified in Jira after a crash.
 
-Order per write: record intent → write to Jira → record what it means for our state
-(own comment ids, statuses we set) → mark the intent done. A crash anywhere leaves either
+Per write: intent recorded → write to Jira → what it means for our state (own comment
+ids, statuses we set, the new mapping) → intent marked done. A crash anywhere leaves either
 nothing, or a pending intent that :mod:`jirasync_cli.sync.recovery` settles by looking in
 Jira, so a re-run never writes twice. A Jira 4xx means the write did not happen: the
 intent is dropped and the unit is retried next cycle; a 5xx or lost connection leaves it
 pending (outcome unknown) until it is verified.
+
+Units run in parallel in chunks. Intents whose ids the plan already fixes are recorded for
+the whole chunk in one round trip before any of its writes, and the records that follow
+the writes are flushed in bulk after the chunk (:class:`~jirasync_cli.store.pair.WriteBatch`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +26,7 @@ from typing import Any
 from jirasync_cli.jira import adf
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable
 from jirasync_cli.jira.models import CommentData
-from jirasync_cli.store.pair import content_hash
+from jirasync_cli.store.pair import WriteBatch, content_hash
 from jirasync_cli.sync import recovery
 from jirasync_cli.sync.plan import (
     DEV,
@@ -59,120 +65,260 @@ class UnitResult:
         return self.error is None and self.deferred is None
 
 
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    kind: str
+    key: str
+    data: dict[str, Any]
+
+
+def intent_of(pair: str, unit: UnitPlan, action: Action) -> Intent | None:
+    """The intent an action records, when its target is known from the plan."""
+    if isinstance(action, CreateDevIssue):
+        return Intent(f"create:{pair}:{unit.user_key}", "create", unit.user_key, {})
+    if isinstance(action, LinkIssues) and unit.dev_key:
+        return Intent(f"link:{unit.user_key}:{unit.dev_key}", "link", unit.user_key, {"dev_key": unit.dev_key})
+    if isinstance(action, (TransitionIssue, AddComment, MirrorComment)):
+        key = unit.key_of(action.side)
+        if key is None:
+            return None  # the dev issue this unit creates: known only after the create
+        if isinstance(action, TransitionIssue):
+            return Intent(f"transition:{action.event}:{key}", "transition", key,
+                          {"target_status": action.target_status, "side": action.side})
+        if isinstance(action, AddComment):
+            return Intent(f"comment:{action.event}:{action.rule_id}:{key}", "comment", key, {"source": None})
+        return Intent(f"mirror:{action.source_key}:{action.comment.id}", "comment", key,
+                      {"source": [action.source_key, action.comment.id]})
+    return None
+
+
+@dataclass
+class Prepared:
+    """What was recorded for a chunk before its writes."""
+
+    creates_existing: set[str] = field(default_factory=set)  # user keys with an earlier create intent
+    creates_new: set[str] = field(default_factory=set)
+    intents_new: set[str] = field(default_factory=set)
+    intents_existing: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
+    creates, intents = [], []
+    at = rt.jira.server_now()
+    for unit in units:
+        for action in unit.actions:
+            spec = intent_of(rt.config.name, unit, action)
+            if spec is None:
+                continue
+            if isinstance(action, CreateDevIssue):
+                creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": action.link,
+                                "rule_id": action.rule_id, "at": at})
+            else:
+                intents.append({"id": spec.id, "kind": spec.kind, "key": spec.key, "data": spec.data})
+    prepared = Prepared()
+    if creates:
+        prepared.creates_existing = rt.store.begin_creates(creates)
+        prepared.creates_new = {c["user_key"] for c in creates} - prepared.creates_existing
+    if intents:
+        prepared.intents_existing = rt.store.begin_intents(intents)
+        prepared.intents_new = {i["id"] for i in intents} - set(prepared.intents_existing)
+    return prepared
+
+
+class Flusher:
+    """Flushes a shared :class:`WriteBatch` from a background thread every ``interval``.
+
+    Writers never wait for MongoDB; records still reach it in order (one flusher thread),
+    and :meth:`close` flushes the rest and re-raises a failed flush, so the cycle never
+    advances its watermark over records that were not stored.
+    """
+
+    def __init__(self, batch: WriteBatch, interval: float = 0.25) -> None:
+        self.batch = batch
+        self.interval = interval
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="flusher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.batch.flush()
+            except BaseException as exc:  # surfaced by close(); the records stay recoverable
+                self._error = exc
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self.batch.flush()
+
+
 def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
                 progress: Callable[[int], None] | None = None) -> list[UnitResult]:
-    """Apply every unit (units in parallel, actions of one unit in order)."""
+    """Apply every unit (units in parallel, actions of one unit in order).
+
+    Intents are recorded a chunk at a time, at most two chunks ahead of the writes: after a
+    crash, recovery has to look up every recorded-but-unsettled intent in Jira.
+    """
     work = [u for u in units if u.actions or u.observed]
     if not work:
         return []
     workers = max(1, min(rt.config.jira.concurrency, len(work)))
+    chunk_size = max(16, workers * 4)
     results: list[UnitResult] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"apply-{rt.config.name}") as pool:
-        for i, result in enumerate(pool.map(lambda u: apply_unit(rt, u, cycle_id), work), 1):
-            results.append(result)
+    in_flight: deque[Future[UnitResult]] = deque()
+    flusher = Flusher(rt.store.batch())
+
+    def collect(limit: int) -> None:
+        while len(in_flight) > limit:
+            results.append(in_flight.popleft().result())
             if progress:
-                progress(i)
+                progress(len(results))
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"apply-{rt.config.name}") as pool:
+            try:
+                for start in range(0, len(work), chunk_size):
+                    chunk = work[start:start + chunk_size]
+                    rt.check_lease()
+                    prepared = prepare(rt, chunk)
+                    for unit in chunk:
+                        in_flight.append(pool.submit(apply_unit, rt, unit, cycle_id, prepared, flusher.batch))
+                    collect(chunk_size * 2)
+                collect(0)
+            finally:
+                for future in in_flight:
+                    future.cancel()
+    finally:
+        # Stored even if the lease was lost meanwhile: they are facts about writes that
+        # happened, identical to what any successor would record.
+        flusher.close()
     return results
 
 
-def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str) -> UnitResult:
+class _UnitRun:
+    """One unit's execution context: its chunk's preparation, batch, and what it did."""
+
+    def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch) -> None:
+        self.rt, self.unit, self.prepared, self.batch = rt, unit, prepared, batch
+        self.statuses: dict[str, str] = {}  # statuses we set, so snapshots don't take them for a human's
+        self.attempted: set[str] = set()
+
+    def with_intent(self, spec: Intent, write: Callable[[], dict[str, Any]],
+                    on_done: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], bool]:
+        """Run ``write`` once per intent id ever. Returns (result, whether we wrote now)."""
+        rt = self.rt
+        self.attempted.add(spec.id)
+        if spec.id in self.prepared.intents_new:
+            existing = None
+        elif spec.id in self.prepared.intents_existing:
+            existing = self.prepared.intents_existing[spec.id]
+        else:
+            existing = rt.store.begin_intent(spec.id, spec.kind, spec.key, spec.data)
+        if existing is not None:
+            if existing.get("state") == "done":
+                return existing.get("result") or {}, False
+            found = recovery.verify(rt, existing)
+            if found is not None:
+                on_done(found)
+                self.batch.intent_done(spec.id, found)
+                return found, False
+        try:
+            outcome = write()
+        except JiraUnavailable:
+            raise  # outcome unknown: the intent stays pending until verified
+        except JiraApiError:
+            rt.store.drop_intent(spec.id)  # Jira refused: nothing was written
+            raise
+        on_done(outcome)
+        self.batch.intent_done(spec.id, outcome)
+        return outcome, True
+
+    def drop_unattempted(self) -> None:
+        """Intents recorded for this unit's later actions that never ran: nothing to verify."""
+        spare = [s.id for a in self.unit.actions if (s := intent_of(self.rt.config.name, self.unit, a))
+                 and s.kind != "create" and s.id in self.prepared.intents_new and s.id not in self.attempted]
+        self.rt.store.drop_intents(spare)
+
+
+def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepared | None = None,
+               batch: WriteBatch | None = None) -> UnitResult:
+    own_batch = batch is None
+    run = _UnitRun(rt, unit, prepared or Prepared(), batch or rt.store.batch())
     result = UnitResult(unit.user_key, unit.dev_key)
-    statuses: dict[str, str] = {}  # statuses we set this unit, so snapshots don't mistake them for a human's
     try:
         if rt.cancel.is_set():
             raise UnitDeferred("shutting down")
         for action in unit.actions:
             rt.check_lease()
-            detail = _apply(rt, unit, action, statuses)
+            detail = _apply(run, action)
             if detail is not None:
                 result.done.append({"action": action.kind, **detail})
-        result.dev_key = unit.dev_key
-        rt.check_lease()
-        _store_observed(rt, unit, statuses)
+        for key, values in unit.observed.items():
+            run.batch.snapshot(key, {**values, **({"status": run.statuses[key]} if key in run.statuses else {})})
     except UnitDeferred as exc:
         result.deferred = str(exc)
     except JiraApiError as exc:
         result.error = str(exc)
     finally:
         result.dev_key = unit.dev_key
-        _audit(rt, unit, result, cycle_id)
+        if not result.ok:
+            run.drop_unattempted()
+        run.batch.audit(_audit_entries(unit, result, cycle_id))
+        if own_batch:
+            run.batch.flush()
     return result
 
 
-def _store_observed(rt: PairRuntime, unit: UnitPlan, statuses: dict[str, str]) -> None:
-    updates = []
-    for key, values in unit.observed.items():
-        values = dict(values)
-        if key in statuses:
-            values["status"] = statuses[key]
-        updates.append({"key": key, "set": values})
-    rt.store.save_snapshots(updates)
-
-
-def _apply(rt: PairRuntime, unit: UnitPlan, action: Action, statuses: dict[str, str]) -> dict[str, Any] | None:
+def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
+    rt, unit = run.rt, run.unit
     if isinstance(action, AdoptMapping):
         linked = any(link.other_key == unit.user_key for link in (unit.dev.links if unit.dev else []))
         if not rt.store.adopt_mapping(unit.user_key, action.dev_key, linked=linked):
             raise UnitDeferred(f"{action.dev_key} claims {unit.user_key}, which is mapped to another issue")
         return {"dev_key": action.dev_key}
     if isinstance(action, CreateDevIssue):
-        return _create(rt, unit, action, statuses)
+        return _create(run, action)
     dev_key = unit.dev_key
     if dev_key is None:
         raise UnitDeferred("no dev issue yet")
     if isinstance(action, LinkIssues):
-        return _link(rt, unit.user_key, dev_key)
+        spec = intent_of(rt.config.name, unit, action)
+        assert spec is not None
+        _, wrote = run.with_intent(spec, lambda: (rt.jira.link(unit.user_key, dev_key), {})[1],
+                                   lambda _: run.batch.linked(unit.user_key))
+        return {"key": unit.user_key, "dev_key": dev_key, "wrote": wrote}
     if isinstance(action, TransitionIssue):
-        return _transition(rt, unit, action, statuses)
-    if isinstance(action, AddComment):
-        return _template_comment(rt, unit, action)
-    if isinstance(action, MirrorComment):
-        return _mirror(rt, unit, action)
+        return _transition(run, action)
+    if isinstance(action, (AddComment, MirrorComment)):
+        return _comment(run, action)
     if isinstance(action, UpdateMirror):
         target = unit.key_of(action.side)
         assert target is not None
         rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment))
-        rt.store.record_own_comment(target, action.mirror_id, content_hash(action.comment.body))
+        run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
         return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
     if isinstance(action, EditDevIssue):
         rt.jira.edit_issue(dev_key, action.fields)
-        rt.store.record_fields_hash(unit.user_key, action.fields_hash)
+        run.batch.fields_hash(unit.user_key, action.fields_hash)
         return {"key": dev_key, "fields": sorted(action.fields)}
     raise TypeError(f"unknown action {action!r}")
 
 
-def _with_intent(
-    rt: PairRuntime, intent_id: str, kind: str, key: str, data: dict[str, Any],
-    write: Callable[[], dict[str, Any]], on_done: Callable[[dict[str, Any]], None],
-) -> tuple[dict[str, Any], bool]:
-    """Run ``write`` once per ``intent_id`` ever. Returns (result, whether we wrote now)."""
-    existing = rt.store.begin_intent(intent_id, kind, key, data)
-    if existing is not None:
-        if existing.get("state") == "done":
-            return existing.get("result") or {}, False
-        found = recovery.verify(rt, existing)
-        if found is not None:
-            on_done(found)
-            rt.store.complete_intent(intent_id, found)
-            return found, False
-    try:
-        outcome = write()
-    except JiraUnavailable:
-        raise  # outcome unknown: the intent stays pending until verified
-    except JiraApiError:
-        rt.store.drop_intent(intent_id)  # Jira refused: nothing was written
-        raise
-    on_done(outcome)
-    rt.store.complete_intent(intent_id, outcome)
-    return outcome, True
-
-
-def _create(rt: PairRuntime, unit: UnitPlan, action: CreateDevIssue, statuses: dict[str, str]) -> dict[str, Any]:
-    cfg = rt.config
-    intent_id = f"create:{cfg.name}:{unit.user_key}"
-    mapping = rt.store.begin_create(unit.user_key, intent_id, link=action.link, rule_id=action.rule_id,
-                                    at=rt.jira.server_now())
-    if mapping is None:
+def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
+    rt, unit, cfg = run.rt, run.unit, run.rt.config
+    spec = intent_of(cfg.name, unit, action)
+    assert spec is not None
+    fresh = unit.user_key in run.prepared.creates_new or (
+        unit.user_key not in run.prepared.creates_existing
+        and rt.store.begin_create(unit.user_key, spec.id, link=action.link, rule_id=action.rule_id,
+                                  at=rt.jira.server_now()) is not None)
+    if not fresh:
         existing = rt.store.mapping(unit.user_key)
         if existing is None or existing.state == "pending":
             dev_key = recovery.resolve_create(rt, existing) if existing else None
@@ -182,7 +328,7 @@ def _create(rt: PairRuntime, unit: UnitPlan, action: CreateDevIssue, statuses: d
             dev_key = existing.dev_key
         unit.dev_key = dev_key
         return {"dev_key": dev_key, "recovered": True}
-    source = {"pair": cfg.name, "userKey": unit.user_key, "intent": intent_id}
+    source = {"pair": cfg.name, "userKey": unit.user_key, "intent": spec.id}
     try:
         dev_key = rt.jira.create_issue(
             cfg.dev_project_key, action.issuetype, action.fields, source=source,
@@ -193,26 +339,21 @@ def _create(rt: PairRuntime, unit: UnitPlan, action: CreateDevIssue, statuses: d
     except JiraApiError:
         rt.store.abandon_create(unit.user_key)
         raise
-    statuses[dev_key] = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=action.link)
+    status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=action.link,
+                                    batch=run.batch)
+    if status:
+        run.statuses[dev_key] = status
     unit.dev_key = dev_key
     return {"dev_key": dev_key, "linked": action.link}
 
 
-def _link(rt: PairRuntime, user_key: str, dev_key: str) -> dict[str, Any]:
-    def on_done(_: dict[str, Any]) -> None:
-        rt.store.set_linked(user_key)
-
-    _, wrote = _with_intent(
-        rt, f"link:{user_key}:{dev_key}", "link", user_key, {"dev_key": dev_key},
-        lambda: (rt.jira.link(user_key, dev_key), {})[1], on_done,
-    )
-    return {"key": user_key, "dev_key": dev_key, "wrote": wrote}
-
-
-def _transition(rt: PairRuntime, unit: UnitPlan, action: TransitionIssue, statuses: dict[str, str]) -> dict[str, Any]:
+def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
+    rt, unit = run.rt, run.unit
     key = unit.key_of(action.side)
     assert key is not None
-    current = statuses.get(key, action.current_status)
+    current = run.statuses.get(key, action.current_status)
+    spec = intent_of(rt.config.name, unit, action)
+    assert spec is not None
 
     def write() -> dict[str, Any]:
         moved = rt.jira.transition_to(key, action.target_status, project=action.project,
@@ -220,32 +361,47 @@ def _transition(rt: PairRuntime, unit: UnitPlan, action: TransitionIssue, status
         return {"status": action.target_status, "moved": moved}
 
     def on_done(result: dict[str, Any]) -> None:
-        rt.store.record_status(key, action.target_status, side=action.side)
-        statuses[key] = action.target_status
+        run.batch.status(key, action.target_status, side=action.side)
 
-    result, wrote = _with_intent(
-        rt, f"transition:{action.event}:{key}", "transition", key,
-        {"target_status": action.target_status, "side": action.side}, write, on_done,
-    )
-    statuses[key] = action.target_status
+    result, wrote = run.with_intent(spec, write, on_done)
+    run.statuses[key] = action.target_status
     return {"key": key, "status": action.target_status, "from": current, "wrote": wrote and result.get("moved", True)}
 
 
-def _template_comment(rt: PairRuntime, unit: UnitPlan, action: AddComment) -> dict[str, Any]:
+def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any]:
+    rt, unit = run.rt, run.unit
     key = unit.key_of(action.side)
     assert key is not None
+    spec = intent_of(rt.config.name, unit, action)
+    assert spec is not None
+    if isinstance(action, MirrorComment):
+        body = _mirror_body(rt, action.comment)
+        source: tuple[str, str] | None = (action.source_key, action.comment.id)
+    else:
+        body = adf.render(_template_text(run, action), rt.jira.adf)
+        source = None
+    body_hash = content_hash(body)
+    result, wrote = run.with_intent(
+        spec, lambda: {"comment_id": rt.jira.add_comment(key, body, spec.id)},
+        lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
+    )
+    detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
+    if source:
+        detail["source"] = f"{source[0]}/{source[1]}"
+    return detail
+
+
+def _template_text(run: _UnitRun, action: AddComment) -> str:
+    unit = run.unit
     source_side = USER if action.source_key == unit.user_key else DEV
     target_key = unit.key_of(DEV if source_side == USER else USER)
     source_issue = unit.user if source_side == USER else unit.dev
-    text = render_template(action.template, rt.template_values(
+    return render_template(action.template, run.rt.template_values(
         sourceKey=action.source_key, targetKey=target_key, sourceStatus=action.source_status,
         targetStatus=action.target_status, summary=source_issue.summary if source_issue else None,
         ruleId=action.rule_id, sourceProject=action.source_key.rsplit("-", 1)[0],
         targetProject=target_key.rsplit("-", 1)[0] if target_key else None,
     ))
-    body = adf.render(text, rt.jira.adf)
-    intent_id = f"comment:{action.event}:{action.rule_id}:{key}"
-    return _comment_with_intent(rt, intent_id, key, body, source=None)
 
 
 def _mirror_body(rt: PairRuntime, comment: CommentData) -> adf.Body:
@@ -253,30 +409,7 @@ def _mirror_body(rt: PairRuntime, comment: CommentData) -> adf.Body:
     return adf.prepend(header, comment.body, rt.jira.adf)
 
 
-def _mirror(rt: PairRuntime, unit: UnitPlan, action: MirrorComment) -> dict[str, Any]:
-    key = unit.key_of(action.side)
-    assert key is not None
-    intent_id = f"mirror:{action.source_key}:{action.comment.id}"
-    detail = _comment_with_intent(rt, intent_id, key, _mirror_body(rt, action.comment),
-                                  source=(action.source_key, action.comment.id))
-    return {**detail, "source": f"{action.source_key}/{action.comment.id}"}
-
-
-def _comment_with_intent(rt: PairRuntime, intent_id: str, key: str, body: adf.Body,
-                         source: tuple[str, str] | None) -> dict[str, Any]:
-    body_hash = content_hash(body)
-
-    def on_done(result: dict[str, Any]) -> None:
-        rt.store.record_own_comment(key, result["comment_id"], body_hash, source)
-
-    result, wrote = _with_intent(
-        rt, intent_id, "comment", key, {"source": list(source) if source else None},
-        lambda: {"comment_id": rt.jira.add_comment(key, body, intent_id)}, on_done,
-    )
-    return {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
-
-
-def _audit(rt: PairRuntime, unit: UnitPlan, result: UnitResult, cycle_id: str) -> None:
+def _audit_entries(unit: UnitPlan, result: UnitResult, cycle_id: str) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     keys = [k for k in (unit.user_key, result.dev_key) if k]
     entries = [
@@ -291,7 +424,4 @@ def _audit(rt: PairRuntime, unit: UnitPlan, result: UnitResult, cycle_id: str) -
     for note in unit.notes:
         entries.append({"ts": now, "cycle": cycle_id, "keys": keys, "action": "note", "result": "info",
                         "detail": {"reason": note}})
-    try:
-        rt.store.audit(entries)
-    except Exception:  # the audit trail must not turn a done write into a retry
-        log.warning("could not write audit entries", extra={"user_key": unit.user_key})
+    return entries

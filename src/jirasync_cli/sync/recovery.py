@@ -22,7 +22,7 @@ from typing import Any
 
 from jirasync_cli.jira.jql import created_since_jql
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from jirasync_cli.store.pair import Mapping
+from jirasync_cli.store.pair import Mapping, WriteBatch
 from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
@@ -101,23 +101,30 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
     return None
 
 
-def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, *, linked: bool) -> str | None:
+def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, *, linked: bool,
+                  batch: WriteBatch | None = None) -> str | None:
     """Record a created dev issue: mapping, and a snapshot with the status it starts in.
 
     The start status is learnt once per issue type (one GET), so a dev issue moved before
     our next cycle still shows a status change instead of a silent baseline.
     """
-    rt.store.complete_create(user_key, dev_key, linked=linked)
+    own_batch = batch is None
+    batch = batch or rt.store.batch()
+    batch.create_done(user_key, dev_key, linked=linked)
     project = rt.config.dev_project_key
     status = rt.initial_status.get((project, issuetype))
     if status is None:
-        issue = rt.jira.get_issue(dev_key)
-        if issue is not None:
-            status = issue.status
-            rt.initial_status[(project, issuetype)] = status
-    rt.store.save_snapshots([{"key": dev_key, "set": {
-        "side": "dev", "status": status, "project": project, "issuetype": issuetype, "version": 0,
-    }}])
+        with rt.learn_lock:  # parallel creates: one lookup, not one per thread
+            status = rt.initial_status.get((project, issuetype))
+            if status is None:
+                issue = rt.jira.get_issue(dev_key)
+                if issue is not None:
+                    status = issue.status
+                    rt.initial_status[(project, issuetype)] = status
+    batch.snapshot(dev_key, {"side": "dev", "status": status, "project": project, "issuetype": issuetype,
+                             "version": 0})
+    if own_batch:
+        batch.flush()
     return status
 
 

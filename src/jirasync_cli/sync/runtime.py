@@ -20,6 +20,7 @@ class PairRuntime:
     cancel: threading.Event = field(default_factory=threading.Event)
     # (project, issue type) -> status a new issue starts in, learnt once per process
     initial_status: dict[tuple[str, str], str] = field(default_factory=dict)
+    learn_lock: threading.Lock = field(default_factory=threading.Lock)
     overlap_seconds: float = 60.0
     create_settle_seconds: float = 120.0
 
