@@ -116,8 +116,11 @@ def run_worker(
     settings = get_settings()
     if not once:
         from jirasync_cli.worker import main as worker_main
+        from jirasync_cli.worker import supervised_main
 
-        raise typer.Exit(worker_main(name, _config_dir(config_dir), settings, ipc_fd=ipc_fd))
+        if ipc_fd is not None:
+            raise typer.Exit(supervised_main(name, ipc_fd))
+        raise typer.Exit(worker_main(name, _config_dir(config_dir), settings))
     config = find_config(_config_dir(config_dir), name)
     _setup_logging(config.name)
     report = _run_once_with_progress(config, settings, dry_run, as_json)

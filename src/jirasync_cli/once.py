@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from jirasync_cli.config import SyncPairConfig
+from typing import TYPE_CHECKING
+
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.service import instance_id, open_runtime, open_store
-from jirasync_cli.settings import Settings
 from jirasync_cli.store import Lease
 from jirasync_cli.sync.cycle import CycleReport, Progress, run_cycle
+
+if TYPE_CHECKING:
+    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.settings import Settings
 
 
 def run_once(config: SyncPairConfig, settings: Settings, *, dry_run: bool = False,

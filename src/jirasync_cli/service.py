@@ -9,9 +9,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.config import SyncPairConfig, load_config_dir
+from typing import TYPE_CHECKING
+
 from jirasync_cli.errors import JirasyncError
-from jirasync_cli.settings import Settings
+
+if TYPE_CHECKING:  # supervised workers run without pydantic (see config.view)
+    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.settings import Settings
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -19,6 +23,8 @@ _clients_lock = threading.Lock()
 
 def find_config(config_dir: Path, name: str) -> SyncPairConfig:
     """The valid config named ``name`` (or whose file is ``name``/``sync-name.json``)."""
+    from jirasync_cli.config import load_config_dir
+
     result = load_config_dir(config_dir)
     if result.missing_directory:
         raise JirasyncError(f"config directory {config_dir} does not exist")

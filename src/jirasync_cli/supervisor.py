@@ -27,7 +27,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,11 @@ SLOW_RETRY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 
 
-def config_message(config: SyncPairConfig, interval: float, rate_share: float) -> dict[str, Any]:
-    raw = config.model_dump(mode="json", by_alias=True)
-    raw["jira"]["apiToken"] = config.jira.api_token.get_secret_value()
-    return {"type": "config", "config": raw, "interval_seconds": interval, "rate_share": rate_share}
+def config_message(config: SyncPairConfig, interval: float, rate_share: float, settings: Settings) -> dict[str, Any]:
+    from jirasync_cli.worker import WorkerSettings
+
+    return {"type": "config", "config": config.wire(), "interval_seconds": interval, "rate_share": rate_share,
+            "settings": asdict(WorkerSettings.of(settings))}
 
 
 def config_digest(message: dict[str, Any]) -> str:
@@ -124,7 +125,7 @@ class Supervisor:
         for loaded in result.configs:
             cfg = loaded.config
             interval = cfg.interval_seconds(self.settings.sync_interval_minutes)
-            message = config_message(cfg, interval, 1.0 / sites[cfg.jira.base_url])
+            message = config_message(cfg, interval, 1.0 / sites[cfg.jira.base_url], self.settings)
             wanted[cfg.name] = Child(cfg.name, message, config_digest(message), interval)
         return wanted
 
@@ -149,7 +150,8 @@ class Supervisor:
     def spawn(self, child: Child) -> None:
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "JIRASYNC_WORKER": child.name}
+        # MALLOC_ARENA_MAX: glibc gives each thread its own arena; two keep an idle worker small.
+        env = {"MALLOC_ARENA_MAX": "2", **os.environ, "PYTHONUNBUFFERED": "1", "JIRASYNC_WORKER": child.name}
         try:
             proc = subprocess.Popen(
                 [*self.worker_command, child.name, "--ipc-fd", str(write_fd)],

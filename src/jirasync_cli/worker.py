@@ -16,18 +16,37 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
-from jirasync_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from jirasync_cli.settings import Settings
 
 log = logging.getLogger("jirasync.worker")
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The process settings a supervised worker needs, sent by its supervisor with the config
+    (so the worker does not load pydantic-settings: every megabyte counts times N pairs)."""
+
+    mongodb_url: str
+    lease_ttl_seconds: float
+    log_level: str
+    log_format: str
+    sync_interval_minutes: float
+
+    @classmethod
+    def of(cls, settings: Any) -> WorkerSettings:
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
 class Worker:
-    def __init__(self, config: Any, settings: Settings, *, interval: float, rate_share: float = 1.0,
+    def __init__(self, config: Any, settings: Settings | WorkerSettings, *, interval: float, rate_share: float = 1.0,
                  channel: Any = None) -> None:
         self.config = config
         self.settings = settings
@@ -172,40 +191,48 @@ def _install_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def main(name: str, config_dir: Path, settings: Settings, *, ipc_fd: int | None = None) -> int:
-    """Entry point of ``run-worker`` without ``--once`` (returns the exit code)."""
-    from jirasync_cli.config import SyncPairConfig
+def main(name: str, config_dir: Path, settings: Settings) -> int:
+    """``run-worker`` without ``--once``, standalone: reads its config itself."""
     from jirasync_cli.service import find_config
 
     logs.configure(settings.log_level, settings.log_format, worker=name)
-    channel = None
-    rate_share = 1.0
-    if ipc_fd is not None:
-        from jirasync_cli.ipc import WorkerChannel
-
-        channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
-        try:
-            message = channel.receive_config()
-        except (EOFError, ValueError) as exc:
-            log.error("no configuration from the supervisor", extra={"error": str(exc)})
-            return 2
-        raw = message["config"]
-        token = (raw.get("jira") or {}).get("apiToken")
-        secrets.register(token if isinstance(token, str) else None)
-        config = SyncPairConfig.model_validate(raw)
-        interval = float(message.get("interval_seconds") or config.interval_seconds(settings.sync_interval_minutes))
-        rate_share = float(message.get("rate_share") or 1.0)
-    else:
-        config = find_config(config_dir, name)
-        interval = config.interval_seconds(settings.sync_interval_minutes)
+    config = find_config(config_dir, name)
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=interval, rate_share=rate_share, channel=channel)
+    worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes))
     _install_signals(worker.stop)
-    if channel is not None:
-        def parent_gone() -> None:
-            if not worker.stop.is_set():
-                log.warning("supervisor is gone; stopping")
-                worker.stop.set()
+    return worker.run()
 
-        channel.watch_parent(parent_gone)
+
+def supervised_main(name: str, ipc_fd: int) -> int:
+    """``run-worker <name> --ipc-fd N`` under a supervisor: config and settings over the pipe.
+
+    Started straight from ``python -m jirasync_cli`` without the CLI framework, to keep the
+    per-pair process small.
+    """
+    from jirasync_cli.config.view import PairView
+    from jirasync_cli.ipc import WorkerChannel
+
+    channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
+    try:
+        message = channel.receive_config()
+    except (EOFError, ValueError) as exc:
+        print(f"error: no configuration from the supervisor: {exc}", file=sys.stderr)
+        return 2
+    settings = WorkerSettings(**message["settings"])
+    logs.configure(settings.log_level, settings.log_format, worker=name)
+    raw = message["config"]
+    token = (raw.get("jira") or {}).get("api_token")
+    secrets.register(token if isinstance(token, str) else None)
+    config = PairView(raw)  # validated by the supervisor
+    logs.set_worker(config.name)
+    worker = Worker(config, settings, interval=float(message["interval_seconds"]),
+                    rate_share=float(message.get("rate_share") or 1.0), channel=channel)
+    _install_signals(worker.stop)
+
+    def parent_gone() -> None:
+        if not worker.stop.is_set():
+            log.warning("supervisor is gone; stopping")
+            worker.stop.set()
+
+    channel.watch_parent(parent_gone)
     return worker.run()

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from jirasync_cli.config.view import direction_covers, interval_seconds, ordered_rules
+
 # Placeholders a comment template may use; env interpolation leaves them alone.
 TEMPLATE_VARIABLES = frozenset(
     {"sourceKey", "targetKey", "sourceStatus", "targetStatus", "summary", "author", "sourceProject",
@@ -49,9 +51,7 @@ class Direction(str, Enum):
 
     def covers(self, side: str) -> bool:
         """Whether a change on ``side`` ("user" or "dev") is handled by this direction."""
-        if self is Direction.BOTH:
-            return True
-        return (self is Direction.USER_TO_DEV) == (side == "user")
+        return direction_covers(self.value, side)
 
 
 class JiraConnection(_Model):
@@ -207,12 +207,17 @@ class SyncPairConfig(_Model):
         return self.database
 
     def interval_seconds(self, default_minutes: float) -> float:
-        return 60.0 * (self.sync_interval_minutes or default_minutes)
+        return interval_seconds(self.sync_interval_minutes, default_minutes)
 
     def rules_in_order(self) -> list[Rule]:
         """Enabled rules, lowest priority number first, file order breaking ties."""
-        enabled = [r for r in self.rules if r.enabled]
-        return sorted(enabled, key=lambda r: r.priority)
+        return ordered_rules(self.rules)
+
+    def wire(self) -> dict[str, Any]:
+        """Validated values with the token in clear, for a worker's :class:`PairView`."""
+        data = self.model_dump(mode="json")
+        data["jira"]["api_token"] = self.jira.api_token.get_secret_value()
+        return data
 
     def public_dict(self) -> dict[str, Any]:
         """The config as camelCase JSON with the token masked."""

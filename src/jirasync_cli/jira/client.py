@@ -20,12 +20,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from requests.exceptions import RequestException
 
-from jirasync_cli.config import JiraConnection
 from jirasync_cli.jira.adf import Body
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, message_from_body
 from jirasync_cli.jira.models import (
@@ -39,6 +38,9 @@ from jirasync_cli.jira.models import (
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
 from jirasync_cli.jira.transport import PacedAdapter, ServerClock
+
+if TYPE_CHECKING:
+    from jirasync_cli.config import JiraConnection
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jirasync_cli.config import Rule, SyncPairConfig
 from jirasync_cli.jira.models import SOURCE_PROPERTY, CommentData, IssueData
 from jirasync_cli.store.pair import Mapping, Snapshot, content_hash
 from jirasync_cli.sync.rules import match_rule
+
+if TYPE_CHECKING:
+    from jirasync_cli.config import Rule, SyncPairConfig
 
 USER, DEV = "user", "dev"
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from jirasync_cli.config import Rule, SyncPairConfig
+from typing import TYPE_CHECKING
+
+from jirasync_cli.config.view import direction_covers
 from jirasync_cli.jira.models import IssueData
+
+if TYPE_CHECKING:
+    from jirasync_cli.config import Rule, SyncPairConfig
 
 
 def conditions_hold(rule: Rule, issue: IssueData) -> bool:
@@ -24,7 +29,7 @@ def match_rule(config: SyncPairConfig, side: str, issue: IssueData, *, initial: 
     """The first enabled rule (by priority) for ``issue`` now in its status on ``side``."""
     status = issue.status.casefold()
     for rule in config.rules_in_order():
-        if not rule.sync_direction.covers(side):
+        if not direction_covers(rule.sync_direction, side):
             continue
         if rule.source_status != "*" and rule.source_status.casefold() != status:
             continue

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jirasync_cli.config import SyncPairConfig
-from jirasync_cli.jira.client import JiraClient
-from jirasync_cli.store import Lease, PairStore
+if TYPE_CHECKING:
+    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.jira.client import JiraClient
+    from jirasync_cli.store import Lease, PairStore
 
 
 @dataclass
