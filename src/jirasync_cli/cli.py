@@ -207,12 +207,13 @@ def state_reset(
     forget_mappings: Annotated[bool, typer.Option(
         "--forget-mappings", help="Also forget which dev issue belongs to which user issue")] = False,
 ) -> None:
-    """Clear the pair's sync state so the next run does a full sync (mappings kept unless asked)."""
+    """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.service import find_config
     from jirasync_cli.state_report import reset_state
 
     config = find_config(_config_dir(config_dir), name)
-    what = "sync state, snapshots" + (" AND issue mappings" if forget_mappings else " (issue mappings kept)")
+    what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
+            else "sync state (issue mappings and snapshots kept)")
     if not yes and not typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?"):
         render.err_console.print("aborted; nothing changed")
         raise typer.Exit(1)

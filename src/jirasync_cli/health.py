@@ -121,6 +121,8 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
     class Collector:
         def collect(self):  # type: ignore[no-untyped-def]
             up = GaugeMetricFamily("jirasync_worker_up", "1 if the pair's worker runs (or stands by)", labels=["worker"])
+            ok = GaugeMetricFamily("jirasync_worker_ok", "1 if the worker runs and its last cycle had no error",
+                                   labels=["worker"])
             state = GaugeMetricFamily("jirasync_worker_state", "Current state of the worker (1 = in this state)",
                                       labels=["worker", "state"])
             restarts = CounterMetricFamily("jirasync_worker_restarts", "Worker restarts by the supervisor",
@@ -134,10 +136,13 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
             for w in doc.get("workers", []):
                 name = w["name"]
                 up.add_metric([name], 1.0 if w["state"] in UP_STATES else 0.0)
+                ok.add_metric([name], 1.0 if w.get("ok") else 0.0)
                 for s in ("starting", "running", "standby", "backoff", "failed"):
                     state.add_metric([name, s], 1.0 if w["state"] == s else 0.0)
-                restarts.add_metric([name], float(w.get("restarts") or 0))
-                cycles.add_metric([name], float(w.get("cycles") or 0))
+                if "restarts" in w:  # standalone health (from MongoDB) knows no restarts
+                    restarts.add_metric([name], float(w["restarts"]))
+                if "cycles" in w:
+                    cycles.add_metric([name], float(w["cycles"]))
                 if w.get("last_success"):
                     last_ok.add_metric([name], datetime.fromisoformat(w["last_success"]).timestamp())
                 if w.get("rss_bytes") is not None:
@@ -146,7 +151,7 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
                     age.add_metric([name], float(w["heartbeat_age_seconds"]))
             healthy = GaugeMetricFamily("jirasync_healthy", "1 healthy, 0.5 degraded, 0 unhealthy")
             healthy.add_metric([], {"healthy": 1.0, "degraded": 0.5}.get(doc.get("status", ""), 0.0))
-            yield from (up, state, restarts, last_ok, cycles, rss, age, healthy)
+            yield from (up, ok, state, restarts, last_ok, cycles, rss, age, healthy)
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Collector())
@@ -156,8 +161,10 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 class HealthServer:
     """Serves a provider's health document; the provider runs at most once per ``refresh``."""
 
-    def __init__(self, host: str, port: int, provider: Callable[[], dict[str, Any]], refresh: float = 0.5) -> None:
+    def __init__(self, host: str, port: int, provider: Callable[[], dict[str, Any]], refresh: float = 0.5,
+                 alive: Callable[[], bool] = lambda: True) -> None:
         self.provider = provider
+        self.alive = alive
         self.refresh = refresh
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any], bytes] | None = None
@@ -169,8 +176,11 @@ class HealthServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path.split("?", 1)[0].rstrip("/") or "/"
-                if path == "/livez":
-                    self._send(200, b'{"status":"alive"}\n', "application/json")
+                if path == "/livez":  # liveness: the owner's loop turns (no provider call)
+                    if server.alive():
+                        self._send(200, b'{"status":"alive"}\n', "application/json")
+                    else:
+                        self._send(503, b'{"status":"stalled"}\n', "application/json")
                     return
                 doc, body = server.current()
                 if path in ("/health", "/"):

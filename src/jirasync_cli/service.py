@@ -58,9 +58,19 @@ def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = Tr
     return store
 
 
+def process_scope() -> str | None:
+    """``host:pid-namespace``: where a pid means the same process (None off Linux)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+    return f"{socket.gethostname()}:{namespace}"
+
+
 def instance_id(config: SyncPairConfig) -> str:
-    """Who holds a lease: host, pid and a random part (pids repeat across containers)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}:{config.name}"
+    """Who holds a lease: where, which pid, and a random part (pids get reused)."""
+    scope = process_scope() or f"{socket.gethostname()}:?"
+    return f"{scope}:{os.getpid()}:{uuid.uuid4().hex[:6]}:{config.name}"
 
 
 def open_runtime(

@@ -42,6 +42,8 @@ STABLE_SECONDS = 30.0
 FAST_FAILURES_BEFORE_FAILED = 5
 SLOW_RETRY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
+LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
+                           # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
 
 
 def config_message(config: SyncPairConfig, interval: float, rate_share: float, settings: Settings) -> dict[str, Any]:
@@ -333,7 +335,8 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the loop
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
-        self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot)
+        self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
+                                          alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
         self.health_server.start()
         log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid()})
         self.reload()

@@ -126,13 +126,15 @@ class Worker:
                                       cancel=self.stop, store=store, lease=lease)
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
+                self._store_heartbeat(store)  # standalone health sees a long first cycle as running
                 report = run_cycle(rt)
                 self.busy_since = None
                 self.cycles += 1
                 self.failures = 0
                 self.last_cycle = report.summary()
                 self.last_error = "; ".join(report.errors[:3]) or None
-                self.last_success = time.time()
+                if not report.errors:
+                    self.last_success = time.time()
                 log.info("cycle finished", extra={
                     "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
                     "errors": len(report.errors), "duration_seconds": round(report.duration_seconds, 3),

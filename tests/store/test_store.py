@@ -72,8 +72,9 @@ def test_reset_keeps_mappings_unless_asked(store):
     state = store.load_state()
     assert state.last_sync is None and not state.initial_sync_completed
     assert store.mapping("U-1").dev_key == "D-1"
+    assert store.snapshots(["U-1"])["U-1"].status == "Open"
     store.reset_state(forget_mappings=True)
-    assert store.mapping("U-1") is None
+    assert store.mapping("U-1") is None and store.snapshots(["U-1"]) == {}
 
 
 def test_snapshot_records_do_not_clobber_each_other(store):

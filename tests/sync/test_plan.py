@@ -250,3 +250,28 @@ def test_comment_on(on, side):
 def test_issues_of_other_projects_and_unmapped_dev_issues_are_ignored():
     p = plan([issue("OTHER-1", "Open"), issue("DEV-3", "Done")])
     assert p.units == [] and sorted(p.ignored) == ["DEV-3", "OTHER-1"]
+
+
+def test_manually_linked_dev_issue_is_adopted_instead_of_a_second_one():
+    u = issue("USER-1", "Will Do", links=[LinkData("7", "Blocks", "DEV-5"), LinkData("8", "Relates", "OTHER-2")])
+    p = plan([u], snapshots=[snap(u, "user", status="Open")])
+    adopt, comment_action = p.units[0].actions
+    assert isinstance(adopt, AdoptMapping) and (adopt.dev_key, adopt.reason, adopt.linked) == ("DEV-5", "link", True)
+    assert isinstance(comment_action, AddComment) and p.units[0].dev_key == "DEV-5"
+    # ...unless that dev issue already belongs to another user issue.
+    taken = Mapping("USER-2", "DEV-5", "linked")
+    assert kinds(plan([u], snapshots=[snap(u, "user", status="Open")], mappings=[taken]))[:1] == ["create_issue"]
+
+
+def test_comments_are_verified_in_jira_when_state_is_older_than_jira():
+    m = Mapping("USER-1", "DEV-9", "linked")
+    new = comment("10", "customer text", author="bob")
+    u = issue("USER-1", "Will Do", comments=[new])
+    unknown_ours = comment("30", "Bob Lindqvist wrote: customer text", author=BOT)
+    d = issue("DEV-9", "To Do", comments=[unknown_ours])
+    snaps = [snap(u, "user", comments={}), snap(d, "dev", comments={})]
+    (mirror,) = [a for a in plan([u, d], snapshots=snaps, mappings=[m]).units[0].actions]
+    assert isinstance(mirror, MirrorComment) and mirror.verify
+    snaps[1] = snap(d, "dev", comments={}, own={"30"})  # known: no lookup needed
+    (mirror,) = plan([u, d], snapshots=snaps, mappings=[m]).units[0].actions
+    assert not mirror.verify

@@ -91,10 +91,10 @@ class JiraConnection(_Model):
 class Conditions(_Model):
     """Extra filters on the source issue; all given ones must hold."""
 
-    issue_types: list[str] = Field(default_factory=list, description="Issue type names (any of)")
-    priorities: list[str] = Field(default_factory=list, description="Priority names (any of)")
-    labels: list[str] = Field(default_factory=list, description="At least one of these labels")
-    exclude_labels: list[str] = Field(default_factory=list, description="None of these labels")
+    issue_types: list[str] = Field([], description="Issue type names (any of)")
+    priorities: list[str] = Field([], description="Priority names (any of)")
+    labels: list[str] = Field([], description="At least one of these labels")
+    exclude_labels: list[str] = Field([], description="None of these labels")
 
 
 class Actions(_Model):
@@ -104,7 +104,8 @@ class Actions(_Model):
     add_comment: bool = Field(False, description="Add a comment from commentTemplate to the partner issue")
     comment_template: str | None = Field(
         None,
-        description="Comment text; placeholders ${sourceKey} ${targetKey} ${sourceStatus} ${targetStatus} ${summary}",
+        description="Comment text; placeholders ${sourceKey} ${targetKey} ${sourceStatus} ${targetStatus} "
+                    "${summary} ${sourceProject} ${targetProject} ${ruleId} ${pair}",
     )
     comment_on: Literal["target", "source", "user", "dev"] = Field(
         "target", description="Issue the template comment goes on: the partner (target), the changed issue (source), or a side"
@@ -117,7 +118,7 @@ class Rule(_Model):
     source_status: str = Field(min_length=1, description='Status that triggers the rule; "*" = any')
     target_status: str | None = Field(None, description="Status the partner issue moves to")
     sync_direction: Direction = Field(description="Side whose changes trigger: user_to_dev, dev_to_user, both")
-    enabled: bool = True
+    enabled: bool = Field(True, description="A disabled rule is ignored")
     priority: int = Field(100, description="Lower runs first; the first enabled matching rule wins")
     on_initial_sync: bool = Field(
         True, description="On the initial full sync, act on issues already in sourceStatus"
@@ -159,7 +160,7 @@ class CommentSync(_Model):
 class FieldSync(_Model):
     enabled: bool = Field(True, description="Copy user-side edits to the dev issue")
     fields: list[Literal["summary", "description", "priority", "labels"]] = Field(
-        default_factory=lambda: ["summary", "description", "priority", "labels"],
+        ["summary", "description", "priority", "labels"],
         description="Fields copied from the user issue to the dev issue",
     )
 

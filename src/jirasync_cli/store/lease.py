@@ -23,15 +23,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _dead_on_this_host(owner: str) -> bool:
-    """Owner ids are ``host:pid:random:pair``; True if that pid is ours and not running."""
+    """True if ``owner`` (see :func:`jirasync_cli.service.instance_id`) is a process of our
+    own process namespace that no longer runs. Containers sharing a hostname (host
+    networking) have different pid namespaces, so their live workers are never mistaken
+    for dead ones; where the namespace cannot be known, nobody is presumed dead."""
     import os
-    import socket
+
+    from jirasync_cli.service import process_scope
 
     parts = owner.split(":")
-    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+    scope = process_scope()
+    if scope is None or len(parts) < 4 or ":".join(parts[:2]) != scope or not parts[2].isdigit():
         return False
     try:
-        os.kill(int(parts[1]), 0)
+        os.kill(int(parts[2]), 0)
     except ProcessLookupError:
         return True
     except PermissionError:

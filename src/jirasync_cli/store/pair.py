@@ -218,6 +218,8 @@ class PairStore:
         self.db.audit.create_index(
             [("expires_at", ASCENDING)], expireAfterSeconds=0, name="audit_ttl"
         )
+        # One heartbeat document per worker start; old ones go after a day.
+        self.db.workers.create_index([("ts", ASCENDING)], expireAfterSeconds=86400, name="heartbeat_ttl")
 
     # -- sync state -------------------------------------------------------------------
     @guarded
@@ -242,15 +244,18 @@ class PairStore:
 
     @guarded
     def reset_state(self, forget_mappings: bool = False) -> dict[str, int]:
-        """Next run does a full sync; mappings (and with them "never create twice") stay unless asked."""
-        counts = {
-            "sync_state": self.db.sync_state.delete_many({}).deleted_count,
-            "snapshots": self.db.snapshots.delete_many({}).deleted_count,
-            "journal": self.db.journal.delete_many({"state": "done"}).deleted_count,
-        }
+        """Next run does a full sync (re-reads every issue).
+
+        Mappings and snapshots stay unless asked: with them the full sync acts only on what
+        really changed since it was last seen, and never creates or comments twice.
+        ``forget_mappings`` also drops snapshots and the journal; pairs are then rebuilt
+        from the dev issues' source property, as a baseline.
+        """
+        counts = {"sync_state": self.db.sync_state.delete_many({}).deleted_count}
         if forget_mappings:
             counts["issue_map"] = self.db.issue_map.delete_many({}).deleted_count
-            counts["journal"] += self.db.journal.delete_many({}).deleted_count
+            counts["snapshots"] = self.db.snapshots.delete_many({}).deleted_count
+            counts["journal"] = self.db.journal.delete_many({}).deleted_count
         return counts
 
     # -- mappings ---------------------------------------------------------------------

@@ -278,10 +278,14 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
 def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
     rt, unit = run.rt, run.unit
     if isinstance(action, AdoptMapping):
-        linked = any(link.other_key == unit.user_key for link in (unit.dev.links if unit.dev else []))
-        if not rt.store.adopt_mapping(unit.user_key, action.dev_key, linked=linked):
-            raise UnitDeferred(f"{action.dev_key} claims {unit.user_key}, which is mapped to another issue")
-        return {"dev_key": action.dev_key}
+        if not rt.store.adopt_mapping(unit.user_key, action.dev_key, linked=action.linked):
+            raise UnitDeferred(f"cannot pair {unit.user_key} with {action.dev_key}: one of them is mapped already")
+        if action.dev_key not in unit.observed:  # not seen this cycle: its status is the baseline
+            dev = rt.jira.get_issue(action.dev_key)
+            if dev is not None:
+                run.batch.snapshot(dev.key, {"side": DEV, "status": dev.status, "project": dev.project,
+                                             "issuetype": dev.issuetype, "version": 0})
+        return {"dev_key": action.dev_key, "reason": action.reason}
     if isinstance(action, CreateDevIssue):
         return _create(run, action)
     dev_key = unit.dev_key
@@ -381,10 +385,18 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         body = adf.render(_template_text(run, action), rt.jira.adf)
         source = None
     body_hash = content_hash(body)
+
+    def write() -> dict[str, Any]:
+        if action.verify:  # our state may be older than Jira: was it written already?
+            found = rt.jira.find_comment_by_intent(key, spec.id)
+            if found is not None:
+                return {"comment_id": found, "found": True}
+        return {"comment_id": rt.jira.add_comment(key, body, spec.id)}
+
     result, wrote = run.with_intent(
-        spec, lambda: {"comment_id": rt.jira.add_comment(key, body, spec.id)},
-        lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
+        spec, write, lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
     )
+    wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
     if source:
         detail["source"] = f"{source[0]}/{source[1]}"

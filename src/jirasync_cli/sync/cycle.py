@@ -119,7 +119,9 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     report.jira_requests += result.requests
 
     keys = [i.key for i in result.issues]
-    mappings = store.mappings_for(user_keys=keys, dev_keys=keys)
+    # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
+    linked = [link.other_key for i in result.issues for link in i.links]
+    mappings = store.mappings_for(user_keys=keys, dev_keys=keys + linked)
     partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
     snapshots = store.snapshots(set(keys) | partner_keys)
     plan = plan_cycle(result.issues, PlanInput(

@@ -70,6 +70,7 @@ class AddComment:
     source_key: str
     source_status: str
     target_status: str | None
+    verify: bool = False  # look for the comment in Jira first (see _unrecorded_own_comments)
     kind: str = "comment"
 
 
@@ -78,6 +79,7 @@ class MirrorComment:
     side: str  # the side the copy goes to
     source_key: str
     comment: CommentData
+    verify: bool = False
     kind: str = "mirror_comment"
 
 
@@ -99,7 +101,12 @@ class EditDevIssue:
 
 @dataclass(frozen=True)
 class AdoptMapping:
+    """Take an existing dev issue as the partner: ours by its source property, or one a
+    person linked to the user issue before the rule fired."""
+
     dev_key: str
+    linked: bool
+    reason: str  # "property" | "link"
     kind: str = "adopt_mapping"
 
 
@@ -134,6 +141,10 @@ class PlanInput:
     mappings: list[Mapping]
     sync_account: str  # our own Jira account id: its comments are never mirrored back
     retry_keys: frozenset[str] = frozenset()
+    # Filled by plan_cycle from the above and the issues: dev keys that have a partner,
+    # and this cycle's dev issues that have none (candidates for adoption by link).
+    mapped_dev_keys: frozenset[str] = frozenset()
+    unmapped_dev: dict[str, IssueData] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,12 +212,14 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
                 source = _source_of(issue, config)
                 if source is None or source in by_user:
                     ignored.append(issue.key)
+                    data.unmapped_dev[issue.key] = issue
                     continue
                 # Our own dev issue whose mapping was lost: adopt it, act on nothing yet.
-                mapping = Mapping(source, issue.key, "linked", linked=any(l.other_key == source for l in issue.links))
+                linked = any(link.other_key == source for link in issue.links)
+                mapping = Mapping(source, issue.key, "linked", linked=linked)
                 by_user[source] = by_dev[issue.key] = mapping
                 unit = units.setdefault(source, UnitPlan(source, issue.key, None))
-                unit.actions.append(AdoptMapping(issue.key))
+                unit.actions.append(AdoptMapping(issue.key, linked, "property"))
                 unit.dev_key, unit.dev = issue.key, issue
                 unit.observed[issue.key] = observed_snapshot(issue, DEV, snap, config)
                 continue
@@ -215,6 +228,7 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
         else:
             ignored.append(issue.key)
 
+    data.mapped_dev_keys = frozenset(by_dev)
     for unit in units.values():
         if unit.actions and isinstance(unit.actions[0], AdoptMapping):
             if unit.user is not None:  # baseline the user side too
@@ -272,11 +286,20 @@ def _rule_actions(
     config, acts = data.config, rule.actions
     has_partner = unit.dev_key is not None or creating
     if acts.create_issue and side == USER and not has_partner:
-        unit.actions.append(CreateDevIssue(
-            rule.id, config.dev_issue_type, dev_fields(issue, config, creating=True),
-            fields_hash(issue, config), link=acts.add_cross_link,
-        ))
-        creating = has_partner = True
+        linked_dev = _linked_dev_issue(issue, data)
+        if linked_dev is not None:
+            unit.actions.append(AdoptMapping(linked_dev, True, "link"))
+            unit.dev_key = linked_dev
+            dev = data.unmapped_dev.get(linked_dev)
+            if dev is not None:  # its status now is the baseline for later changes
+                unit.observed[dev.key] = observed_snapshot(dev, DEV, None, config)
+        else:
+            unit.actions.append(CreateDevIssue(
+                rule.id, config.dev_issue_type, dev_fields(issue, config, creating=True),
+                fields_hash(issue, config), link=acts.add_cross_link,
+            ))
+            creating = True
+        has_partner = True
     elif acts.add_cross_link and unit.dev_key and not _linked(unit):
         unit.actions.append(LinkIssues(rule.id))
     target = other(side)
@@ -291,7 +314,8 @@ def _rule_actions(
         on = {"target": target, "source": side, "user": USER, "dev": DEV}[acts.comment_on]
         if on == side or has_partner:
             unit.actions.append(AddComment(
-                on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status))
+                on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status,
+                verify=on in _unrecorded_own_comments(unit, data)))
         else:
             unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to comment on")
     return creating
@@ -310,6 +334,35 @@ def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -
     if snap is not None:
         return snap.status, snap.project or project, snap.issuetype or ""
     return None, project, ""
+
+
+def _linked_dev_issue(issue: IssueData, data: PlanInput) -> str | None:
+    """A dev issue a person already linked to ``issue`` (and no other pair owns): the partner."""
+    prefix = data.config.dev_project_key + "-"
+    keys = sorted({link.other_key for link in issue.links if link.other_key.startswith(prefix)},
+                  key=lambda k: int(k.rsplit("-", 1)[1]) if k.rsplit("-", 1)[1].isdigit() else 0)
+    for key in keys:
+        if key not in data.mapped_dev_keys:
+            return key
+    return None
+
+
+def _unrecorded_own_comments(unit: UnitPlan, data: PlanInput) -> set[str]:
+    """Sides whose issue carries comments by our account that our state does not know.
+
+    Normally every comment we write is recorded; unknown ones mean the state is older than
+    Jira (a restored backup, a reset). Comments bound there are looked up in Jira before
+    they are written, so they are not written twice.
+    """
+    sides = set()
+    for side, issue in ((USER, unit.user), (DEV, unit.dev)):
+        if issue is None:
+            continue
+        snap = data.snapshots.get(issue.key)
+        own = snap.own if snap else set()
+        if any(c.author_id == data.sync_account and c.id not in own for c in issue.comments):
+            sides.add(side)
+    return sides
 
 
 def _linked(unit: UnitPlan) -> bool:
@@ -336,6 +389,7 @@ def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
     sync = data.config.comment_sync
     if not sync.enabled:
         return
+    suspect = _unrecorded_own_comments(unit, data)
     for side, issue, wanted in ((USER, unit.user, sync.user_to_dev), (DEV, unit.dev, sync.dev_to_user)):
         if issue is None or not wanted:
             continue
@@ -349,6 +403,6 @@ def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
                 continue
             known = snap.comments.get(comment.id)
             if known is None:
-                unit.actions.append(MirrorComment(other(side), issue.key, comment))
+                unit.actions.append(MirrorComment(other(side), issue.key, comment, verify=other(side) in suspect))
             elif known != content_hash(comment.body) and comment.id in snap.mirrors:
                 unit.actions.append(UpdateMirror(other(side), issue.key, comment, snap.mirrors[comment.id]))

@@ -1,0 +1,86 @@
+"""Small units: health endpoints from a given document, lease owner liveness."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from jirasync_cli.health import HealthServer, metrics_text, overall
+from jirasync_cli.service import instance_id, process_scope
+from jirasync_cli.store.lease import _dead_on_this_host
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def worker(name: str, state: str = "running", ok: bool = True) -> dict:
+    return {"name": name, "state": state, "ok": ok, "restarts": 1, "cycles": 3,
+            "last_success": "2026-11-24T10:00:00+00:00", "rss_bytes": 4.2e7, "heartbeat_age_seconds": 0.5}
+
+
+@pytest.mark.parametrize(("workers", "status", "code"), [
+    ([worker("a"), worker("b", "standby")], "healthy", 200),
+    ([worker("a"), worker("b", ok=False)], "degraded", 200),
+    ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
+    ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
+    ([], "unhealthy", 503),
+])
+def test_overall_status(workers, status, code):
+    assert overall(workers) == (status, code)
+
+
+def test_endpoints_and_liveness():
+    alive = {"value": True}
+    doc = {"status": "healthy", "http_status": 200, "workers": [worker("sync-ab"), worker("sync-cd", ok=False)]}
+    server = HealthServer("127.0.0.1", 0, lambda: doc, alive=lambda: alive["value"])
+    server.start()
+    try:
+        code, body = _get(server.url + "/health")
+        assert code == 200 and json.loads(body)["workers"][0]["name"] == "sync-ab"
+        assert _get(server.url + "/livez")[0] == 200
+        alive["value"] = False
+        assert _get(server.url + "/livez") == (503, b'{"status":"stalled"}\n')
+        assert _get(server.url + "/readyz")[0] == 200
+        assert _get(server.url + "/nope")[0] == 404
+    finally:
+        server.stop()
+
+
+def test_metrics_names_and_worker_ok():
+    doc = {"status": "degraded", "workers": [worker("sync-ab"), worker("sync-cd", ok=False)]}
+    text = metrics_text(doc).decode()
+    assert 'jirasync_worker_ok{worker="sync-ab"} 1.0' in text
+    assert 'jirasync_worker_ok{worker="sync-cd"} 0.0' in text
+    assert 'jirasync_worker_restarts_total{worker="sync-ab"} 1.0' in text
+    assert "jirasync_last_successful_sync_timestamp_seconds" in text and "jirasync_healthy 0.5" in text
+    # Stored heartbeats know no restarts: no made-up zero series.
+    assert "jirasync_worker_restarts_total{" not in metrics_text(
+        {"status": "healthy", "workers": [{"name": "x", "state": "running", "ok": True}]}).decode()
+
+
+@pytest.mark.skipif(process_scope() is None, reason="needs /proc (Linux)")
+def test_only_dead_processes_of_our_own_namespace_are_presumed_dead():
+    class Cfg:
+        name = "sync-ab"
+
+    mine = instance_id(Cfg())
+    assert not _dead_on_this_host(mine), "we are alive"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    scope = process_scope()
+    assert _dead_on_this_host(f"{scope}:{gone.pid}:abc123:sync-ab")
+    host, _ = scope.split(":")
+    assert not _dead_on_this_host(f"{host}:4026531999:{gone.pid}:abc123:sync-ab"), "other namespace"
+    assert not _dead_on_this_host(f"other-host:1:{gone.pid}:abc:sync-ab")
+    assert not _dead_on_this_host(f"{host}:{os.getpid()}:abc:sync-ab"), "old-style ids are never presumed dead"
