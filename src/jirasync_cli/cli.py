@@ -228,20 +228,12 @@ def supervise(
     health_host: Annotated[str | None, typer.Option("--health-host", help="Address to bind (default: $JIRASYNC_HEALTH_HOST or 0.0.0.0)")] = None,
 ) -> None:
     """Run one worker per valid config, restart crashed or hung ones, serve /health."""
-    from jirasync_cli.supervisor import Supervisor
+    from jirasync_cli.process_settings import ProcessSettings
+    from jirasync_cli.supervisor import exec_supervisor
 
-    settings = get_settings()
-    _setup_logging("supervisor")
-    sup = Supervisor(
-        settings, _config_dir(config_dir),
-        health_host=health_host if health_host is not None else settings.health_host,
-        health_port=health_port if health_port is not None else settings.health_port,
-    )
-    try:
-        code = sup.run()
-    except OSError as exc:
-        raise JirasyncError(f"cannot start the supervisor: {exc}") from None
-    raise typer.Exit(code)
+    settings = ProcessSettings.of(get_settings(), config_dir=str(_config_dir(config_dir)),
+                                  health_host=health_host, health_port=health_port)
+    exec_supervisor(settings)  # does not return
 
 
 @app.command("health")

@@ -31,10 +31,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.config import SyncPairConfig, load_config_dir
 from jirasync_cli.ipc import LineReader, encode
 from jirasync_cli.schedule import backoff, heartbeat_timeout
-from jirasync_cli.settings import Settings
+from jirasync_cli.process_settings import ProcessSettings
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -46,11 +45,22 @@ LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this 
                            # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
 
 
-def config_message(config: SyncPairConfig, interval: float, rate_share: float, settings: Settings) -> dict[str, Any]:
-    from jirasync_cli.worker import WorkerSettings
+def config_message(wire: dict[str, Any], interval: float, rate_share: float,
+                   settings: ProcessSettings) -> dict[str, Any]:
+    return {"type": "config", "config": wire, "interval_seconds": interval, "rate_share": rate_share,
+            "settings": asdict(settings)}
 
-    return {"type": "config", "config": config.wire(), "interval_seconds": interval, "rate_share": rate_share,
-            "settings": asdict(WorkerSettings.of(settings))}
+
+def load_configs(settings: ProcessSettings) -> dict[str, Any]:
+    """Validate the config dir in a child process (see :mod:`jirasync_cli.config.export`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "jirasync_cli.config.export", settings.config_dir, str(settings.sync_interval_minutes)],
+        capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"config loader failed: {last}")
+    return json.loads(done.stdout)
 
 
 def config_digest(message: dict[str, Any]) -> str:
@@ -96,12 +106,11 @@ def describe_exit(code: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, config_dir: Path, *, health_host: str, health_port: int,
-                 worker_command: list[str] | None = None) -> None:
+    def __init__(self, settings: ProcessSettings, worker_command: list[str] | None = None) -> None:
         self.settings = settings
-        self.config_dir = config_dir
-        self.health_host = health_host
-        self.health_port = health_port
+        self.config_dir = Path(settings.config_dir)
+        self.health_host = settings.health_host
+        self.health_port = settings.health_port
         self.worker_command = worker_command or [sys.executable, "-m", "jirasync_cli", "run-worker"]
         self.children: dict[str, Child] = {}
         self.selector = selectors.DefaultSelector()
@@ -113,26 +122,32 @@ class Supervisor:
         self.health_server: Any = None
 
     # -- configs ----------------------------------------------------------------------
-    def desired(self) -> dict[str, Child]:
-        result = load_config_dir(self.config_dir)
-        self.problems = [p.line() for p in result.problems]
+    def desired(self) -> dict[str, Child] | None:
+        """The workers the config dir asks for; None if it could not be read at all."""
+        try:
+            result = load_configs(self.settings)
+        except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+            log.error("cannot load configs; keeping the current workers", extra={"error": str(exc)})
+            return None
+        self.problems = result["problems"]
         for line in self.problems:
             log.warning("invalid config skipped", extra={"problem": line})
-        if result.missing_directory:
+        if result["missing_directory"]:
             log.error("config directory does not exist", extra={"config_dir": str(self.config_dir)})
         sites: dict[str, int] = {}
-        for loaded in result.configs:
-            sites[loaded.config.jira.base_url] = sites.get(loaded.config.jira.base_url, 0) + 1
+        for pair in result["pairs"]:
+            sites[pair["site"]] = sites.get(pair["site"], 0) + 1
         wanted = {}
-        for loaded in result.configs:
-            cfg = loaded.config
-            interval = cfg.interval_seconds(self.settings.sync_interval_minutes)
-            message = config_message(cfg, interval, 1.0 / sites[cfg.jira.base_url], self.settings)
-            wanted[cfg.name] = Child(cfg.name, message, config_digest(message), interval)
+        for pair in result["pairs"]:
+            message = config_message(pair["config"], pair["interval_seconds"], 1.0 / sites[pair["site"]],
+                                     self.settings)
+            wanted[pair["name"]] = Child(pair["name"], message, config_digest(message), pair["interval_seconds"])
         return wanted
 
     def reload(self) -> None:
         wanted = self.desired()
+        if wanted is None:
+            return
         for name in list(self.children):
             if name not in wanted:
                 log.info("pair removed: stopping its worker", extra={"pair": name})
@@ -372,3 +387,37 @@ class Supervisor:
             os.close(wake_w)
         log.info("supervisor stopped")
         return 0
+
+
+SETTINGS_VARIABLE = "JIRASYNC_PROCESS_SETTINGS"
+
+
+def exec_supervisor(settings: ProcessSettings) -> None:
+    """Replace the CLI process with a lean supervisor (same pid, so signals and a container's
+    PID 1 stay right): the CLI resolved the settings with pydantic-settings, the supervisor
+    process then runs for months without pydantic, typer or rich in memory."""
+    env = {**os.environ, SETTINGS_VARIABLE: settings.to_json()}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.supervisor"], env)
+
+
+def main() -> int:
+    from jirasync_cli import logs
+
+    raw = os.environ.pop(SETTINGS_VARIABLE, None)
+    if raw is None:
+        print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
+        return 2
+    settings = ProcessSettings.from_json(raw)
+    logs.configure(settings.log_level, settings.log_format, worker="supervisor")
+    try:
+        return Supervisor(settings).run()
+    except OSError as exc:  # e.g. the health port is taken
+        log.error("cannot start the supervisor", extra={"error": str(exc)})
+        print(f"error: cannot start the supervisor: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

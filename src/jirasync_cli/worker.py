@@ -16,11 +16,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
 
 if TYPE_CHECKING:
@@ -29,24 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("jirasync.worker")
 
 
-@dataclass(frozen=True)
-class WorkerSettings:
-    """The process settings a supervised worker needs, sent by its supervisor with the config
-    (so the worker does not load pydantic-settings: every megabyte counts times N pairs)."""
-
-    mongodb_url: str
-    lease_ttl_seconds: float
-    log_level: str
-    log_format: str
-    sync_interval_minutes: float
-
-    @classmethod
-    def of(cls, settings: Any) -> WorkerSettings:
-        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
-
-
 class Worker:
-    def __init__(self, config: Any, settings: Settings | WorkerSettings, *, interval: float, rate_share: float = 1.0,
+    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float, rate_share: float = 1.0,
                  channel: Any = None) -> None:
         self.config = config
         self.settings = settings
@@ -220,7 +204,7 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     except (EOFError, ValueError) as exc:
         print(f"error: no configuration from the supervisor: {exc}", file=sys.stderr)
         return 2
-    settings = WorkerSettings(**message["settings"])
+    settings = ProcessSettings(**message["settings"])
     logs.configure(settings.log_level, settings.log_format, worker=name)
     raw = message["config"]
     token = (raw.get("jira") or {}).get("api_token")

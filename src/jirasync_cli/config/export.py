@@ -1,0 +1,31 @@
+"""``python -m jirasync_cli.config.export DIR MINUTES``: validated configs as JSON on stdout.
+
+The supervisor runs this in a short-lived child at start and on SIGHUP, so validating
+(which needs pydantic) never weighs on the long-running supervisor process. Tokens travel
+in clear over the pipe between the two, never through argv, logs or the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def export(config_dir: str, default_minutes: float) -> dict[str, Any]:
+    from jirasync_cli.config.loader import load_config_dir
+
+    result = load_config_dir(config_dir)
+    return {
+        "missing_directory": result.missing_directory,
+        "problems": [p.line() for p in result.problems],
+        "pairs": [
+            {"name": c.config.name, "site": c.config.jira.base_url,
+             "interval_seconds": c.config.interval_seconds(default_minutes), "config": c.config.wire()}
+            for c in result.configs
+        ],
+    }
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(export(sys.argv[1], float(sys.argv[2]))))

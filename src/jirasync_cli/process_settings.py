@@ -1,0 +1,38 @@
+"""Resolved process settings as plain data, for processes that must stay small.
+
+``Settings`` (pydantic-settings) parses the environment and ``.env`` once, in the CLI;
+the supervisor and its workers receive the result as this dataclass, so neither loads
+pydantic (about 20 MB each, times the number of pairs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    config_dir: str
+    mongodb_url: str
+    health_host: str
+    health_port: int
+    sync_interval_minutes: float
+    log_level: str
+    log_format: str
+    lease_ttl_seconds: float
+
+    @classmethod
+    def of(cls, settings: Any, **overrides: Any) -> ProcessSettings:
+        values = {name: getattr(settings, name) for name in cls.__dataclass_fields__}
+        values["config_dir"] = str(values["config_dir"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ProcessSettings:
+        return cls(**json.loads(text))
