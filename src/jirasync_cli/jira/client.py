@@ -77,6 +77,7 @@ class JiraClient:
         me = self._lib("read account (myself)", None, jira.myself)
         self.me = Identity(user_identity(me), str(me.get("displayName", "")), _zone(me, server_info))
         self._transition_cache: dict[tuple[str, str, str, str], str] = {}
+        self._lookup_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
         self._cache_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------
@@ -244,21 +245,32 @@ class JiraClient:
         """
         if current is not None and current.casefold() == target.casefold():
             return False
-        cache_key = (project, issuetype, (current or "").casefold(), target.casefold())
-        cached = self._transition_cache.get(cache_key) if current is not None else None
-        if cached is not None:
-            try:
-                self._lib("transition", key, self._jira.transition_issue, key, cached)
-                return True
-            except JiraApiError as exc:
-                if exc.status != 400:
-                    raise
+        if current is None:
+            return self._transition_by_lookup(key, target)
+        cache_key = (project, issuetype, current.casefold(), target.casefold())
+        if self._transition_cache.get(cache_key) is None:
+            with self._lookup_lock(cache_key):  # parallel misses: one lookup, the rest use its result
+                if self._transition_cache.get(cache_key) is None:
+                    return self._transition_by_lookup(key, target, cache_key)
+        try:
+            self._lib("transition", key, self._jira.transition_issue, key, self._transition_cache[cache_key])
+            return True
+        except JiraApiError as exc:
+            if exc.status != 400:
+                raise
+        return self._transition_by_lookup(key, target, cache_key)  # workflow changed: look again
+
+    def _lookup_lock(self, cache_key: tuple[str, str, str, str]) -> threading.Lock:
+        with self._cache_lock:
+            return self._lookup_locks.setdefault(cache_key, threading.Lock())
+
+    def _transition_by_lookup(self, key: str, target: str, cache_key: tuple[str, str, str, str] | None = None) -> bool:
         options = self._lib("list transitions", key, self._jira.transitions, key)
         for option in options:
             to = (option.get("to") or {}).get("name", "")
             if to.casefold() == target.casefold():
                 self._lib("transition", key, self._jira.transition_issue, key, str(option["id"]))
-                if current is not None:
+                if cache_key is not None:
                     with self._cache_lock:
                         self._transition_cache[cache_key] = str(option["id"])
                 return True
