@@ -165,6 +165,23 @@ class JiraClient:
             issue.comments = self.comments(key)
         return issue
 
+    def status_at_creation(self, key: str) -> str | None:
+        """The status ``key`` was created in, from its changelog (not its status now: people
+        may have moved it already). ``expand=changelog`` works on Cloud and Server alike."""
+        try:
+            raw = self._call("GET", f"issue/{key}", key=key, operation="read changelog",
+                             params={"fields": "status", "expand": "changelog"})
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        histories = sorted((raw.get("changelog") or {}).get("histories") or [], key=lambda h: h.get("created", ""))
+        for history in histories:
+            for item in history.get("items") or []:
+                if item.get("field") == "status":
+                    return str(item.get("fromString") or "")
+        return str(((raw.get("fields") or {}).get("status") or {}).get("name", "")) or None
+
     def comments(self, key: str, *, with_properties: bool = False) -> list[CommentData]:
         out: list[CommentData] = []
         start = 0

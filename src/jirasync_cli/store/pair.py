@@ -182,11 +182,15 @@ class WriteBatch:
         with self._lock:
             ops, self._ops = self._ops, {name: [] for name in self._ops}
             audit, self._audit = self._audit, []
-        for name in ("issue_map", "snapshots", "journal"):
-            if ops[name]:
-                self.store.db[name].bulk_write(ops[name], ordered=True)
+        # Snapshots before the mappings that make them matter, the audit before the intents
+        # are closed: a kill between two of these writes leaves nothing recovery cannot redo.
+        if ops["snapshots"]:
+            self.store.db.snapshots.bulk_write(ops["snapshots"], ordered=True)
         if audit:
             self.store.audit(audit)
+        for name in ("issue_map", "journal"):
+            if ops[name]:
+                self.store.db[name].bulk_write(ops[name], ordered=True)
 
 
 class FencedOut(Exception):
@@ -454,6 +458,10 @@ class PairStore:
         query = {"keys": key} if key else {}
         docs = self.db.audit.find(query, {"_id": 0, "expires_at": 0}).sort("ts", -1).limit(limit)
         return list(docs)
+
+    @guarded
+    def audited_create(self, user_key: str) -> bool:
+        return self.db.audit.find_one({"action": "create_issue", "result": "ok", "keys": user_key}) is not None
 
     @guarded
     def audit_count(self) -> int:

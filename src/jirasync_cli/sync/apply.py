@@ -204,8 +204,10 @@ def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
 class _UnitRun:
     """One unit's execution context: its chunk's preparation, batch, and what it did."""
 
-    def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch) -> None:
+    def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch,
+                 cycle_id: str = "") -> None:
         self.rt, self.unit, self.prepared, self.batch = rt, unit, prepared, batch
+        self.cycle_id = cycle_id
         self.statuses: dict[str, str] = {}  # statuses we set, so snapshots don't take them for a human's
         self.attempted: set[str] = set()
 
@@ -249,7 +251,7 @@ class _UnitRun:
 def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepared | None = None,
                batch: WriteBatch | None = None) -> UnitResult:
     own_batch = batch is None
-    run = _UnitRun(rt, unit, prepared or Prepared(), batch or rt.store.batch())
+    run = _UnitRun(rt, unit, prepared or Prepared(), batch or rt.store.batch(), cycle_id)
     result = UnitResult(unit.user_key, unit.dev_key)
     try:
         if rt.cancel.is_set():
@@ -343,6 +345,10 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     except JiraApiError:
         rt.store.abandon_create(unit.user_key)
         raise
+    # Audited before the mapping is recorded (the batch stores the audit first): a kill
+    # between the two leaves a pending create that recovery audits, never an unaudited one.
+    run.batch.audit([_entry(run.cycle_id, [unit.user_key, dev_key], "create_issue", "ok",
+                            {"dev_key": dev_key, "linked": action.link})])
     status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=action.link,
                                     batch=run.batch)
     if status:
@@ -421,19 +427,21 @@ def _mirror_body(rt: PairRuntime, comment: CommentData) -> adf.Body:
     return adf.prepend(header, comment.body, rt.jira.adf)
 
 
+def _entry(cycle_id: str, keys: list[str], action: str, result: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"ts": datetime.now(UTC), "cycle": cycle_id, "keys": keys, "action": action, "result": result,
+            "detail": detail}
+
+
 def _audit_entries(unit: UnitPlan, result: UnitResult, cycle_id: str) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
     keys = [k for k in (unit.user_key, result.dev_key) if k]
     entries = [
-        {"ts": now, "cycle": cycle_id, "keys": keys, "action": d["action"], "result": "ok",
-         "detail": {k: v for k, v in d.items() if k != "action"}}
+        _entry(cycle_id, keys, d["action"], "ok", {k: v for k, v in d.items() if k != "action"})
         for d in result.done
+        if d["action"] != "create_issue"  # audited where it happens: _create, recovery.resolve_create
     ]
     if result.error or result.deferred:
-        entries.append({"ts": now, "cycle": cycle_id, "keys": keys, "action": "unit",
-                        "result": "error" if result.error else "deferred",
-                        "detail": {"reason": result.error or result.deferred}})
+        entries.append(_entry(cycle_id, keys, "unit", "error" if result.error else "deferred",
+                              {"reason": result.error or result.deferred}))
     for note in unit.notes:
-        entries.append({"ts": now, "cycle": cycle_id, "keys": keys, "action": "note", "result": "info",
-                        "detail": {"reason": note}})
+        entries.append(_entry(cycle_id, keys, "note", "info", {"reason": note}))
     return entries

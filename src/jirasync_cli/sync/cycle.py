@@ -26,8 +26,8 @@ from typing import Any
 
 from jirasync_cli.jira.jql import quote, sync_jql
 from jirasync_cli.sync.apply import UnitResult, apply_units
-from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle
-from jirasync_cli.sync.recovery import recover_pending
+from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
+from jirasync_cli.sync.recovery import learn_initial_status, recover_pending
 from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,15 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     mappings = store.mappings_for(user_keys=keys, dev_keys=keys + linked)
     partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
     snapshots = store.snapshots(set(keys) | partner_keys)
-    plan = plan_cycle(result.issues, PlanInput(
+    plan_input = PlanInput(
         config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
         sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
-    ))
+    )
+    for issue in unrecorded_own_dev_issues(result.issues, plan_input):
+        status = learn_initial_status(rt, issue.project, issue.issuetype, issue.key)
+        if status:
+            snapshots[issue.key] = presumed_snapshot(issue, status)
+    plan = plan_cycle(result.issues, plan_input)
     report.plan = plan
     report.unchanged = plan.skipped_unchanged
     for unit in plan.units:

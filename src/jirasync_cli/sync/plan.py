@@ -239,6 +239,18 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
     return CyclePlan(list(units.values()), skipped, ignored)
 
 
+def unrecorded_own_dev_issues(issues: Iterable[IssueData], data: PlanInput) -> list[IssueData]:
+    """Paired dev issues we created whose snapshot is missing (a crash between writes)."""
+    mapped = {m.dev_key for m in data.mappings if m.dev_key and m.state == "linked"}
+    return [i for i in issues if i.project == data.config.dev_project_key and i.key in mapped
+            and i.key not in data.snapshots and _source_of(i, data.config) is not None]
+
+
+def presumed_snapshot(issue: IssueData, initial_status: str) -> Snapshot:
+    """How a dev issue we created looked at birth: its start status, no comments seen yet."""
+    return Snapshot(issue.key, DEV, status=initial_status, project=issue.project, issuetype=issue.issuetype)
+
+
 def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
     source = issue.properties.get(SOURCE_PROPERTY)
     if isinstance(source, dict) and source.get("pair") == config.name:

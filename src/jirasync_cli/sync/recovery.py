@@ -92,6 +92,7 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
         settled = age > timedelta(seconds=rt.create_settle_seconds)
     if found is not None:
         finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=mapping.linked)
+        _audit_recovered_create(rt, mapping.user_key, found)
         log.info("recovered dev issue of an interrupted create",
                  extra={"user_key": mapping.user_key, "dev_key": found})
         return found
@@ -112,20 +113,39 @@ def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, 
     batch = batch or rt.store.batch()
     batch.create_done(user_key, dev_key, linked=linked)
     project = rt.config.dev_project_key
-    status = rt.initial_status.get((project, issuetype))
-    if status is None:
-        with rt.learn_lock:  # parallel creates: one lookup, not one per thread
-            status = rt.initial_status.get((project, issuetype))
-            if status is None:
-                issue = rt.jira.get_issue(dev_key)
-                if issue is not None:
-                    status = issue.status
-                    rt.initial_status[(project, issuetype)] = status
+    status = learn_initial_status(rt, project, issuetype, dev_key)
+    # Ours from birth: the status it started in and no comments seen, so whatever people
+    # did to it before this is stored counts as changes to sync.
     batch.snapshot(dev_key, {"side": "dev", "status": status, "project": project, "issuetype": issuetype,
                              "version": 0})
     if own_batch:
         batch.flush()
     return status
+
+
+def learn_initial_status(rt: PairRuntime, project: str, issuetype: str, sample_key: str) -> str | None:
+    """The status new issues of this type start in: learnt once per process from the
+    changelog of one of them (one request), then cached."""
+    cache_key = (project, issuetype)
+    status = rt.initial_status.get(cache_key)
+    if status is None:
+        with rt.learn_lock:  # parallel creates: one lookup, not one per thread
+            status = rt.initial_status.get(cache_key)
+            if status is None:
+                status = rt.jira.status_at_creation(sample_key)
+                if status:
+                    rt.initial_status[cache_key] = status
+    return status
+
+
+def _audit_recovered_create(rt: PairRuntime, user_key: str, dev_key: str) -> None:
+    """The audit trail names every dev issue we created, including those whose record was
+    lost in a crash (once: the entry may have been stored before the crash)."""
+    from datetime import UTC, datetime
+
+    if not rt.store.audited_create(user_key):
+        rt.store.audit([{"ts": datetime.now(UTC), "cycle": "recovery", "keys": [user_key, dev_key],
+                         "action": "create_issue", "result": "ok", "detail": {"dev_key": dev_key, "recovered": True}}])
 
 
 def recover_pending(rt: PairRuntime) -> dict[str, int]:
