@@ -323,7 +323,7 @@ class Supervisor:
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
         now = time.monotonic()
-        waits = [1.0]
+        waits = [5.0]  # SIGCHLD and heartbeats wake the loop; this only bounds a quiet wait
         for child in self.children.values():
             if child.proc is None and not child.stopping and child.state != "stopped":
                 waits.append(child.next_start - now)

@@ -79,6 +79,9 @@ class Worker:
         from jirasync_cli.store import Lease, LeaseLost
         from jirasync_cli.store.pair import FencedOut
         from jirasync_cli.sync.cycle import run_cycle
+        from jirasync_cli.store.mongo import quiet_idle_threads
+
+        quiet_idle_threads()  # a worker is idle most of its life
 
         self.instance = instance_id(self.config)
         threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True).start()

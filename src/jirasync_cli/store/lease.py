@@ -59,6 +59,8 @@ class Lease:
         self._deadline = 0.0  # monotonic time by which the lease may have lapsed
         self._lock = threading.Lock()
         self._renewer: threading.Thread | None = None
+        self._offset: float | None = None  # MongoDB's clock minus ours, seconds
+        self._offset_at = 0.0
         self._stop = threading.Event()
 
     @guarded
@@ -74,7 +76,7 @@ class Lease:
         if self.held and self.renew():
             return True
         started = time.monotonic()
-        now = server_now(self.client)
+        now = self._server_now(fresh=True)
         try:
             self.collection.insert_one({"_id": LEASE_ID, "owner": None, "fence": 0, "expires_at": _EPOCH})
         except DuplicateKeyError:
@@ -116,7 +118,7 @@ class Lease:
         """Extend our lease; False (and not held) if it was lost or MongoDB is away."""
         started = time.monotonic()
         try:
-            now = server_now(self.client)
+            now = self._server_now()
             result = guarded(self.collection.update_one)(
                 {"_id": LEASE_ID, "owner": self.owner, "fence": self.fence},
                 {"$set": {"expires_at": now + timedelta(seconds=self.ttl)}},
@@ -129,6 +131,16 @@ class Lease:
                 return False
             self._deadline = started + self.ttl
         return True
+
+    def _server_now(self, fresh: bool = False) -> datetime:
+        """MongoDB's clock, read (one round trip) at acquire and about once a minute; in
+        between from our clock plus the last offset: renewals of idle workers stay cheap."""
+        now_local = time.time()
+        if fresh or self._offset is None or now_local - self._offset_at > 60:
+            server = server_now(self.client)
+            self._offset, self._offset_at = server.timestamp() - time.time(), time.time()
+            return server
+        return datetime.fromtimestamp(now_local + self._offset, UTC)
 
     def valid(self) -> bool:
         # Leave a margin: stop a little before the lease could lapse.
