@@ -75,7 +75,7 @@ def main() -> None:
             c0, t0 = [cpu(p) for p in procs], time.monotonic()
             time.sleep(args.window)
             c1, t1 = [cpu(p) for p in procs], time.monotonic()
-            used = [b - a for a, b in zip(c0, c1)]
+            used = [b - a for a, b in zip(c0, c1, strict=True)]
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
                 r.read()  # the supervisor's memory includes serving metrics
             rss = [p.memory_info().rss / 1e6 for p in workers]

@@ -119,6 +119,8 @@ class Supervisor:
         self.problems: list[str] = []
         self._stop = False
         self._reload = False
+        self._child_exited = False
+        self._last_reap = 0.0
         self.health_server: Any = None
 
     # -- configs ----------------------------------------------------------------------
@@ -347,7 +349,10 @@ class Supervisor:
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, on_signal)
-        signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the loop
+        def on_child_exit(signum: int, frame: Any) -> None:
+            self._child_exited = True
+
+        signal.signal(signal.SIGCHLD, on_child_exit)
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
         self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
@@ -372,7 +377,11 @@ class Supervisor:
                             pass
                     else:
                         self.read_heartbeats(key.data)
-                self.reap()
+                # Poll the children only when one exited (or every few seconds, in case a
+                # signal was coalesced): heartbeats wake this loop several times a second.
+                if self._child_exited or time.monotonic() - self._last_reap > 5.0:
+                    self._child_exited, self._last_reap = False, time.monotonic()
+                    self.reap()
                 self.check_hung()
                 if self._reload:
                     self._reload = False

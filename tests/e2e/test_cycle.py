@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-import pytest
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from tests.e2e.conftest import Pair, make_pair

@@ -4,10 +4,8 @@ a real MongoDB server. Time bounds are generous: the benchmarks measure real lat
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -115,7 +113,7 @@ class Supervisor:
         try:
             return self.proc.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL) if False else self.proc.kill()
+            self.proc.kill()
             return self.proc.wait()
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from pathlib import Path
 
 import pytest
 from pymongo import MongoClient

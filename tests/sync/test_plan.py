@@ -14,7 +14,6 @@ from jirasync_cli.sync.plan import (
     AdoptMapping,
     CreateDevIssue,
     EditDevIssue,
-    LinkIssues,
     MirrorComment,
     PlanInput,
     TransitionIssue,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -89,16 +89,7 @@ class JiraClient:
 
     def _lib(self, operation: str, key: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A ``jira`` library call with our error mapping."""
-        from jira.exceptions import JIRAError
-
-        try:
-            return fn(*args, **kwargs)
-        except JIRAError as exc:
-            raise _api_error(exc, key, operation) from None
-        except Cancelled:
-            raise
-        except RequestException as exc:
-            raise JiraUnavailable(None, type(exc).__name__, key, operation) from None
+        return _mapped(operation, key, fn, *args, **kwargs)
 
     def server_now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)
@@ -304,21 +295,26 @@ class JiraClient:
         self._jira.close()
 
 
-def _request(session: Any, method: str, url: str, *, key: str | None, operation: str, **kwargs: Any) -> Any:
-    """One request through the ``jira`` session; errors become :class:`JiraApiError`."""
+def _mapped(operation: str, key: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; the library's and the transport's errors become :class:`JiraApiError`."""
     from jira.exceptions import JIRAError
 
-    if "json" in kwargs:
-        kwargs["data"] = json.dumps(kwargs.pop("json"))
-        kwargs.setdefault("headers", {})["Content-Type"] = "application/json"
     try:
-        response = session.request(method, url, **kwargs)
+        return fn(*args, **kwargs)
     except JIRAError as exc:
         raise _api_error(exc, key, operation) from None
     except Cancelled:
         raise
     except RequestException as exc:
         raise JiraUnavailable(None, type(exc).__name__, key, operation) from None
+
+
+def _request(session: Any, method: str, url: str, *, key: str | None, operation: str, **kwargs: Any) -> Any:
+    """One request through the ``jira`` session; errors become :class:`JiraApiError`."""
+    if "json" in kwargs:
+        kwargs["data"] = json.dumps(kwargs.pop("json"))
+        kwargs.setdefault("headers", {})["Content-Type"] = "application/json"
+    response = _mapped(operation, key, session.request, method, url, **kwargs)
     if response.status_code == 204 or not response.content:
         return None
     return response.json()
