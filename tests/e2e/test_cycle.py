@@ -199,3 +199,23 @@ def test_lost_create_response_is_not_duplicated(pair: Pair):
     assert report.errors == []
     assert len(dev_issues(emu)) == 1, "retry found the issue instead of creating a second one"
     assert len(emu.comments(user_key)) == 1
+
+
+def test_a_failing_issue_is_retried_and_a_deleted_one_does_not_wedge_the_pair(pair: Pair):
+    emu = pair.emu
+    (user_key,), _ = seed(emu, 1, 0)
+    pair.cycle()
+    dev_key = dev_issues(emu)[0]["key"]
+    emu.transition(user_key, "Resolved", as_account="alice")  # Resolved -> In Progress: no transition
+    pair.cycle()
+    emu.transition(dev_key, "In Progress", as_account="dan")
+    report = pair.cycle()
+    assert report.errors and "no transition reaches status 'In Progress'" in report.errors[0]
+    assert user_key in pair.store().load_state().retry_keys
+    emu.advance(600)  # long after: only the retry list brings the issue back
+    report = pair.cycle()
+    assert report.errors, "retried (and still failing)"
+    emu.delete_issue(user_key)
+    emu.delete_issue(dev_key)
+    report = pair.cycle()
+    assert report.errors == [] and pair.store().load_state().retry_keys == {}

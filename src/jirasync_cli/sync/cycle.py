@@ -16,6 +16,7 @@ broken issue neither blocks the watermark nor gets lost).
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from jirasync_cli.jira.client import SearchResult
+from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, sync_jql
 from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
@@ -105,16 +108,12 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     if not dry_run:
         report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
 
-    retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS]
     jql = sync_jql(
         cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
         since=report.since, zone=jira.me.time_zone,
     )
-    if retry_keys and report.since is not None:
-        # Re-fetch issues whose actions failed last time, whatever their `updated`.
-        where, order = jql.split(" ORDER BY ")
-        jql = f"({where}) OR key in ({', '.join(quote(k) for k in retry_keys)}) ORDER BY {order}"
-    result = jira.search(jql, on_page=progress.searched)
+    retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS] if report.since is not None else []
+    result, retry_keys = _search(rt, jql, retry_keys, progress)
     report.issues_seen = len(result.issues)
     report.jira_requests += result.requests
 
@@ -158,6 +157,27 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
                                                    "dev_issues_created": len(report.created)})
     return report
+
+
+def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress) -> tuple[SearchResult, list[str]]:
+    """The cycle's one search, also re-fetching issues whose actions failed last time
+    (whatever their ``updated``). Jira rejects the whole query if one of those keys no
+    longer exists (deleted, moved): such keys are dropped, never allowed to wedge the pair."""
+    while True:
+        query = jql
+        if retry_keys:
+            where, order = jql.split(" ORDER BY ")
+            query = f"({where}) OR key in ({', '.join(quote(k) for k in retry_keys)}) ORDER BY {order}"
+        try:
+            return rt.jira.search(query, on_page=progress.searched), retry_keys
+        except JiraApiError as exc:
+            if exc.status != 400 or not retry_keys:
+                raise
+            named = set(re.findall(r"'([A-Za-z][A-Za-z0-9_]*-\d+)'", exc.jira_message)) & set(retry_keys)
+            gone = named or set(retry_keys)  # no key named: give up on all of them
+            log.warning("Jira rejected issue keys kept for a retry; dropping them",
+                        extra={"pair": rt.config.name, "keys": sorted(gone), "error": exc.jira_message})
+            retry_keys = [k for k in retry_keys if k not in gone]
 
 
 def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> dict[str, Any]:
