@@ -33,12 +33,13 @@ def test_mapping_unique_on_both_keys(store):
     now = datetime.now(UTC)
     assert store.begin_create("U-1", "i1", link=True, rule_id="r", at=now) is not None
     assert store.begin_create("U-1", "i1", link=True, rule_id="r", at=now) is None  # never twice
-    store.complete_create("U-1", "D-1", linked=True)
+    batch = store.batch()
+    batch.create_done("U-1", "D-1", linked=True)
+    batch.flush()
     store.begin_create("U-2", "i2", link=True, rule_id="r", at=now)
-    from pymongo.errors import DuplicateKeyError
-
-    with pytest.raises(DuplicateKeyError):
-        store.complete_create("U-2", "D-1", linked=True)
+    batch.create_done("U-2", "D-1", linked=True)
+    with pytest.raises(StoreUnavailable, match="duplicate key"):
+        batch.flush()
     assert store.adopt_mapping("U-3", "D-1", linked=False) is False
     assert store.mapping_by_dev("D-1").user_key == "U-1"
     assert store.count_mappings() == {"linked": 1, "pending": 1}
@@ -48,7 +49,9 @@ def test_intents_are_recorded_once(store):
     assert store.begin_intent("comment:x", "comment", "U-1", {}) is None
     again = store.begin_intent("comment:x", "comment", "U-1", {})
     assert again["state"] == "pending"
-    store.complete_intent("comment:x", {"comment_id": "5"})
+    batch = store.batch()
+    batch.intent_done("comment:x", {"comment_id": "5"})
+    batch.flush()
     assert store.begin_intent("comment:x", "comment", "U-1", {})["result"] == {"comment_id": "5"}
     assert store.pending_intents() == []
 
@@ -65,9 +68,11 @@ def test_state_writes_are_fenced(store):
 
 def test_reset_keeps_mappings_unless_asked(store):
     store.begin_create("U-1", "i1", link=True, rule_id="r", at=datetime.now(UTC))
-    store.complete_create("U-1", "D-1", linked=True)
+    batch = store.batch()
+    batch.create_done("U-1", "D-1", linked=True)
+    batch.snapshot("U-1", {"status": "Open"})
+    batch.flush()
     store.save_state(last_sync=datetime.now(UTC), initial_sync_completed=True)
-    store.save_snapshots([{"key": "U-1", "set": {"status": "Open"}}])
     store.reset_state()
     state = store.load_state()
     assert state.last_sync is None and not state.initial_sync_completed
@@ -78,9 +83,12 @@ def test_reset_keeps_mappings_unless_asked(store):
 
 
 def test_snapshot_records_do_not_clobber_each_other(store):
-    store.save_snapshots([{"key": "U-1", "set": {"status": "Open", "comments": {"1": "h"}}}])
-    store.record_own_comment("U-1", "9", "h9", source=("D-1", "4"))
-    store.save_snapshots([{"key": "U-1", "set": {"status": "Will Do", "comments": {"1": "h", "2": "h2"}}}])
+    batch = store.batch()
+    batch.snapshot("U-1", {"status": "Open", "comments": {"1": "h"}})
+    batch.own_comment("U-1", "9", "h9", source=("D-1", "4"))
+    batch.flush()
+    batch.snapshot("U-1", {"status": "Will Do", "comments": {"1": "h", "2": "h2"}})
+    batch.flush()
     snaps = store.snapshots(["U-1", "D-1"])
     assert snaps["U-1"].own == {"9"} and snaps["U-1"].status == "Will Do"
     assert snaps["D-1"].mirrors == {"4": "9"}

@@ -299,13 +299,6 @@ class PairStore:
         return Mapping.from_doc(doc)
 
     @guarded
-    def complete_create(self, user_key: str, dev_key: str, *, linked: bool) -> None:
-        self.db.issue_map.update_one(
-            {"_id": user_key},
-            {"$set": {"dev_key": dev_key, "state": "linked", "linked": linked, "linked_at": datetime.now(UTC)}},
-        )
-
-    @guarded
     def abandon_create(self, user_key: str) -> None:
         """The create did not happen: drop the pending intent so it can be planned again."""
         self.db.issue_map.delete_one({"_id": user_key, "state": "pending"})
@@ -327,10 +320,6 @@ class PairStore:
         return True
 
     @guarded
-    def set_linked(self, user_key: str) -> None:
-        self.db.issue_map.update_one({"_id": user_key}, {"$set": {"linked": True}})
-
-    @guarded
     def count_mappings(self) -> dict[str, int]:
         return {
             "linked": self.db.issue_map.count_documents({"state": "linked"}),
@@ -345,38 +334,7 @@ class PairStore:
             return {}
         return {d["_id"]: Snapshot.from_doc(d) for d in self.db.snapshots.find({"_id": {"$in": keys}})}
 
-    @guarded
-    def save_snapshots(self, updates: list[dict[str, Any]]) -> None:
-        """Bulk upsert of observed snapshot fields (``{"key": ..., "set": {...}}`` each)."""
-        from pymongo import UpdateOne
-
-        if not updates:
-            return
-        ops = [UpdateOne({"_id": u["key"]}, {"$set": u["set"]}, upsert=True) for u in updates]
-        self.db.snapshots.bulk_write(ops, ordered=False)
-
-    @guarded
-    def record_own_comment(self, key: str, comment_id: str, body_hash: str,
-                           source: tuple[str, str] | None = None) -> None:
-        """A comment we wrote on ``key``; for a mirror also where it came from."""
-        self.db.snapshots.update_one(
-            {"_id": key},
-            {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}},
-            upsert=True,
-        )
-        if source is not None:
-            src_key, src_id = source
-            self.db.snapshots.update_one({"_id": src_key}, {"$set": {f"mirrors.{src_id}": comment_id}}, upsert=True)
-
-    @guarded
-    def record_status(self, key: str, status: str, *, side: str) -> None:
-        """We moved ``key`` to ``status``: remember it so the change is not taken for a human's."""
-        self.db.snapshots.update_one({"_id": key}, {"$set": {"status": status, "side": side}}, upsert=True)
-
-    @guarded
-    def record_fields_hash(self, key: str, fields_hash: str) -> None:
-        self.db.snapshots.update_one({"_id": key}, {"$set": {"fields_hash": fields_hash}}, upsert=True)
-
+    # -- journal and batched records ----------------------------------------------------------------------
     def batch(self) -> WriteBatch:
         return WriteBatch(self)
 
@@ -418,7 +376,6 @@ class PairStore:
         if intent_ids:
             self.db.journal.delete_many({"_id": {"$in": intent_ids}, "state": "pending"})
 
-    # -- journal ----------------------------------------------------------------------
     @guarded
     def begin_intent(self, intent_id: str, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """Record an intent before its write. Returns the existing entry if it was recorded before."""
@@ -431,12 +388,6 @@ class PairStore:
         except DuplicateKeyError:
             return self.db.journal.find_one({"_id": intent_id})
         return None
-
-    @guarded
-    def complete_intent(self, intent_id: str, result: dict[str, Any] | None = None) -> None:
-        self.db.journal.update_one(
-            {"_id": intent_id}, {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}}
-        )
 
     @guarded
     def drop_intent(self, intent_id: str) -> None:
@@ -462,10 +413,6 @@ class PairStore:
     @guarded
     def audited_create(self, user_key: str) -> bool:
         return self.db.audit.find_one({"action": "create_issue", "result": "ok", "keys": user_key}) is not None
-
-    @guarded
-    def audit_count(self) -> int:
-        return self.db.audit.count_documents({})
 
     # -- heartbeats -------------------------------------------------------------------
     @guarded

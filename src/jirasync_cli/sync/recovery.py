@@ -49,15 +49,17 @@ def verify(rt: PairRuntime, intent: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _record_verified(rt: PairRuntime, intent: dict[str, Any], result: dict[str, Any]) -> None:
+def _record_verified(batch: WriteBatch, intent: dict[str, Any], result: dict[str, Any]) -> None:
+    """What a write found in Jira means for our state (as if we had seen it succeed)."""
     kind, key, data = intent["kind"], intent["key"], intent.get("data") or {}
     if kind == "comment":
         source = data.get("source")
-        rt.store.record_own_comment(key, result["comment_id"], "", tuple(source) if source else None)
+        batch.own_comment(key, result["comment_id"], "", tuple(source) if source else None)
     elif kind == "transition":
-        rt.store.record_status(key, data["target_status"], side=data.get("side", "user"))
+        batch.status(key, data["target_status"], side=data.get("side", "user"))
     elif kind == "link":
-        rt.store.set_linked(key)
+        batch.linked(key)
+    batch.intent_done(intent["_id"], result)
 
 
 def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
@@ -159,6 +161,7 @@ def recover_pending(rt: PairRuntime) -> dict[str, int]:
             counts["dropped"] += 1
         else:
             counts["unresolved"] += 1
+    batch = rt.store.batch()
     for intent in rt.store.pending_intents():
         rt.check_lease()
         result = verify(rt, intent)
@@ -166,7 +169,7 @@ def recover_pending(rt: PairRuntime) -> dict[str, int]:
             rt.store.drop_intent(intent["_id"])
             counts["dropped"] += 1
         else:
-            _record_verified(rt, intent, result)
-            rt.store.complete_intent(intent["_id"], result)
+            _record_verified(batch, intent, result)
             counts["recovered"] += 1
+    batch.flush()
     return counts
