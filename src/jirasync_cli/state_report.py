@@ -32,6 +32,7 @@ def pair_state(config: SyncPairConfig, settings: Settings, recent: int = 10) -> 
         "updated_at": state.updated_at,
         "mappings": store.count_mappings(),
         "retrying": state.retry_keys,
+        "counters": state.counters,
         "last_cycle": state.last_cycle,
         "recent_actions": store.recent_audit(recent),
     })

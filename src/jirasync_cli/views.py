@@ -147,6 +147,10 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
         )
     console.print(table)
     for s in states:
+        counters = s.get("counters") or {}
+        if counters:
+            console.print(f"[bold]{escape(s['name'])}[/] since the last reset: "
+                          + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items())))
         if s.get("retrying"):
             console.print(f"[yellow]{escape(s['name'])}: retrying {', '.join(map(escape, s['retrying']))}[/]")
         recent = s.get("recent_actions") or []

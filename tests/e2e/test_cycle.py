@@ -219,3 +219,19 @@ def test_a_failing_issue_is_retried_and_a_deleted_one_does_not_wedge_the_pair(pa
     emu.delete_issue(dev_key)
     report = pair.cycle()
     assert report.errors == [] and pair.store().load_state().retry_keys == {}
+
+
+def test_state_show_reports_counters_and_history(pair: Pair, cli):
+    (user_key,), _ = seed(pair.emu, 1, 0)
+    pair.cycle()
+    pair.cycle()
+    env = {"JIRASYNC_MONGODB_URL": pair.settings.mongodb_url, "JIRASYNC_CONFIG_DIR": str(pair.config_dir)}
+    result = cli.run("state", "show", "sync-ab", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    doc = __import__("json").loads(result.stdout)
+    assert doc["counters"] == {"cycles": 2, "create_issue": 1, "comment": 1}
+    assert doc["initial_sync_completed"] and doc["mappings"] == {"linked": 1, "pending": 0}
+    result = cli.run("state", "show", "sync-ab", "--issue", user_key, env=env)
+    assert result.exit_code == 0 and "create_issue" in result.stdout and "DEV-1" in result.stdout
+    table = cli.run("state", "show", env=env)
+    assert "since the last reset: comment 1, create issue 1, cycles 2" in table.stdout

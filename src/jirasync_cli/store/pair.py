@@ -231,15 +231,19 @@ class PairStore:
         return SyncState.from_doc(self.pair, self.db.sync_state.find_one({"_id": STATE_ID}))
 
     @guarded
-    def save_state(self, **values: Any) -> None:
-        """Update the state document; refused if a newer lease holder (higher fence) wrote it."""
+    def save_state(self, counts: dict[str, int] | None = None, **values: Any) -> None:
+        """Update the state document (adding ``counts`` to its running counters); refused if
+        a newer lease holder (higher fence) wrote it."""
         from pymongo.errors import DuplicateKeyError
 
         now = datetime.now(UTC)
-        update = {
+        update: dict[str, Any] = {
             "$set": {**values, "name": self.pair, "updated_at": now, "fence": self.fence},
             "$setOnInsert": {"created_at": now},
         }
+        increments = {f"counters.{k}": v for k, v in (counts or {}).items() if v}
+        if increments:
+            update["$inc"] = increments
         query = {"_id": STATE_ID, "$or": [{"fence": {"$lte": self.fence}}, {"fence": {"$exists": False}}]}
         try:
             self.db.sync_state.update_one(query, update, upsert=True)

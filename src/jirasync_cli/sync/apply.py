@@ -204,8 +204,7 @@ def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
 class _UnitRun:
     """One unit's execution context: its chunk's preparation, batch, and what it did."""
 
-    def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch,
-                 cycle_id: str = "") -> None:
+    def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch, cycle_id: str) -> None:
         self.rt, self.unit, self.prepared, self.batch = rt, unit, prepared, batch
         self.cycle_id = cycle_id
         self.statuses: dict[str, str] = {}  # statuses we set, so snapshots don't take them for a human's
@@ -248,10 +247,8 @@ class _UnitRun:
         self.rt.store.drop_intents(spare)
 
 
-def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepared | None = None,
-               batch: WriteBatch | None = None) -> UnitResult:
-    own_batch = batch is None
-    run = _UnitRun(rt, unit, prepared or Prepared(), batch or rt.store.batch(), cycle_id)
+def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepared, batch: WriteBatch) -> UnitResult:
+    run = _UnitRun(rt, unit, prepared, batch, cycle_id)
     result = UnitResult(unit.user_key, unit.dev_key)
     try:
         if rt.cancel.is_set():
@@ -272,8 +269,6 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
         if not result.ok:
             run.drop_unattempted()
         run.batch.audit(_audit_entries(unit, result, cycle_id))
-        if own_batch:
-            run.batch.flush()
     return result
 
 

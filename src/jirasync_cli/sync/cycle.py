@@ -150,6 +150,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     report.watermark = result.started_at
     report.duration_seconds = time.monotonic() - monotonic_start
     store.save_state(
+        counts={**report.actions, "cycles": 1, "errors": len(report.errors)},
         last_sync=result.started_at, initial_sync_completed=True, retry_keys=new_retry,
         last_cycle=report.summary(),
     )
