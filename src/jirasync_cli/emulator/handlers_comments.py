@@ -7,7 +7,7 @@ from typing import Any
 from . import adf
 from .errors import ApiError
 from .fields import TEXT_LIMIT, TOO_LONG
-from .handlers_issues import check_property, get_issue, parse_properties
+from .handlers_issues import get_issue, parse_properties, property_delete, property_get, property_put
 from .model import Body, Comment, Issue
 from .router import Ctx, Response, router
 
@@ -119,29 +119,14 @@ def comment_property_keys(ctx: Ctx, cid: str) -> Response:
 
 @router.add("GET", "/comment/{cid}/properties/{prop}")
 def get_comment_property(ctx: Ctx, cid: str, prop: str) -> Response:
-    c = _comment_anywhere(ctx, cid)
-    if prop not in c.properties:
-        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
-    return Response(200, {"key": prop, "value": c.properties[prop]})
+    return property_get(_comment_anywhere(ctx, cid).properties, prop)
 
 
 @router.add("PUT", "/comment/{cid}/properties/{prop}")
 def put_comment_property(ctx: Ctx, cid: str, prop: str) -> Response:
-    c = _comment_anywhere(ctx, cid)
-    if ctx.body is None:
-        raise ApiError(400, ["The property value must be a valid, non-empty JSON."])
-    check_property(prop, ctx.body)
-    created = prop not in c.properties
-    c.properties[prop] = ctx.body
-    ctx.state.revision += 1
-    return Response(201 if created else 200)
+    return property_put(ctx, _comment_anywhere(ctx, cid).properties, prop)
 
 
 @router.add("DELETE", "/comment/{cid}/properties/{prop}")
 def delete_comment_property(ctx: Ctx, cid: str, prop: str) -> Response:
-    c = _comment_anywhere(ctx, cid)
-    if prop not in c.properties:
-        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
-    del c.properties[prop]
-    ctx.state.revision += 1
-    return Response(204)
+    return property_delete(ctx, _comment_anywhere(ctx, cid).properties, prop)

@@ -40,6 +40,31 @@ def check_property(key: str, value: Any) -> None:
         raise ApiError(400, [f"The property value cannot be longer than {PROPERTY_VALUE_LIMIT} characters."])
 
 
+# Entity properties behave alike on issues and comments: one implementation for both.
+def property_get(properties: dict, prop: str) -> Response:
+    if prop not in properties:
+        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
+    return Response(200, {"key": prop, "value": properties[prop]})
+
+
+def property_put(ctx: Ctx, properties: dict, prop: str) -> Response:
+    if ctx.body is None:
+        raise ApiError(400, ["The property value must be a valid, non-empty JSON."])
+    check_property(prop, ctx.body)
+    created = prop not in properties
+    properties[prop] = ctx.body
+    ctx.state.revision += 1  # properties do not touch "updated", as in Jira
+    return Response(201 if created else 200)
+
+
+def property_delete(ctx: Ctx, properties: dict, prop: str) -> Response:
+    if prop not in properties:
+        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
+    del properties[prop]
+    ctx.state.revision += 1
+    return Response(204)
+
+
 def issue_json(ctx: Ctx, issue: Issue, *, default_fields: str = "*all", comment_limit: int | None = None) -> dict:
     fields = select_fields(ctx.query.get("fields", []), default_fields, ctx.cloud) or set()
     props = ctx.query.get("properties")
@@ -160,32 +185,17 @@ def property_keys(ctx: Ctx, ident: str) -> Response:
 
 @router.add("GET", "/issue/{ident}/properties/{prop}")
 def get_property(ctx: Ctx, ident: str, prop: str) -> Response:
-    issue = get_issue(ctx, ident)
-    if prop not in issue.properties:
-        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
-    return Response(200, {"key": prop, "value": issue.properties[prop]})
+    return property_get(get_issue(ctx, ident).properties, prop)
 
 
 @router.add("PUT", "/issue/{ident}/properties/{prop}")
 def put_property(ctx: Ctx, ident: str, prop: str) -> Response:
-    issue = get_issue(ctx, ident)
-    if ctx.body is None:
-        raise ApiError(400, ["The property value must be a valid, non-empty JSON."])
-    check_property(prop, ctx.body)
-    created = prop not in issue.properties
-    issue.properties[prop] = ctx.body
-    ctx.state.revision += 1  # properties do not touch "updated", as in Jira
-    return Response(201 if created else 200)
+    return property_put(ctx, get_issue(ctx, ident).properties, prop)
 
 
 @router.add("DELETE", "/issue/{ident}/properties/{prop}")
 def delete_property(ctx: Ctx, ident: str, prop: str) -> Response:
-    issue = get_issue(ctx, ident)
-    if prop not in issue.properties:
-        raise ApiError(404, [f"The property with key '{prop}' does not exist."])
-    del issue.properties[prop]
-    ctx.state.revision += 1
-    return Response(204)
+    return property_delete(ctx, get_issue(ctx, ident).properties, prop)
 
 
 # ---------------------------------------------------------------- changelog
