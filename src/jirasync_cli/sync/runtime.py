@@ -29,8 +29,5 @@ class PairRuntime:
         if self.lease is not None:
             self.lease.check()
 
-    def key_of(self, side: str, user_key: str, dev_key: str | None) -> str | None:
-        return user_key if side == "user" else dev_key
-
     def template_values(self, **values: Any) -> dict[str, str]:
         return {"pair": self.config.name, **{k: str(v) for k, v in values.items() if v is not None}}
