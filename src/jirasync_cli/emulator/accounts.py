@@ -23,9 +23,13 @@ class Account:
     key: str = ""
     active: bool = True
     role: str = ""  # free text for demos: "bot", "support agent", "customer", "developer"
+    groups: tuple[str, ...] = ()  # empty: the default groups of ``role`` (see visibility.py)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from .visibility import GROUPS_BY_ROLE
+
+        self.groups = tuple(self.groups) or GROUPS_BY_ROLE.get(self.role, ("jira-software-users",))
         if not self.account_id:
             self.account_id = "557058:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"jira-emulator/{self.name}"))
 
@@ -34,6 +38,7 @@ class Account:
             "name": self.name, "display_name": self.display_name, "email": self.email,
             "token": self.token, "account_id": self.account_id, "time_zone": self.time_zone,
             "account_type": self.account_type, "key": self.key, "active": self.active, "role": self.role,
+            "groups": list(self.groups),
         }
 
     @classmethod

@@ -23,6 +23,7 @@ from .model import State, body_text, body_wiki
 from .ops import Domain
 from .persistence import Saver, load_state
 from .server import EmulatorHTTPServer, LogEntry, dispatch
+from .visibility import JSM_PROPERTY, is_internal
 from .workflow import Workflow
 
 LOG_LIMIT = 1_000_000  # request log entries kept (oldest dropped beyond)
@@ -267,25 +268,34 @@ class JiraEmulator:
                 raise EmulatorError(str(exc)) from None
 
     def add_comment(self, key: str, body: str | dict, as_account: str | None = None, at: datetime | None = None,
-                    properties: dict | None = None, visibility: dict | None = None) -> str:
+                    properties: dict | None = None, visibility: dict | None = None, internal: bool = False) -> str:
+        """Comment as a person would; ``internal`` makes it a JSM internal note (agents only),
+        ``visibility`` (``{"type": "role"|"group", "value": ...}``) restricts it to members."""
         actor = self._actor(as_account)
+        props = dict(properties or {})
+        if internal:
+            props[JSM_PROPERTY] = {"internal": True}
         with self.state.lock:
             issue = self._issue(key)
             stored = ("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body))
             c = self.domain.add_comment(issue, stored, actor, self._at(at), visibility=visibility,
-                                        properties=properties or {})
+                                        properties=props)
             return str(c.id)
 
-    def edit_comment(self, key: str, comment_id: str, body: str | dict, as_account: str | None = None,
-                     at: datetime | None = None) -> None:
+    def edit_comment(self, key: str, comment_id: str, body: str | dict | None = None, as_account: str | None = None,
+                     at: datetime | None = None, visibility: dict | None = None, internal: bool | None = None) -> None:
+        """Edit a comment's body (None: keep it), restriction (``{}`` lifts it) or internal flag."""
         actor = self._actor(as_account)
         with self.state.lock:
             issue = self._issue(key)
             c = self.state.comments.get(int(comment_id))
             if c is None or c.issue_id != issue.id:
                 raise EmulatorError(f"no comment {comment_id} on {key}")
-            stored = ("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body))
-            self.domain.edit_comment(issue, c, stored, actor, self._at(at))
+            stored = c.body if body is None else (
+                ("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body)))
+            if internal is not None:
+                c.properties[JSM_PROPERTY] = {"internal": internal}
+            self.domain.edit_comment(issue, c, stored, actor, self._at(at), visibility)
 
     def delete_comment(self, key: str, comment_id: str, at: datetime | None = None) -> None:
         with self.state.lock:
@@ -380,6 +390,7 @@ class JiraEmulator:
                 out.append({"id": str(c.id), "author": c.author, "update_author": c.update_author,
                             "body": body_wiki(c.body), "body_format": c.body[0], "created": self._dt(c.created),
                             "updated": self._dt(c.updated), "visibility": c.visibility,
+                            "internal": is_internal(c.properties),
                             "properties": json.loads(json.dumps(c.properties))})
             return out
 

@@ -10,6 +10,7 @@ from .fields import TEXT_LIMIT, TOO_LONG
 from .handlers_issues import get_issue, parse_properties, property_delete, property_get, property_put
 from .model import Body, Comment, Issue
 from .router import Ctx, Response, router
+from .visibility import check_visibility
 
 INVALID = "Comment body is not valid!"
 
@@ -36,17 +37,9 @@ def parse_body(ctx: Ctx, value: Any) -> Body:
 
 def get_comment(ctx: Ctx, issue: Issue, cid: str) -> Comment:
     c = ctx.state.comments.get(int(cid)) if cid.isascii() and cid.isdigit() else None
-    if c is None or c.issue_id != issue.id:
+    if c is None or c.issue_id != issue.id or not ctx.renderer().visible(c):
         raise ApiError(404, [f"Can not find a comment for the id: {cid}."])
     return c
-
-
-def _visibility(raw: Any) -> dict | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or raw.get("type") not in ("group", "role") or not raw.get("value"):
-        raise ApiError(400, [], {"commentLevel": "You are currently not a member of the project role or group."})
-    return dict(raw)
 
 
 @router.add("GET", "/issue/{ident}/comment")
@@ -68,7 +61,7 @@ def add_comment(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
     data = ctx.json_body()
     body = parse_body(ctx, data.get("body"))
-    visibility = _visibility(data.get("visibility"))
+    visibility = check_visibility(data.get("visibility"), ctx.account)
     props = parse_properties(data.get("properties"))
     c = ctx.domain.add_comment(issue, body, ctx.actor, ctx.now_ms, visibility=visibility, properties=props)
     return Response(201, ctx.renderer().comment(c, with_properties="properties" in ctx.q_list("expand")))
@@ -87,7 +80,7 @@ def edit_comment(ctx: Ctx, ident: str, cid: str) -> Response:
     c = get_comment(ctx, issue, cid)
     data = ctx.json_body()
     body = parse_body(ctx, data.get("body"))
-    visibility = _visibility(data.get("visibility"))
+    visibility = check_visibility(data.get("visibility"), ctx.account)
     props = data.get("properties")
     parse_properties(props)
     ctx.domain.edit_comment(issue, c, body, ctx.actor, ctx.now_ms, visibility, props)
@@ -105,7 +98,7 @@ def delete_comment(ctx: Ctx, ident: str, cid: str) -> Response:
 
 def _comment_anywhere(ctx: Ctx, cid: str) -> Comment:
     c = ctx.state.comments.get(int(cid)) if cid.isascii() and cid.isdigit() else None
-    if c is None:
+    if c is None or not ctx.renderer().visible(c):
         raise ApiError(404, [f"Can not find a comment for the id: {cid}."])
     return c
 

@@ -6,6 +6,7 @@ from . import catalog
 from .clock import jira_ts
 from .errors import ApiError
 from .router import Ctx, Response, router
+from .visibility import ROLES
 
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100289)
 SERVER_VERSION = ("9.12.15", [9, 12, 15], 9120015)
@@ -84,6 +85,14 @@ def project_search(ctx: Ctx) -> Response:
 @router.add("GET", "/project/{key}")
 def project(ctx: Ctx, key: str) -> Response:
     return Response(200, ctx.renderer().project(_project_or_404(ctx, key)))
+
+
+@router.add("GET", "/project/{key}/role")
+def project_roles(ctx: Ctx, key: str) -> Response:
+    """Role name -> role URL, as Jira lists a project's roles."""
+    proj = _project_or_404(ctx, key)
+    api = ctx.renderer().api
+    return Response(200, {name: f"{api}/project/{proj.id}/role/{10000 + i}" for i, name in enumerate(ROLES)})
 
 
 @router.add("GET", "/project/{key}/statuses")

@@ -99,8 +99,7 @@ class Comment:
     updated: int
     body: Body
     visibility: dict | None = None
-    properties: dict[str, Any] = field(default_factory=dict)
-    jsd_public: bool = True
+    properties: dict[str, Any] = field(default_factory=dict)  # sd.public.comment marks JSM internal notes
 
 
 @dataclass(slots=True)

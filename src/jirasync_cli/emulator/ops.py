@@ -209,7 +209,7 @@ class Domain:
         c.update_author = actor
         c.updated = now
         if visibility is not None:
-            c.visibility = visibility
+            c.visibility = visibility or None  # {} lifts a restriction
         for p in properties or []:
             c.properties[p["key"]] = p.get("value")
         self.touch(issue, now)

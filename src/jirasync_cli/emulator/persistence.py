@@ -43,7 +43,7 @@ def dump_state(st: State) -> dict:
         } for i in st.issues.values()],
         "comments": [{"id": c.id, "issue_id": c.issue_id, "author": c.author, "update_author": c.update_author,
                       "created": c.created, "updated": c.updated, "body": list(c.body), "visibility": c.visibility,
-                      "properties": c.properties, "jsd_public": c.jsd_public} for c in st.comments.values()],
+                      "properties": c.properties} for c in st.comments.values()],
         "links": [{"id": lk.id, "type_id": lk.type_id, "inward_id": lk.inward_id, "outward_id": lk.outward_id}
                   for lk in st.links.values()],
         "remote_links": [{"id": r.id, "issue_id": r.issue_id, "global_id": r.global_id, "object": r.object,
@@ -74,6 +74,7 @@ def load_state(st: State, data: dict) -> None:
     for d in data["comments"]:
         d = dict(d)
         d["body"] = tuple(d["body"])
+        d.pop("jsd_public", None)  # older files: now derived from the sd.public.comment property
         st.comments[d["id"]] = Comment(**d)
     for d in data["links"]:
         st.links[d["id"]] = IssueLink(**d)

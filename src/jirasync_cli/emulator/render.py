@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog
-from .accounts import AccountBook, user_json
+from .accounts import Account, AccountBook, user_json
 from .clock import jira_ts
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State, body_adf, body_wiki
+from .visibility import SERVICE_PROJECT, can_see, is_internal
 from .workflow import Transition
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -23,8 +24,9 @@ LINK_TYPES = {t[0]: t for t in catalog.LINK_TYPES}
 
 class Renderer:
     def __init__(self, state: State, accounts: AccountBook, *, base: str, version: str, cloud: bool,
-                 tz: str, default_tz: str) -> None:
+                 tz: str, default_tz: str, viewer: Account | None = None) -> None:
         self.state, self.accounts = state, accounts
+        self.viewer = viewer  # comments it may not read are left out, as Jira does
         self.base, self.version, self.cloud = base, version, cloud
         self.tz, self.default_tz = tz, default_tz
         self.api = f"{base}/rest/api/{version}"
@@ -51,7 +53,7 @@ class Renderer:
         acc = self.accounts.require(handle)
         d = dict(self.user(handle))
         d["locale"] = "en_US"
-        d["groups"] = {"size": 1, "items": []}
+        d["groups"] = {"size": len(acc.groups), "items": [{"name": g} for g in acc.groups]}
         d["applicationRoles"] = {"size": 1, "items": []}
         d["expand"] = "groups,applicationRoles"
         if self.cloud:
@@ -164,15 +166,22 @@ class Renderer:
                              "created": self.ts(c.created), "updated": self.ts(c.updated)}
         if c.visibility:
             d["visibility"] = c.visibility
-        if self.cloud:
-            d["jsdPublic"] = c.jsd_public
+        if self.cloud:  # Data Center has no such field: only the property tells
+            d["jsdPublic"] = not (self._project_type(c) == SERVICE_PROJECT and is_internal(c.properties))
         if with_properties:
             d["properties"] = [{"key": k, "value": v} for k, v in c.properties.items()]
         return d
 
+    def _project_type(self, c: Comment) -> str:
+        return self.state.projects_by_id[self.state.issues[c.issue_id].project_id].project_type
+
+    def visible(self, c: Comment) -> bool:
+        return can_see(self.viewer, c.visibility, c.properties, self._project_type(c))
+
     def comments_page(self, issue: Issue, *, start: int = 0, limit: int | None = None,
                       newest_first: bool = False, with_properties: bool = False) -> dict:
-        ids = issue.comment_ids[::-1] if newest_first else issue.comment_ids
+        ids = [cid for cid in (issue.comment_ids[::-1] if newest_first else issue.comment_ids)
+               if self.visible(self.state.comments[cid])]
         total = len(ids)
         page = ids[start:] if limit is None else ids[start:start + limit]
         comments = [self.comment(self.state.comments[cid], with_properties) for cid in page]

@@ -55,7 +55,7 @@ class Ctx:
         r = getattr(self, "_renderer", None)
         if r is None:
             r = Renderer(self.state, self.emu.accounts, base=self.base, version=self.version, cloud=self.cloud,
-                         tz=self.tz, default_tz=self.emu.timezone)
+                         tz=self.tz, default_tz=self.emu.timezone, viewer=self.account)
             self._renderer = r
         return r
 
