@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jirasync_cli.config import LoadResult
+from jirasync_cli.config.models import public_comment_warnings
 
 
 def validation_report(result: LoadResult) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def validation_report(result: LoadResult) -> dict[str, Any]:
         ],
         "invalid": invalid_files,
         "problems": [p.as_dict() for p in result.problems],
+        "warnings": [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
         "error": _empty_reason(result),
     }
 
@@ -59,6 +61,9 @@ def validation_table(result: LoadResult, console: Console) -> None:
         console.print(table)
     for problem in result.problems:
         console.print(f"[red]✗[/] {escape(problem.line())}", soft_wrap=True)
+    for loaded in result.configs:
+        for message in public_comment_warnings(loaded.config):
+            console.print(f"[yellow]![/] {escape(loaded.file)}: {escape(message)}", soft_wrap=True)
     reason = _empty_reason(result)
     if reason:
         console.print(f"[red]✗[/] {escape(reason)}")
@@ -108,9 +113,16 @@ def _describe(action) -> str:
     if kind == "transition":
         return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
     if kind == "comment":
-        return f"on {action.side} issue: {action.template!r} (rule {action.rule_id})"
+        audience = " (internal note)" if action.internal else ""
+        return f"on {action.side} issue{audience}: {action.template!r} (rule {action.rule_id})"
     if kind in ("mirror_comment", "update_mirror"):
-        return f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → {action.side}"
+        r = action.restriction
+        audience = "".join([f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
+                            " as an internal note" if r.internal else ""])
+        return (f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
+                f"{action.side}{audience}")
+    if kind == "delete_mirror":
+        return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
     if kind == "edit_issue":
         return "fields " + ", ".join(sorted(action.fields))
     if kind == "adopt_mapping":

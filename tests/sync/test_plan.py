@@ -43,8 +43,10 @@ def issue(key: str, status: str, *, updated: str = "2026-11-24T10:00:00.000+0000
     )
 
 
-def comment(cid: str, text: str, author: str = "alice") -> CommentData:
-    return CommentData(cid, author, author.title(), text, "2026-11-24T09:00:00.000+0000", "2026-11-24T09:00:00.000+0000")
+def comment(cid: str, text: str, author: str = "alice", **kw: Any) -> CommentData:
+    kw.setdefault("internal", False)  # public, as Cloud's jsdPublic says
+    return CommentData(cid, author, author.title(), text, "2026-11-24T09:00:00.000+0000", "2026-11-24T09:00:00.000+0000",
+                       **kw)
 
 
 def snap(i: IssueData, side: str, cfg: SyncPairConfig | None = None, **kw: Any) -> Snapshot:

@@ -111,6 +111,11 @@ class Actions(_Model):
         "target", description="Issue the template comment goes on: the partner (target), the changed issue (source), or a side"
     )
     add_cross_link: bool = Field(False, description="Link the two issues (issue link) if not linked yet")
+    comment_public: bool = Field(
+        False,
+        description="A template comment on the user (customer) issue is public: customers see it in a service "
+                    "project's portal. Off: it is posted as an internal note (agents only)",
+    )
 
 
 class Rule(_Model):
@@ -154,6 +159,17 @@ class CommentSync(_Model):
     attribution: str = Field("${author} wrote:", description="First line of a mirrored comment")
     mirror_sync_account: bool = Field(
         False, description="Also mirror comments written by the sync's own Jira account (off: they are never synced back)"
+    )
+    customer_visibility: Literal["internal", "public"] = Field(
+        "internal",
+        description="How comments mirrored onto the user (customer) issue appear in a service project: internal = "
+                    "an internal note only agents see; public = customers see it in the portal",
+    )
+    restricted_comments: Literal["skip", "mirror"] = Field(
+        "skip",
+        description="Comments restricted to a role or group, or JSM internal notes: skip = never copied; mirror = "
+                    "copied with the same restriction (and as an internal note), or not at all where the other "
+                    "project lacks that role",
     )
 
 
@@ -223,6 +239,19 @@ class SyncPairConfig(_Model):
     def public_dict(self) -> dict[str, Any]:
         """The config as camelCase JSON with the token masked."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def public_comment_warnings(config: SyncPairConfig) -> list[str]:
+    """Settings that let customers read comments jirasync writes: legal, but worth a second look."""
+    out = []
+    if config.comment_sync.enabled and config.comment_sync.dev_to_user and config.comment_sync.customer_visibility == "public":
+        out.append("commentSync.customerVisibility is \"public\": dev comments mirrored to the user issue are "
+                   "visible to customers in a service project")
+    for i, rule in enumerate(config.rules):
+        if rule.actions.add_comment and rule.actions.comment_public:
+            out.append(f"rules[{i}] ({rule.id}): actions.commentPublic is true: its comment on the user issue is "
+                       "visible to customers in a service project")
+    return out
 
 
 def config_json_schema() -> dict[str, Any]:

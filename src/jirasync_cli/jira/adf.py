@@ -6,6 +6,8 @@ paragraph in front, so formatting survives; templates are plain text turned into
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 Body = str | dict[str, Any]
@@ -65,3 +67,57 @@ def prepend(header: str, body: Body | None, adf: bool) -> Body:
         content = list(doc.get("content") or [])
         return {"type": "doc", "version": 1, "content": [*text_to_adf(header)["content"], *content]}
     return f"{header}\n{to_text(body)}"
+
+
+# -- what a mirrored body may carry to the other side ----------------------------------------
+_MEDIA_BLOCKS = frozenset({"mediaSingle", "mediaGroup"})
+_WIKI_MENTION = re.compile(r"\[~(?:accountid:)?([^\]\s]+)\]")
+_WIKI_MEDIA = re.compile(r"!([^!\s|][^!\n|]*?\.[A-Za-z0-9]{2,5})(?:\|[^!\n]*)?!|\[\^([^\]\n]+)\]")
+
+
+def sanitize(body: Body | None, display_name: Callable[[str], str]) -> Body:
+    """A body safe to show on the other project: @mentions become plain display names (no
+    notification, no link to a person the other side may not know), attachments and
+    images become a short placeholder (they belong to the original issue and are not
+    readable from the copy). Links, issue keys and formatting stay."""
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        text = _WIKI_MENTION.sub(lambda m: display_name(m.group(1)), body)
+        return _WIKI_MEDIA.sub(lambda m: f"[attachment: {m.group(1) or m.group(2)}]", text)
+    return _sanitize_node(body, display_name)
+
+
+def _sanitize_node(node: Any, display_name: Callable[[str], str]) -> Any:
+    if isinstance(node, list):
+        return [_sanitize_node(child, display_name) for child in node]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    attrs = node.get("attrs") or {}
+    if kind == "mention":
+        name = str(attrs.get("text") or "").lstrip("@") or display_name(str(attrs.get("id") or ""))
+        return {"type": "text", "text": name}
+    if kind in _MEDIA_BLOCKS:
+        return {"type": "paragraph", "content": [{"type": "text", "text": _media_placeholder(node)}]}
+    if kind in ("media", "mediaInline"):
+        return {"type": "text", "text": _media_placeholder(node)}
+    out = dict(node)
+    if "content" in node:
+        out["content"] = _sanitize_node(node["content"], display_name)
+    return out
+
+
+def _media_placeholder(node: dict[str, Any]) -> str:
+    names: list[str] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, dict):
+            attrs = n.get("attrs") or {}
+            if n.get("type") in ("media", "mediaInline"):
+                names.append(str(attrs.get("alt") or attrs.get("filename") or "file"))
+            for child in n.get("content") or []:
+                walk(child)
+
+    walk(node)
+    return f"[attachment: {', '.join(names) or 'file'}]"

@@ -29,10 +29,12 @@ from jirasync_cli.jira.adf import Body
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, message_from_body
 from jirasync_cli.jira.models import (
     COMMENT_PROPERTY,
+    INTERNAL_PROPERTY,
     SEARCH_FIELDS,
     SOURCE_PROPERTY,
     CommentData,
     IssueData,
+    internal_marker,
     parse_jira_time,
     user_identity,
 )
@@ -77,6 +79,9 @@ class JiraClient:
         me = self._lib("read account (myself)", None, jira.myself)
         self.me = Identity(user_identity(me), str(me.get("displayName", "")), _zone(me, server_info))
         self._transition_cache: dict[tuple[str, str, str, str], str] = {}
+        self._project_types: dict[str, str] = {}
+        self._project_roles: dict[str, frozenset[str]] = {}
+        self._display_names: dict[str, str] = {}
         self._lookup_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
         self._cache_lock = threading.Lock()
 
@@ -232,13 +237,81 @@ class JiraClient:
     def edit_issue(self, key: str, fields: dict[str, Any]) -> None:
         self._call("PUT", f"issue/{key}", key=key, operation="edit issue", json={"fields": _field_values(fields)})
 
-    def add_comment(self, key: str, body: Body, intent_id: str) -> str:
-        payload = {"body": body, "properties": [{"key": COMMENT_PROPERTY, "value": {"intent": intent_id}}]}
+    def add_comment(self, key: str, body: Body, intent_id: str, *, internal: bool = False,
+                    visibility: dict[str, str] | None = None) -> str:
+        """Comment carrying our intent marker; ``internal`` makes it a JSM internal note
+        (the ``sd.public.comment`` property, set in the same request so the comment is never
+        public, not even for a moment), ``visibility`` restricts it to a role or group."""
+        properties = [{"key": COMMENT_PROPERTY, "value": {"intent": intent_id}}]
+        if internal:
+            properties.append({"key": INTERNAL_PROPERTY, "value": {"internal": True}})
+        payload: dict[str, Any] = {"body": body, "properties": properties}
+        if visibility:
+            payload["visibility"] = dict(visibility)
         created = self._call("POST", f"issue/{key}/comment", key=key, operation="add comment", json=payload)
         return str(created["id"])
 
-    def edit_comment(self, key: str, comment_id: str, body: Body) -> None:
-        self._call("PUT", f"issue/{key}/comment/{comment_id}", key=key, operation="edit comment", json={"body": body})
+    def edit_comment(self, key: str, comment_id: str, body: Body, *, internal: bool | None = None,
+                     visibility: dict[str, str] | None = None) -> None:
+        """Replace a comment's body; with ``internal`` given, also its internal flag and
+        restriction (the flag first: a copy is narrowed before its new text is written)."""
+        if internal is not None:
+            self._call("PUT", f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}", key=key,
+                       operation="set comment visibility", json={"internal": internal})
+        payload: dict[str, Any] = {"body": body}
+        if internal is not None and visibility:
+            payload["visibility"] = dict(visibility)
+        self._call("PUT", f"issue/{key}/comment/{comment_id}", key=key, operation="edit comment", json=payload)
+
+    def delete_comment(self, key: str, comment_id: str) -> bool:
+        """Delete a comment; False if it was gone already."""
+        try:
+            self._call("DELETE", f"issue/{key}/comment/{comment_id}", key=key, operation="delete comment")
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def comment_internal(self, key: str, comment_id: str) -> bool:
+        """Whether a comment is a JSM internal note, from its ``sd.public.comment`` property
+        (Data Center's comments carry no ``jsdPublic``)."""
+        try:
+            raw = self._call("GET", f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}", key=key,
+                             operation="read comment visibility")
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return internal_marker((raw or {}).get("value"))
+
+    def project_type(self, project: str) -> str:
+        """``service_desk``, ``software``, ``business``; read once per process."""
+        if project not in self._project_types:
+            raw = self._call("GET", f"project/{project}", key=project, operation="read project")
+            self._project_types[project] = str((raw or {}).get("projectTypeKey") or "")
+        return self._project_types[project]
+
+    def project_roles(self, project: str) -> frozenset[str]:
+        """Names of the roles a project has; read once per process."""
+        if project not in self._project_roles:
+            raw = self._call("GET", f"project/{project}/role", key=project, operation="read project roles")
+            self._project_roles[project] = frozenset(raw or {})
+        return self._project_roles[project]
+
+    def display_name(self, ident: str) -> str:
+        """A user's display name from an account id (Cloud) or login/key (Server); cached.
+        Falls back to "someone": a name is never worth failing a comment for."""
+        if ident not in self._display_names:
+            params = {"accountId": ident} if self.is_cloud else (
+                {"key": ident} if ident.startswith("JIRAUSER") else {"username": ident})
+            try:
+                raw = self._call("GET", "user", operation="read user", params=params)
+                name = str((raw or {}).get("displayName") or "someone")
+            except JiraApiError:
+                name = "someone"
+            self._display_names[ident] = name
+        return self._display_names[ident]
 
     def link(self, inward_key: str, outward_key: str) -> None:
         self._lib("link issues", inward_key, self._jira.create_issue_link,

@@ -15,6 +15,8 @@ SEARCH_FIELDS = (
 )
 SOURCE_PROPERTY = "jirasync.source"  # on a dev issue: which user issue it was created for
 COMMENT_PROPERTY = "jirasync.comment"  # on a comment we wrote: the intent that wrote it
+# Jira Service Management's marker of an internal note (agents only): {"internal": true}
+INTERNAL_PROPERTY = "sd.public.comment"
 
 
 def parse_jira_time(value: str) -> datetime:
@@ -40,10 +42,28 @@ class CommentData:
     created: str
     updated: str
     properties: dict[str, Any] = field(default_factory=dict, compare=False)
+    visibility: dict[str, str] | None = None  # {"type": "role"|"group", "value": name}: members only
+    # A JSM internal note? From Cloud's jsdPublic or the sd.public.comment property;
+    # None where neither was in the response (Data Center lists no jsdPublic).
+    internal: bool | None = None
+
+    @property
+    def privacy(self) -> str | None:
+        """Who may read it, beyond everyone who sees the issue: None for a public comment.
+        An unknown internal flag counts as private: a sync must never widen an audience."""
+        parts = []
+        if self.visibility:
+            parts.append(f"{self.visibility['type']}:{self.visibility['value']}")
+        if self.internal is None:
+            parts.append("unknown")
+        elif self.internal:
+            parts.append("internal")
+        return "+".join(parts) or None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CommentData:
         author = raw.get("author") or {}
+        properties = _properties(raw.get("properties"))
         return cls(
             id=str(raw["id"]),
             author_id=user_identity(author),
@@ -51,7 +71,9 @@ class CommentData:
             body=raw.get("body") or "",
             created=str(raw.get("created", "")),
             updated=str(raw.get("updated", raw.get("created", ""))),
-            properties=_properties(raw.get("properties")),
+            properties=properties,
+            visibility=_visibility(raw.get("visibility")),
+            internal=_internal(raw, properties),
         )
 
 
@@ -124,6 +146,25 @@ class IssueData:
             links=links,
             properties=_properties(raw.get("properties")),
         )
+
+
+def _visibility(raw: Any) -> dict[str, str] | None:
+    if not isinstance(raw, dict) or not raw.get("type"):
+        return None
+    return {"type": str(raw["type"]), "value": str(raw.get("value") or raw.get("identifier") or "")}
+
+
+def _internal(raw: dict[str, Any], properties: dict[str, Any]) -> bool | None:
+    if INTERNAL_PROPERTY in properties:
+        return internal_marker(properties[INTERNAL_PROPERTY])
+    if "jsdPublic" in raw:
+        return raw["jsdPublic"] is False
+    return None
+
+
+def internal_marker(value: Any) -> bool:
+    """The meaning of an ``sd.public.comment`` property value."""
+    return isinstance(value, dict) and value.get("internal") is True
 
 
 def _properties(raw: Any) -> dict[str, Any]:

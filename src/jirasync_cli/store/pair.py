@@ -107,6 +107,7 @@ class Snapshot:
     comments: dict[str, str] = field(default_factory=dict)  # comment id -> body hash, as last seen
     own: set[str] = field(default_factory=set)  # comment ids we wrote on this issue
     mirrors: dict[str, str] = field(default_factory=dict)  # comment id here -> its copy's id on the partner
+    restricted: dict[str, str] = field(default_factory=dict)  # comment id -> its privacy, for non-public ones
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Snapshot:
@@ -122,6 +123,7 @@ class Snapshot:
             comments=dict(doc.get("comments") or {}),
             own=set(doc.get("own") or []),
             mirrors=dict(doc.get("mirrors") or {}),
+            restricted=dict(doc.get("restricted") or {}),
         )
 
 
@@ -162,6 +164,15 @@ class WriteBatch:
                   {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}}, upsert=True)
         if source is not None:
             self._add("snapshots", {"_id": source[0]}, {"$set": {f"mirrors.{source[1]}": comment_id}}, upsert=True)
+
+    def mirror_removed(self, source_key: str, comment_id: str, intent_id: str) -> None:
+        """The copy of ``comment_id`` was deleted: forget it, and the intent that wrote it, so
+        the original is copied afresh if it becomes shareable again."""
+        from pymongo import DeleteOne
+
+        self._add("snapshots", {"_id": source_key}, {"$unset": {f"mirrors.{comment_id}": ""}})
+        with self._lock:
+            self._ops["journal"].append(DeleteOne({"_id": intent_id}))
 
     def status(self, key: str, status: str, *, side: str) -> None:
         self.snapshot(key, {"status": status, "side": side})

@@ -35,6 +35,7 @@ from jirasync_cli.sync.plan import (
     AddComment,
     AdoptMapping,
     CreateDevIssue,
+    DeleteMirror,
     EditDevIssue,
     LinkIssues,
     MirrorComment,
@@ -46,6 +47,8 @@ from jirasync_cli.sync.rules import render_template
 from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
+
+COMMENT_LIMIT = 32_767  # Jira's maximum comment length (characters of text)
 
 
 class UnitDeferred(Exception):
@@ -73,6 +76,12 @@ class Intent:
     data: dict[str, Any]
 
 
+def mirror_intent_id(source_key: str, comment_id: str) -> str:
+    """Names the copy of one comment: independent of any snapshot, so lost state never
+    writes a second copy."""
+    return f"mirror:{source_key}:{comment_id}"
+
+
 def intent_of(pair: str, unit: UnitPlan, action: Action) -> Intent | None:
     """The intent an action records, when its target is known from the plan."""
     if isinstance(action, CreateDevIssue):
@@ -88,7 +97,7 @@ def intent_of(pair: str, unit: UnitPlan, action: Action) -> Intent | None:
                           {"target_status": action.target_status, "side": action.side})
         if isinstance(action, AddComment):
             return Intent(f"comment:{action.event}:{action.rule_id}:{key}", "comment", key, {"source": None})
-        return Intent(f"mirror:{action.source_key}:{action.comment.id}", "comment", key,
+        return Intent(mirror_intent_id(action.source_key, action.comment.id), "comment", key,
                       {"source": [action.source_key, action.comment.id]})
     return None
 
@@ -301,9 +310,19 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
     if isinstance(action, UpdateMirror):
         target = unit.key_of(action.side)
         assert target is not None
-        rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment))
+        restriction = action.restriction
+        rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key),
+                             internal=restriction.internal if action.restrict else None,
+                             visibility=restriction.visibility)
         run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
         return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
+    if isinstance(action, DeleteMirror):
+        target = unit.key_of(action.side)
+        assert target is not None
+        wrote = rt.jira.delete_comment(target, action.mirror_id)  # idempotent: gone is gone
+        run.batch.mirror_removed(action.source_key, action.comment_id, mirror_intent_id(action.source_key, action.comment_id))
+        return {"key": target, "comment": action.mirror_id, "reason": action.reason, "wrote": wrote,
+                "source": f"{action.source_key}/{action.comment_id}"}
     if isinstance(action, EditDevIssue):
         rt.jira.edit_issue(dev_key, action.fields)
         run.batch.fields_hash(unit.user_key, action.fields_hash)
@@ -380,11 +399,19 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
     spec = intent_of(rt.config.name, unit, action)
     assert spec is not None
     if isinstance(action, MirrorComment):
-        body = _mirror_body(rt, action.comment)
+        restriction = action.restriction
+        withheld = _unsupported_restriction(rt, key, restriction.visibility)
+        if withheld:
+            unit.notes.append(f"withheld: comment {action.comment.id} on {action.source_key} not copied to {key}: "
+                              f"{withheld}")
+            return {"key": key, "wrote": False, "withheld": withheld,
+                    "source": f"{action.source_key}/{action.comment.id}"}
+        body = _mirror_body(rt, action.comment, action.source_key)
         source: tuple[str, str] | None = (action.source_key, action.comment.id)
+        internal, visibility = restriction.internal, restriction.visibility
     else:
         body = adf.render(_template_text(run, action), rt.jira.adf)
-        source = None
+        source, internal, visibility = None, action.internal, None
     body_hash = content_hash(body)
 
     def write() -> dict[str, Any]:
@@ -392,16 +419,39 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
             found = rt.jira.find_comment_by_intent(key, spec.id)
             if found is not None:
                 return {"comment_id": found, "found": True}
-        return {"comment_id": rt.jira.add_comment(key, body, spec.id)}
+        return {"comment_id": rt.jira.add_comment(key, body, spec.id, internal=internal, visibility=visibility)}
 
-    result, wrote = run.with_intent(
-        spec, write, lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
-    )
+    try:
+        result, wrote = run.with_intent(
+            spec, write, lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
+        )
+    except JiraApiError as exc:
+        if not visibility or exc.status != 400 or isinstance(exc, JiraUnavailable):
+            raise
+        # Jira refused the restriction (our account is not in that role or group): no copy
+        # at all rather than a wider one.
+        unit.notes.append(f"withheld: a restricted comment from {action.source_key} was not copied to {key}: "
+                          f"{exc.jira_message}")
+        return {"key": key, "wrote": False, "withheld": exc.jira_message}
     wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
+    if internal or visibility:
+        detail["restricted"] = "+".join([*([f"{visibility['type']}:{visibility['value']}"] if visibility else []),
+                                         *(["internal"] if internal else [])])
     if source:
         detail["source"] = f"{source[0]}/{source[1]}"
     return detail
+
+
+def _unsupported_restriction(rt: PairRuntime, key: str, visibility: dict[str, str] | None) -> str | None:
+    """Why a restricted copy cannot be made equally restricted on ``key``'s project, if so.
+    Groups are site-wide; project roles must exist in the target project."""
+    if not visibility or visibility.get("type") != "role":
+        return None
+    project = key.rsplit("-", 1)[0]
+    if visibility["value"] in rt.jira.project_roles(project):
+        return None
+    return f"role {visibility['value']!r} does not exist in {project}"
 
 
 def _template_text(run: _UnitRun, action: AddComment) -> str:
@@ -417,9 +467,17 @@ def _template_text(run: _UnitRun, action: AddComment) -> str:
     ))
 
 
-def _mirror_body(rt: PairRuntime, comment: CommentData) -> adf.Body:
+def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str) -> adf.Body:
+    """Attribution, then the original with mentions and attachments made safe; cut with a
+    marker where Jira's limit would reject it (one long comment must not block the rest)."""
     header = render_template(rt.config.comment_sync.attribution, {"author": comment.author_name})
-    return adf.prepend(header, comment.body, rt.jira.adf)
+    body = adf.sanitize(comment.body, rt.jira.display_name)
+    text_length = len(adf.to_text(body)) + len(header) + 1
+    if text_length > COMMENT_LIMIT:
+        keep = adf.to_text(body)[:COMMENT_LIMIT - len(header) - 200]
+        body = adf.render(f"{keep}\n\n[... cut: {text_length - len(keep) - len(header)} more characters "
+                          f"in {source_key}]", rt.jira.adf)
+    return adf.prepend(header, body, rt.jira.adf)
 
 
 def _entry(cycle_id: str, keys: list[str], action: str, result: str, detail: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, sync_jql
 from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
+from jirasync_cli.sync.privacy import resolve_internal_flags
 from jirasync_cli.sync.recovery import learn_initial_status, recover_pending
 from jirasync_cli.sync.runtime import PairRuntime
 
@@ -127,6 +128,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
         sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
     )
+    report.jira_requests += resolve_internal_flags(rt, result.issues, snapshots)
     for issue in unrecorded_own_dev_issues(result.issues, plan_input):
         status = learn_initial_status(rt, issue.project, issue.issuetype, issue.key)
         if status:

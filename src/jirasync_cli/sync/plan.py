@@ -71,7 +71,16 @@ class AddComment:
     source_status: str
     target_status: str | None
     verify: bool = False  # look for the comment in Jira first (see _unrecorded_own_comments)
+    internal: bool = False  # posted as a JSM internal note (agents only)
     kind: str = "comment"
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Who may read a comment jirasync writes: a role/group, and/or agents only (JSM)."""
+
+    visibility: dict[str, str] | None = None
+    internal: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class MirrorComment:
     source_key: str
     comment: CommentData
     verify: bool = False
+    restriction: Restriction = Restriction()
     kind: str = "mirror_comment"
 
 
@@ -89,7 +99,21 @@ class UpdateMirror:
     source_key: str
     comment: CommentData
     mirror_id: str
+    restriction: Restriction = Restriction()
+    restrict: bool = False  # the original's privacy changed: the copy's follows
     kind: str = "update_mirror"
+
+
+@dataclass(frozen=True)
+class DeleteMirror:
+    """The original is gone, or may no longer be read by the other side's audience."""
+
+    side: str  # the side the copy is on
+    source_key: str
+    comment_id: str  # the original
+    mirror_id: str
+    reason: str  # "deleted" | "restricted"
+    kind: str = "delete_mirror"
 
 
 @dataclass(frozen=True)
@@ -110,7 +134,8 @@ class AdoptMapping:
     kind: str = "adopt_mapping"
 
 
-Action = CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | EditDevIssue | AdoptMapping
+Action = (CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | DeleteMirror
+          | EditDevIssue | AdoptMapping)
 
 
 @dataclass
@@ -181,6 +206,7 @@ def observed_snapshot(issue: IssueData, side: str, snap: Snapshot | None, config
         "project": issue.project,
         "issuetype": issue.issuetype,
         "comments": {c.id: content_hash(c.body) for c in issue.comments},
+        "restricted": {c.id: c.privacy for c in issue.comments if c.privacy},
         **({"fields_hash": fields_hash(issue, config)} if side == USER else {}),
     }
 
@@ -327,7 +353,7 @@ def _rule_actions(
         if on == side or has_partner:
             unit.actions.append(AddComment(
                 on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status,
-                verify=on in _unrecorded_own_comments(unit, data)))
+                verify=on in _unrecorded_own_comments(unit, data), internal=on == USER and not acts.comment_public))
         else:
             unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to comment on")
     return creating
@@ -408,13 +434,49 @@ def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
         snap = data.snapshots.get(issue.key)
         if snap is None:
             continue  # baseline: comments from before we watched this issue stay where they are
+        target = other(side)
         for comment in issue.comments:
             if comment.id in snap.own:
                 continue  # we wrote it: never sync it back
             if comment.author_id == data.sync_account and not sync.mirror_sync_account:
                 continue
-            known = snap.comments.get(comment.id)
-            if known is None:
-                unit.actions.append(MirrorComment(other(side), issue.key, comment, verify=other(side) in suspect))
-            elif known != content_hash(comment.body) and comment.id in snap.mirrors:
-                unit.actions.append(UpdateMirror(other(side), issue.key, comment, snap.mirrors[comment.id]))
+            _mirror_one(unit, issue.key, snap, comment, target, sync, verify=target in suspect)
+        present = {c.id for c in issue.comments}
+        for comment_id, mirror_id in sorted(snap.mirrors.items()):
+            if comment_id not in present:
+                unit.actions.append(DeleteMirror(target, issue.key, comment_id, mirror_id, "deleted"))
+
+
+def copy_restriction(comment: CommentData, target: str, sync: Any) -> Restriction | None:
+    """How the copy of ``comment`` on side ``target`` must be restricted; None: not copied.
+
+    Never wider than the original: a restricted comment or internal note is copied only
+    when the pair opts in, and then keeps its role/group and stays internal. Copies on the
+    customer's side are internal notes unless the pair made them public.
+    """
+    private = comment.privacy
+    if private is not None and (sync.restricted_comments != "mirror" or comment.internal is None):
+        return None
+    internal = bool(comment.internal) or (target == USER and sync.customer_visibility != "public")
+    return Restriction(comment.visibility if private else None, internal)
+
+
+def _mirror_one(unit: UnitPlan, key: str, snap: Snapshot, comment: CommentData, target: str, sync: Any,
+                *, verify: bool) -> None:
+    restriction = copy_restriction(comment, target, sync)
+    was = snap.restricted.get(comment.id)  # its privacy when last seen (None: public or unseen)
+    known = snap.comments.get(comment.id)
+    mirror_id = snap.mirrors.get(comment.id)
+    if restriction is None:
+        if mirror_id is not None:
+            unit.actions.append(DeleteMirror(target, key, comment.id, mirror_id, "restricted"))
+        elif known is None or was != comment.privacy:
+            unit.notes.append(f"withheld: comment {comment.id} on {key} is restricted ({comment.privacy}); "
+                              "not copied to the other issue")
+        return
+    if mirror_id is None:
+        if known is None or was is not None:  # new, or withheld until now
+            unit.actions.append(MirrorComment(target, key, comment, verify=verify, restriction=restriction))
+    elif known != content_hash(comment.body) or was != comment.privacy:
+        unit.actions.append(UpdateMirror(target, key, comment, mirror_id, restriction,
+                                         restrict=was != comment.privacy))
