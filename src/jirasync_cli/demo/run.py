@@ -139,6 +139,10 @@ class Demo:
                 self._audit_seen[pair.name] = entry["ts"]
                 action = entry.get("action", "")
                 detail = entry.get("detail") or {}
+                reason = str(detail.get("reason", ""))
+                if action == "note" and reason.startswith("withheld"):
+                    self.feed.append(f"[yellow]jirasync[/] {pair.name}: {escape(reason)}")
+                    continue
                 if action not in AUDIT_LABELS or detail.get("wrote") is False:
                     continue
                 self.stats[pair.name][action] += 1
@@ -152,7 +156,8 @@ class Demo:
         if action == "transition":
             return f"moved {detail.get('key')} to [bold]{detail.get('status')}[/]"
         if action == "mirror_comment":
-            return f"mirrored comment {detail.get('source', '').split('/')[0]} → {detail.get('key')}"
+            audience = " (internal note)" if "internal" in str(detail.get("restricted", "")) else ""
+            return f"mirrored comment {detail.get('source', '').split('/')[0]} → {detail.get('key')}{audience}"
         if action == "comment":
             return f"commented on {detail.get('key')}"
         return f"{AUDIT_LABELS[action]} {' '.join(keys)}"

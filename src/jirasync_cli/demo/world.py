@@ -141,5 +141,10 @@ class People:
         if issues:
             issue = self.rng.choice(issues)
             who = self.rng.choice(["dan", "erin"])
+            if self.rng.random() < 0.3:  # engineers' eyes only: jirasync must not copy it
+                self.emu.add_comment(issue["key"], "Internal: " + self.rng.choice(DEV_COMMENTS), as_account=who,
+                                     visibility={"type": "role", "value": "Developers"})
+                self._say(f"[magenta]{who}[/] (dev) commented on {issue['key']} for developers only")
+                return
             self.emu.add_comment(issue["key"], self.rng.choice(DEV_COMMENTS), as_account=who)
             self._say(f"[magenta]{who}[/] (dev) commented on {issue['key']}")
