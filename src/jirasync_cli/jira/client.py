@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,11 +193,19 @@ class JiraClient:
             if not batch or start >= int(page.get("total", 0)):
                 return out
 
-    def find_comment_by_intent(self, key: str, intent_id: str) -> str | None:
-        """The id of the comment on ``key`` that intent ``intent_id`` wrote, if it exists."""
+    def find_comment_by_intent(self, key: str, intent_id: str, *, any_version: bool = False) -> str | None:
+        """The id of the comment on ``key`` that intent ``intent_id`` wrote, if it exists.
+
+        ``any_version``: also one written for an earlier acting on the same status change
+        (intent ids differ only in the ``@version`` a lost state resets), so a state older
+        than Jira never posts a rule's comment twice.
+        """
+        wanted = _versionless(intent_id) if any_version else intent_id
         for comment in self.comments(key, with_properties=True):
             marker = comment.properties.get(COMMENT_PROPERTY) or {}
-            if isinstance(marker, dict) and marker.get("intent") == intent_id:
+            if not isinstance(marker, dict) or not isinstance(marker.get("intent"), str):
+                continue
+            if (_versionless(marker["intent"]) if any_version else marker["intent"]) == wanted:
                 return comment.id
         return None
 
@@ -366,6 +375,11 @@ class JiraClient:
 
     def close(self) -> None:
         self._jira.close()
+
+
+def _versionless(intent_id: str) -> str:
+    """``comment:USER-1@3:Will Do:rule:USER-1`` → ``comment:USER-1:Will Do:rule:USER-1``."""
+    return re.sub(r"@\d+:", ":", intent_id, count=1)
 
 
 def _mapped(operation: str, key: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

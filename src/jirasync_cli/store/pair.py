@@ -236,6 +236,16 @@ class PairStore:
         # One heartbeat document per worker start; old ones go after a day.
         self.db.workers.create_index([("ts", ASCENDING)], expireAfterSeconds=86400, name="heartbeat_ttl")
 
+    @guarded
+    def restore_indexes(self) -> bool:
+        """Recreate the indexes if someone dropped them (or the whole database) under a
+        running pair: the unique index is what makes a second dev issue for one user issue
+        impossible. One round trip when all is well. Returns whether it had to."""
+        if "dev_key_unique" in self.db.issue_map.index_information():
+            return False
+        self.ensure_indexes()
+        return True
+
     # -- sync state -------------------------------------------------------------------
     @guarded
     def load_state(self) -> SyncState:

@@ -416,7 +416,7 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
 
     def write() -> dict[str, Any]:
         if action.verify:  # our state may be older than Jira: was it written already?
-            found = rt.jira.find_comment_by_intent(key, spec.id)
+            found = rt.jira.find_comment_by_intent(key, spec.id, any_version=isinstance(action, AddComment))
             if found is not None:
                 return {"comment_id": found, "found": True}
         return {"comment_id": rt.jira.add_comment(key, body, spec.id, internal=internal, visibility=visibility)}

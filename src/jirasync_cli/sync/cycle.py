@@ -91,6 +91,8 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     progress = progress or Progress()
     cfg, store, jira = rt.config, rt.store, rt.jira
     monotonic_start = time.monotonic()
+    if not dry_run and store.restore_indexes():
+        log.warning("The pair's MongoDB indexes were missing and have been recreated", extra={"pair": cfg.name})
     state = store.load_state()
     report = CycleReport(cfg.name, uuid.uuid4().hex[:12], "incremental", dry_run, jira.server_now())
 

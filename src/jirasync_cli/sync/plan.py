@@ -206,9 +206,19 @@ def observed_snapshot(issue: IssueData, side: str, snap: Snapshot | None, config
         "project": issue.project,
         "issuetype": issue.issuetype,
         "comments": {c.id: content_hash(c.body) for c in issue.comments},
-        "restricted": {c.id: c.privacy for c in issue.comments if c.privacy},
+        "restricted": _restricted_comments(issue, snap),
         **({"fields_hash": fields_hash(issue, config)} if side == USER else {}),
     }
+
+
+def _restricted_comments(issue: IssueData, snap: Snapshot | None) -> dict[str, str]:
+    """Privacy of the comments the sync withheld or copied: those it must watch for a change
+    of audience. Comments from before it watched the issue (its baseline) stay out, so a
+    baseline comment made public later is not copied as if it had been withheld."""
+    if snap is None:
+        return {}
+    return {c.id: privacy for c in issue.comments if (privacy := c.privacy) and c.id not in snap.own
+            and (c.id not in snap.comments or c.id in snap.restricted or c.id in snap.mirrors)}
 
 
 def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
