@@ -113,7 +113,7 @@ def test_pending_create_waits_for_recovery():
 
 
 def test_dev_done_moves_user_issue_per_rule():
-    d = issue("DEV-9", "Done")
+    d = issue("DEV-9", "Done", links=[LinkData("1", "Relates", "USER-1")])
     m = Mapping("USER-1", "DEV-9", "linked", linked=True)
     user_snap = Snapshot("USER-1", "user", status="Will Do", project="USER", issuetype="Bug")
     p = plan([d], snapshots=[snap(d, "dev", status="In Progress", version=3), user_snap], mappings=[m])
@@ -276,3 +276,11 @@ def test_comments_are_verified_in_jira_when_state_is_older_than_jira():
     snaps[1] = snap(d, "dev", comments={}, own={"30"})  # known: no lookup needed
     (mirror,) = plan([u, d], snapshots=snaps, mappings=[m]).units[0].actions
     assert not mirror.verify
+
+
+def test_a_linked_dev_issue_whose_link_is_gone_checks_its_user_issue_first():
+    d = issue("DEV-9", "Done", links=[LinkData("1", "Relates", "OTHER-4")])  # Jira shows a moved issue's new key
+    m = Mapping("USER-1", "DEV-9", "linked", linked=True)
+    user_snap = Snapshot("USER-1", "user", status="Will Do", project="USER", issuetype="Bug")
+    p = plan([d], snapshots=[snap(d, "dev", status="In Progress", version=3), user_snap], mappings=[m])
+    assert kinds(p)[:2] == ["check_user_issue", "transition"]

@@ -32,7 +32,7 @@ ACTION_EVERY_SECONDS = 1.5
 AUDIT_LABELS = {
     "create_issue": "created dev issue", "transition": "moved", "comment": "commented",
     "mirror_comment": "mirrored comment", "update_mirror": "updated mirrored comment",
-    "delete_mirror": "removed mirrored comment",
+    "delete_mirror": "removed mirrored comment", "partner_gone": "settled a pair whose partner left:",
     "edit_issue": "copied field edits", "link": "linked",
 }
 

@@ -316,6 +316,17 @@ class JiraEmulator:
             parser.raise_if_errors()
             return self.domain.apply_changes(issue, parsed.changes, actor, self._at(at))
 
+    def move_issue(self, key: str, project: str, as_account: str | None = None, at: datetime | None = None) -> str:
+        """Move ``key`` to ``project`` as a person would; returns its new key."""
+        actor = self._actor(as_account)
+        with self.state.lock:
+            target = self.state.project(project)
+            if target is None:
+                raise EmulatorError(f"no project {project}")
+            issue = self._issue(key)
+            self.domain.move_issue(issue, target, actor, self._at(at))
+            return issue.key
+
     def delete_issue(self, key: str) -> None:
         with self.state.lock:
             self.domain.delete_issue(self._issue(key))
@@ -330,6 +341,15 @@ class JiraEmulator:
                 raise EmulatorError(f"unknown link type {link_type!r}")
             link = self.domain.add_link(t[0], self._issue(inward_key), self._issue(outward_key), actor, self._at(at))
             return str(link.id)
+
+    def delete_link(self, link_id: str, as_account: str | None = None, at: datetime | None = None) -> None:
+        """Remove an issue link as a person would (both issues record it)."""
+        actor = self._actor(as_account)
+        with self.state.lock:
+            link = self.state.links.get(int(link_id))
+            if link is None:
+                raise EmulatorError(f"no issue link {link_id}")
+            self.domain.delete_link(link, actor, self._at(at))
 
     def set_property(self, key: str, prop: str, value: Any) -> None:
         with self.state.lock:

@@ -83,6 +83,7 @@ class Issue:
     remote_link_ids: list[int] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     histories: list[History] = field(default_factory=list)
+    old_keys: list[str] = field(default_factory=list)  # keys before a move: Jira still resolves them
 
     @property
     def number(self) -> int:

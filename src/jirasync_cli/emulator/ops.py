@@ -189,7 +189,28 @@ class Domain:
         for rid in issue.remote_link_ids:
             st.remote_links.pop(rid, None)
         del st.issues[issue.id]
-        del st.issues_by_key[issue.key]
+        for key in (issue.key, *issue.old_keys):
+            st.issues_by_key.pop(key, None)
+        self._dirty()
+
+    def move_issue(self, issue: Issue, project: Project, actor: str, now: int) -> None:
+        """Move to another project: a new key there; the old key keeps resolving to the
+        issue (REST and JQL), as in Jira. A status the new workflow lacks becomes its first."""
+        st = self.state
+        old_key, old_project = issue.key, st.projects_by_id[issue.project_id]
+        issue.key = f"{project.key}-{project.next_number}"
+        project.next_number += 1
+        issue.old_keys.append(old_key)
+        issue.project_id = project.id
+        st.issues_by_key[issue.key] = issue
+        if project.workflow.status(issue.status) is None:
+            issue.status = project.workflow.initial
+        issue.histories.append(History(st.next_id("history"), actor, now, [
+            {"field": "Key", "fieldtype": "jira", "from": None, "fromString": old_key, "to": None,
+             "toString": issue.key},
+            {"field": "project", "fieldtype": "jira", "from": str(old_project.id), "fromString": old_project.name,
+             "to": str(project.id), "toString": project.name}]))
+        self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- comments

@@ -38,7 +38,7 @@ def dump_state(st: State) -> dict:
             "creator": i.creator, "assignee": i.assignee, "created": i.created, "updated": i.updated,
             "statuscategorychangedate": i.statuscategorychangedate, "resolution_id": i.resolution_id,
             "resolutiondate": i.resolutiondate, "comment_ids": i.comment_ids, "link_ids": i.link_ids,
-            "remote_link_ids": i.remote_link_ids, "properties": i.properties,
+            "remote_link_ids": i.remote_link_ids, "properties": i.properties, "old_keys": i.old_keys,
             "histories": [{"id": h.id, "author": h.author, "created": h.created, "items": h.items} for h in i.histories],
         } for i in st.issues.values()],
         "comments": [{"id": c.id, "issue_id": c.issue_id, "author": c.author, "update_author": c.update_author,
@@ -71,6 +71,8 @@ def load_state(st: State, data: dict) -> None:
         issue = Issue(**d)
         st.issues[issue.id] = issue
         st.issues_by_key[issue.key] = issue
+        for old in issue.old_keys:
+            st.issues_by_key[old] = issue
     for d in data["comments"]:
         d = dict(d)
         d["body"] = tuple(d["body"])

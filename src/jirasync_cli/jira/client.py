@@ -219,6 +219,9 @@ class JiraClient:
         return (raw or {}).get("value")
 
     # -- writes -----------------------------------------------------------------------
+    def set_issue_property(self, key: str, prop: str, value: Any) -> None:
+        self._call("PUT", f"issue/{key}/properties/{prop}", key=key, operation="set property", json=value)
+
     def create_issue(
         self,
         project: str,

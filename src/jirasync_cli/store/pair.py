@@ -156,6 +156,9 @@ class WriteBatch:
     def linked(self, user_key: str) -> None:
         self._add("issue_map", {"_id": user_key}, {"$set": {"linked": True}})
 
+    def unlinked(self, user_key: str) -> None:
+        self._add("issue_map", {"_id": user_key}, {"$set": {"linked": False}})
+
     def snapshot(self, key: str, values: dict[str, Any]) -> None:
         self._add("snapshots", {"_id": key}, {"$set": values}, upsert=True)
 
@@ -343,6 +346,11 @@ class PairStore:
         except DuplicateKeyError:
             return False
         return True
+
+    @guarded
+    def forget_mapping(self, user_key: str, dev_key: str) -> None:
+        """The pair ended (a partner was deleted or moved away)."""
+        self.db.issue_map.delete_one({"_id": user_key, "dev_key": dev_key})
 
     @guarded
     def count_mappings(self) -> dict[str, int]:

@@ -27,13 +27,14 @@ from jirasync_cli.jira import adf
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable
 from jirasync_cli.jira.models import CommentData
 from jirasync_cli.store.pair import WriteBatch, content_hash
-from jirasync_cli.sync import recovery
+from jirasync_cli.sync import partners, recovery
 from jirasync_cli.sync.plan import (
     DEV,
     USER,
     Action,
     AddComment,
     AdoptMapping,
+    CheckUserIssue,
     CreateDevIssue,
     DeleteMirror,
     EditDevIssue,
@@ -262,13 +263,23 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
     try:
         if rt.cancel.is_set():
             raise UnitDeferred("shutting down")
-        for action in unit.actions:
-            rt.check_lease()
-            detail = _apply(run, action)
-            if detail is not None:
-                result.done.append({"action": action.kind, **detail})
-        for key, values in unit.observed.items():
-            run.batch.snapshot(key, {**values, **({"status": run.statuses[key]} if key in run.statuses else {})})
+        try:
+            for action in unit.actions:
+                rt.check_lease()
+                detail = _apply(run, action)
+                if detail is not None:
+                    result.done.append({"action": action.kind, **detail})
+        except JiraApiError as exc:
+            gone = (partners.dev_issue_deleted(rt, unit.user_key, unit.dev_key)
+                    if exc.status == 404 and unit.dev_key and exc.key == unit.dev_key else None)
+            if gone is None:
+                raise
+            raise gone from None
+        _record_observed(run)
+    except partners.PartnerGone as exc:
+        result.done.append({"action": "partner_gone", "reason": str(exc), **exc.detail})
+        unit.notes.append(str(exc))
+        _record_observed(run)
     except UnitDeferred as exc:
         result.deferred = str(exc)
     except JiraApiError as exc:
@@ -279,6 +290,11 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
             run.drop_unattempted()
         run.batch.audit(_audit_entries(unit, result, cycle_id))
     return result
+
+
+def _record_observed(run: _UnitRun) -> None:
+    for key, values in run.unit.observed.items():
+        run.batch.snapshot(key, {**values, **({"status": run.statuses[key]} if key in run.statuses else {})})
 
 
 def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
@@ -297,6 +313,12 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
     dev_key = unit.dev_key
     if dev_key is None:
         raise UnitDeferred("no dev issue yet")
+    if isinstance(action, CheckUserIssue):
+        gone = partners.check_user_issue(rt, unit.user_key, dev_key, f"left:{rt.config.name}:{unit.user_key}",
+                                         run.batch)
+        if gone is not None:
+            raise gone
+        return {"key": unit.user_key, "unlinked_by_a_person": True}
     if isinstance(action, LinkIssues):
         spec = intent_of(rt.config.name, unit, action)
         assert spec is not None

@@ -134,7 +134,16 @@ class AdoptMapping:
     kind: str = "adopt_mapping"
 
 
-Action = (CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | DeleteMirror
+@dataclass(frozen=True)
+class CheckUserIssue:
+    """The dev issue no longer links to its user issue: was the user issue moved out of the
+    project, deleted, or only unlinked by a person? Checked before anything is written."""
+
+    user_key: str
+    kind: str = "check_user_issue"
+
+
+Action = (CheckUserIssue | CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | DeleteMirror
           | EditDevIssue | AdoptMapping)
 
 
@@ -289,7 +298,7 @@ def presumed_snapshot(issue: IssueData, initial_status: str) -> Snapshot:
 
 def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
     source = issue.properties.get(SOURCE_PROPERTY)
-    if isinstance(source, dict) and source.get("pair") == config.name:
+    if isinstance(source, dict) and source.get("pair") == config.name and not source.get("left"):
         key = source.get("userKey")
         if isinstance(key, str) and key.startswith(config.user_project_key + "-"):
             return key
@@ -305,6 +314,9 @@ def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
         return
     creating = False
     linked_pair = mapping is not None and mapping.dev_key is not None
+    if (mapping is not None and mapping.linked and unit.user is None and unit.dev is not None
+            and not any(link.other_key == unit.user_key for link in unit.dev.links)):
+        unit.actions.append(CheckUserIssue(unit.user_key))
 
     for side in (USER, DEV):
         issue = unit.user if side == USER else unit.dev
