@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from jirasync_cli import __version__, secrets
@@ -58,7 +57,8 @@ class _ProcessSampler:
                 proc.cpu_percent(None)  # first call primes the counter
             with proc.oneshot():
                 return {"rss_bytes": proc.memory_info().rss, "cpu_percent": proc.cpu_percent(None)}
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            # OSError: out of file descriptors (reading /proc): no figures this time, no failure
             self._procs.pop(pid, None)
             return {"rss_bytes": None, "cpu_percent": None}
 
@@ -159,72 +159,46 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 
 
 class HealthServer:
-    """Serves a provider's health document; the provider runs at most once per ``refresh``."""
+    """Serves a provider's health document; the provider runs at most once per ``refresh``.
+
+    HTTP is :class:`~jirasync_cli.http_server.HttpServer`: one thread, idle and header
+    timeouts, a cap on connections, and accept failures that are logged, never fatal.
+    """
 
     def __init__(self, host: str, port: int, provider: Callable[[], dict[str, Any]], refresh: float = 0.5,
-                 alive: Callable[[], bool] = lambda: True) -> None:
+                 alive: Callable[[], bool] = lambda: True, **http_options: Any) -> None:
+        from jirasync_cli.http_server import HttpServer
+
         self.provider = provider
         self.alive = alive
         self.refresh = refresh
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any], bytes] | None = None
-        server = self
+        self.http = HttpServer(host, port, self.respond, server_name=f"jirasync/{__version__}", **http_options)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = f"jirasync/{__version__}"
-            # Headers and body leave in one segment (buffered writer, flushed per response)
-            # and without Nagle: otherwise keep-alive clients wait ~40 ms per request on the
-            # delayed ACK.
-            wbufsize = -1
-            disable_nagle_algorithm = True
-
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?", 1)[0].rstrip("/") or "/"
-                if path == "/livez":  # liveness: the owner's loop turns (no provider call)
-                    if server.alive():
-                        self._send(200, b'{"status":"alive"}\n', "application/json")
-                    else:
-                        self._send(503, b'{"status":"stalled"}\n', "application/json")
-                    return
-                doc, body = server.current()
-                if path in ("/health", "/"):
-                    self._send(doc.get("http_status", 200), body, "application/json")
-                elif path == "/readyz":
-                    ready = doc.get("http_status", 200) == 200
-                    self._send(200 if ready else 503, b'{"ready":%s}\n' % (b"true" if ready else b"false"),
-                               "application/json")
-                elif path == "/metrics":
-                    self._send(200, metrics_text(doc), "text/plain; version=0.0.4; charset=utf-8")
-                else:
-                    self._send(404, b'{"error":"not found"}\n', "application/json")
-
-            def _send(self, code: int, body: bytes, content_type: str) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # probes every few seconds would drown the logs
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-            request_queue_size = 128
-
-        self.httpd = Server((host, port), Handler)
-        self._thread: threading.Thread | None = None
+    def respond(self, target: str) -> tuple[int, bytes, str]:
+        path = target.split("?", 1)[0].rstrip("/") or "/"
+        if path == "/livez":  # liveness: the owner's loop turns (no provider call)
+            if self.alive():
+                return 200, b'{"status":"alive"}\n', "application/json"
+            return 503, b'{"status":"stalled"}\n', "application/json"
+        doc, body = self.current()
+        if path in ("/health", "/"):
+            return doc.get("http_status", 200), body, "application/json"
+        if path == "/readyz":
+            ready = doc.get("http_status", 200) == 200
+            return 200 if ready else 503, b'{"ready":%s}\n' % (b"true" if ready else b"false"), "application/json"
+        if path == "/metrics":
+            return 200, metrics_text(doc), "text/plain; version=0.0.4; charset=utf-8"
+        return 404, b'{"error":"not found"}\n', "application/json"
 
     @property
     def port(self) -> int:
-        return int(self.httpd.server_address[1])
+        return int(self.http.address[1])
 
     @property
     def url(self) -> str:
-        host = self.httpd.server_address[0]
+        host = self.http.address[0]
         host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         return f"http://{host}:{self.port}"
 
@@ -243,9 +217,7 @@ class HealthServer:
             return self._cached[1], self._cached[2]
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="health-http", daemon=True)
-        self._thread.start()
+        self.http.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.stop()

@@ -20,27 +20,62 @@ def encode(message: dict[str, Any]) -> bytes:
     return (json.dumps(message, default=str, separators=(",", ":")) + "\n").encode()
 
 
-class LineReader:
-    """Incremental JSON-lines decoder for a non-blocking pipe."""
+MAX_LINE_BYTES = 64 * 1024  # heartbeats are about 1 KB (bounded to 2 KB by the worker)
 
-    def __init__(self, limit: int = 1 << 20) -> None:
+
+class LineReader:
+    """Incremental JSON-lines decoder for a non-blocking pipe.
+
+    A line longer than ``limit`` is skipped up to its newline, and a line that is not a
+    JSON object is skipped too; each skip is recorded in :attr:`errors` (drained by
+    :meth:`take_errors`) so the reader's owner can log it: a lost heartbeat is never silent.
+    """
+
+    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
         self._buffer = b""
         self._limit = limit
+        self._skipping = 0  # bytes of an oversized line dropped so far (0: not skipping)
+        self.errors: list[str] = []
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
-        self._buffer += data
         messages = []
-        while b"\n" in self._buffer:
-            line, self._buffer = self._buffer.split(b"\n", 1)
-            try:
-                message = json.loads(line)
-            except ValueError:
+        while data:
+            if self._skipping:
+                end = data.find(b"\n")
+                if end < 0:
+                    self._skipping += len(data)
+                    return messages
+                self.errors.append(f"line of {self._skipping + end} bytes dropped (limit {self._limit})")
+                self._skipping, data = 0, data[end + 1:]
                 continue
-            if isinstance(message, dict):
-                messages.append(message)
-        if len(self._buffer) > self._limit:  # a runaway line: drop it rather than grow forever
-            self._buffer = b""
+            self._buffer += data
+            data = b""
+            while b"\n" in self._buffer:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                if len(line) > self._limit:
+                    self.errors.append(f"line of {len(line)} bytes dropped (limit {self._limit})")
+                    continue
+                message = self._decode(line)
+                if message is not None:
+                    messages.append(message)
+            if len(self._buffer) > self._limit:  # a runaway line: drop it up to its end
+                self._skipping, self._buffer = len(self._buffer), b""
         return messages
+
+    def _decode(self, line: bytes) -> dict[str, Any] | None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            self.errors.append(f"unreadable line of {len(line)} bytes dropped (not JSON)")
+            return None
+        if not isinstance(message, dict):
+            self.errors.append(f"line dropped: a JSON {type(message).__name__}, not an object")
+            return None
+        return message
+
+    def take_errors(self) -> list[str]:
+        errors, self.errors = self.errors, []
+        return errors
 
 
 class WorkerChannel:

@@ -3,11 +3,16 @@
 Single-threaded event loop over a self-pipe (signals) and the children's heartbeat pipes:
 
 * a dead child is noticed at once (SIGCHLD wakes the loop), logged with its exit code or
-  signal, and restarted after a capped exponential backoff with jitter (0.1 s, x1.5, cap
-  15 s; reset after 30 s of stable running). After 5 fast failures in a row it is reported
-  ``failed`` and retried every 60 s, so an outage never needs a human;
+  signal, and restarted. A child that failed on its own (non-zero exit, a fault signal such
+  as SIGSEGV, or hung and killed by us) waits a capped exponential backoff with jitter
+  (0.1 s, x1.5, cap 15 s; reset after 30 s of stable running); after 5 such fast failures in
+  a row it is reported ``failed`` and retried every 60 s, so an outage never needs a human.
+  A child stopped from outside (SIGKILL/SIGTERM by an operator, an orchestrator, the OOM
+  killer) is restarted promptly (the same backoff, capped at 2 s) and never marked ``failed``:
+  nothing is wrong with the pair itself;
 * a child silent for longer than its heartbeat timeout (derived from its interval) is hung:
-  its process group is killed and it is restarted;
+  its process group gets SIGTERM (and SIGCONT, so a stopped one can act on it), then SIGKILL
+  once after a grace; one log line per hang, then the loop waits for the reap;
 * SIGHUP re-reads the config dir: new pairs start, removed ones stop, changed ones restart,
   the rest are left untouched;
 * SIGTERM/SIGINT: TERM every child's group, wait, KILL stragglers, reap, exit 0.
@@ -41,6 +46,11 @@ STABLE_SECONDS = 30.0
 FAST_FAILURES_BEFORE_FAILED = 5
 SLOW_RETRY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
+HUNG_GRACE_SECONDS = 5.0  # a hung worker gets this long after SIGTERM before SIGKILL
+EXTERNAL_KILL_BACKOFF_CAP = 2.0
+# Signals a process receives from its own faults: dying of one is the worker's own failure.
+FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
+                           signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
 LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
                            # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
 
@@ -86,6 +96,9 @@ class Child:
     next_start: float = 0.0
     last_exit: str | None = None
     stopping: bool = False
+    external_kills: int = 0  # in a row, each within STABLE_SECONDS of its start
+    hung_since: float | None = None  # monotonic time we sent SIGTERM to a hung child
+    hung_killed: bool = False  # SIGKILL sent after the grace
 
     @property
     def pid(self) -> int | None:
@@ -94,6 +107,20 @@ class Child:
     @property
     def timeout(self) -> float:
         return heartbeat_timeout(self.interval)
+
+
+def own_failure(code: int, killed_as_hung: bool) -> bool:
+    """Did the worker fail by itself (count it towards ``failed``), or was it stopped from outside?
+
+    Exit 0 happens only after a SIGTERM/SIGINT the supervisor did not send (it always exits
+    non-zero on its own errors); a signal counts as its own failure only if it is a fault
+    signal (SIGSEGV, SIGABRT, ...) or the supervisor killed it for hanging.
+    """
+    if killed_as_hung:
+        return True
+    if code < 0:
+        return -code in FAULT_SIGNALS
+    return code != 0
 
 
 def describe_exit(code: int) -> str:
@@ -167,10 +194,16 @@ class Supervisor:
 
     # -- children ---------------------------------------------------------------------
     def spawn(self, child: Child) -> None:
-        read_fd, write_fd = os.pipe()
-        os.set_blocking(read_fd, False)
         # MALLOC_ARENA_MAX: glibc gives each thread its own arena; two keep an idle worker small.
         env = {"MALLOC_ARENA_MAX": "2", **os.environ, "PYTHONUNBUFFERED": "1", "JIRASYNC_WORKER": child.name}
+        try:
+            read_fd, write_fd = os.pipe()  # may fail when file descriptors run out: retried like a crash
+        except OSError as exc:
+            log.error("cannot start worker", extra={"pair": child.name, "error": str(exc)})
+            child.started_at = time.monotonic()
+            self._schedule_restart(child, child.started_at, own=True)
+            return
+        os.set_blocking(read_fd, False)
         try:
             proc = subprocess.Popen(
                 [*self.worker_command, child.name, "--ipc-fd", str(write_fd)],
@@ -180,7 +213,8 @@ class Supervisor:
             os.close(read_fd)
             os.close(write_fd)
             log.error("cannot start worker", extra={"pair": child.name, "error": str(exc)})
-            self._schedule_restart(child, time.monotonic())
+            child.started_at = time.monotonic()
+            self._schedule_restart(child, child.started_at, own=True)
             return
         os.close(write_fd)
         assert proc.stdin is not None
@@ -192,6 +226,7 @@ class Supervisor:
         child.proc, child.fd, child.reader = proc, read_fd, LineReader()
         child.state, child.started_at = "starting", time.monotonic()
         child.last_heartbeat, child.status, child.stopping = None, {}, False
+        child.hung_since, child.hung_killed = None, False
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
 
@@ -231,7 +266,12 @@ class Supervisor:
             if not data:
                 self._close_channel(child)
                 return
-            for message in child.reader.feed(data):
+            messages = child.reader.feed(data)
+            for error in child.reader.take_errors():
+                # The worker is alive (it wrote), but what it said is lost: say so, loudly.
+                log.error("heartbeat from worker dropped", extra={"pair": child.name, "error": error})
+                child.last_heartbeat = time.monotonic()
+            for message in messages:
                 if message.get("type") == "heartbeat":
                     child.last_heartbeat = time.monotonic()
                     child.last_heartbeat_wall = time.time()
@@ -255,16 +295,24 @@ class Supervisor:
             if child.stopping:
                 child.state = "stopped"
                 continue
-            level = logging.INFO if code == 0 else logging.ERROR
-            log.log(level, "worker exited", extra={"pair": child.name, "exit": child.last_exit,
-                                                   "ran_seconds": round(now - child.started_at, 1)})
-            self._schedule_restart(child, now)
+            own = own_failure(code, child.hung_since is not None)
+            log.log(logging.ERROR if own else logging.WARNING, "worker exited", extra={
+                "pair": child.name, "exit": child.last_exit, "ran_seconds": round(now - child.started_at, 1),
+                "cause": "own failure" if own else "stopped from outside"})
+            self._schedule_restart(child, now, own=own)
 
-    def _schedule_restart(self, child: Child, now: float) -> None:
-        if now - child.started_at >= STABLE_SECONDS:
-            child.fast_failures = 0
-        child.fast_failures += 1
+    def _schedule_restart(self, child: Child, now: float, *, own: bool) -> None:
         child.restarts += 1
+        if now - child.started_at >= STABLE_SECONDS:
+            child.fast_failures = child.external_kills = 0
+        if not own:
+            # Killed or stopped from outside: nothing says the pair is broken. Come back soon,
+            # and never count it towards ``failed`` (which would keep the pair down 60 s).
+            child.external_kills += 1
+            child.state = "backoff"
+            child.next_start = now + backoff(child.external_kills, cap=EXTERNAL_KILL_BACKOFF_CAP)
+            return
+        child.fast_failures += 1
         if child.fast_failures > FAST_FAILURES_BEFORE_FAILED:
             child.state = "failed"
             delay = SLOW_RETRY_SECONDS
@@ -277,16 +325,26 @@ class Supervisor:
         child.next_start = now + delay
 
     def check_hung(self) -> None:
+        """One SIGTERM (and SIGCONT) per hang, one SIGKILL after the grace, then wait for the reap."""
         now = time.monotonic()
         for child in self.children.values():
             if child.proc is None or child.stopping:
                 continue
+            if child.hung_since is not None:
+                if not child.hung_killed and now - child.hung_since >= HUNG_GRACE_SECONDS:
+                    child.hung_killed = True
+                    log.error("hung worker did not stop after SIGTERM; killing it",
+                              extra={"pair": child.name, "pid": child.proc.pid, "grace_seconds": HUNG_GRACE_SECONDS})
+                    self._kill_group(child, signal.SIGKILL)
+                continue
             last = child.last_heartbeat or child.started_at
             if now - last > child.timeout:
-                log.error("worker hung: no heartbeat, killing it",
+                child.hung_since = now
+                log.error("worker hung: no heartbeat, stopping it",
                           extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)})
                 child.status = {**child.status, "error": "hung: no heartbeat"}
-                self._kill_group(child, signal.SIGKILL)
+                self._kill_group(child, signal.SIGTERM)
+                self._kill_group(child, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
 
     def start_due(self) -> None:
         now = time.monotonic()
@@ -329,6 +387,10 @@ class Supervisor:
         for child in self.children.values():
             if child.proc is None and not child.stopping and child.state != "stopped":
                 waits.append(child.next_start - now)
+            elif child.proc is not None and child.hung_since is not None:
+                if not child.hung_killed:
+                    waits.append(child.hung_since + HUNG_GRACE_SECONDS - now)
+                # else: killed; SIGCHLD wakes the loop for the reap
             elif child.proc is not None:
                 waits.append((child.last_heartbeat or child.started_at) + child.timeout - now)
         return max(0.0, min(waits))

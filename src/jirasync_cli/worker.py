@@ -9,6 +9,7 @@ the lease is released, exit 0. Supervised, it also exits when the supervisor dis
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -50,17 +51,16 @@ class Worker:
 
     # -- reporting --------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        return {
-            "type": "heartbeat", "pid": os.getpid(), "state": self.state, "ts": time.time(),
-            "cycles": self.cycles, "failures": self.failures, "error": self.last_error,
-            "last_cycle": self.last_cycle, "last_success": self.last_success,
-            "busy_seconds": round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
-        }
+        return heartbeat_message(
+            pid=os.getpid(), state=self.state, cycles=self.cycles, failures=self.failures, error=self.last_error,
+            last_cycle=self.last_cycle, last_success=self.last_success,
+            busy_seconds=round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
+        )
 
     def beat(self) -> None:
         if self.channel is not None:
             with self._beat_lock:
-                self.channel.send(secrets_free(self.status()))
+                self.channel.send(self.status())
 
     def _beat_loop(self) -> None:
         period = heartbeat_period(self.interval)
@@ -118,7 +118,7 @@ class Worker:
                 self.busy_since = None
                 self.cycles += 1
                 self.failures = 0
-                self.last_cycle = report.summary()
+                self.last_cycle = cycle_digest(report.summary())
                 self.last_error = "; ".join(report.errors[:3]) or None
                 if not report.errors:
                     self.last_success = time.time()
@@ -163,9 +163,36 @@ class Worker:
         return 0
 
 
-def secrets_free(message: dict[str, Any]) -> dict[str, Any]:
-    import json
+HEARTBEAT_MAX_BYTES = 2048
+ERROR_TEXT_CHARS = 500
+DIGEST_KEYS = ("result", "mode", "startedAt", "durationSeconds", "issuesSeen", "actions")
 
+
+def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a heartbeat says about the last cycle: counts, never lists. A heartbeat goes out
+    every few seconds whatever the cycle did (an initial sync creates tens of thousands of
+    issues); the full report is in the log line ``cycle finished`` and in MongoDB."""
+    digest = {k: summary.get(k) for k in DIGEST_KEYS}
+    digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
+    digest["errors"] = len(summary.get("errors") or ())
+    return digest
+
+
+def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
+    """A heartbeat, secrets redacted, at most :data:`HEARTBEAT_MAX_BYTES` encoded, whatever it carries."""
+    if error is not None:
+        error = secrets.redact(str(error))
+        if len(error) > ERROR_TEXT_CHARS:
+            error = error[:ERROR_TEXT_CHARS] + "..."
+    message = {"type": "heartbeat", **fields, "ts": time.time(), "error": error, "last_cycle": last_cycle}
+    message = secrets_free(message)
+    if len(json.dumps(message, default=str)) > HEARTBEAT_MAX_BYTES:  # only if a digest grew unexpectedly
+        message["last_cycle"] = {k: (last_cycle or {}).get(k) for k in ("result", "mode", "errors")}
+        message["error"] = error[:200] if error else error
+    return message
+
+
+def secrets_free(message: dict[str, Any]) -> dict[str, Any]:
     return json.loads(secrets.redact(json.dumps(message, default=str)))
 
 

@@ -218,23 +218,17 @@ class FaultSchedule:
 
 
 class Killer:
-    """SIGKILLs one worker child of a supervisor every ``every`` seconds.
+    """SIGKILLs a random worker child of a supervisor every ``every`` seconds, relentlessly.
 
-    The supervisor marks a worker ``failed`` (and retries it only every 60 s) after more than
-    five failures in a row that each ran under 30 s, by design. The killer therefore kills a
-    worker at most ``max_streak`` times in a row while it is young, then leaves it alone until
-    its current process has run 30 s; with several pairs there is always someone to kill.
+    Kills from outside never count towards a worker's ``failed`` state (only its own failures
+    do), so the supervisor must bring every victim back promptly however often it is hit.
     """
 
-    STABLE = 31.0
-
-    def __init__(self, sup: Supervisor, every: float, *, max_streak: int = 4, seed: int = 3) -> None:
+    def __init__(self, sup: Supervisor, every: float, *, seed: int = 3) -> None:
         self.sup = sup
         self.every = every
-        self.max_streak = max_streak
         self.rng = random.Random(seed)
         self.kills: Counter[str] = Counter()
-        self.streak: Counter[str] = Counter()
         self.log: list[tuple[float, str, int]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -255,25 +249,14 @@ class Killer:
                 children = self.sup.children()
             except psutil.Error:
                 continue
-            candidates = []
-            for name, pid in children.items():
-                try:
-                    age = time.time() - psutil.Process(pid).create_time()
-                except psutil.Error:
-                    continue
-                if age >= self.STABLE:
-                    self.streak[name] = 0
-                if self.streak[name] < self.max_streak:
-                    candidates.append((name, pid))
-            if not candidates:
+            if not children:
                 continue
-            name, pid = self.rng.choice(sorted(candidates))
+            name, pid = self.rng.choice(sorted(children.items()))
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
             self.kills[name] += 1
-            self.streak[name] += 1
             self.log.append((time.time(), name, pid))
 
 

@@ -65,6 +65,9 @@ def test_faults_and_worker_kills_converge_without_duplicates(chaos, mongo_url, t
           f"converged after {(datetime.now(UTC) - quiet_since).total_seconds():.0f}s")
     findings.assert_none(" after faults and kills")
     assert health["status"] == "healthy", health
+    log = sup.log.read_text()
+    assert "marked failed" not in log, "kills from outside must never mark a worker failed"
+    assert log.count('"cause": "stopped from outside"') >= sum(killer.kills.values()) - 1
 
 
 def emu_fault_counts(emu) -> dict[str, int]:

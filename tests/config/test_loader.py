@@ -114,12 +114,18 @@ def test_schema_errors_name_the_field(mutate, path, reason):
 
 def test_unreadable_file_is_a_problem(write_config, tmp_path: Path):
     directory = write_config("sync-ok.json", pair_config("ok"))
-    (directory / "sync-dir.json").mkdir()  # a directory matching the glob is skipped
+    (directory / "sync-dir.json").mkdir()  # a directory matching the glob is a mistake worth a line
     broken = directory / "sync-link.json"
     broken.symlink_to(tmp_path / "does-not-exist")
+    target = tmp_path / "elsewhere.json"  # a link to a regular file is fine (Kubernetes mounts are links)
+    target.write_text(json.dumps(pair_config("linked", database="linked_db")))
+    (directory / "sync-linked.json").symlink_to(target)
     result = load_config_dir(directory, ENV)
-    assert [c.config.name for c in result.configs] == ["ok"]
-    assert [p.line() for p in result.problems] == ["sync-link.json: $: cannot read file: No such file or directory"]
+    assert sorted(c.config.name for c in result.configs) == ["linked", "ok"]
+    assert [p.line() for p in result.problems] == [
+        "sync-dir.json: $: not a regular file (a directory)",
+        "sync-link.json: $: cannot read file: No such file or directory",
+    ]
 
 
 def test_missing_directory(tmp_path: Path):

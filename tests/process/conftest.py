@@ -36,7 +36,9 @@ def emu() -> Iterator[JiraEmulator]:
 
 
 class Supervisor:
-    def __init__(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path, **env: str) -> None:
+    def __init__(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path, popen: dict | None = None,
+                 **env: str) -> None:
+        self.popen = popen or {}  # extra Popen options, e.g. a preexec_fn lowering a resource limit
         self.emu = emu
         self.config_dir = config_dir
         self.port = free_port()
@@ -46,7 +48,7 @@ class Supervisor:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Supervisor:
-        self.proc = spawn("supervise", env=self.env, log=self.log)
+        self.proc = spawn("supervise", env=self.env, log=self.log, **self.popen)
         wait_for(self._health_up, 30, message="supervisor /health")
         return self
 
@@ -124,14 +126,15 @@ def deploy(emu, mongo_url, tmp_path):
 
     def make(pairs=PAIRS[:3], config_dir: Path | None = None, token: str = "emulator-token",
              email: str = "bot@example.com", databases: dict[str, str] | None = None, env: dict | None = None,
-             start: bool = True, **overrides: Any) -> Supervisor:
+             start: bool = True, popen: dict | None = None, **overrides: Any) -> Supervisor:
         directory = config_dir or tmp_path / f"config{len(started)}"
         for name, user, dev in pairs:
             doc = sync_config(name, emu.url, user, dev, token=token, email=email,
                               syncIntervalMinutes=overrides.get("syncIntervalMinutes", FAST),
                               **({"database": databases[name]} if databases else {}))
             write_config(directory, doc)
-        sup = Supervisor(emu, mongo_url, directory, tmp_path / f"supervisor{len(started)}.log", **(env or {}))
+        sup = Supervisor(emu, mongo_url, directory, tmp_path / f"supervisor{len(started)}.log", popen=popen,
+                         **(env or {}))
         started.append(sup)
         return sup.start() if start else sup
 

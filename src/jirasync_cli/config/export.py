@@ -16,15 +16,18 @@ def export(config_dir: str, default_minutes: float) -> dict[str, Any]:
     from jirasync_cli.config.loader import load_config_dir
 
     result = load_config_dir(config_dir)
-    return {
-        "missing_directory": result.missing_directory,
-        "problems": [p.line() for p in result.problems],
-        "pairs": [
-            {"name": c.config.name, "site": c.config.jira.base_url,
-             "interval_seconds": c.config.interval_seconds(default_minutes), "config": c.config.wire()}
-            for c in result.configs
-        ],
-    }
+    problems = [p.line() for p in result.problems]
+    pairs = []
+    for c in result.configs:
+        try:  # one pair that cannot be exported fails alone, as one that does not validate
+            pair = {"name": c.config.name, "site": c.config.jira.base_url,
+                    "interval_seconds": c.config.interval_seconds(default_minutes), "config": c.config.wire()}
+            json.dumps(pair)
+        except (TypeError, ValueError) as exc:
+            problems.append(f"{c.file}: $: cannot be handed to a worker ({type(exc).__name__})")
+            continue
+        pairs.append(pair)
+    return {"missing_directory": result.missing_directory, "problems": problems, "pairs": pairs}
 
 
 if __name__ == "__main__":
