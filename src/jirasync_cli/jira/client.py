@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,8 @@ SERVER_RESULT_WINDOW = 10_000  # Data Center's jira.search.platform.max.result.w
 RECONCILE_LIMIT = 50  # /search/jql reconcileIssues: "Accepts max 50 ids."
 MAX_GET_JQL = 2000  # longer queries go by POST: URLs beyond ~8 KB are refused before Jira sees them
 COMMENT_LIST_LIMIT = 1000  # POST comment/list: "A maximum of 1000 IDs can be specified."
-MAX_SHIFTS = 50  # steps back while paging before giving up on a result set that keeps moving
+MAX_SHIFTS = 50
+BLOCKED_RECHECK_SECONDS = 600  # a transition blocked by its screen is looked at again after this  # steps back while paging before giving up on a result set that keeps moving
 
 
 @dataclass
@@ -141,7 +143,11 @@ class JiraClient:
     def _search_page(self, tally: _Tally, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """One page; by POST when the query would make the URL too long for Jira's web server."""
         if len(params["jql"]) > MAX_GET_JQL:
-            body = {**params, "fields": params["fields"].split(","), "properties": [params["properties"]]}
+            body = {**params, "fields": params["fields"].split(",")}
+            if self.is_cloud:
+                body["properties"] = [params["properties"]]
+            else:  # Data Center's search bean knows no properties (and rejects unknown keys)
+                body.pop("properties", None)
             page = self._call("POST", path, operation="search", json=body)
         else:
             page = self._call("GET", path, operation="search", params=params)
@@ -397,6 +403,10 @@ class JiraClient:
                     self._post_transition(key, plan)
                     return True
         plan = self._transition_cache[cache_key]
+        if plan.blocked and time.monotonic() - plan.learnt_at > BLOCKED_RECHECK_SECONDS:
+            plan = self._lookup_transition(key, target, resolution, rule)  # the screen may be fixed by now
+            with self._cache_lock:
+                self._transition_cache[cache_key] = plan
         try:
             self._post_transition(key, plan)
             return True

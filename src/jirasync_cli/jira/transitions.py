@@ -11,6 +11,7 @@ cannot fill makes the transition *blocked*: one clear error, no request.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class TransitionPlan:
     id: str
     fields: dict[str, Any] = field(default_factory=dict)  # what to send with it
     blocked: str | None = None  # why it cannot be made (a required field we cannot fill)
+    learnt_at: float = field(default_factory=time.monotonic)
 
 
 def transition_plan(option: dict[str, Any], *, key: str, target: str, resolution: str | None,

@@ -182,7 +182,9 @@ def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress
     longer exists (deleted, moved) or is malformed: keys its 400 names are dropped; a 400
     naming none of them is answered by searching without them and fetching them apart,
     so neither one broken key nor an unexplained 400 costs the others their retry."""
-    search = lambda query: rt.jira.search(query, on_page=progress.searched, reconcile_ids=reconcile_ids)  # noqa: E731
+    def search(query: str) -> SearchResult:
+        return rt.jira.search(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
+
     while retry_keys:
         try:
             return search(with_keys(jql, retry_keys)), retry_keys
