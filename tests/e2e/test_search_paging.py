@@ -187,3 +187,18 @@ def server_emu():
     emulator.add_project("DEV", name="Engineering", workflow=Workflow.dev_default())
     yield emulator
     emulator.stop()
+
+
+def test_retry_keys_beyond_one_cycles_share_wait_for_the_next(pair: Pair, monkeypatch):
+    monkeypatch.setattr("jirasync_cli.sync.cycle.MAX_RETRY_KEYS", 1)
+    emu = pair.emu
+    pair.cycle()
+    first, second = _open_issues(emu, 2, emu.now() - timedelta(days=2))
+    emu.advance(60)
+    store = pair.store()
+    store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
+        "retry_keys": {k: {"attempts": 1, "reason": "x"} for k in (first, second)}}})
+    pair.cycle()
+    assert set(store.db.sync_state.find_one({"_id": STATE_ID})["retry_keys"]) == {second}
+    pair.cycle()
+    assert store.db.sync_state.find_one({"_id": STATE_ID})["retry_keys"] == {}

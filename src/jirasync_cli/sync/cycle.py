@@ -116,7 +116,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         since=report.since, zone=jira.me.time_zone,
     )
     retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS] if report.since is not None else []
-    result, retry_keys = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
+    result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
     report.issues_seen = len(result.issues)
     report.jira_requests += result.requests
 
@@ -154,10 +154,11 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
 
     results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
     new_retry = _summarise(report, results, state.retry_keys)
-    # Keys beyond this cycle's share wait for the next one; they are never forgotten.
-    asked = set(sorted(state.retry_keys)[:MAX_RETRY_KEYS]) if report.since is not None else set()
+    # Keys not fetched this cycle (beyond its share, or refused without being named) wait
+    # for the next one; only keys Jira named as gone are forgotten.
+    seen_keys = {i.key for i in result.issues}
     for key, entry in state.retry_keys.items():
-        if key not in asked and key not in new_retry:
+        if key not in seen_keys and key not in new_retry and key not in dropped:
             new_retry[key] = entry
     for note in report.unhandled:
         log.info(note, extra={"pair": cfg.name})
@@ -176,18 +177,22 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
 
 
 def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
-            reconcile_ids: list[str]) -> tuple[SearchResult, list[str]]:
+            reconcile_ids: list[str]) -> tuple[SearchResult, list[str], set[str]]:
     """The cycle's one search, also re-fetching issues whose actions failed last time
-    (whatever their ``updated``). Jira rejects the whole query if one of those keys no
-    longer exists (deleted, moved) or is malformed: keys its 400 names are dropped; a 400
-    naming none of them is answered by searching without them and fetching them apart,
-    so neither one broken key nor an unexplained 400 costs the others their retry."""
+    (whatever their ``updated``). Returns the result, the retry keys it covered and the
+    keys Jira named as gone.
+
+    Jira rejects the whole query if one of those keys no longer exists (deleted, moved) or
+    is malformed: keys its 400 names are dropped; a 400 naming none of them is answered by
+    searching without them and fetching them apart, so neither one broken key nor an
+    unexplained 400 costs the others their retry."""
     def search(query: str) -> SearchResult:
         return rt.jira.search(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
 
+    dropped: set[str] = set()
     while retry_keys:
         try:
-            return search(with_keys(jql, retry_keys)), retry_keys
+            return search(with_keys(jql, retry_keys)), retry_keys, dropped
         except JiraApiError as exc:
             if exc.status != 400:
                 raise
@@ -197,12 +202,12 @@ def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress
                             "searching without them and fetching them apart",
                             extra={"pair": rt.config.name, "error": exc.jira_message})
                 result = search(jql)
-                extra, kept = _fetch_keys(rt, jql, retry_keys, search)
-                return _merged(result, extra), kept
-            log.warning("Jira rejected issue keys kept for a retry; dropping them",
-                        extra={"pair": rt.config.name, "keys": sorted(named), "error": exc.jira_message})
+                extra, gone = _fetch_keys(rt, jql, retry_keys, search)
+                return _merged(result, extra), [k for k in retry_keys if k not in gone], dropped | gone
+            _log_dropped(rt, named, exc)
+            dropped |= named
             retry_keys = [k for k in retry_keys if k not in named]
-    return search(jql), []
+    return search(jql), [], dropped
 
 
 def with_keys(jql: str, keys: list[str]) -> str:
@@ -218,30 +223,39 @@ def _named_keys(exc: JiraApiError) -> set[str]:
     return set(re.findall(r"'([A-Za-z][A-Za-z0-9_]*-\d+)'", exc.jira_message))
 
 
+def _log_dropped(rt: PairRuntime, keys: set[str], exc: JiraApiError) -> None:
+    log.warning("Jira rejected issue keys kept for a retry; dropping them",
+                extra={"pair": rt.config.name, "keys": sorted(keys), "error": exc.jira_message})
+
+
 def _fetch_keys(rt: PairRuntime, jql: str, keys: list[str],
-                search: Callable[[str], SearchResult]) -> tuple[SearchResult | None, list[str]]:
-    """The issues ``keys`` by key, halving a batch Jira rejects until the bad keys are
-    found (and dropped, being the only ones that cannot be fetched)."""
+                search: Callable[[str], SearchResult]) -> tuple[SearchResult | None, set[str]]:
+    """The issues ``keys`` by key. A rejected batch drops the keys Jira names and is halved
+    otherwise; a single key refused without being named is kept for the next cycle.
+    Returns what was found and the keys Jira named as gone."""
     _where, order = split_order(jql)
     found: SearchResult | None = None
-    kept: list[str] = []
+    gone: set[str] = set()
     batches = [keys]
     while batches:
         batch = batches.pop()
         query = f"key in ({', '.join(quote(k) for k in batch)})" + (f" ORDER BY {order}" if order else "")
         try:
             found = _merged(found, search(query))
-            kept += batch
         except JiraApiError as exc:
             if exc.status != 400:
                 raise
-            if len(batch) == 1:
-                log.warning("Jira rejected an issue key kept for a retry; dropping it",
-                            extra={"pair": rt.config.name, "keys": batch, "error": exc.jira_message})
-                continue
-            half = len(batch) // 2
-            batches += [batch[half:], batch[:half]]
-    return found, kept
+            named = _named_keys(exc) & set(batch)
+            if named:
+                _log_dropped(rt, named, exc)
+                gone |= named
+                rest = [k for k in batch if k not in named]
+                if rest:
+                    batches.append(rest)
+            elif len(batch) > 1:
+                half = len(batch) // 2
+                batches += [batch[half:], batch[:half]]
+    return found, gone
 
 
 def _merged(first: SearchResult | None, second: SearchResult | None) -> SearchResult:
