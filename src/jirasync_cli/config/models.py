@@ -122,6 +122,11 @@ class Rule(_Model):
     id: str = Field(min_length=1, description="Unique rule id, shown in logs and audit")
     source_status: str = Field(min_length=1, description='Status that triggers the rule; "*" = any')
     target_status: str | None = Field(None, description="Status the partner issue moves to")
+    resolution: str | None = Field(
+        None, min_length=1,
+        description="Resolution to set when the transition into targetStatus has a screen with a resolution "
+                    "field (e.g. \"Fixed\"); default: Done or Fixed if offered, else the first offered value",
+    )
     sync_direction: Direction = Field(description="Side whose changes trigger: user_to_dev, dev_to_user, both")
     enabled: bool = Field(True, description="A disabled rule is ignored")
     priority: int = Field(100, description="Lower runs first; the first enabled matching rule wins")
@@ -141,6 +146,8 @@ class Rule(_Model):
             object.__setattr__(self, "target_status", target)
         if self.actions.sync_status and not target:
             raise ValueError("actions.syncStatus needs a targetStatus")
+        if self.resolution and not self.actions.sync_status:
+            raise ValueError("resolution is only used with actions.syncStatus")
         if self.actions.add_comment and not self.actions.comment_template:
             raise ValueError("actions.addComment needs a commentTemplate")
         if self.actions.create_issue and self.sync_direction is Direction.DEV_TO_USER:
@@ -201,6 +208,11 @@ class SyncPairConfig(_Model):
     )
     dev_issue_type: str = Field("Task", min_length=1, description="Issue type of created dev issues")
     jql: JqlFilters = Field(default_factory=JqlFilters)
+    search_overlap_minutes: float = Field(
+        5.0, ge=1, le=24 * 60,
+        description="Each incremental search reaches this far before the last watermark, so writes that "
+                    "Jira's search index shows late (Cloud) are still found; re-seen unchanged issues cost nothing",
+    )
     rules: list[Rule] = Field(min_length=1)
     comment_sync: CommentSync = Field(default_factory=CommentSync)
     field_sync: FieldSync = Field(default_factory=FieldSync)

@@ -13,7 +13,7 @@ from .emulator import JiraEmulator
 from .errors import ApiError, EmulatorError
 from .faults import RateLimit
 from .jql import JqlError
-from .workflow import Status, Transition, Workflow
+from .workflow import ScreenField, Status, Transition, Workflow
 
-__all__ = ["Account", "ApiError", "EmulatorError", "JiraEmulator", "JqlError", "RateLimit", "Status",
-           "Transition", "Workflow", "default_accounts"]
+__all__ = ["Account", "ApiError", "EmulatorError", "JiraEmulator", "JqlError", "RateLimit", "ScreenField",
+           "Status", "Transition", "Workflow", "default_accounts"]

@@ -89,8 +89,15 @@ def parse_jira_ts(text: str) -> int:
 
 
 def local_to_ms(naive: datetime, tz: str) -> int:
-    """A wall-clock time in ``tz`` (as JQL literals are read) to epoch ms."""
-    return to_ms(naive.replace(tzinfo=zone(tz)))
+    """A wall-clock time in ``tz`` (as JQL literals are read) to epoch ms.
+
+    A time that happens twice when clocks fall back is read as its *later* occurrence
+    (standard time, as java.util's calendar resolves it): the reading that makes a
+    client's ``updated >=`` filter start late if it did not allow for it."""
+    z = zone(tz)
+    later = naive.replace(tzinfo=z, fold=1)
+    in_gap = later.astimezone(timezone.utc).astimezone(z).replace(tzinfo=None) != naive  # skipped when clocks spring forward
+    return to_ms(naive.replace(tzinfo=z) if in_gap else later)
 
 
 def start_of_day_ms(ms: int, tz: str, days: int = 0) -> int:

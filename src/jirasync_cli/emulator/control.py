@@ -106,6 +106,10 @@ def _route(emu: JiraEmulator, method: str, sub: str, q: dict, data: dict):
             emu.faults.clear()
         emu.faults.update(data)
         return _reply(200, emu.faults.to_dict())
+    if sub == "/settings" and method == "GET":
+        return _reply(200, emu.configure())
+    if sub == "/settings" and method in ("PUT", "POST"):
+        return _reply(200, emu.configure(**data))
     if sub == "/clock" and method in ("PUT", "POST"):
         if "offset_seconds" in data:
             emu.clock_offset_seconds = float(data["offset_seconds"])

@@ -34,7 +34,7 @@ class JiraEmulator:
                  timezone: str = "Europe/Berlin", accounts: list[Account] | None = None,
                  persist_path: str | Path | None = None, clock_offset_seconds: float = 0.0,
                  search_comment_limit: int | None = None, seed: int = 0, base_url: str | None = None,
-                 save_debounce_seconds: float = 0.5) -> None:
+                 save_debounce_seconds: float = 0.5, **strictness: Any) -> None:
         if mode not in ("cloud", "server"):
             raise ValueError("mode must be 'cloud' or 'server'")
         zone(timezone)  # fail early on an unknown zone
@@ -46,6 +46,16 @@ class JiraEmulator:
         self.clock = Clock(clock_offset_seconds)
         self.search_comment_limit = search_comment_limit
         self.faults = Faults(seed)
+        # How closely to follow real Jira where it says no or differs between deployments
+        # (see configure()); strict by default wherever real sites are.
+        self.strict_transition_screens = True
+        self.search_properties = mode == "cloud"  # Data Center search ignores properties=
+        self.comment_list_properties = mode != "cloud"  # Cloud ignores expand=properties there
+        self.index_lag_seconds = 0.0  # Cloud: writes reach search after this long
+        self.max_result_window = 10_000  # Data Center: startAt + maxResults beyond this fails
+        self.max_url_length = 8192  # longer request lines are refused (414)
+        self._page_hooks: list[Any] = []
+        self.configure(**strictness)
         self.state = State()
         self.domain = Domain(self.state, self.accounts, cloud=mode == "cloud")
         self._base_url = base_url
@@ -129,6 +139,41 @@ class JiraEmulator:
     def dispatch(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
         """Serve one request without HTTP (used by in-process callers and micro-benchmarks)."""
         return dispatch(self, method, path, headers, body)
+
+    # ---------------------------------------------------------------- strictness
+    STRICTNESS = ("strict_transition_screens", "search_properties", "comment_list_properties",
+                  "index_lag_seconds", "max_result_window", "max_url_length")
+
+    def configure(self, **values: Any) -> dict:
+        """Change how strict the emulator is; returns the current settings.
+
+        * ``strict_transition_screens``: transitions check their screen (required fields,
+          nothing off-screen), as Jira does;
+        * ``search_properties``: search honours ``properties=`` (Cloud yes, Data Center no);
+        * ``comment_list_properties``: ``GET issue/{key}/comment`` honours ``expand=properties``
+          (undocumented on Cloud, so ignored there);
+        * ``index_lag_seconds``: Cloud search sees an issue only this long after its last
+          write, unless its id is passed in ``reconcileIssues``;
+        * ``max_result_window``: Data Center fails a search page reaching past this many
+          results (``jira.search.platform.max.result.window``);
+        * ``max_url_length``: request lines longer than this get 414.
+        """
+        for name, value in values.items():
+            if name not in self.STRICTNESS:
+                raise EmulatorError(f"unknown emulator setting {name!r}")
+            kind = type(getattr(self, name))
+            setattr(self, name, kind(value))
+        return {name: getattr(self, name) for name in self.STRICTNESS}
+
+    def after_search_page(self, hook: Any) -> None:
+        """Run ``hook()`` once, right after the next search page is served: what a person
+        does while a client pages through results (edit, move, delete an issue)."""
+        self._page_hooks.append(hook)
+
+    def _search_page_served(self) -> None:
+        hooks, self._page_hooks = self._page_hooks, []
+        for hook in hooks:
+            hook()
 
     # ---------------------------------------------------------------- clock
     def now(self) -> datetime:

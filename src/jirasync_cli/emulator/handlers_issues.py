@@ -140,12 +140,10 @@ def transitions(ctx: Ctx, ident: str) -> Response:
     only = ctx.q("transitionId")
     r = ctx.renderer()
     out = []
+    with_fields = "transitions.fields" in ctx.q_list("expand")
     for t in wf.available(issue.status):
         if only is None or t.id == only:
-            d = r.transition(t)
-            if "transitions.fields" in ctx.q_list("expand"):
-                d["fields"] = {}
-            out.append(d)
+            out.append(r.transition(t, with_fields=with_fields))
     return Response(200, {"expand": "transitions", "transitions": out})
 
 
@@ -160,9 +158,10 @@ def do_transition(ctx: Ctx, ident: str) -> Response:
     tr = ctx.state.projects_by_id[issue.project_id].workflow.transition_by_id(tid)
     if tr is None or not tr.available_from(issue.status):
         raise ApiError(400, [f"Transition id '{tid}' is not valid for this issue."])
+    fields, update = _screen_values(ctx, tr, body.get("fields"), body.get("update"))
     parser = FieldParser(ctx.state, ctx.emu.accounts, version=ctx.version, cloud=ctx.cloud)
-    parsed = parser.parse(body.get("fields"), body.get("update"), issue=issue, creating=False,
-                          allow=EDITABLE | {"resolution"})
+    allow = {f.id for f in tr.screen or ()} if ctx.emu.strict_transition_screens else EDITABLE | {"resolution"}
+    parsed = parser.parse(fields, update, issue=issue, creating=False, allow=allow)
     parser.raise_if_errors()
     props = parse_properties(body.get("properties"))
     ctx.domain.transition(issue, tr, ctx.actor, ctx.now_ms, parsed.changes, parsed.comment_adds)
@@ -171,6 +170,28 @@ def do_transition(ctx: Ctx, ident: str) -> Response:
         ctx.domain.add_link(type_id, inward, outward, ctx.actor, ctx.now_ms)
     issue.properties.update(props)
     return Response(204)
+
+
+def _screen_values(ctx: Ctx, tr: Any, fields: Any, update: Any) -> tuple[dict, dict]:
+    """Check a transition request against the transition's screen, as Jira does: required
+    fields must be given ("Field Resolution is required."); fields not on the screen cannot
+    be set (a comment can always be added). Screen custom fields are accepted and dropped
+    (the emulator stores no custom field values)."""
+    fields = dict(fields) if isinstance(fields, dict) else {}
+    update = dict(update) if isinstance(update, dict) else {}
+    if not ctx.emu.strict_transition_screens:
+        return fields, update
+    errors: dict[str, str] = {}
+    for f in tr.screen or ():
+        given = fields.get(f.id) not in (None, "", {}, []) or bool(update.get(f.id))
+        if f.required and not given:
+            errors[f.id] = f"Field {f.name} is required."
+        if f.id.startswith("customfield_"):
+            fields.pop(f.id, None)
+            update.pop(f.id, None)
+    if errors:
+        raise ApiError(400, [], errors)
+    return fields, update
 
 
 # ---------------------------------------------------------------- properties

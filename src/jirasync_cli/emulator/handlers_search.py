@@ -25,7 +25,8 @@ def _params(ctx: Ctx) -> dict:
             return ctx.query.get(name, [])
         return {"jql": ctx.q("jql", ""), "fields": lst("fields"), "expand": lst("expand"),
                 "properties": lst("properties"), "nextPageToken": ctx.q("nextPageToken"),
-                "maxResults": ctx.q("maxResults"), "startAt": ctx.q("startAt")}
+                "maxResults": ctx.q("maxResults"), "startAt": ctx.q("startAt"),
+                "reconcileIssues": [t for v in lst("reconcileIssues") for t in v.split(",") if t.strip()]}
     b = ctx.body
 
     def as_list(v):
@@ -34,7 +35,8 @@ def _params(ctx: Ctx) -> dict:
         return [v] if isinstance(v, str) else [str(x) for x in v]
     return {"jql": b.get("jql") or "", "fields": as_list(b.get("fields")), "expand": as_list(b.get("expand")),
             "properties": as_list(b.get("properties")), "nextPageToken": b.get("nextPageToken"),
-            "maxResults": b.get("maxResults"), "startAt": b.get("startAt")}
+            "maxResults": b.get("maxResults"), "startAt": b.get("startAt"),
+            "reconcileIssues": as_list(b.get("reconcileIssues"))}
 
 
 def _int(value, name: str, default: int) -> int:
@@ -55,7 +57,9 @@ def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
     # names/schema belong to the whole result in a search, not to each issue
     expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()} - {"names", "schema"}
     r = ctx.renderer()
-    props = p["properties"] or None
+    # Data Center's search ignores properties= (only GET issue/{key} and the property
+    # resource return them); Cloud's honours it.
+    props = (p["properties"] or None) if ctx.emu.search_properties else None
     limit = ctx.emu.search_comment_limit
     return [r.issue(i, fields, expand=expand, properties=props, comment_limit=limit) for i in issues]
 
@@ -81,13 +85,38 @@ def _search_jql(ctx: Ctx) -> Response:
     limit = max(1, min(limit, 5000 if ids_only else 100))
     token = p["nextPageToken"]
     cursor = read_token(p["jql"], token) if token else None
+    keyed = _indexed(ctx, keyed, _reconcile_ids(p["reconcileIssues"]))
     issues, next_cursor = page_after(keyed, cursor, limit)
     body = {"issues": _render(ctx, issues, p, "id")}
     if next_cursor is not None:
         body["nextPageToken"] = make_token(p["jql"], next_cursor)
     body["isLast"] = next_cursor is None
     _result_meta(ctx, body, p, "id")
+    ctx.emu._search_page_served()
     return Response(200, body)
+
+
+RECONCILE_LIMIT = 50  # "Accepts max 50 ids." (the /search/jql reference)
+
+
+def _reconcile_ids(raw: list) -> set[int]:
+    try:
+        ids = {int(v) for v in raw}
+    except (TypeError, ValueError):
+        raise ApiError(400, ["The 'reconcileIssues' parameter must be a list of issue ids."]) from None
+    if len(ids) > RECONCILE_LIMIT:
+        raise ApiError(400, [f"The 'reconcileIssues' parameter accepts at most {RECONCILE_LIMIT} issue ids."])
+    return ids
+
+
+def _indexed(ctx: Ctx, keyed: list, reconcile: set[int]) -> list:
+    """Cloud's search index is eventually consistent: an issue written less than
+    ``index_lag_seconds`` ago is not found yet, unless its id is in ``reconcileIssues``."""
+    lag_ms = int(ctx.emu.index_lag_seconds * 1000)
+    if lag_ms <= 0:
+        return keyed
+    horizon = ctx.now_ms - lag_ms
+    return [(k, i) for k, i in keyed if i.updated <= horizon or i.id in reconcile]
 
 
 @router.add("GET", "/search/jql", cloud_only=True)
@@ -124,11 +153,22 @@ def _search_offset(ctx: Ctx) -> Response:
     start = max(0, _int(p["startAt"], "startAt", 0))
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(0, min(limit, 1000))
+    window = ctx.emu.max_result_window
+    if start + limit > window:
+        # Data Center's text (support KB "Handling JQL REST API searching exceeding
+        # max_result_window"), answered as a server error, as Jira does.
+        raise ApiError(500, [SEARCH_LIMIT.format(wanted=start + limit, window=window)])
     page = [i for _, i in keyed[start:start + limit]]
     body = {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
             "issues": _render(ctx, page, p, "*navigable")}
     _result_meta(ctx, body, p, "*navigable")
+    ctx.emu._search_page_served()
     return Response(200, body)
+
+
+SEARCH_LIMIT = ("Search limit exceeded. We couldn't complete your search because it requests {wanted:,} results "
+                "which exceeded the search platform limit of {window:,}. Try refining your query or contact "
+                "your Jira administrator. Repeating the same search may not work.")
 
 
 @router.add("GET", "/search", server_only=True)

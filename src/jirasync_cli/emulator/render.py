@@ -14,7 +14,7 @@ from .accounts import Account, AccountBook, user_json
 from .clock import jira_ts
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State, body_adf, body_wiki
 from .visibility import SERVICE_PROJECT, can_see, is_internal
-from .workflow import Transition
+from .workflow import ScreenField, Transition
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 PRIORITIES = {p[0]: p for p in catalog.PRIORITIES}
@@ -192,12 +192,26 @@ class Renderer:
         return {"id": str(h.id), "author": self.user(h.author), "created": self.ts(h.created),
                 "items": [dict(i) for i in h.items]}
 
-    def transition(self, t: Transition) -> dict:
+    def transition(self, t: Transition, with_fields: bool = False) -> dict:
         d: dict[str, Any] = {"id": t.id, "name": t.name, "to": self.status(t.to)}
         if self.cloud:
-            d.update({"hasScreen": False, "isGlobal": t.sources is None, "isInitial": False,
+            d.update({"hasScreen": t.screen is not None, "isGlobal": t.sources is None, "isInitial": False,
                       "isAvailable": True, "isConditional": False, "isLooped": False})
+        if with_fields:
+            d["fields"] = {f.id: self.screen_field(f) for f in t.screen or ()}
         return d
+
+    def screen_field(self, f: ScreenField) -> dict:
+        """``FieldMetadata`` of a transition screen field (``expand=transitions.fields``)."""
+        if f.id == "resolution":
+            return {"required": f.required, "schema": {"type": "resolution", "system": "resolution"},
+                    "name": f.name, "key": "resolution", "operations": ["set"],
+                    "allowedValues": [self.resolution(rid) for rid in self.resolutions]}
+        number = int(f.id.rsplit("_", 1)[-1]) if f.id.rsplit("_", 1)[-1].isdigit() else 0
+        return {"required": f.required,
+                "schema": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+                           "customId": number},
+                "name": f.name, "key": f.id, "operations": ["set"]}
 
     def remote_link(self, rl: RemoteLink) -> dict:
         issue = self.state.issues[rl.issue_id]

@@ -18,7 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import handlers_comments, handlers_issues, handlers_links, handlers_meta, handlers_search  # noqa: F401 (routes)
+from . import (  # noqa: F401 (routes)
+    handlers_comment_list,
+    handlers_comments,
+    handlers_issues,
+    handlers_links,
+    handlers_meta,
+    handlers_search,
+)
 from .errors import ApiError
 from .router import Ctx, Response, router
 
@@ -58,8 +65,8 @@ def _dumps(body: Any) -> bytes:
 
 
 def _error_payload(status: int, messages: list[str]) -> tuple[dict[str, str], bytes]:
-    if status in (502, 504):  # what a gateway in front of Jira answers: not JSON
-        title = "Bad Gateway" if status == 502 else "Gateway Timeout"
+    if status in (414, 502, 504):  # what a gateway in front of Jira answers: not JSON
+        title = {414: "URI Too Long", 502: "Bad Gateway", 504: "Gateway Timeout"}[status]
         return {"Content-Type": "text/html;charset=UTF-8"}, \
             f"<html><head><title>{status} {title}</title></head><body><h1>{title}</h1></body></html>".encode()
     return {"Content-Type": JSON_TYPE}, _dumps({"errorMessages": messages, "errors": {}})
@@ -90,6 +97,8 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
             path_for_match = "/rest/api/2/_applinks"
         else:
             path_for_match = path
+        if len(raw_path) > emu.max_url_length:  # what the web server in front of Jira answers
+            raise ApiError(414, ["URI Too Long"])
         m = API_RE.match(path_for_match)
         if not m or (m.group(2) == "/_applinks" and path != APPLINKS):
             raise ApiError(404, [f"null for uri: {emu.base_url}{path}"])
@@ -154,7 +163,7 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
             out_headers = h
     except ApiError as err:
         status = err.status
-        if status in (502, 504):
+        if status in (414, 502, 504):
             out_headers, payload = _error_payload(status, err.messages)
         else:
             out_headers, payload = {"Content-Type": JSON_TYPE}, _dumps(err.body())

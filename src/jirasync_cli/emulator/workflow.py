@@ -2,6 +2,11 @@
 
 Transition names deliberately differ from target status names in places ("Resolve" leads to
 "Resolved"), as in real Jira workflows, so clients that match transitions by name are caught.
+
+A transition may have a *screen*: the fields a person (or a REST client) fills in while
+making it, some of them required. As in many real workflows, the default ones ask for a
+resolution on the way into their done statuses; REST clients must send it (400 "Field
+Resolution is required." otherwise) and may send nothing that is not on the screen.
 """
 
 from __future__ import annotations
@@ -24,11 +29,28 @@ class Status:
 
 
 @dataclass(frozen=True)
+class ScreenField:
+    """A field on a transition screen. ``id`` is Jira's field id (``resolution``,
+    ``customfield_10100``); custom fields are plain text fields here."""
+
+    id: str
+    name: str
+    required: bool = False
+
+
+RESOLUTION_SCREEN = (ScreenField("resolution", "Resolution", required=True),)
+
+
+@dataclass(frozen=True)
 class Transition:
     id: str
     name: str
     to: str  # target status name
     sources: tuple[str, ...] | None = None  # None: global ("from any status")
+    screen: tuple[ScreenField, ...] | None = None  # None: no screen
+
+    def screen_field(self, field_id: str) -> ScreenField | None:
+        return next((f for f in self.screen or () if f.id == field_id), None)
 
     def available_from(self, status: str) -> bool:
         if self.to == status:
@@ -90,7 +112,9 @@ class Workflow:
             "statuses": [{"name": s.name, "category": s.category, "description": s.description}
                          for s in self.statuses],
             "transitions": [{"id": t.id, "name": t.name, "to": t.to,
-                             "from": list(t.sources) if t.sources is not None else None}
+                             "from": list(t.sources) if t.sources is not None else None,
+                             **({"screen": [{"id": f.id, "name": f.name, "required": f.required}
+                                            for f in t.screen]} if t.screen is not None else {})}
                             for t in self.transitions],
         }
 
@@ -101,7 +125,8 @@ class Workflow:
             [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""))
              for s in d["statuses"]],
             [Transition(str(t["id"]), t["name"], t["to"],
-                        tuple(t["from"]) if t.get("from") is not None else None)
+                        tuple(t["from"]) if t.get("from") is not None else None,
+                        _screen(t.get("screen")))
              for t in d.get("transitions", [])],
             d.get("initial"),
         )
@@ -130,7 +155,7 @@ class Workflow:
              Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
              Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
              Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
-             Transition("51", "Resolve", "Resolved", tuple(s[:4])),
+             Transition("51", "Resolve", "Resolved", tuple(s[:4]), RESOLUTION_SCREEN),
              Transition("61", "Close", "Closed", ("Resolved",)),
              Transition("71", "Reopen", "Open", ("Resolved", "Closed"))],
         )
@@ -144,8 +169,14 @@ class Workflow:
              Status("In Review", "indeterminate"), Status("Done", "done")],
             [Transition("11", "Start Progress", "In Progress", ("To Do",)),
              Transition("21", "Request Review", "In Review", ("In Progress",)),
-             Transition("31", "Done", "Done", ("In Progress", "In Review")),
+             Transition("31", "Done", "Done", ("In Progress", "In Review"), RESOLUTION_SCREEN),
              Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
              Transition("51", "Stop Progress", "To Do", ("In Progress",)),
              Transition("61", "Reopen", "To Do", ("Done",))],
         )
+
+
+def _screen(raw: list | None) -> tuple[ScreenField, ...] | None:
+    if raw is None:
+        return None
+    return tuple(ScreenField(str(f["id"]), str(f.get("name") or f["id"]), bool(f.get("required"))) for f in raw)

@@ -18,7 +18,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from requests.exceptions import RequestException
 
 from jirasync_cli.jira.adf import Body
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, message_from_body
+from jirasync_cli.jira.jql import jql_datetime, quote, search_window, split_order
 from jirasync_cli.jira.models import (
     COMMENT_PROPERTY,
     INTERNAL_PROPERTY,
@@ -40,6 +42,7 @@ from jirasync_cli.jira.models import (
     user_identity,
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
+from jirasync_cli.jira.transitions import TransitionBlocked, TransitionPlan, transition_plan
 from jirasync_cli.jira.transport import PacedAdapter, ServerClock
 
 if TYPE_CHECKING:
@@ -49,6 +52,12 @@ log = logging.getLogger(__name__)
 
 CLOUD_PAGE = 100  # /search/jql's cap when fields are requested
 SERVER_PAGE = 500
+SERVER_RESULT_WINDOW = 10_000  # Data Center's jira.search.platform.max.result.window default
+RECONCILE_LIMIT = 50  # /search/jql reconcileIssues: "Accepts max 50 ids."
+MAX_GET_JQL = 2000  # longer queries go by POST: URLs beyond ~8 KB are refused before Jira sees them
+COMMENT_LIST_LIMIT = 1000  # POST comment/list: "A maximum of 1000 IDs can be specified."
+MAX_SHIFTS = 50
+BLOCKED_RECHECK_SECONDS = 600  # a transition blocked by its screen is looked at again after this  # steps back while paging before giving up on a result set that keeps moving
 
 
 @dataclass
@@ -56,6 +65,14 @@ class SearchResult:
     issues: list[IssueData]
     started_at: datetime  # Jira's clock when the search began (from the first page's Date)
     requests: int
+
+
+@dataclass
+class _Tally:
+    """Requests one search made, and Jira's clock at its first page."""
+
+    requests: int = 0
+    started: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,12 +96,14 @@ class JiraClient:
         self.base = cfg.base_url
         me = self._lib("read account (myself)", None, jira.myself)
         self.me = Identity(user_identity(me), str(me.get("displayName", "")), _zone(me, server_info))
-        self._transition_cache: dict[tuple[str, str, str, str], str] = {}
+        self._transition_cache: dict[tuple[str, ...], TransitionPlan] = {}
+        self._lookup_locks: dict[tuple[str, ...], threading.Lock] = {}
         self._project_types: dict[str, str] = {}
         self._project_roles: dict[str, frozenset[str]] = {}
         self._display_names: dict[str, str] = {}
-        self._lookup_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
         self._cache_lock = threading.Lock()
+        self.server_page_size = SERVER_PAGE
+        self.result_window = SERVER_RESULT_WINDOW
 
     # -- plumbing ---------------------------------------------------------------------
     def _url(self, path: str) -> str:
@@ -101,43 +120,21 @@ class JiraClient:
         return datetime.fromtimestamp(self.clock.now(), UTC)
 
     # -- search -----------------------------------------------------------------------
-    def search(self, jql: str, on_page: Callable[[int], None] | None = None) -> SearchResult:
-        """All issues matching ``jql`` with the sync's fields, paging the way the deployment wants."""
+    def search(self, jql: str, on_page: Callable[[int], None] | None = None, *,
+               reconcile_ids: Iterable[str] = ()) -> SearchResult:
+        """All issues matching ``jql`` with the sync's fields, paging the way the deployment wants.
+
+        ``reconcile_ids``: ids of issues we wrote recently; Cloud's search, which shows recent
+        writes late, is asked to reconcile them (at most 50) so they are found at once.
+        """
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY}
-        raw: list[dict[str, Any]] = []
-        requests = 0
-        started: float | None = None
+        tally = _Tally()
         if self.is_cloud:
-            token: str | None = None
-            seen_tokens: set[str] = set()
-            while True:
-                page = self._call("GET", "search/jql", operation="search",
-                                  params={**params, "maxResults": CLOUD_PAGE, **({"nextPageToken": token} if token else {})})
-                requests += 1
-                started = started if started is not None else self.clock.last_seen()
-                raw.extend(page.get("issues") or [])
-                if on_page:
-                    on_page(len(raw))
-                token = page.get("nextPageToken")
-                if page.get("isLast", not token) or not token:
-                    break
-                if token in seen_tokens:
-                    raise JiraApiError(None, "search returned the same page token twice", operation="search")
-                seen_tokens.add(token)
+            ids = [int(i) for i in list(dict.fromkeys(str(i) for i in reconcile_ids if str(i).isdigit()))[:RECONCILE_LIMIT]]
+            raw = self._search_cloud(tally, params, ids, on_page)
         else:
-            start = 0
-            while True:
-                page = self._call("GET", "search", operation="search",
-                                  params={**params, "startAt": start, "maxResults": SERVER_PAGE})
-                requests += 1
-                started = started if started is not None else self.clock.last_seen()
-                issues = page.get("issues") or []
-                raw.extend(issues)
-                if on_page:
-                    on_page(len(raw))
-                start += len(issues)
-                if not issues or start >= int(page.get("total", 0)):
-                    break
+            raw = self._search_server(tally, params, on_page)
+        requests = tally.requests
         issues = [IssueData.from_json(item) for item in raw]
         for issue in issues:
             if not issue.comments_complete:
@@ -145,8 +142,108 @@ class JiraClient:
                 issue.comment_total = len(issue.comments)
                 requests += 1
         # The Date header has second precision and is stamped after the query ran.
+        started = tally.started
         begun = datetime.fromtimestamp((started if started is not None else self.clock.now()) - 2, UTC)
         return SearchResult(issues, begun, requests)
+
+    def _search_page(self, tally: _Tally, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One page; by POST when the query would make the URL too long for Jira's web server."""
+        if len(params["jql"]) > MAX_GET_JQL:
+            body = {**params, "fields": params["fields"].split(",")}
+            if self.is_cloud:
+                body["properties"] = [params["properties"]]
+            else:  # Data Center's search bean knows no properties (and rejects unknown keys)
+                body.pop("properties", None)
+            page = self._call("POST", path, operation="search", json=body)
+        else:
+            page = self._call("GET", path, operation="search", params=params)
+        tally.requests += 1
+        if tally.started is None:
+            tally.started = self.clock.last_seen()
+        return page or {}
+
+    def _search_cloud(self, tally: _Tally, params: dict[str, Any], reconcile: list[int],
+                      on_page: Callable[[int], None] | None) -> list[dict[str, Any]]:
+        """``/search/jql``: keyset pages by ``nextPageToken``, nothing skipped or repeated."""
+        raw: list[dict[str, Any]] = []
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            query = {**params, "maxResults": CLOUD_PAGE, **({"nextPageToken": token} if token else {})}
+            if reconcile:  # the same ids on every page, as the reference asks
+                query["reconcileIssues"] = reconcile
+            page = self._search_page(tally, "search/jql", query)
+            raw.extend(page.get("issues") or [])
+            if on_page:
+                on_page(len(raw))
+            token = page.get("nextPageToken")
+            if page.get("isLast", not token) or not token:
+                return raw
+            if token in seen_tokens:
+                raise JiraApiError(None, "search returned the same page token twice", operation="search")
+            seen_tokens.add(token)
+
+    def _search_server(self, tally: _Tally, params: dict[str, Any], on_page: Callable[[int], None] | None) -> list[dict[str, Any]]:
+        """``/search`` with ``startAt``, made safe for results that change while we page.
+
+        Offset paging skips an issue when one before it leaves the result set between two
+        pages, and Data Center refuses pages past its result window (10,000 by default).
+        So each page after the first starts one issue early: it must begin with an issue
+        we already have (the order, ``created`` then ``key``, never changes for an issue),
+        else issues before it left the results and we step back until the pages join up.
+        Near the window, the query is narrowed to issues created from the minute of the
+        last one we have, and paging starts again at 0 (what we have twice is dropped).
+        """
+        jql = params["jql"]
+        where, order = split_order(jql)
+        narrowable = order.replace(" ", "").lower().startswith("createdasc")
+        seen: dict[str, dict[str, Any]] = {}
+        query, start, anchored, floor = jql, 0, False, None
+        shifts = 0
+        while True:
+            size = max(2, min(self.server_page_size, self.result_window - start))
+            if start + size > self.result_window:
+                query, floor = self._narrowed(where, order, seen, floor, narrowable)
+                start, anchored = 0, False
+                continue
+            try:
+                page = self._search_page(tally, "search", {**params, "jql": query, "startAt": start, "maxResults": size})
+            except JiraApiError as exc:
+                window = search_window(exc)
+                if window is None or window >= self.result_window:
+                    raise
+                self.result_window = window  # the site's window is smaller than we assumed
+                continue
+            issues = page.get("issues") or []
+            if anchored and (not issues or str(issues[0].get("key")) not in seen):
+                shifts += 1  # issues before our position left the results: step back
+                if shifts > MAX_SHIFTS:
+                    raise JiraApiError(None, "search results kept shifting while paging", operation="search")
+                start = max(0, start - size + 1)
+                anchored = start > 0
+                continue
+            for item in issues:
+                seen.setdefault(str(item.get("key")), item)
+            if on_page:
+                on_page(len(seen))
+            end = start + len(issues)
+            if not issues or end >= int(page.get("total", 0)):
+                return list(seen.values())
+            start, anchored = end - 1, True  # the next page starts on the last issue we have
+
+    def _narrowed(self, where: str, order: str, seen: dict[str, dict[str, Any]], floor: str | None,
+                  narrowable: bool) -> tuple[str, str]:
+        """The query restricted to issues created from the minute of the newest one we have."""
+        last = next(reversed(seen.values()), None) if seen else None
+        created = ((last or {}).get("fields") or {}).get("created")
+        if not narrowable or not created:
+            raise JiraApiError(None, f"search has more than {self.result_window} results and cannot be narrowed",
+                               operation="search")
+        minute = jql_datetime(parse_jira_time(str(created)), self.me.time_zone)
+        if minute == floor:
+            raise JiraApiError(None, f"more than {self.result_window} issues were created in the minute "
+                                     f"{minute}; the search cannot page past them", operation="search")
+        return f"({where}) AND created >= {quote(minute)} ORDER BY {order}", minute
 
     # -- reads ------------------------------------------------------------------------
     def get_issue(self, key: str) -> IssueData | None:
@@ -199,15 +296,48 @@ class JiraClient:
         ``any_version``: also one written for an earlier acting on the same status change
         (intent ids differ only in the ``@version`` a lost state resets), so a state older
         than Jira never posts a rule's comment twice.
+
+        Only comments by our own account can carry our marker. Their properties come by the
+        documented ways: ``POST comment/list?expand=properties`` on Cloud (the issue's comment
+        list does not document ``expand=properties`` there), the comment's property
+        resource on Data Center, newest comment first.
         """
-        wanted = _versionless(intent_id) if any_version else intent_id
-        for comment in self.comments(key, with_properties=True):
-            marker = comment.properties.get(COMMENT_PROPERTY) or {}
-            if not isinstance(marker, dict) or not isinstance(marker.get("intent"), str):
-                continue
-            if (_versionless(marker["intent"]) if any_version else marker["intent"]) == wanted:
-                return comment.id
+        own = [c.id for c in self.comments(key) if c.author_id == self.me.id][::-1]
+        if self.is_cloud:
+            for start in range(0, len(own), COMMENT_LIST_LIMIT):
+                chunk = own[start:start + COMMENT_LIST_LIMIT]
+                page = self._call("POST", "comment/list", key=key, operation="read comment properties",
+                                  params={"expand": "properties"}, json={"ids": [int(i) for i in chunk]})
+                for raw in (page or {}).get("values") or []:
+                    if _marks(CommentData.from_json(raw).properties.get(COMMENT_PROPERTY), intent_id, any_version):
+                        return str(raw["id"])
+            return None
+        for comment_id in own:
+            try:
+                raw = self._call("GET", f"comment/{comment_id}/properties/{COMMENT_PROPERTY}", key=key,
+                                 operation="read comment property")
+            except JiraApiError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            if _marks((raw or {}).get("value"), intent_id, any_version):
+                return comment_id
         return None
+
+    def fill_source_properties(self, issues: Iterable[IssueData]) -> int:
+        """Read ``jirasync.source`` of ``issues`` one by one where search could not return it
+        (Data Center's search ignores ``properties=``). Returns the requests made; 0 on Cloud."""
+        if self.is_cloud:
+            return 0
+        requests = 0
+        for issue in issues:
+            if SOURCE_PROPERTY in issue.properties:
+                continue
+            value = self.issue_property(issue.key, SOURCE_PROPERTY)
+            requests += 1
+            if value is not None:
+                issue.properties[SOURCE_PROPERTY] = value
+        return requests
 
     def issue_property(self, key: str, prop: str) -> Any:
         try:
@@ -329,48 +459,74 @@ class JiraClient:
         self._lib("link issues", inward_key, self._jira.create_issue_link,
                   self.cfg.link_type, inward_key, outward_key)
 
-    def transition_to(self, key: str, target: str, *, project: str, issuetype: str, current: str | None) -> bool:
+    def transition_to(self, key: str, target: str, *, project: str, issuetype: str, current: str | None,
+                      resolution: str | None = None, rule: str = "") -> bool:
         """Move ``key`` to status ``target``; False if it is already there.
 
-        The transition id is cached per (project, type, from, to): a status sync is then
-        one request. A stale cache entry (workflow changed, status guessed wrong) costs one
-        lookup and a retry.
+        The transition, with the screen values it needs (a resolution), is cached per
+        (project, type, from, to, resolution): a status sync is then one request. A stale
+        cache entry (workflow changed, status guessed wrong) costs one lookup and a retry.
+        A transition asking for a field we cannot fill raises :class:`TransitionBlocked`
+        (also cached: no request is repeated for it).
         """
         if current is not None and current.casefold() == target.casefold():
             return False
         if current is None:
-            return self._transition_by_lookup(key, target)
-        cache_key = (project, issuetype, current.casefold(), target.casefold())
+            self._post_transition(key, self._lookup_transition(key, target, resolution, rule))
+            return True
+        cache_key = (project, issuetype, current.casefold(), target.casefold(), (resolution or "").casefold())
         if self._transition_cache.get(cache_key) is None:
             with self._lookup_lock(cache_key):  # parallel misses: one lookup, the rest use its result
                 if self._transition_cache.get(cache_key) is None:
-                    return self._transition_by_lookup(key, target, cache_key)
+                    plan = self._lookup_transition(key, target, resolution, rule)
+                    with self._cache_lock:
+                        self._transition_cache[cache_key] = plan
+                    self._post_transition(key, plan)
+                    return True
+        plan = self._transition_cache[cache_key]
+        if plan.blocked and time.monotonic() - plan.learnt_at > BLOCKED_RECHECK_SECONDS:
+            plan = self._lookup_transition(key, target, resolution, rule)  # the screen may be fixed by now
+            with self._cache_lock:
+                self._transition_cache[cache_key] = plan
         try:
-            self._lib("transition", key, self._jira.transition_issue, key, self._transition_cache[cache_key])
+            self._post_transition(key, plan)
             return True
+        except TransitionBlocked:
+            raise
         except JiraApiError as exc:
             if exc.status != 400:
                 raise
-        return self._transition_by_lookup(key, target, cache_key)  # workflow changed: look again
+        plan = self._lookup_transition(key, target, resolution, rule)  # workflow changed: look again
+        with self._cache_lock:
+            self._transition_cache[cache_key] = plan
+        self._post_transition(key, plan)
+        return True
 
-    def _lookup_lock(self, cache_key: tuple[str, str, str, str]) -> threading.Lock:
+    def _lookup_lock(self, cache_key: tuple[str, ...]) -> threading.Lock:
         with self._cache_lock:
             return self._lookup_locks.setdefault(cache_key, threading.Lock())
 
-    def _transition_by_lookup(self, key: str, target: str, cache_key: tuple[str, str, str, str] | None = None) -> bool:
-        options = self._lib("list transitions", key, self._jira.transitions, key)
+    def _lookup_transition(self, key: str, target: str, resolution: str | None, rule: str) -> TransitionPlan:
+        """The transition of ``key`` reaching ``target`` and what its screen needs from us."""
+        page = self._call("GET", f"issue/{key}/transitions", key=key, operation="list transitions",
+                          params={"expand": "transitions.fields"})
+        options = (page or {}).get("transitions") or []
         for option in options:
             to = (option.get("to") or {}).get("name", "")
             if to.casefold() == target.casefold():
-                self._lib("transition", key, self._jira.transition_issue, key, str(option["id"]))
-                if cache_key is not None:
-                    with self._cache_lock:
-                        self._transition_cache[cache_key] = str(option["id"])
-                return True
+                return transition_plan(option, key=key, target=to, resolution=resolution, rule=rule)
         reachable = ", ".join(sorted({(o.get("to") or {}).get("name", "?") for o in options})) or "none"
         raise JiraApiError(
             400, f"no transition reaches status {target!r} (reachable: {reachable})", key, "transition"
         )
+
+    def _post_transition(self, key: str, plan: TransitionPlan) -> None:
+        if plan.blocked:
+            raise TransitionBlocked(None, plan.blocked, key, "transition")
+        payload: dict[str, Any] = {"transition": {"id": plan.id}}
+        if plan.fields:
+            payload["fields"] = plan.fields
+        self._call("POST", f"issue/{key}/transitions", key=key, operation="transition", json=payload)
 
     def current_status(self, key: str) -> str | None:
         issue = self.get_issue(key)
@@ -408,6 +564,14 @@ def _request(session: Any, method: str, url: str, *, key: str | None, operation:
     if response.status_code == 204 or not response.content:
         return None
     return response.json()
+
+
+def _marks(marker: Any, intent_id: str, any_version: bool = False) -> bool:
+    if not isinstance(marker, dict) or not isinstance(marker.get("intent"), str):
+        return False
+    if any_version:
+        return _versionless(marker["intent"]) == _versionless(intent_id)
+    return marker["intent"] == intent_id
 
 
 def _field_values(fields: dict[str, Any]) -> dict[str, Any]:

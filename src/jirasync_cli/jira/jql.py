@@ -9,7 +9,8 @@ then cannot shift unseen issues across a page boundary.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -18,10 +19,43 @@ def quote(value: str) -> str:
 
 
 def jql_datetime(instant: datetime, zone: ZoneInfo) -> str:
-    """``instant`` as a JQL literal in ``zone``, floored to the minute."""
+    """``instant`` as a JQL literal in ``zone``, floored to the minute, never later than it.
+
+    When clocks fall back, an hour of wall-clock times happens twice and Jira may read such
+    a literal as its later occurrence: a filter meant for the first one would then start an
+    hour late and miss changes. So a wall time that could mean a later instant than
+    ``instant`` is moved back to the last minute before the repeated hour.
+    """
     if instant.tzinfo is None:
         raise ValueError("naive datetime: JQL times must come from an aware instant")
-    return instant.astimezone(zone).strftime("%Y/%m/%d %H:%M")
+    wall = instant.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+    while _latest_reading(wall, zone) > instant:
+        wall -= timedelta(minutes=1)
+    return wall.strftime("%Y/%m/%d %H:%M")
+
+
+def _latest_reading(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The latest instant the naive wall time ``wall`` can mean in ``zone``."""
+    # In UTC: aware datetimes of one zone compare by wall time, ignoring fold.
+    return max(wall.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
+
+
+def split_order(jql: str) -> tuple[str, str]:
+    """(condition, ordering) of a query ending in ``ORDER BY ...`` (ordering "" if none)."""
+    match = list(re.finditer(r"\s+ORDER\s+BY\s+", jql, flags=re.IGNORECASE))
+    if not match:
+        return jql, ""
+    last = match[-1]
+    return jql[:last.start()], jql[last.end():]
+
+
+def search_window(exc: Exception) -> int | None:
+    """The result window a Data Center "Search limit exceeded" error names, if it is one."""
+    found = re.search(r"search platform limit of ([\d,.]+)", str(getattr(exc, "jira_message", exc)))
+    if not found:
+        return None
+    digits = re.sub(r"[^\d]", "", found.group(1))
+    return int(digits) if digits else None
 
 
 def sync_jql(

@@ -11,7 +11,7 @@ from jirasync_cli.jira.adf import Body
 # What one search asks for: everything the planner needs, so no per-issue GET follows.
 SEARCH_FIELDS = (
     "summary", "description", "status", "priority", "labels", "issuetype", "project",
-    "created", "updated", "comment", "issuelinks",
+    "created", "updated", "comment", "issuelinks", "creator",
 )
 SOURCE_PROPERTY = "jirasync.source"  # on a dev issue: which user issue it was created for
 COMMENT_PROPERTY = "jirasync.comment"  # on a comment we wrote: the intent that wrote it
@@ -101,6 +101,7 @@ class IssueData:
     comment_total: int = 0
     links: list[LinkData] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    creator_id: str = ""  # who created it (ours: the dev issues we created)
 
     @property
     def updated_at(self) -> datetime:
@@ -145,6 +146,7 @@ class IssueData:
             comment_total=int(comment_block.get("total", len(comments)) or 0),
             links=links,
             properties=_properties(raw.get("properties")),
+            creator_id=user_identity(f.get("creator")),
         )
 
 

@@ -53,6 +53,8 @@ class SyncState:
     last_cycle: dict[str, Any] | None = None
     retry_keys: dict[str, Any] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    reconcile_ids: list[str] = field(default_factory=list)  # issues the last cycle wrote
+    watch_from: datetime | None = None  # started "from now": changes before this are out of scope
 
     @classmethod
     def from_doc(cls, name: str, doc: dict[str, Any] | None) -> SyncState:
@@ -68,6 +70,8 @@ class SyncState:
             last_cycle=doc.get("last_cycle"),
             retry_keys=dict(doc.get("retry_keys") or {}),
             counters=dict(doc.get("counters") or {}),
+            reconcile_ids=[str(i) for i in doc.get("reconcile_ids") or []],
+            watch_from=_utc(doc.get("watch_from")),
         )
 
 

@@ -403,7 +403,8 @@ def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
 
     def write() -> dict[str, Any]:
         moved = rt.jira.transition_to(key, action.target_status, project=action.project,
-                                      issuetype=action.issuetype, current=current)
+                                      issuetype=action.issuetype, current=current,
+                                      resolution=action.resolution, rule=_resolution_setting(rt, action.rule_id))
         return {"status": action.target_status, "moved": moved}
 
     def on_done(result: dict[str, Any]) -> None:
@@ -412,6 +413,12 @@ def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
     result, wrote = run.with_intent(spec, write, on_done)
     run.statuses[key] = action.target_status
     return {"key": key, "status": action.target_status, "from": current, "wrote": wrote and result.get("moved", True)}
+
+
+def _resolution_setting(rt: PairRuntime, rule_id: str) -> str:
+    """Where a user sets the resolution of a rule, for error messages."""
+    index = next((i for i, r in enumerate(rt.config.rules) if r.id == rule_id), None)
+    return f"rules[{index}].resolution (rule {rule_id!r})" if index is not None else f"the resolution of rule {rule_id!r}"
 
 
 def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any]:

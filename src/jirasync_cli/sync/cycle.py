@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jirasync_cli.jira.client import SearchResult
+from jirasync_cli.jira.client import RECONCILE_LIMIT, SearchResult
 from jirasync_cli.jira.errors import JiraApiError
-from jirasync_cli.jira.jql import quote, sync_jql
+from jirasync_cli.jira.jql import quote, split_order, sync_jql
 from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
 from jirasync_cli.sync.privacy import resolve_internal_flags
@@ -36,7 +36,7 @@ from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_KEYS = 200  # keys re-fetched by key; beyond this the JQL would get unwieldy
+MAX_RETRY_KEYS = 200  # keys re-fetched by key per cycle (the rest wait); long queries go by POST
 
 
 @dataclass
@@ -107,6 +107,9 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         report.since = jira.server_now()
     else:
         report.since = state.last_sync - timedelta(seconds=rt.overlap_seconds)
+        if state.watch_from is not None:  # the overlap never reaches before we started watching
+            report.since = max(report.since, state.watch_from)
+    watch_from = report.since if state.last_sync is None else state.watch_from
 
     if not dry_run:
         report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
@@ -116,7 +119,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         since=report.since, zone=jira.me.time_zone,
     )
     retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS] if report.since is not None else []
-    result, retry_keys = _search(rt, jql, retry_keys, progress)
+    result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
     report.issues_seen = len(result.issues)
     report.jira_requests += result.requests
 
@@ -126,6 +129,13 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     mappings = store.mappings_for(user_keys=keys, dev_keys=keys + linked)
     partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
     snapshots = store.snapshots(set(keys) | partner_keys)
+    # Data Center's search returns no properties: read the source property of our own dev
+    # issues that we cannot place without it (lost mapping or snapshot); none when idle.
+    mapped_dev = {m.dev_key for m in mappings if m.dev_key}
+    report.jira_requests += jira.fill_source_properties(
+        i for i in result.issues
+        if i.project == cfg.dev_project_key and i.creator_id == jira.me.id
+        and (i.key not in mapped_dev or i.key not in snapshots))
     plan_input = PlanInput(
         config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
         sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
@@ -148,6 +158,12 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
 
     results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
     new_retry = _summarise(report, results, state.retry_keys)
+    # Keys not fetched this cycle (beyond its share, or refused without being named) wait
+    # for the next one; only keys Jira named as gone are forgotten.
+    seen_keys = {i.key for i in result.issues}
+    for key, entry in state.retry_keys.items():
+        if key not in seen_keys and key not in new_retry and key not in dropped:
+            new_retry[key] = entry
     for note in report.unhandled:
         log.info(note, extra={"pair": cfg.name})
     rt.check_lease()
@@ -156,7 +172,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     store.save_state(
         counts={**report.actions, "cycles": 1, "errors": len(report.errors)},
         last_sync=result.started_at, initial_sync_completed=True, retry_keys=new_retry,
-        last_cycle=report.summary(),
+        reconcile_ids=_written_ids(result, results), watch_from=watch_from, last_cycle=report.summary(),
     )
     if report.mode == "full":
         log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
@@ -164,25 +180,108 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     return report
 
 
-def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress) -> tuple[SearchResult, list[str]]:
+def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
+            reconcile_ids: list[str]) -> tuple[SearchResult, list[str], set[str]]:
     """The cycle's one search, also re-fetching issues whose actions failed last time
-    (whatever their ``updated``). Jira rejects the whole query if one of those keys no
-    longer exists (deleted, moved): such keys are dropped, never allowed to wedge the pair."""
-    while True:
-        query = jql
-        if retry_keys:
-            where, order = jql.split(" ORDER BY ")
-            query = f"({where}) OR key in ({', '.join(quote(k) for k in retry_keys)}) ORDER BY {order}"
+    (whatever their ``updated``). Returns the result, the retry keys it covered and the
+    keys Jira named as gone.
+
+    Jira rejects the whole query if one of those keys no longer exists (deleted, moved) or
+    is malformed: keys its 400 names are dropped; a 400 naming none of them is answered by
+    searching without them and fetching them apart, so neither one broken key nor an
+    unexplained 400 costs the others their retry."""
+    def search(query: str) -> SearchResult:
+        return rt.jira.search(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
+
+    dropped: set[str] = set()
+    while retry_keys:
         try:
-            return rt.jira.search(query, on_page=progress.searched), retry_keys
+            return search(with_keys(jql, retry_keys)), retry_keys, dropped
         except JiraApiError as exc:
-            if exc.status != 400 or not retry_keys:
+            if exc.status != 400:
                 raise
-            named = set(re.findall(r"'([A-Za-z][A-Za-z0-9_]*-\d+)'", exc.jira_message)) & set(retry_keys)
-            gone = named or set(retry_keys)  # no key named: give up on all of them
-            log.warning("Jira rejected issue keys kept for a retry; dropping them",
-                        extra={"pair": rt.config.name, "keys": sorted(gone), "error": exc.jira_message})
-            retry_keys = [k for k in retry_keys if k not in gone]
+            named = _named_keys(exc) & set(retry_keys)
+            if not named:
+                log.warning("Jira rejected the search with the keys kept for a retry, naming none of them; "
+                            "searching without them and fetching them apart",
+                            extra={"pair": rt.config.name, "error": exc.jira_message})
+                result = search(jql)
+                extra, gone = _fetch_keys(rt, jql, retry_keys, search)
+                return _merged(result, extra), [k for k in retry_keys if k not in gone], dropped | gone
+            _log_dropped(rt, named, exc)
+            dropped |= named
+            retry_keys = [k for k in retry_keys if k not in named]
+    return search(jql), [], dropped
+
+
+def with_keys(jql: str, keys: list[str]) -> str:
+    """``jql`` also matching the issues ``keys`` (its ordering kept)."""
+    where, order = split_order(jql)
+    clause = f"({where}) OR key in ({', '.join(quote(k) for k in keys)})"
+    return f"{clause} ORDER BY {order}" if order else clause
+
+
+def _named_keys(exc: JiraApiError) -> set[str]:
+    """Issue keys a JQL error names ("An issue with key 'X' does not exist for field 'key'.",
+    "The issue key 'X' for field 'key' is invalid.")."""
+    return set(re.findall(r"'([A-Za-z][A-Za-z0-9_]*-\d+)'", exc.jira_message))
+
+
+def _log_dropped(rt: PairRuntime, keys: set[str], exc: JiraApiError) -> None:
+    log.warning("Jira rejected issue keys kept for a retry; dropping them",
+                extra={"pair": rt.config.name, "keys": sorted(keys), "error": exc.jira_message})
+
+
+def _fetch_keys(rt: PairRuntime, jql: str, keys: list[str],
+                search: Callable[[str], SearchResult]) -> tuple[SearchResult | None, set[str]]:
+    """The issues ``keys`` by key. A rejected batch drops the keys Jira names and is halved
+    otherwise; a single key refused without being named is kept for the next cycle.
+    Returns what was found and the keys Jira named as gone."""
+    _where, order = split_order(jql)
+    found: SearchResult | None = None
+    gone: set[str] = set()
+    batches = [keys]
+    while batches:
+        batch = batches.pop()
+        query = f"key in ({', '.join(quote(k) for k in batch)})" + (f" ORDER BY {order}" if order else "")
+        try:
+            found = _merged(found, search(query))
+        except JiraApiError as exc:
+            if exc.status != 400:
+                raise
+            named = _named_keys(exc) & set(batch)
+            if named:
+                _log_dropped(rt, named, exc)
+                gone |= named
+                rest = [k for k in batch if k not in named]
+                if rest:
+                    batches.append(rest)
+            elif len(batch) > 1:
+                half = len(batch) // 2
+                batches += [batch[half:], batch[:half]]
+    return found, gone
+
+
+def _merged(first: SearchResult | None, second: SearchResult | None) -> SearchResult:
+    if first is None or second is None:
+        out = first or second
+        assert out is not None
+        return out
+    known = {i.key for i in first.issues}
+    issues = first.issues + [i for i in second.issues if i.key not in known]
+    # The earlier start is the safe watermark: nothing changed after it is missed.
+    return SearchResult(issues, min(first.started_at, second.started_at), first.requests + second.requests)
+
+
+def _written_ids(result: SearchResult, results: list[UnitResult]) -> list[str]:
+    """Ids of the issues this cycle wrote to (those it saw): Cloud search is asked to
+    reconcile them next cycle, so our own recent writes are not missing from it."""
+    ids = {i.key: i.id for i in result.issues if i.id}
+    out: list[str] = []
+    for res in results:
+        if any(d.get("wrote", True) and d["action"] != "adopt_mapping" for d in res.done):
+            out += [ids[k] for k in (res.user_key, res.dev_key) if k in ids]
+    return list(dict.fromkeys(out))[:RECONCILE_LIMIT]
 
 
 def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> dict[str, Any]:
@@ -201,8 +300,10 @@ def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[s
         retry[res.user_key] = {"attempts": attempts, "reason": reason[:300]}
         if res.dev_key:
             retry[res.dev_key] = {"attempts": attempts, "reason": reason[:300]}
-        if res.error:
-            log.error("sync of an issue failed; it will be retried next cycle",
-                      extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
-                             "attempts": attempts})
+        repeated = (old_retry.get(res.user_key) or {}).get("reason") == reason[:300]
+        if res.error:  # logged when it first happens (or changes), not again every cycle
+            log.log(logging.INFO if repeated else logging.ERROR,
+                    "sync of an issue failed; it will be retried next cycle",
+                    extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
+                           "attempts": attempts})
     return retry

@@ -58,6 +58,7 @@ class TransitionIssue:
     current_status: str | None  # the moving issue's status as far as we know (None: just created)
     project: str
     issuetype: str
+    resolution: str | None = None  # the rule's choice, for a transition screen that asks for one
     kind: str = "transition"
 
 
@@ -367,7 +368,8 @@ def _rule_actions(
         if has_partner:
             current, project, issuetype = _partner_state(unit, target, data, creating)
             unit.actions.append(TransitionIssue(
-                target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype))
+                target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype,
+                resolution=rule.resolution))
         else:
             unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to move")
     if acts.add_comment and acts.comment_template:

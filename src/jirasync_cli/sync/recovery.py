@@ -85,7 +85,9 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
     else:
         since = mapping.created_at or rt.jira.server_now()
         jql = created_since_jql(rt.config.dev_project_key, since, rt.jira.me.time_zone)
-        for issue in rt.jira.search(jql).issues:
+        candidates = rt.jira.search(jql).issues
+        rt.jira.fill_source_properties(i for i in candidates if i.creator_id == rt.jira.me.id)  # Data Center
+        for issue in candidates:
             source = issue.properties.get(SOURCE_PROPERTY)
             if isinstance(source, dict) and source.get("intent") == intent:
                 found = issue.key

@@ -22,8 +22,12 @@ class PairRuntime:
     # (project, issue type) -> status a new issue starts in, learnt once per process
     initial_status: dict[tuple[str, str], str] = field(default_factory=dict)
     learn_lock: threading.Lock = field(default_factory=threading.Lock)
-    overlap_seconds: float = 60.0
     create_settle_seconds: float = 120.0
+
+    @property
+    def overlap_seconds(self) -> float:
+        """How far each incremental search reaches back before the watermark."""
+        return 60.0 * float(self.config.search_overlap_minutes)
 
     def check_lease(self) -> None:
         if self.lease is not None:
