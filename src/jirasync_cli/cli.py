@@ -75,20 +75,23 @@ def validate_configs(
     config_dir: ConfigDirOption = None,
     as_json: JsonOption = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of a sync-*.json file and exit")] = False,
+    require_env: Annotated[bool, typer.Option(
+        "--require-env", help="An unset ${VAR} makes a file invalid (default: a warning, for CI without secrets)")] = False,
 ) -> None:
     """Check every sync-*.json in the config dir: exit 0 if all valid, 1 if any is invalid or none found."""
-    from jirasync_cli.config import config_json_schema, load_config_dir
+    from jirasync_cli.config import config_json_schema
+    from jirasync_cli.config.lenient import load_for_validation
     from jirasync_cli.views import validation_report, validation_table
 
     if schema:
         print(json.dumps(config_json_schema(), indent=2))
         return
-    result = load_config_dir(_config_dir(config_dir))
-    report = validation_report(result)
+    result, unset = load_for_validation(_config_dir(config_dir), require_env=require_env)
+    report = validation_report(result, unset)
     if as_json:
         render.print_json(report)
     else:
-        validation_table(result, render.console)
+        validation_table(result, render.console, unset)
     raise typer.Exit(0 if result.ok else 1)
 
 

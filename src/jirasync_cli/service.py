@@ -32,11 +32,14 @@ def find_config(config_dir: Path, name: str) -> SyncPairConfig:
         stem = loaded.file.removesuffix(".json")
         if name in (loaded.config.name, stem, loaded.file) or f"sync-{name}" == stem:
             return loaded.config
-    bad = [p for p in result.problems if name in (p.file, p.file.removesuffix(".json"), f"sync-{name}.json")]
+    bad = [p for p in result.problems if p.file in (name, f"{name}.json", f"sync-{name}.json")]
     if bad:
-        raise JirasyncError(f"config {bad[0].file} is invalid: {bad[0].path}: {bad[0].reason}")
+        more = f" (and {len(bad) - 1} more problem(s): jirasync validate-configs)" if len(bad) > 1 else ""
+        raise JirasyncError(f"config {config_dir / bad[0].file} is invalid: {bad[0].path}: {bad[0].reason}{more}")
     known = ", ".join(sorted(c.config.name for c in result.configs)) or "none"
-    raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known})")
+    invalid = sorted({p.file for p in result.problems})
+    also = f"; invalid: {', '.join(invalid)} (see jirasync validate-configs)" if invalid else ""
+    raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known}{also})")
 
 
 def mongo(settings: Settings) -> Any:

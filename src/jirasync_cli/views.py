@@ -12,7 +12,8 @@ from jirasync_cli.config import LoadResult
 from jirasync_cli.config.models import public_comment_warnings
 
 
-def validation_report(result: LoadResult) -> dict[str, Any]:
+def validation_report(result: LoadResult, unset: list | None = None) -> dict[str, Any]:
+    """``unset``: problems of variables that are only missing here (warnings, see config.lenient)."""
     invalid_files = sorted({p.file for p in result.problems})
     return {
         "configDir": result.directory,
@@ -31,7 +32,8 @@ def validation_report(result: LoadResult) -> dict[str, Any]:
         ],
         "invalid": invalid_files,
         "problems": [p.as_dict() for p in result.problems],
-        "warnings": [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
+        "warnings": [{"file": p.file, "message": f"{p.path}: {p.reason}"} for p in unset or []]
+                    + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
         "error": _empty_reason(result),
     }
 
@@ -44,7 +46,7 @@ def _empty_reason(result: LoadResult) -> str | None:
     return None
 
 
-def validation_table(result: LoadResult, console: Console) -> None:
+def validation_table(result: LoadResult, console: Console, unset: list | None = None) -> None:
     table = Table(title=f"Sync configs in {escape(result.directory)}")
     for column in ("file", "name", "projects", "interval", "rules", "status"):
         table.add_column(column)
@@ -61,6 +63,9 @@ def validation_table(result: LoadResult, console: Console) -> None:
         console.print(table)
     for problem in result.problems:
         console.print(f"[red]✗[/] {escape(problem.line())}", soft_wrap=True)
+    for problem in unset or []:
+        console.print(f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)",
+                      soft_wrap=True)
     for loaded in result.configs:
         for message in public_comment_warnings(loaded.config):
             console.print(f"[yellow]![/] {escape(loaded.file)}: {escape(message)}", soft_wrap=True)
