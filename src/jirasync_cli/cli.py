@@ -246,16 +246,25 @@ def health(
     serve: Annotated[bool, typer.Option("--serve", help="Serve /health from heartbeats stored in MongoDB")] = False,
     config_dir: ConfigDirOption = None,
     health_port: Annotated[int | None, typer.Option("--health-port", help="With --serve: port to listen on")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the endpoint")] = 5.0,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for the endpoint (default 5)")] = None,
 ) -> None:
     """Print the supervisor's status; exit 0 healthy, 1 degraded, 2 unhealthy or unreachable."""
     from jirasync_cli.healthcheck import exit_code, fetch
 
+    given = {"--url": url is not None, "--json": as_json, "--timeout": timeout is not None,
+             "--config-dir": config_dir is not None, "--health-port": health_port is not None}
+    wrong = [o for o in (("--config-dir", "--health-port") if not serve else ("--url", "--json", "--timeout"))
+             if given[o]]
+    if wrong:
+        mode = ("it serves /health and prints nothing" if serve
+                else "without --serve it queries a running supervisor: use --url http://HOST:PORT/health")
+        raise JirasyncError(f"{', '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not apply "
+                            f"{'with' if serve else 'without'} --serve ({mode})", exit_code=2)
     settings = get_settings()
     if serve:
         _serve_health_from_mongo(settings, _config_dir(config_dir), health_port)
         return
-    doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout)
+    doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout or 5.0)
     if as_json:
         render.print_json(doc)
     else:
@@ -273,12 +282,17 @@ def _serve_health_from_mongo(settings, config_dir: Path, port: int | None) -> No
     from jirasync_cli.healthcheck import mongo_health
 
     _setup_logging("health")
-    server = HealthServer(settings.health_host, port if port is not None else settings.health_port,
-                          lambda: mongo_health(settings, config_dir), refresh=2.0)
+    bind = port if port is not None else settings.health_port
+    try:
+        server = HealthServer(settings.health_host, bind, lambda: mongo_health(settings, config_dir), refresh=2.0)
+        server.start()
+    except OSError as exc:
+        where = "--health-port" if port is not None else "JIRASYNC_HEALTH_PORT"
+        raise JirasyncError(f"cannot serve health on {settings.health_host}:{bind} ({where}): "
+                            f"{exc.strerror or exc}") from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server.start()
     render.err_console.print(f"serving {server.url}/health from MongoDB heartbeats (Ctrl-C to stop)")
     stop.wait()
     server.stop()
@@ -301,12 +315,23 @@ def emulator(
 
     if mode not in ("cloud", "server"):
         raise JirasyncError(f"--mode must be cloud or server, not {mode!r}", exit_code=2)
+    _check_time_zone(timezone)
     try:
         code = serve(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist, seed_demo=seed_demo,
                      latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None)
     except OSError as exc:
         raise JirasyncError(f"cannot start the emulator on {host}:{port}: {exc.strerror or exc}") from None
     raise typer.Exit(code)
+
+
+def _check_time_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise JirasyncError(f"--timezone: unknown time zone {name!r} (an IANA name such as Europe/Berlin)",
+                            exit_code=2) from None
 
 
 @app.command("demo")

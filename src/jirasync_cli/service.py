@@ -12,6 +12,7 @@ from typing import Any
 from typing import TYPE_CHECKING
 
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.jira.errors import JiraUnavailable
 
 if TYPE_CHECKING:  # supervised workers run without pydantic (see config.view)
     from jirasync_cli.config import SyncPairConfig
@@ -61,6 +62,15 @@ def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = Tr
     return store
 
 
+def _unreachable_jira(config: SyncPairConfig, exc: Exception) -> JirasyncError:
+    """Which Jira, chosen by which setting, and why it does not answer."""
+    from jirasync_cli.endpoints import host_port, probe
+
+    reason = probe(config.jira.base_url, timeout=min(5.0, config.jira.timeout_seconds)) or str(exc)
+    return JirasyncError(f"cannot connect to Jira at {host_port(config.jira.base_url)} (jira.baseUrl of "
+                         f"{config.name}): {reason}")
+
+
 def process_scope() -> str | None:
     """``host:pid-namespace``: where a pid means the same process (None off Linux)."""
     try:
@@ -90,5 +100,8 @@ def open_runtime(
 
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
-    client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+    try:
+        client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+    except JiraUnavailable as exc:
+        raise _unreachable_jira(config, exc) from None
     return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)
