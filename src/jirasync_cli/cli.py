@@ -42,7 +42,6 @@ app = typer.Typer(
     name="jirasync",
     help="Keep pairs of Jira projects (customer-facing and internal) in sync.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -66,8 +65,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG (sets JIRASYNC_LOG_LEVEL)")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log warnings and errors only (sets JIRASYNC_LOG_LEVEL)")] = False,
 ) -> None:
     """Keep pairs of Jira projects in sync."""
+    if verbose and quiet:
+        raise JirasyncError("--verbose and --quiet exclude each other", exit_code=2)
+    if verbose or quiet:  # through the environment, so workers a supervisor starts log alike
+        os.environ["JIRASYNC_LOG_LEVEL"] = "DEBUG" if verbose else "WARNING"
+        get_settings.cache_clear()
 
 
 @app.command("validate-configs")
@@ -99,7 +105,7 @@ def _setup_logging(worker: str | None = None) -> None:
     from jirasync_cli import logs
 
     settings = get_settings()
-    logs.configure(settings.log_level, settings.log_format, worker=worker)
+    logs.configure(settings.log_level, settings.log_format, worker=worker, console=render.err_console)
 
 
 @app.command("run-worker")
@@ -109,13 +115,18 @@ def run_worker(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle, print what it did, exit")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --once: print the plan, write nothing")] = False,
     as_json: JsonOption = False,
+    show_unhandled: Annotated[bool, typer.Option(
+        "--show-unhandled", help="With --once: list the issues whose new status no rule handles")] = False,
     ipc_fd: Annotated[int | None, typer.Option("--ipc-fd", hidden=True, help="Supervisor channel (internal)")] = None,
 ) -> None:
     """Sync one pair: every syncIntervalMinutes, or a single cycle with --once."""
     from jirasync_cli.service import find_config
 
-    if dry_run and not once:
-        raise JirasyncError("--dry-run needs --once", exit_code=2)
+    needs_once = [flag for flag, given in (("--dry-run", dry_run), ("--json", as_json),
+                                           ("--show-unhandled", show_unhandled)) if given]
+    if needs_once and not once:
+        raise JirasyncError(f"{', '.join(needs_once)} {'needs' if len(needs_once) == 1 else 'need'} --once "
+                            "(without it the worker runs until stopped and prints only logs)", exit_code=2)
     settings = get_settings()
     if not once:
         from jirasync_cli.worker import main as worker_main
@@ -134,27 +145,18 @@ def run_worker(
     else:
         from jirasync_cli.views import cycle_table, plan_table
 
-        (plan_table if dry_run else cycle_table)(report, render.console)
+        if dry_run:
+            plan_table(report, render.console)
+        else:
+            cycle_table(report, render.console, show_unhandled=show_unhandled)
     raise typer.Exit(1 if report.errors else 0)
 
 
 def _run_once_with_progress(config, settings, dry_run: bool, quiet: bool):  # type: ignore[no-untyped-def]
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
     from jirasync_cli.once import run_once
-    from jirasync_cli.sync.cycle import Progress as CycleProgress
+    from jirasync_cli.progress import cycle_progress
 
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   console=render.err_console, transient=True,
-                   disable=quiet or not render.err_console.is_terminal)
-    with bar:
-        search = bar.add_task("searching Jira", total=None)
-        apply = bar.add_task("applying", total=None, visible=False)
-        hooks = CycleProgress(
-            searched=lambda n: bar.update(search, completed=n, description=f"searching Jira ({n} issues)"),
-            planned=lambda total: (bar.update(search, visible=False), bar.update(apply, total=total, visible=True)),
-            applied=lambda n: bar.update(apply, completed=n),
-        )
+    with cycle_progress(render.err_console, disable=quiet) as hooks:
         return run_once(config, settings, dry_run=dry_run, progress=hooks)
 
 
@@ -212,16 +214,22 @@ def state_reset(
 ) -> None:
     """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.service import find_config
-    from jirasync_cli.state_report import reset_state
+    from jirasync_cli.state_report import describe_reset, reset_state
 
     config = find_config(_config_dir(config_dir), name)
     what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
             else "sync state (issue mappings and snapshots kept)")
-    if not yes and not typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?"):
-        render.err_console.print("aborted; nothing changed")
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            agreed = typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?")
+        except typer.Abort:  # end of input: the same as no, said once
+            agreed = False
+            render.err_console.print()
+        if not agreed:
+            render.err_console.print("aborted; nothing changed")
+            raise typer.Exit(1)
     counts = reset_state(config, get_settings(), forget_mappings=forget_mappings)
-    render.console.print(f"reset {config.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    render.console.print(describe_reset(config.name, counts))
 
 
 @app.command("supervise")
@@ -266,7 +274,9 @@ def health(
         return
     doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout or 5.0)
     if as_json:
-        render.print_json(doc)
+        from jirasync_cli.jsonkeys import camel_keys
+
+        render.print_json(camel_keys(doc))
     else:
         from jirasync_cli.views import health_table
 
@@ -334,6 +344,17 @@ def _check_time_zone(name: str) -> None:
                             exit_code=2) from None
 
 
+@app.command("dev-mongo")
+def dev_mongo(
+    data: Annotated[Path | None, typer.Option("--data", help="Keep the data in this directory (default: in memory)")] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port (27017 is where jirasync looks by default)")] = 27017,
+) -> None:
+    """Run a MongoDB-compatible server on this machine to try configs (not for production)."""
+    from jirasync_cli.dev_mongo import serve
+
+    raise typer.Exit(serve(data, port, render.err_console))
+
+
 @app.command("demo")
 def demo(
     duration: Annotated[float, typer.Option("--duration", min=5, help="Seconds the people act before the summary")] = 60.0,
@@ -344,13 +365,17 @@ def demo(
     """See jirasync work with no Jira and no MongoDB: emulator, embedded store, supervisor, people."""
     from jirasync_cli.demo.run import run_demo
 
+    from rich.console import Console
+
+    # Its own console: the demo's panels fill the terminal width, the piped default of
+    # render.console (no cut rows) would make them very wide.
     raise typer.Exit(run_demo(duration=duration, pairs=pairs, keep_running=keep_running,
-                              health_port=health_port, console=render.console))
+                              health_port=health_port, console=Console(highlight=False)))
 
 
 def main() -> None:
     """Console entry point."""
     try:
-        app()
+        app(prog_name="jirasync")  # also under `python -m jirasync_cli`: help and completion name the command
     except KeyboardInterrupt:
         sys.exit(130)

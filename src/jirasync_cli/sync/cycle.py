@@ -147,7 +147,9 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
     new_retry = _summarise(report, results, state.retry_keys)
     for note in report.unhandled:
-        log.info(note, extra={"pair": cfg.name})
+        log.debug(note, extra={"pair": cfg.name})
+    if report.unhandled:  # one line: an initial sync may see a thousand of them
+        log.info("issues moved to a status no rule handles", extra={"pair": cfg.name, "count": len(report.unhandled)})
     rt.check_lease()
     report.watermark = result.started_at
     report.duration_seconds = time.monotonic() - monotonic_start
