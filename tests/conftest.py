@@ -112,7 +112,9 @@ def mongo_server():
     try:
         server.start()
     except JirasyncError as exc:
-        pytest.skip(f"no wire-protocol MongoDB server available: {exc}")
+        from tests.helpers import skip_or_fail
+
+        skip_or_fail(f"no wire-protocol MongoDB server available: {exc}")
     yield server
     server.stop()
 

@@ -15,6 +15,21 @@ from typing import Any
 BOT_TOKEN = "emulator-token"
 
 
+def in_ci() -> bool:
+    """CI sets CI=true (.ci/run does too): there a missing prerequisite is a failure."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose prerequisite is missing on a developer machine; under CI fail it,
+    so a broken install cannot pass as a green run of skips."""
+    import pytest
+
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: required)", pytrace=False)
+    pytest.skip(reason)
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -53,8 +54,56 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     os.chdir(ROOT)
-    return subprocess.call(cmd)
+    return run_forwarding_signals(cmd)
+
+
+def _tty_already_told_child() -> bool:
+    """Whether a SIGINT came from the terminal, which sends it to our whole foreground
+    process group (the child included): forwarding it would interrupt the child twice,
+    and a second Ctrl-C cuts short the cleanup the first one started."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal: someone sent the signal to us alone
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def run_forwarding_signals(cmd: list[str]) -> int:
+    """Run ``cmd`` and wait for it, passing SIGINT and SIGTERM on instead of dying first:
+    the child stops what it started (servers, workers) and we report how it ended."""
+    received: list[int] = []
+    child = subprocess.Popen(cmd)
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if signum == signal.SIGINT and _tty_already_told_child():
+            return
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if code < 0:  # the child died of a signal: report it the way a shell does
+        return 128 - code
+    if received and code == 0:
+        return 128 + received[0]  # 130 after Ctrl-C
+    return code
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # while installing: pip has stopped already
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -42,7 +42,6 @@ app = typer.Typer(
     name="jirasync",
     help="Keep pairs of Jira projects (customer-facing and internal) in sync.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -66,8 +65,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG (sets JIRASYNC_LOG_LEVEL)")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log warnings and errors only (sets JIRASYNC_LOG_LEVEL)")] = False,
 ) -> None:
     """Keep pairs of Jira projects in sync."""
+    if verbose and quiet:
+        raise JirasyncError("--verbose and --quiet exclude each other", exit_code=2)
+    if verbose or quiet:  # through the environment, so workers a supervisor starts log alike
+        os.environ["JIRASYNC_LOG_LEVEL"] = "DEBUG" if verbose else "WARNING"
+        get_settings.cache_clear()
 
 
 @app.command("validate-configs")
@@ -75,20 +81,23 @@ def validate_configs(
     config_dir: ConfigDirOption = None,
     as_json: JsonOption = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of a sync-*.json file and exit")] = False,
+    require_env: Annotated[bool, typer.Option(
+        "--require-env", help="An unset ${VAR} makes a file invalid (default: a warning, for CI without secrets)")] = False,
 ) -> None:
     """Check every sync-*.json in the config dir: exit 0 if all valid, 1 if any is invalid or none found."""
-    from jirasync_cli.config import config_json_schema, load_config_dir
+    from jirasync_cli.config import config_json_schema
+    from jirasync_cli.config.lenient import load_for_validation
     from jirasync_cli.views import validation_report, validation_table
 
     if schema:
         print(json.dumps(config_json_schema(), indent=2))
         return
-    result = load_config_dir(_config_dir(config_dir))
-    report = validation_report(result)
+    result, unset = load_for_validation(_config_dir(config_dir), require_env=require_env)
+    report = validation_report(result, unset)
     if as_json:
         render.print_json(report)
     else:
-        validation_table(result, render.console)
+        validation_table(result, render.console, unset)
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -96,7 +105,7 @@ def _setup_logging(worker: str | None = None) -> None:
     from jirasync_cli import logs
 
     settings = get_settings()
-    logs.configure(settings.log_level, settings.log_format, worker=worker)
+    logs.configure(settings.log_level, settings.log_format, worker=worker, console=render.err_console)
 
 
 @app.command("run-worker")
@@ -106,13 +115,18 @@ def run_worker(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle, print what it did, exit")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --once: print the plan, write nothing")] = False,
     as_json: JsonOption = False,
+    show_unhandled: Annotated[bool, typer.Option(
+        "--show-unhandled", help="With --once: list the issues whose new status no rule handles")] = False,
     ipc_fd: Annotated[int | None, typer.Option("--ipc-fd", hidden=True, help="Supervisor channel (internal)")] = None,
 ) -> None:
     """Sync one pair: every syncIntervalMinutes, or a single cycle with --once."""
     from jirasync_cli.service import find_config
 
-    if dry_run and not once:
-        raise JirasyncError("--dry-run needs --once", exit_code=2)
+    needs_once = [flag for flag, given in (("--dry-run", dry_run), ("--json", as_json),
+                                           ("--show-unhandled", show_unhandled)) if given]
+    if needs_once and not once:
+        raise JirasyncError(f"{', '.join(needs_once)} {'needs' if len(needs_once) == 1 else 'need'} --once "
+                            "(without it the worker runs until stopped and prints only logs)", exit_code=2)
     settings = get_settings()
     if not once:
         from jirasync_cli.worker import main as worker_main
@@ -131,27 +145,18 @@ def run_worker(
     else:
         from jirasync_cli.views import cycle_table, plan_table
 
-        (plan_table if dry_run else cycle_table)(report, render.console)
+        if dry_run:
+            plan_table(report, render.console)
+        else:
+            cycle_table(report, render.console, show_unhandled=show_unhandled)
     raise typer.Exit(1 if report.errors else 0)
 
 
 def _run_once_with_progress(config, settings, dry_run: bool, quiet: bool):  # type: ignore[no-untyped-def]
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
     from jirasync_cli.once import run_once
-    from jirasync_cli.sync.cycle import Progress as CycleProgress
+    from jirasync_cli.progress import cycle_progress
 
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   console=render.err_console, transient=True,
-                   disable=quiet or not render.err_console.is_terminal)
-    with bar:
-        search = bar.add_task("searching Jira", total=None)
-        apply = bar.add_task("applying", total=None, visible=False)
-        hooks = CycleProgress(
-            searched=lambda n: bar.update(search, completed=n, description=f"searching Jira ({n} issues)"),
-            planned=lambda total: (bar.update(search, visible=False), bar.update(apply, total=total, visible=True)),
-            applied=lambda n: bar.update(apply, completed=n),
-        )
+    with cycle_progress(render.err_console, disable=quiet) as hooks:
         return run_once(config, settings, dry_run=dry_run, progress=hooks)
 
 
@@ -209,16 +214,22 @@ def state_reset(
 ) -> None:
     """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.service import find_config
-    from jirasync_cli.state_report import reset_state
+    from jirasync_cli.state_report import describe_reset, reset_state
 
     config = find_config(_config_dir(config_dir), name)
     what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
             else "sync state (issue mappings and snapshots kept)")
-    if not yes and not typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?"):
-        render.err_console.print("aborted; nothing changed")
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            agreed = typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?")
+        except typer.Abort:  # end of input: the same as no, said once
+            agreed = False
+            render.err_console.print()
+        if not agreed:
+            render.err_console.print("aborted; nothing changed")
+            raise typer.Exit(1)
     counts = reset_state(config, get_settings(), forget_mappings=forget_mappings)
-    render.console.print(f"reset {config.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    render.console.print(describe_reset(config.name, counts))
 
 
 @app.command("supervise")
@@ -243,18 +254,29 @@ def health(
     serve: Annotated[bool, typer.Option("--serve", help="Serve /health from heartbeats stored in MongoDB")] = False,
     config_dir: ConfigDirOption = None,
     health_port: Annotated[int | None, typer.Option("--health-port", help="With --serve: port to listen on")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the endpoint")] = 5.0,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for the endpoint (default 5)")] = None,
 ) -> None:
     """Print the supervisor's status; exit 0 healthy, 1 degraded, 2 unhealthy or unreachable."""
     from jirasync_cli.healthcheck import exit_code, fetch
 
+    given = {"--url": url is not None, "--json": as_json, "--timeout": timeout is not None,
+             "--config-dir": config_dir is not None, "--health-port": health_port is not None}
+    wrong = [o for o in (("--config-dir", "--health-port") if not serve else ("--url", "--json", "--timeout"))
+             if given[o]]
+    if wrong:
+        mode = ("it serves /health and prints nothing" if serve
+                else "without --serve it queries a running supervisor: use --url http://HOST:PORT/health")
+        raise JirasyncError(f"{', '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not apply "
+                            f"{'with' if serve else 'without'} --serve ({mode})", exit_code=2)
     settings = get_settings()
     if serve:
         _serve_health_from_mongo(settings, _config_dir(config_dir), health_port)
         return
-    doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout)
+    doc = fetch(url or f"http://localhost:{settings.health_port}/health", timeout=timeout or 5.0)
     if as_json:
-        render.print_json(doc)
+        from jirasync_cli.jsonkeys import camel_keys
+
+        render.print_json(camel_keys(doc))
     else:
         from jirasync_cli.views import health_table
 
@@ -270,12 +292,17 @@ def _serve_health_from_mongo(settings, config_dir: Path, port: int | None) -> No
     from jirasync_cli.healthcheck import mongo_health
 
     _setup_logging("health")
-    server = HealthServer(settings.health_host, port if port is not None else settings.health_port,
-                          lambda: mongo_health(settings, config_dir), refresh=2.0)
+    bind = port if port is not None else settings.health_port
+    try:
+        server = HealthServer(settings.health_host, bind, lambda: mongo_health(settings, config_dir), refresh=2.0)
+        server.start()
+    except OSError as exc:
+        where = "--health-port" if port is not None else "JIRASYNC_HEALTH_PORT"
+        raise JirasyncError(f"cannot serve health on {settings.health_host}:{bind} ({where}): "
+                            f"{exc.strerror or exc}") from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server.start()
     render.err_console.print(f"serving {server.url}/health from MongoDB heartbeats (Ctrl-C to stop)")
     stop.wait()
     server.stop()
@@ -298,12 +325,34 @@ def emulator(
 
     if mode not in ("cloud", "server"):
         raise JirasyncError(f"--mode must be cloud or server, not {mode!r}", exit_code=2)
+    _check_time_zone(timezone)
     try:
         code = serve(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist, seed_demo=seed_demo,
                      latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None)
     except OSError as exc:
         raise JirasyncError(f"cannot start the emulator on {host}:{port}: {exc.strerror or exc}") from None
     raise typer.Exit(code)
+
+
+def _check_time_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise JirasyncError(f"--timezone: unknown time zone {name!r} (an IANA name such as Europe/Berlin)",
+                            exit_code=2) from None
+
+
+@app.command("dev-mongo")
+def dev_mongo(
+    data: Annotated[Path | None, typer.Option("--data", help="Keep the data in this directory (default: in memory)")] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port (27017 is where jirasync looks by default)")] = 27017,
+) -> None:
+    """Run a MongoDB-compatible server on this machine to try configs (not for production)."""
+    from jirasync_cli.dev_mongo import serve
+
+    raise typer.Exit(serve(data, port, render.err_console))
 
 
 @app.command("demo")
@@ -316,13 +365,17 @@ def demo(
     """See jirasync work with no Jira and no MongoDB: emulator, embedded store, supervisor, people."""
     from jirasync_cli.demo.run import run_demo
 
+    from rich.console import Console
+
+    # Its own console: the demo's panels fill the terminal width, the piped default of
+    # render.console (no cut rows) would make them very wide.
     raise typer.Exit(run_demo(duration=duration, pairs=pairs, keep_running=keep_running,
-                              health_port=health_port, console=render.console))
+                              health_port=health_port, console=Console(highlight=False)))
 
 
 def main() -> None:
     """Console entry point."""
     try:
-        app()
+        app(prog_name="jirasync")  # also under `python -m jirasync_cli`: help and completion name the command
     except KeyboardInterrupt:
         sys.exit(130)

@@ -81,11 +81,19 @@ class TextFormatter(logging.Formatter):
         return secrets.redact(text)
 
 
-def configure(level: str = "INFO", fmt: str = "auto", worker: str | None = None, stream: Any = None) -> None:
-    """Install the root handler once per process (re-configuring replaces it)."""
+TIME_FORMAT = "[%Y-%m-%d %H:%M:%S]"  # ISO 8601 dates, whatever the locale
+
+
+def configure(level: str = "INFO", fmt: str = "auto", worker: str | None = None, stream: Any = None,
+              console: Any = None) -> None:
+    """Install the root handler once per process (re-configuring replaces it).
+
+    ``console``: the rich console text logs go to (default: one on ``stream``); pass the
+    console a live progress display uses, so log lines print above it, not through it.
+    """
     if worker:
         set_worker(worker)
-    stream = stream or sys.stderr
+    stream = stream or (console.file if console is not None else sys.stderr)
     use_json = fmt == "json" or (fmt == "auto" and not getattr(stream, "isatty", lambda: False)())
     if use_json:
         handler: logging.Handler = logging.StreamHandler(stream)
@@ -95,7 +103,8 @@ def configure(level: str = "INFO", fmt: str = "auto", worker: str | None = None,
         from rich.logging import RichHandler
 
         handler = RichHandler(
-            console=Console(file=stream), show_path=False, rich_tracebacks=False, markup=False
+            console=console or Console(file=stream), show_path=False, rich_tracebacks=False, markup=False,
+            log_time_format=TIME_FORMAT,
         )
         handler.setFormatter(TextFormatter())
     handler.addFilter(_WorkerFilter())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -11,7 +12,17 @@ from rich.markup import escape
 
 from jirasync_cli import secrets
 
-console = Console(highlight=False)
+
+
+def _piped_width() -> int | None:
+    """Off a terminal, tables are not cut to 80 columns (``state show | grep`` must find
+    the row); COLUMNS, when set, still rules."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return 1000
+
+
+console = Console(highlight=False, width=_piped_width())
 err_console = Console(stderr=True, highlight=False)
 
 

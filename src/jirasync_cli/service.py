@@ -12,6 +12,7 @@ from typing import Any
 from typing import TYPE_CHECKING
 
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.jira.errors import JiraUnavailable
 
 if TYPE_CHECKING:  # supervised workers run without pydantic (see config.view)
     from jirasync_cli.config import SyncPairConfig
@@ -32,11 +33,14 @@ def find_config(config_dir: Path, name: str) -> SyncPairConfig:
         stem = loaded.file.removesuffix(".json")
         if name in (loaded.config.name, stem, loaded.file) or f"sync-{name}" == stem:
             return loaded.config
-    bad = [p for p in result.problems if name in (p.file, p.file.removesuffix(".json"), f"sync-{name}.json")]
+    bad = [p for p in result.problems if p.file in (name, f"{name}.json", f"sync-{name}.json")]
     if bad:
-        raise JirasyncError(f"config {bad[0].file} is invalid: {bad[0].path}: {bad[0].reason}")
+        more = f" (and {len(bad) - 1} more problem(s): jirasync validate-configs)" if len(bad) > 1 else ""
+        raise JirasyncError(f"config {config_dir / bad[0].file} is invalid: {bad[0].path}: {bad[0].reason}{more}")
     known = ", ".join(sorted(c.config.name for c in result.configs)) or "none"
-    raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known})")
+    invalid = sorted({p.file for p in result.problems})
+    also = f"; invalid: {', '.join(invalid)} (see jirasync validate-configs)" if invalid else ""
+    raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known}{also})")
 
 
 def mongo(settings: Settings) -> Any:
@@ -56,6 +60,15 @@ def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = Tr
     if indexes:
         store.ensure_indexes()
     return store
+
+
+def _unreachable_jira(config: SyncPairConfig, exc: Exception) -> JirasyncError:
+    """Which Jira, chosen by which setting, and why it does not answer."""
+    from jirasync_cli.endpoints import host_port, probe
+
+    reason = probe(config.jira.base_url, timeout=min(5.0, config.jira.timeout_seconds)) or str(exc)
+    return JirasyncError(f"cannot connect to Jira at {host_port(config.jira.base_url)} (jira.baseUrl of "
+                         f"{config.name}): {reason}")
 
 
 def process_scope() -> str | None:
@@ -87,5 +100,8 @@ def open_runtime(
 
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
-    client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+    try:
+        client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+    except JiraUnavailable as exc:
+        raise _unreachable_jira(config, exc) from None
     return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)

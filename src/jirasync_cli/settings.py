@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jirasync_cli.errors import JirasyncError
 
 
 def _env(name: str) -> AliasChoices:
@@ -39,4 +41,31 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process settings; a bad value is a :class:`JirasyncError` naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(error: Any) -> str:
+    import os
+
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = str(item["loc"][0]) if item["loc"] else ""
+        names = next(([str(c) for c in f.validation_alias.choices] for f in Settings.model_fields.values()
+                      if isinstance(f.validation_alias, AliasChoices) and loc in f.validation_alias.choices), [loc])
+        environ = {k.upper() for k in os.environ}
+        present = [n for n in names if n.upper() in environ]
+        name = present[0] if present else f"{names[0]} (from .env)"
+        value = item.get("input")
+        reason = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}={str(value)[:60]!r}: {reason}")
+    return "invalid setting " + "; ".join(problems)
+
+
+class SettingsError(JirasyncError):
+    """A process setting (environment variable or .env entry) has a value it cannot have."""

@@ -6,17 +6,23 @@ from datetime import datetime
 from typing import Any
 
 from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.jsonkeys import camel_keys
 from jirasync_cli.service import open_store
 from jirasync_cli.settings import Settings
 
 
 def _iso(value: Any) -> Any:
+    """JSON-ready: datetimes as ISO 8601, keys camelCase (see :mod:`jirasync_cli.jsonkeys`)."""
+    return camel_keys(_dates(value))
+
+
+def _dates(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _iso(v) for k, v in value.items()}
+        return {k: _dates(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_iso(v) for v in value]
+        return [_dates(v) for v in value]
     return value
 
 
@@ -39,6 +45,7 @@ def pair_state(config: SyncPairConfig, settings: Settings, recent: int = 10) -> 
 
 
 def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[str, Any]:
+    key = key.strip().upper()  # Jira keys are upper case; "sup-4" means SUP-4
     store = open_store(config, settings, indexes=False)
     mapping = store.mapping(key) or store.mapping_by_dev(key)
     keys = [key] if mapping is None else [k for k in (mapping.user_key, mapping.dev_key) if k]
@@ -61,3 +68,13 @@ def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[st
 
 def reset_state(config: SyncPairConfig, settings: Settings, *, forget_mappings: bool) -> dict[str, int]:
     return open_store(config, settings, indexes=False).reset_state(forget_mappings=forget_mappings)
+
+
+RESET_TERMS = {"issue_map": "issue pairings", "snapshots": "issue snapshots", "journal": "journal entries"}
+
+
+def describe_reset(name: str, counts: dict[str, int]) -> str:
+    """What ``state reset`` did, in the words of the docs rather than collection names."""
+    forgotten = ", ".join(f"{counts[k]} {label}" for k, label in RESET_TERMS.items() if k in counts)
+    return (f"reset {name}: the next cycle is an initial full sync"
+            + (f"; forgot {forgotten}" if forgotten else "; issue pairings and snapshots kept"))

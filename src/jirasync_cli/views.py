@@ -12,7 +12,8 @@ from jirasync_cli.config import LoadResult
 from jirasync_cli.config.models import public_comment_warnings
 
 
-def validation_report(result: LoadResult) -> dict[str, Any]:
+def validation_report(result: LoadResult, unset: list | None = None) -> dict[str, Any]:
+    """``unset``: problems of variables that are only missing here (warnings, see config.lenient)."""
     invalid_files = sorted({p.file for p in result.problems})
     return {
         "configDir": result.directory,
@@ -31,7 +32,8 @@ def validation_report(result: LoadResult) -> dict[str, Any]:
         ],
         "invalid": invalid_files,
         "problems": [p.as_dict() for p in result.problems],
-        "warnings": [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
+        "warnings": [{"file": p.file, "message": f"{p.path}: {p.reason}"} for p in unset or []]
+                    + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
         "error": _empty_reason(result),
     }
 
@@ -44,7 +46,7 @@ def _empty_reason(result: LoadResult) -> str | None:
     return None
 
 
-def validation_table(result: LoadResult, console: Console) -> None:
+def validation_table(result: LoadResult, console: Console, unset: list | None = None) -> None:
     table = Table(title=f"Sync configs in {escape(result.directory)}")
     for column in ("file", "name", "projects", "interval", "rules", "status"):
         table.add_column(column)
@@ -61,6 +63,9 @@ def validation_table(result: LoadResult, console: Console) -> None:
         console.print(table)
     for problem in result.problems:
         console.print(f"[red]✗[/] {escape(problem.line())}", soft_wrap=True)
+    for problem in unset or []:
+        console.print(f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)",
+                      soft_wrap=True)
     for loaded in result.configs:
         for message in public_comment_warnings(loaded.config):
             console.print(f"[yellow]![/] {escape(loaded.file)}: {escape(message)}", soft_wrap=True)
@@ -73,7 +78,7 @@ def validation_table(result: LoadResult, console: Console) -> None:
         console.print(f"[red]{len({p.file for p in result.problems})} invalid file(s)[/], {len(result.configs)} valid")
 
 
-def cycle_table(report, console: Console) -> None:  # report: CycleReport
+def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:  # report: CycleReport
     mode = "dry run" if report.dry_run else report.mode
     title = f"{report.pair}: {mode} cycle, {report.issues_seen} issue(s) seen, {report.jira_requests} Jira request(s)"
     table = Table(title=escape(title))
@@ -87,8 +92,12 @@ def cycle_table(report, console: Console) -> None:  # report: CycleReport
         console.print(f"[bold]{escape(title)}[/]: nothing to do")
     for user_key, dev_key in report.created:
         console.print(f"  created {escape(dev_key)} for {escape(user_key)}")
-    for line in report.unhandled:
-        console.print(f"  [yellow]{escape(line)}[/]")
+    if show_unhandled:
+        for line in report.unhandled:
+            console.print(f"  [yellow]{escape(line)}[/]")
+    elif report.unhandled:
+        console.print(f"  {len(report.unhandled)} issue(s) moved to a status no rule handles "
+                      "(--show-unhandled lists them)")
     for line in report.deferred:
         console.print(f"  [yellow]deferred[/] {escape(line)}")
     for line in report.errors:
@@ -100,13 +109,34 @@ def plan_rows(report) -> list[dict[str, Any]]:
     for unit in report.plan.units if report.plan else []:
         for action in unit.actions:
             rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": action.kind,
-                         "detail": _describe(action)})
+                         "detail": _describe(action, unit, report.pair)})
         for note in unit.notes:
             rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": "note", "detail": note})
     return rows
 
 
-def _describe(action) -> str:
+NEW_DEV_ISSUE = "<new dev issue>"
+
+
+def planned_comment(action, unit, pair: str) -> str:
+    """A template comment as it will read: placeholders filled with what is known now, and
+    ``<new dev issue>`` for the key of a dev issue the same cycle creates."""
+    from jirasync_cli.sync.rules import render_template
+
+    source_is_user = action.source_key == unit.user_key
+    target_key = unit.dev_key if source_is_user else unit.user_key
+    creating = any(a.kind == "create_issue" for a in unit.actions)
+    if target_key is None and creating:
+        target_key = NEW_DEV_ISSUE
+    source_issue = unit.user if source_is_user else unit.dev
+    values = {"sourceKey": action.source_key, "targetKey": target_key, "sourceStatus": action.source_status,
+              "targetStatus": action.target_status, "summary": source_issue.summary if source_issue else None,
+              "ruleId": action.rule_id, "pair": pair, "sourceProject": action.source_key.rsplit("-", 1)[0],
+              "targetProject": target_key.rsplit("-", 1)[0] if target_key and target_key != NEW_DEV_ISSUE else None}
+    return render_template(action.template, {k: str(v) for k, v in values.items() if v is not None})
+
+
+def _describe(action, unit=None, pair: str = "") -> str:
     kind = action.kind
     if kind == "create_issue":
         return f"{action.issuetype} {action.fields.get('summary', '')!r}" + (" + link" if action.link else "")
@@ -114,7 +144,8 @@ def _describe(action) -> str:
         return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
     if kind == "comment":
         audience = " (internal note)" if action.internal else ""
-        return f"on {action.side} issue{audience}: {action.template!r} (rule {action.rule_id})"
+        text = planned_comment(action, unit, pair) if unit is not None else action.template
+        return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
     if kind in ("mirror_comment", "update_mirror"):
         r = action.restriction
         audience = "".join([f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
@@ -148,13 +179,13 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
     for column in ("pair", "database", "last sync", "initial sync", "mapped", "last cycle"):
         table.add_column(column)
     for s in states:
-        last = s.get("last_cycle") or {}
+        last = s.get("lastCycle") or {}
         result = f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))" if last else "-"
         mapped = s["mappings"]["linked"]
         pending = s["mappings"]["pending"]
         table.add_row(
-            escape(s["name"]), escape(s["database"]), escape(str(s["last_sync"] or "never")),
-            "done" if s["initial_sync_completed"] else "pending",
+            escape(s["name"]), escape(s["database"]), escape(str(s["lastSync"] or "never")),
+            "done" if s["initialSyncCompleted"] else "pending",
             f"{mapped}" + (f" (+{pending} pending)" if pending else ""), escape(result),
         )
     console.print(table)
@@ -165,7 +196,7 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
                           + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items())))
         if s.get("retrying"):
             console.print(f"[yellow]{escape(s['name'])}: retrying {', '.join(map(escape, s['retrying']))}[/]")
-        recent = s.get("recent_actions") or []
+        recent = s.get("recentActions") or []
         if recent:
             console.print(f"[bold]{escape(s['name'])}[/] recent actions:")
             for entry in recent:
@@ -177,13 +208,13 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
 def issue_view(data: dict[str, Any], console: Console) -> None:
     mapping = data.get("mapping")
     if mapping:
-        console.print(f"[bold]{escape(mapping['user_key'])}[/] ↔ [bold]{escape(str(mapping['dev_key']))}[/]"
+        console.print(f"[bold]{escape(mapping['userKey'])}[/] ↔ [bold]{escape(str(mapping['devKey']))}[/]"
                       f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})")
     else:
         console.print(f"[bold]{escape(data['key'])}[/]: not mapped")
     for key, snap in (data.get("snapshots") or {}).items():
-        console.print(f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['comments_seen']},"
-                      f" written {snap['comments_written']}")
+        console.print(f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['commentsSeen']},"
+                      f" written {snap['commentsWritten']}")
     for entry in data.get("history") or []:
         console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
                       f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}", soft_wrap=True)

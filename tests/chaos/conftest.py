@@ -14,6 +14,7 @@ from jirasync_cli.embedded_mongo import EmbeddedMongo
 from jirasync_cli.emulator import Account, JiraEmulator, default_accounts
 from jirasync_cli.errors import JirasyncError
 from tests.chaos.harness import LEASE_TTL, ChaosSupervisor
+from tests.helpers import skip_or_fail
 
 
 class Chaos:
@@ -45,7 +46,7 @@ class Chaos:
         try:
             return server.start(timeout=60)
         except JirasyncError as exc:
-            pytest.skip(f"no wire-protocol MongoDB server available: {exc}")
+            skip_or_fail(f"no wire-protocol MongoDB server available: {exc}")
 
     def track(self, actor: Any) -> Any:
         """Anything with .stop(): stopped at teardown (people, faults, killers)."""

@@ -59,8 +59,8 @@ def test_unknown_keys_are_errors_but_underscore_keys_are_comments():
     doc["rules"][0]["actions"]["createIsue"] = True
     problems = parse_config("sync-ab.json", json.dumps(doc).encode(), ENV)
     assert [(p.path, p.reason) for p in problems] == [
-        ("$.rules[0].actions.createIsue", "Extra inputs are not permitted"),
-        ("$.syncIntervalMinute", "Extra inputs are not permitted"),
+        ("$.rules[0].actions.createIsue", "unknown key (did you mean 'createIssue'?)"),
+        ("$.syncIntervalMinute", "unknown key (did you mean 'syncIntervalMinutes'?)"),
     ]
 
 

@@ -230,8 +230,28 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
     assert result.exit_code == 0, result.output
     doc = __import__("json").loads(result.stdout)
     assert doc["counters"] == {"cycles": 2, "create_issue": 1, "comment": 1}
-    assert doc["initial_sync_completed"] and doc["mappings"] == {"linked": 1, "pending": 0}
+    assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0}
     result = cli.run("state", "show", "sync-ab", "--issue", user_key, env=env)
     assert result.exit_code == 0 and "create_issue" in result.stdout and "DEV-1" in result.stdout
     table = cli.run("state", "show", env=env)
     assert "since the last reset: comment 1, create issue 1, cycles 2" in table.stdout
+
+
+def test_comments_on_the_user_issue_without_a_partner_are_posted_not_deferred(emu, mongo_url, tmp_path):
+    """commentOn source or user needs no dev issue: what the dry run plans, the real run
+    posts, once (it used to be deferred "no dev issue yet" every cycle, forever)."""
+    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
+              "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Seen ${sourceKey}."}},
+             {"id": "wait", "sourceStatus": "Waiting for Customer", "syncDirection": "user_to_dev",
+              "actions": {"addComment": True, "commentOn": "user", "commentTemplate": "Waiting: ${sourceStatus}."}}]
+    pair = make_pair(emu, mongo_url, tmp_path, rules=rules)
+    (user_key,), _ = seed(emu, 1, 0)
+    assert pair.cycle(dry_run=True).actions == {"comment": 1}
+    report = pair.cycle()
+    assert (report.errors, report.deferred, report.actions) == ([], [], {"comment": 1})
+    emu.transition(user_key, "Waiting for Customer", as_account="alice")
+    report = pair.cycle()
+    assert (report.errors, report.deferred, report.actions) == ([], [], {"comment": 1})
+    assert [text(c["body"]) for c in emu.comments(user_key)] == [f"Seen {user_key}.", "Waiting: Waiting for Customer."]
+    assert pair.store().load_state().retry_keys == {} and dev_issues(emu) == []
+    assert pair.cycle().actions == {}, "each posted once"

@@ -7,6 +7,7 @@ OpenAPI 3.0 schema objects are close to JSON Schema draft 4; the one keyword to 
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-SPEC = Path(__file__).resolve().parents[2] / "../shared/reference/jira-cloud-platform-openapi-v3.json"
+SPEC = Path(os.environ.get("JIRASYNC_OPENAPI_SPEC")
+            or Path(__file__).resolve().parents[2] / "../shared/reference/jira-cloud-platform-openapi-v3.json")
 URN = "urn:jira-cloud-openapi"
 
 

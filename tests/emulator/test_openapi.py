@@ -10,9 +10,16 @@ from __future__ import annotations
 import pytest
 
 from .helpers import Raw, adf_text, body_for
+from tests.helpers import skip_or_fail
+
 from .openapi import SPEC, errors, response_schema
 
-pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"Jira OpenAPI description not found at {SPEC}")
+
+
+@pytest.fixture(autouse=True)
+def _spec_present() -> None:
+    if not SPEC.exists():
+        skip_or_fail(f"Jira OpenAPI description not found at {SPEC} (set JIRASYNC_OPENAPI_SPEC)")
 
 FIELD_SCHEMAS = {"status": "StatusDetails", "priority": "Priority", "issuetype": "IssueTypeDetails",
                  "project": "ProjectDetails", "reporter": "UserDetails", "creator": "UserDetails",

@@ -4,6 +4,7 @@ a real MongoDB server. Time bounds are generous: the benchmarks measure real lat
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import urllib.error
@@ -140,12 +141,44 @@ def deploy(emu, mongo_url, tmp_path):
 
     yield make
     for sup in started:
+        tree = descendants(sup.proc.pid) if sup.proc is not None else []
         sup.stop()
-        # No worker may outlive the test.
-        for proc in psutil.process_iter(["cmdline"]):
-            cmd = proc.info.get("cmdline") or []
-            if "run-worker" in cmd and str(sup.config_dir) in " ".join(cmd):
+        # No worker may outlive the test: supervised workers carry no --config-dir, so
+        # find them as the supervisor's descendants, or by the environment they inherited.
+        kill_all([*tree, *processes_with_env("JIRASYNC_CONFIG_DIR", str(sup.config_dir))])
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def processes_with_env(name: str, value: str) -> list[psutil.Process]:
+    """Our own processes whose environment has ``name=value`` (they inherited it from a test)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and proc.environ().get(name) == value:
+                found.append(proc)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
+def kill_all(procs: list[psutil.Process]) -> list[int]:
+    """SIGKILL every process still alive; returns the pids that had to be killed."""
+    killed = []
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
                 proc.kill()
+                killed.append(proc.pid)
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(procs, timeout=5)
+    return killed
 
 
 def no_orphans(pids) -> bool:

@@ -248,6 +248,33 @@ def test_comment_on(on, side):
     assert [a.side for a in p.units[0].actions if isinstance(a, AddComment)] == [side]
 
 
+@pytest.mark.parametrize("on", ["source", "target", "user", "dev"])
+@pytest.mark.parametrize("partner", [True, False])
+def test_comment_on_without_create(on, partner):
+    """Without a partner only the changed (user) issue can take the comment; the applier
+    must be able to post every comment planned here (see tests/e2e/test_cycle.py)."""
+    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
+              "actions": {"addComment": True, "commentOn": on, "commentTemplate": "Seen ${sourceKey}."}}]
+    u = issue("USER-1", "Will Do")
+    mappings = [Mapping("USER-1", "DEV-1", "linked", linked=True)] if partner else []
+    p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")], mappings=mappings)
+    (unit,) = p.units
+    sides = [a.side for a in unit.actions if isinstance(a, AddComment)]
+    expected = {"source": "user", "user": "user", "target": "dev", "dev": "dev"}[on]
+    if partner or expected == "user":
+        assert sides == [expected] and not unit.notes
+    else:
+        assert sides == [] and unit.notes == ["rule ack: USER-1 has no partner issue to comment on"]
+
+
+def test_a_comment_naming_the_partner_waits_for_one():
+    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
+              "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Tracked in ${targetKey}."}}]
+    u = issue("USER-1", "Will Do")
+    p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")])
+    assert kinds(p) == [] and "names the partner issue" in p.units[0].notes[0]
+
+
 def test_issues_of_other_projects_and_unmapped_dev_issues_are_ignored():
     p = plan([issue("OTHER-1", "Open"), issue("DEV-3", "Done")])
     assert p.units == [] and sorted(p.ignored) == ["DEV-3", "OTHER-1"]

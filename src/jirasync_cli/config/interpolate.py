@@ -42,16 +42,66 @@ def strip_comments(node: Any) -> Any:
     return node
 
 
-def interpolate(node: Any, env: Mapping[str, str], path: tuple[str | int, ...] = ()) -> Any:
+class MissingVariables(InterpolationError):
+    """Environment variables the file names but the environment lacks: all of them, in one error."""
+
+    def __init__(self, missing: list[tuple[str, str]]) -> None:
+        names = list(dict.fromkeys(name for _, name in missing))
+        if len(missing) == 1:
+            super().__init__(missing[0][0], f"environment variable {names[0]} is not set")
+        else:
+            where = ", ".join(f"{name} ({path})" for path, name in missing)
+            noun, verb = ("variable", "is") if len(names) == 1 else ("variables", "are")
+            super().__init__("$", f"environment {noun} {where} {verb} not set")
+        self.missing = missing
+        self.names = names
+
+
+class LenientEnv(Mapping[str, str]):
+    """An environment in which a missing variable gets a stand-in value and is remembered:
+    to check a file's structure and rules where its secrets are absent (CI)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.missing: list[tuple[str, str]] = []
+
+    def __getitem__(self, name: str) -> str:
+        return self.env[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
+
+    def stand_in(self, name: str, path: str, whole: bool) -> str:
+        self.missing.append((path, name))
+        if whole and path.endswith("Url"):
+            return "https://unset.invalid"
+        if whole and path.endswith("email"):
+            return "unset@example.invalid"
+        return f"unset-{name}"
+
+
+def interpolate(node: Any, env: Mapping[str, str]) -> Any:
     """Replace ``${VAR}`` in every string with ``env[VAR]``.
 
     Template placeholders (``${sourceKey}`` ...) are left for the comment renderer, and
-    ``$$`` is a literal ``$``. A variable missing from ``env`` raises an error naming it.
+    ``$$`` is a literal ``$``. Variables missing from ``env`` raise one error naming every
+    one of them (a :class:`LenientEnv` substitutes stand-ins instead).
     """
+    missing: list[tuple[str, str]] = []
+    out = _interpolate(node, env, (), missing)
+    if missing:
+        raise MissingVariables(missing)
+    return out
+
+
+def _interpolate(node: Any, env: Mapping[str, str], path: tuple[str | int, ...], missing: list[tuple[str, str]]) -> Any:
     if isinstance(node, dict):
-        return {k: interpolate(v, env, (*path, k)) for k, v in node.items()}
+        return {k: _interpolate(v, env, (*path, k), missing) for k, v in node.items()}
     if isinstance(node, list):
-        return [interpolate(v, env, (*path, i)) for i, v in enumerate(node)]
+        return [_interpolate(v, env, (*path, i), missing) for i, v in enumerate(node)]
     if not isinstance(node, str) or "$" not in node:
         return node
 
@@ -65,8 +115,13 @@ def interpolate(node: Any, env: Mapping[str, str], path: tuple[str | int, ...] =
             raise InterpolationError(json_path(path), f"invalid variable reference ${{{name}}}")
         if name not in env:
             near = [v for v in TEMPLATE_VARIABLES if v.lower() == name.lower()]
-            hint = f" (did you mean the placeholder ${{{near[0]}}}?)" if near else ""
-            raise InterpolationError(json_path(path), f"environment variable {name} is not set{hint}")
+            if near:  # a mistyped placeholder, not a secret: say so at once
+                raise InterpolationError(
+                    json_path(path), f"environment variable {name} is not set (did you mean the placeholder ${{{near[0]}}}?)")
+            if isinstance(env, LenientEnv):
+                return env.stand_in(name, json_path(path), whole=match.group(0) == node)
+            missing.append((json_path(path), name))
+            return match.group(0)
         return env[name]
 
     return _PLACEHOLDER.sub(replace, node)

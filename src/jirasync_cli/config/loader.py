@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from jirasync_cli import secrets
 from jirasync_cli.config.interpolate import InterpolationError, interpolate, json_path, strip_comments
 from jirasync_cli.config.models import SyncPairConfig
+from jirasync_cli.config.suggest import did_you_mean
 
 CONFIG_GLOB = "sync-*.json"
 
@@ -78,6 +79,8 @@ def _validation_problems(file: str, error: ValidationError) -> list[Problem]:
     for item in items[:MAX_PROBLEMS_PER_FILE]:
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key" + did_you_mean(SyncPairConfig, loc)
         problems.append(Problem(file, json_path(loc), _one_line(message)))
     if len(items) > MAX_PROBLEMS_PER_FILE:
         problems.append(Problem(file, "$", f"... and {len(items) - MAX_PROBLEMS_PER_FILE} more problems"))

@@ -12,6 +12,8 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,14 +240,42 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
 def run_demo(*, duration: float, pairs: int, keep_running: bool, health_port: int, console: Console) -> int:
     demo = Demo(duration=duration, pairs=pairs, keep_running=keep_running, health_port=health_port, console=console)
     summary = None
-    try:
-        summary = demo.run()
-    except KeyboardInterrupt:
-        console.print("stopping...")
-        summary = demo.summary() if demo.emu is not None and demo.stats else None
-    finally:
-        demo.stop()
+    with _stop_on_signals():
+        try:
+            summary = demo.run()
+        except KeyboardInterrupt:
+            console.print("stopping...")
+            summary = demo.summary() if demo.emu is not None and demo.stats else None
+        finally:
+            with _signals_ignored():  # a second Ctrl-C must not cut the cleanup short
+                demo.stop()
     if summary:
         console.print()
         print_summary(summary, console)
     return 0
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM stops the demo like Ctrl-C: everything it started is stopped, the summary printed.
+    (By default SIGTERM would end the process at once and orphan MongoDB and the supervisor,
+    which run in sessions of their own.)"""
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

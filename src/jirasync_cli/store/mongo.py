@@ -77,8 +77,11 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
 
         try:
             return fn(*args, **kwargs)
-        except ServerSelectionTimeoutError:
-            raise StoreUnavailable("MongoDB is unreachable (server selection timed out)") from None
+        except ServerSelectionTimeoutError as exc:
+            from jirasync_cli.endpoints import mongo_failure
+
+            where, reason = mongo_failure(_strip_credentials(str(exc)))
+            raise StoreUnavailable(f"MongoDB at {where} (JIRASYNC_MONGODB_URL) is unreachable: {reason}") from None
         except ConnectionFailure as exc:
             raise StoreUnavailable(f"MongoDB connection failed: {_strip_credentials(str(exc))[:200]}") from None
         except OperationFailure as exc:

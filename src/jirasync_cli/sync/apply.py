@@ -310,16 +310,21 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
         return {"dev_key": action.dev_key, "reason": action.reason}
     if isinstance(action, CreateDevIssue):
         return _create(run, action)
-    dev_key = unit.dev_key
-    if dev_key is None:
+    if isinstance(action, (TransitionIssue, AddComment, MirrorComment, UpdateMirror, DeleteMirror)):
+        if unit.key_of(action.side) is None:  # the user issue itself needs no partner
+            raise UnitDeferred("no dev issue yet")
+    elif unit.dev_key is None:
         raise UnitDeferred("no dev issue yet")
+    dev_key = unit.dev_key
     if isinstance(action, CheckUserIssue):
+        assert dev_key is not None
         gone = partners.check_user_issue(rt, unit.user_key, dev_key, f"left:{rt.config.name}:{unit.user_key}",
                                          run.batch)
         if gone is not None:
             raise gone
         return {"key": unit.user_key, "unlinked_by_a_person": True}
     if isinstance(action, LinkIssues):
+        assert dev_key is not None
         spec = intent_of(rt.config.name, unit, action)
         assert spec is not None
         _, wrote = run.with_intent(spec, lambda: (rt.jira.link(unit.user_key, dev_key), {})[1],
@@ -346,6 +351,7 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
         return {"key": target, "comment": action.mirror_id, "reason": action.reason, "wrote": wrote,
                 "source": f"{action.source_key}/{action.comment_id}"}
     if isinstance(action, EditDevIssue):
+        assert dev_key is not None
         rt.jira.edit_issue(dev_key, action.fields)
         run.batch.fields_hash(unit.user_key, action.fields_hash)
         return {"key": dev_key, "fields": sorted(action.fields)}

@@ -165,7 +165,9 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         if key not in seen_keys and key not in new_retry and key not in dropped:
             new_retry[key] = entry
     for note in report.unhandled:
-        log.info(note, extra={"pair": cfg.name})
+        log.debug(note, extra={"pair": cfg.name})
+    if report.unhandled:  # one line: an initial sync may see a thousand of them
+        log.info("issues moved to a status no rule handles", extra={"pair": cfg.name, "count": len(report.unhandled)})
     rt.check_lease()
     report.watermark = result.started_at
     report.duration_seconds = time.monotonic() - monotonic_start

@@ -374,13 +374,21 @@ def _rule_actions(
             unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to move")
     if acts.add_comment and acts.comment_template:
         on = {"target": target, "source": side, "user": USER, "dev": DEV}[acts.comment_on]
-        if on == side or has_partner:
+        if not has_partner and needs_partner(acts.comment_template):
+            unit.notes.append(f"rule {rule.id}: the comment names the partner issue (${{targetKey}}) and "
+                              f"{issue.key} has none")
+        elif on == side or has_partner:
             unit.actions.append(AddComment(
                 on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status,
                 verify=on in _unrecorded_own_comments(unit, data), internal=on == USER and not acts.comment_public))
         else:
             unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to comment on")
     return creating
+
+
+def needs_partner(template: str) -> bool:
+    """Whether a comment template names the partner issue, unknown while there is none."""
+    return "${targetKey}" in template or "${targetProject}" in template
 
 
 def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -> tuple[str | None, str, str]:
