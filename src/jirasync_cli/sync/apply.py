@@ -461,13 +461,19 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
             spec, write, lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
         )
     except JiraApiError as exc:
-        if not visibility or exc.status != 400 or isinstance(exc, JiraUnavailable):
+        if source is None or exc.status not in (400, 413) or isinstance(exc, JiraUnavailable):
             raise
-        # Jira refused the restriction (our account is not in that role or group): no copy
-        # at all rather than a wider one.
-        unit.notes.append(f"withheld: a restricted comment from {action.source_key} was not copied to {key}: "
+        if visibility:
+            # Jira refused the restriction (our account is not in that role or group): no
+            # copy at all rather than a wider one.
+            unit.notes.append(f"withheld: a restricted comment from {action.source_key} was not copied to {key}: "
+                              f"{exc.jira_message}")
+            return {"key": key, "wrote": False, "withheld": exc.jira_message}
+        # Jira refuses this one comment (its body): skip it, audited, so it cannot hold up
+        # the comments and changes after it; it is not tried again.
+        unit.notes.append(f"skipped: comment {source[1]} on {source[0]} could not be copied to {key}: "
                           f"{exc.jira_message}")
-        return {"key": key, "wrote": False, "withheld": exc.jira_message}
+        return {"key": key, "wrote": False, "skipped": exc.jira_message}
     wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
     if internal or visibility:
