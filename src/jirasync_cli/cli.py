@@ -292,15 +292,22 @@ def emulator(
     latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added latency per request")] = 0.0,
     error_rate: Annotated[float, typer.Option("--error-rate", help="Fraction of requests answered 5xx")] = 0.0,
     rate_limit: Annotated[float, typer.Option("--rate-limit", help="Requests per second per account before 429 (0 = off)")] = 0.0,
+    screens: Annotated[str, typer.Option(
+        "--screens", help="Create/edit screens of every project: default (no Linked Issues, like Jira's "
+                          "Default Screen), all, or minimal (summary only)")] = "default",
 ) -> None:
     """Run the bundled Jira emulator, to try configs offline (bot token: emulator-token)."""
     from jirasync_cli.emulator.command import serve
+    from jirasync_cli.emulator.screens import PRESETS
 
     if mode not in ("cloud", "server"):
         raise JirasyncError(f"--mode must be cloud or server, not {mode!r}", exit_code=2)
+    if screens not in PRESETS:
+        raise JirasyncError(f"--screens must be one of {', '.join(PRESETS)}, not {screens!r}", exit_code=2)
     try:
         code = serve(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist, seed_demo=seed_demo,
-                     latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None)
+                     latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None,
+                     screens=screens)
     except OSError as exc:
         raise JirasyncError(f"cannot start the emulator on {host}:{port}: {exc.strerror or exc}") from None
     raise typer.Exit(code)

@@ -18,7 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import handlers_comments, handlers_issues, handlers_links, handlers_meta, handlers_search  # noqa: F401 (routes)
+from . import (  # noqa: F401 (routes)
+    handlers_comments, handlers_issues, handlers_links, handlers_meta, handlers_screens, handlers_search,
+)
 from .errors import ApiError
 from .router import Ctx, Response, router
 
