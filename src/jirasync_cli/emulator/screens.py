@@ -40,7 +40,7 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "default": ("summary", "description", "priority", "labels", "assignee", "reporter"),
     "minimal": ("summary",),
 }
-DEFAULT_PRESET = "all"
+DEFAULT_PRESET = "default"
 
 OPERATIONS = {"summary": ["set"], "description": ["set"], "priority": ["set"], "labels": ["add", "set", "remove"],
               "assignee": ["set"], "reporter": ["set"], "issuelinks": ["add"], "issuetype": ["set"],

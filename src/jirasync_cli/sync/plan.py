@@ -267,6 +267,10 @@ def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
         # A create from an earlier cycle has no known outcome yet; recovery resolves it first.
         unit.notes.append("waiting: dev issue creation of an earlier cycle is being resolved")
         return
+    if mapping is not None and mapping.state == "failed":
+        if unit.user is None or unit.user.updated == mapping.failed_updated:
+            return  # Jira refused the create and nothing changed since: said once, not every cycle
+        # The user issue changed (perhaps because someone fixed the cause): plan the create again.
     creating = False
     linked_pair = mapping is not None and mapping.dev_key is not None
 
