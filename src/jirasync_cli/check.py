@@ -46,14 +46,7 @@ class Site:
     def statuses(self, key: str) -> set[str] | None:
         """Status names of ``key``'s workflows (any issue type), None if the project is unknown."""
         if key not in self._statuses:
-            try:
-                raw = self.jira._call("GET", f"project/{key}/statuses", operation="read project statuses")
-            except JiraApiError as exc:
-                if exc.status != 404:
-                    raise
-                self._statuses[key] = None
-            else:
-                self._statuses[key] = {str(s.get("name")) for t in raw or [] for s in t.get("statuses") or []}
+            self._statuses[key] = self.jira.project_statuses(key)
         return self._statuses[key]
 
 
@@ -111,8 +104,7 @@ def check_link_type(site: Site) -> list[Finding]:
     cfg = site.config
     if not any(r.actions.add_cross_link for r in cfg.rules):
         return []
-    raw = site.jira._call("GET", "issueLinkType", operation="read link types") or {}
-    names = {str(t.get("name")) for t in raw.get("issueLinkTypes") or []}
+    names = site.jira.link_type_names()
     if cfg.jira.link_type in names:
         return []
     return [Finding(cfg.name, None, f"link type {cfg.jira.link_type}", "does not exist on the site",

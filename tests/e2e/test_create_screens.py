@@ -112,6 +112,7 @@ def test_refused_create_is_one_clear_error_not_a_retry_loop(pair: Pair):
         assert not report.errors and not pair.writes()
     assert len([a for a in audit(pair, "unit") if a["result"] == "error"]) == 1
     assert pair.store().mapping(user).state == "failed"
+    assert pair.store().count_mappings()["failed"] == 1
 
     emu.set_screens("default", project="DEV")  # the admin fixes the screen ...
     emu.edit(user, {"labels": ["vip", "fixed"]}, as_account="alice")  # ... and the issue changes
@@ -120,6 +121,48 @@ def test_refused_create_is_one_clear_error_not_a_retry_loop(pair: Pair):
     (dev,) = emu.issues("DEV")
     assert only_link(emu, user)["key"] == dev["key"]
     assert pair.store().mapping(user).dev_key == dev["key"]
+
+
+def test_a_person_linking_a_dev_issue_after_a_refused_create_is_adopted(pair: Pair):
+    emu = pair.emu
+    emu.set_screens({"create": ["description"], "edit": "default"}, project="DEV")
+    user = escalate(emu)
+    assert pair.cycle().errors
+    dev = emu.create_issue("DEV", summary="made by hand", as_account="dan")  # the UI has no such limits
+    emu.link(dev, user, "Relates", as_account="dan")
+    emu.advance(61)
+    assert not pair.cycle().errors
+    mapping = pair.store().mapping(user)
+    assert (mapping.state, mapping.dev_key) == ("linked", dev)
+    assert [d["key"] for d in emu.issues("DEV")] == [dev]
+
+
+def test_edit_screen_gaps_leave_those_fields_out_said_once(pair: Pair, caplog):
+    emu = pair.emu
+    emu.set_screens({"create": "default", "edit": ["summary"]}, project="DEV")
+    caplog.set_level(logging.WARNING)
+    rt = open_runtime(pair.config, pair.settings)
+    try:
+        user = escalate(emu)
+        assert not run_cycle(rt).errors
+        dev = pair.store().mapping(user).dev_key
+        emu.edit(user, {"summary": "Renamed", "labels": ["vip", "urgent"]}, as_account="alice")
+        emu.advance(61)
+        emu.clear_request_log()
+        assert not run_cycle(rt).errors
+        edits = [e.status for e in emu.request_log if e.method == "PUT" and e.path.endswith(f"/issue/{dev}")]
+        assert edits == [400, 204]  # labels refused, summary copied
+        assert emu.issue(dev)["summary"] == "Renamed" and emu.issue(dev)["labels"] == ["vip"]
+        emu.edit(user, {"labels": ["vip"]}, as_account="alice")
+        emu.advance(61)
+        emu.clear_request_log()
+        assert not run_cycle(rt).errors
+        # the known gap is not sent again: one edit (summary), no 400
+        assert [e.status for e in emu.request_log if e.method == "PUT"] == [204]
+    finally:
+        rt.jira.close()
+    assert len([r for r in caplog.records if "edit screen of DEV" in r.getMessage()]) == 1
+    assert len(audit(pair, "edit_screen")) == 1
 
 
 class Crash(BaseException):

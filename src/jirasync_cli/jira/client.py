@@ -300,6 +300,20 @@ class JiraClient:
                     and not f.get("hasDefaultValue")}
         return CreateScreen(project, issuetype, frozenset(ids), frozenset(required))
 
+    def project_statuses(self, project: str) -> set[str] | None:
+        """Names of the statuses in ``project``'s workflows (all issue types); None if unknown."""
+        try:
+            raw = self._call("GET", f"project/{project}/statuses", operation="read project statuses")
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return {str(s.get("name")) for t in raw or [] for s in t.get("statuses") or []}
+
+    def link_type_names(self) -> set[str]:
+        raw = self._call("GET", "issueLinkType", operation="read link types") or {}
+        return {str(t.get("name")) for t in raw.get("issueLinkTypes") or []}
+
     def _pages(self, path: str, cloud_key: str, operation: str) -> list[dict[str, Any]]:
         """Every item of a createmeta-style page: ``values`` on Data Center, ``cloud_key`` on Cloud."""
         out: list[dict[str, Any]] = []

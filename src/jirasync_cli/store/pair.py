@@ -354,6 +354,7 @@ class PairStore:
         return {
             "linked": self.db.issue_map.count_documents({"state": "linked"}),
             "pending": self.db.issue_map.count_documents({"state": "pending"}),
+            "failed": self.db.issue_map.count_documents({"state": "failed"}),
         }
 
     # -- snapshots --------------------------------------------------------------------

@@ -109,6 +109,9 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
     creates, intents, retried = [], [], []
     at = rt.jira.server_now()
     for unit in units:
+        if unit.mapping is not None and unit.mapping.state == "failed" and any(
+                isinstance(a, (CreateDevIssue, AdoptMapping)) for a in unit.actions):
+            retried.append(unit.user_key)  # refused before; the user issue changed since
         for action in unit.actions:
             spec = intent_of(rt.config.name, unit, action)
             if spec is None:
@@ -117,13 +120,12 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
                 link_now = link_on_create(rt, action)
                 creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": link_now,
                                 "link_after": action.link and not link_now, "rule_id": action.rule_id, "at": at})
-                if unit.mapping is not None and unit.mapping.state == "failed":
-                    retried.append(unit.user_key)
             else:
                 intents.append({"id": spec.id, "kind": spec.kind, "key": spec.key, "data": spec.data})
     prepared = Prepared()
+    if retried:
+        rt.store.clear_failed_creates(retried)
     if creates:
-        rt.store.clear_failed_creates(retried)  # refused before; the user issue changed since
         prepared.create_links = {c["user_key"]: c["link"] for c in creates}
         prepared.creates_existing = rt.store.begin_creates(creates)
         prepared.creates_new = {c["user_key"] for c in creates} - prepared.creates_existing
@@ -312,9 +314,9 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
         run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
         return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
     if isinstance(action, EditDevIssue):
-        rt.jira.edit_issue(dev_key, action.fields)
-        run.batch.fields_hash(unit.user_key, action.fields_hash)
-        return {"key": dev_key, "fields": sorted(action.fields)}
+        sent = _edit_dev(run, dev_key, action.fields)
+        run.batch.fields_hash(unit.user_key, action.fields_hash)  # also when the screen took none: said once
+        return {"key": dev_key, "fields": sent}
     raise TypeError(f"unknown action {action!r}")
 
 
@@ -445,6 +447,41 @@ def _report_screen_once(run: _UnitRun, screen: CreateScreen, action: CreateDevIs
     log.warning(reason, extra={"pair": cfg.name, "left_out": left_out, "link_after_create": link_later})
     run.batch.audit([_entry(run.cycle_id, [], "create_screen", "warning",
                             {"reason": reason, "left_out": left_out, "link_after_create": link_later})])
+
+
+def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
+    """Copy ``fields`` to the dev issue, leaving out those its edit screen refuses: a 400
+    naming them drops them for the rest of the process (said once) and the edit is sent
+    once more without them. Returns the fields sent."""
+    rt, unit = run.rt, run.unit
+    issuetype = unit.dev.issuetype if unit.dev else rt.config.dev_issue_type
+    screen_key = (rt.config.dev_project_key, issuetype)
+    with rt.learn_lock:
+        refused = rt.edit_refused.setdefault(screen_key, set())
+    send = {k: v for k, v in fields.items() if k not in refused}
+    for attempt in (1, 2):
+        if not send:
+            return []
+        try:
+            rt.jira.edit_issue(dev_key, send)
+            return sorted(send)
+        except JiraUnavailable:
+            raise
+        except JiraApiError as exc:
+            gone = not_on_screen(exc) & set(send)
+            if attempt == 2 or not gone:
+                raise
+        with rt.learn_lock:
+            new = gone - refused
+            refused |= gone
+        if new:
+            reason = (f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
+                      "user-side edits of them are not copied to dev issues")
+            log.warning(reason, extra={"pair": rt.config.name, "left_out": sorted(new)})
+            run.batch.audit([_entry(run.cycle_id, [], "edit_screen", "warning",
+                                    {"reason": reason, "left_out": sorted(new)})])
+        send = {k: v for k, v in send.items() if k not in gone}
+    raise AssertionError("unreachable")
 
 
 def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
