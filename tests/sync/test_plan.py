@@ -103,6 +103,16 @@ def test_existing_mapping_means_no_second_create():
     assert kinds(p) == ["comment"]
 
 
+def test_refused_create_is_planned_again_only_once_the_user_issue_changes():
+    u = issue("USER-1", "Will Do")
+    failed = Mapping("USER-1", None, "failed", error="no summary on the screen", failed_updated=u.updated)
+    p = plan([u], snapshots=[snap(u, "user", status="Open")], mappings=[failed], retry=["USER-1"])
+    assert kinds(p) == [] and p.units[0].observed == {} and p.units[0].notes == []  # nothing to write
+    edited = issue("USER-1", "Will Do", updated="2026-11-24T11:00:00.000+0000")
+    p = plan([edited], snapshots=[snap(u, "user", status="Open")], mappings=[failed])
+    assert kinds(p) == ["create_issue", "comment"]
+
+
 def test_pending_create_waits_for_recovery():
     u = issue("USER-1", "Will Do")
     m = Mapping("USER-1", None, "pending", intent_id="create:x")

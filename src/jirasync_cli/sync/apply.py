@@ -387,8 +387,10 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
 
 def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fields: dict[str, Any],
                  link_now: bool, source: dict[str, Any]) -> tuple[str, bool]:
-    """POST the create; if Jira refuses fields the screen metadata offered, drop them and
-    try once more. Returns (dev key, whether the request carried the link)."""
+    """POST the create; if Jira's 400 names fields we sent (not on the screen although its
+    metadata offered them, or a value this project does not know, such as a priority
+    missing from its scheme), drop them and try once more. Summary is never dropped.
+    Returns (dev key, whether the request carried the link)."""
     rt, unit, cfg = run.rt, run.unit, run.rt.config
     for attempt in (1, 2):
         try:
@@ -400,13 +402,14 @@ def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fi
         except JiraUnavailable:
             raise  # maybe created: the pending mapping is resolved by looking in Jira
         except JiraApiError as exc:
-            refused = not_on_screen(exc) & (set(fields) | ({"issuelinks"} if link_now else set()))
+            sent = set(fields) | ({"issuelinks"} if link_now else set())
+            refused = set(exc.field_errors) & sent if exc.status == 400 else set()
             if attempt == 2 or not refused or "summary" in refused:
                 _refused(run, action, exc)
-            screen.refuse(refused)
-            log.warning("Jira refused fields its create screen metadata offered; creating without them",
-                        extra={"pair": cfg.name, "project": cfg.dev_project_key, "issuetype": action.issuetype,
-                               "fields": sorted(refused)})
+            screen.refuse(not_on_screen(exc) & refused)  # not on the screen: not sent again
+            log.warning("Jira refused fields of a create; creating without them",
+                        extra={"pair": cfg.name, "user_key": unit.user_key, "project": cfg.dev_project_key,
+                               "issuetype": action.issuetype, "errors": exc.field_errors})
             fields = {k: v for k, v in fields.items() if k not in refused}
             if "issuelinks" in refused:
                 link_now = False
@@ -450,9 +453,9 @@ def _report_screen_once(run: _UnitRun, screen: CreateScreen, action: CreateDevIs
 
 
 def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
-    """Copy ``fields`` to the dev issue, leaving out those its edit screen refuses: a 400
-    naming them drops them for the rest of the process (said once) and the edit is sent
-    once more without them. Returns the fields sent."""
+    """Copy ``fields`` to the dev issue, leaving out those Jira refuses: a 400 naming fields
+    drops them and sends the edit once more; those not on the edit screen are left out for
+    the rest of the process (said once). Returns the fields sent."""
     rt, unit = run.rt, run.unit
     issuetype = unit.dev.issuetype if unit.dev else rt.config.dev_issue_type
     screen_key = (rt.config.dev_project_key, issuetype)
@@ -468,12 +471,16 @@ def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
         except JiraUnavailable:
             raise
         except JiraApiError as exc:
-            gone = not_on_screen(exc) & set(send)
+            gone = set(exc.field_errors) & set(send) if exc.status == 400 else set()
             if attempt == 2 or not gone:
                 raise
+            off_screen = not_on_screen(exc) & gone  # remembered; a bad value is dropped from this edit only
+            if gone - off_screen:
+                log.warning("Jira refused values of an edit; sending it without them",
+                            extra={"pair": rt.config.name, "key": dev_key, "errors": exc.field_errors})
         with rt.learn_lock:
-            new = gone - refused
-            refused |= gone
+            new = off_screen - refused
+            refused |= off_screen
         if new:
             reason = (f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
                       "user-side edits of them are not copied to dev issues")
