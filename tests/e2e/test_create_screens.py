@@ -165,6 +165,30 @@ def test_edit_screen_gaps_leave_those_fields_out_said_once(pair: Pair, caplog):
     assert len(audit(pair, "edit_screen")) == 1
 
 
+@pytest.mark.parametrize("after_apply", [False, True], ids=["not-created", "created"])
+def test_create_of_unknown_outcome_is_resolved_after_search_settles_and_never_forgotten(pair: Pair, after_apply):
+    """A 5xx on the create (maybe applied, maybe not) with no link in the request: the issue
+    is fetched again every cycle until recovery can tell, then created or adopted once."""
+    emu = pair.emu
+    user = escalate(emu)
+    emu.faults.fail_next("POST", r"/issue$", status=502, after_apply=after_apply)
+    assert pair.cycle().errors  # outcome unknown: pending
+    for _ in range(2):
+        emu.advance(30)
+        report = pair.cycle()
+        assert not report.errors
+        if after_apply:  # found by its source property at once, and linked
+            assert pair.store().mapping(user).state == "linked"
+        else:  # search may lag: not yet trusted to say "not there"; kept for the next cycle
+            assert report.deferred and emu.issues("DEV") == []
+    for _ in range(3):
+        emu.advance(70)
+        pair.cycle()
+    (dev,) = emu.issues("DEV")
+    assert only_link(emu, user)["key"] == dev["key"]
+    assert pair.store().mapping(user).dev_key == dev["key"]
+
+
 class Crash(BaseException):
     pass
 
