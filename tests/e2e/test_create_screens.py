@@ -262,3 +262,18 @@ def test_crash_between_create_and_link_finds_exactly_the_created_issue(pair: Pai
         assert mapping.dev_key == dev["key"] and mapping.state == "linked"
         comments = [c for c in emu.comments(user) if "Escalated to engineering" in str(c)]
         assert len(comments) == 1
+
+
+def test_create_recorded_but_never_sent_is_made_at_once_without_waiting_for_search(pair: Pair, monkeypatch):
+    """A stop between recording a chunk's creates and sending them (a graceful shutdown, a
+    kill) leaves pending entries marked as never sent: the next cycle creates the issues
+    without waiting for search to catch up."""
+    emu = pair.emu
+    users = [escalate(emu, f"Problem {i}") for i in range(3)]
+    _arm(monkeypatch, "jirasync_cli.store.pair.PairStore.begin_creates", "after")
+    with pytest.raises(Crash):
+        pair.cycle()
+    assert pair.store().count_mappings()["pending"] == 3 and emu.issues("DEV") == []
+    report = pair.cycle()  # no time has passed
+    assert not report.errors and not report.deferred
+    assert sorted(d["properties"][SOURCE_PROPERTY]["userKey"] for d in emu.issues("DEV")) == users

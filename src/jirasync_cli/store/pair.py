@@ -83,6 +83,9 @@ class Mapping:
     link_after: bool = False  # pending: link in a request of its own once created (not on the create screen)
     error: str | None = None  # failed: why, and the user issue's "updated" then (retried once it changes)
     failed_updated: str | None = None
+    # pending: whether the create request may have been sent (None: recorded by an older
+    # version, which did not say). Not sent: recovery drops the entry at once.
+    sending: bool | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Mapping:
@@ -97,6 +100,7 @@ class Mapping:
             link_after=bool(doc.get("link_after")),
             error=doc.get("error"),
             failed_updated=doc.get("failed_updated"),
+            sending=doc.get("sending"),
         )
 
 
@@ -302,7 +306,7 @@ class PairStore:
         from pymongo.errors import DuplicateKeyError
 
         doc = {"_id": user_key, "state": "pending", "intent_id": intent_id, "linked": link,
-               "link_after": link_after, "rule_id": rule_id, "created_at": at, "pair": self.pair}
+               "link_after": link_after, "sending": False, "rule_id": rule_id, "created_at": at, "pair": self.pair}
         try:
             self.db.issue_map.insert_one(doc)
         except DuplicateKeyError:
@@ -313,6 +317,12 @@ class PairStore:
     def abandon_create(self, user_key: str) -> None:
         """The create did not happen: drop the pending intent so it can be planned again."""
         self.db.issue_map.delete_one({"_id": user_key, "state": "pending"})
+
+    @guarded
+    def create_sending(self, user_key: str) -> None:
+        """Right before the create request: from now on it may exist in Jira. Until then a
+        crash leaves a pending entry that recovery can drop without asking Jira."""
+        self.db.issue_map.update_one({"_id": user_key, "state": "pending"}, {"$set": {"sending": True}})
 
     @guarded
     def link_after_create(self, user_key: str) -> None:
@@ -373,7 +383,8 @@ class PairStore:
     def begin_creates(self, entries: list[dict[str, Any]]) -> set[str]:
         """Record many create intents at once; returns the user keys that had one already."""
         docs = [{"_id": e["user_key"], "state": "pending", "intent_id": e["intent_id"], "linked": e["link"],
-                 "link_after": e.get("link_after", False), "rule_id": e["rule_id"], "created_at": e["at"],
+                 "link_after": e.get("link_after", False), "sending": False, "rule_id": e["rule_id"],
+                 "created_at": e["at"],
                  "pair": self.pair} for e in entries]
         return self._insert_new(self.db.issue_map, docs)
 

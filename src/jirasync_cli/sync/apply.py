@@ -366,6 +366,7 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
         rt.store.link_after_create(unit.user_key)
     _report_screen_once(run, screen, action)
     source = {"pair": cfg.name, "userKey": unit.user_key, "intent": spec.id}
+    rt.store.create_sending(unit.user_key)
     dev_key, link_now = _send_create(run, action, screen, fields, link_now, source)
     # Audited before the mapping is recorded (the batch stores the audit first): a kill
     # between the two leaves a pending create that recovery audits, never an unaudited one.

@@ -70,9 +70,13 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
     whose request carried no link (the create screen lacks *Linked Issues*), by a search for
     recent dev issues with our ``jirasync.source`` property, trusted to say "not there" only
     once search has had time to catch up. A found issue that still needs its link gets it
-    now. None also drops the pending entry when Jira surely has no such issue, so the create
-    is planned again.
+    now. None also drops the pending entry when Jira surely has no such issue (including a
+    create recorded but never sent), so the create is planned again.
     """
+    if mapping.sending is False:  # the request never left: nothing to look for
+        rt.store.abandon_create(mapping.user_key)
+        log.info("interrupted create was never sent; it will be planned again", extra={"user_key": mapping.user_key})
+        return None
     user_issue = rt.jira.get_issue(mapping.user_key)
     if user_issue is None:
         rt.store.abandon_create(mapping.user_key)
