@@ -101,6 +101,40 @@ def validate_configs(
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command("check")
+def check(
+    name: Annotated[str, typer.Argument(help="Pair name (or its file, e.g. sync-ab.json)")],
+    config_dir: ConfigDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask the pair's Jira what it allows: exit 0 if all good, 1 if problems found, 2 if it cannot tell."""
+    from jirasync_cli.check import report, run_checks
+    from jirasync_cli.jira import connect
+    from jirasync_cli.jira.errors import JiraApiError
+    from jirasync_cli.service import find_config
+
+    try:
+        config = find_config(_config_dir(config_dir), name)
+    except JirasyncError as exc:
+        raise JirasyncError(str(exc), exit_code=2) from None
+    try:
+        client = connect(config.jira)
+        try:
+            findings = run_checks(config, client)
+        finally:
+            client.close()
+    except JiraApiError as exc:
+        raise JirasyncError(f"{config.name}: cannot check {config.jira.base_url}: {exc}", exit_code=2) from None
+    if as_json:
+        render.print_json(report(config, findings))
+    else:
+        for finding in findings:
+            render.console.print(finding.line(), markup=False, highlight=False)
+        if not findings:
+            render.console.print(f"{config.name}: the site allows everything the config needs", markup=False)
+    raise typer.Exit(1 if findings else 0)
+
+
 def _setup_logging(worker: str | None = None) -> None:
     from jirasync_cli import logs
 
@@ -319,16 +353,23 @@ def emulator(
     latency_ms: Annotated[float, typer.Option("--latency-ms", help="Added latency per request")] = 0.0,
     error_rate: Annotated[float, typer.Option("--error-rate", help="Fraction of requests answered 5xx")] = 0.0,
     rate_limit: Annotated[float, typer.Option("--rate-limit", help="Requests per second per account before 429 (0 = off)")] = 0.0,
+    screens: Annotated[str, typer.Option(
+        "--screens", help="Create/edit screens of every project: default (no Linked Issues, like Jira's "
+                          "Default Screen), all, or minimal (summary only)")] = "default",
 ) -> None:
     """Run the bundled Jira emulator, to try configs offline (bot token: emulator-token)."""
     from jirasync_cli.emulator.command import serve
+    from jirasync_cli.emulator.screens import PRESETS
 
     if mode not in ("cloud", "server"):
         raise JirasyncError(f"--mode must be cloud or server, not {mode!r}", exit_code=2)
     _check_time_zone(timezone)
+    if screens not in PRESETS:
+        raise JirasyncError(f"--screens must be one of {', '.join(PRESETS)}, not {screens!r}", exit_code=2)
     try:
         code = serve(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist, seed_demo=seed_demo,
-                     latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None)
+                     latency_ms=latency_ms or None, error_rate=error_rate, rate_limit_per_second=rate_limit or None,
+                     screens=screens)
     except OSError as exc:
         raise JirasyncError(f"cannot start the emulator on {host}:{port}: {exc.strerror or exc}") from None
     raise typer.Exit(code)

@@ -183,10 +183,12 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
         result = f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))" if last else "-"
         mapped = s["mappings"]["linked"]
         pending = s["mappings"]["pending"]
+        failed = s["mappings"].get("failed", 0)
         table.add_row(
             escape(s["name"]), escape(s["database"]), escape(str(s["lastSync"] or "never")),
             "done" if s["initialSyncCompleted"] else "pending",
-            f"{mapped}" + (f" (+{pending} pending)" if pending else ""), escape(result),
+            f"{mapped}" + (f" (+{pending} pending)" if pending else "")
+            + (f" ({failed} refused by Jira)" if failed else ""), escape(result),
         )
     console.print(table)
     for s in states:

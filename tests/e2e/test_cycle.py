@@ -230,7 +230,7 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
     assert result.exit_code == 0, result.output
     doc = __import__("json").loads(result.stdout)
     assert doc["counters"] == {"cycles": 2, "create_issue": 1, "comment": 1}
-    assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0}
+    assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0, "failed": 0}
     result = cli.run("state", "show", "sync-ab", "--issue", user_key, env=env)
     assert result.exit_code == 0 and "create_issue" in result.stdout and "DEV-1" in result.stdout
     table = cli.run("state", "show", env=env)

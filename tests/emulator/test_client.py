@@ -217,6 +217,7 @@ def test_issue_links_both_sides(emu):
 
 
 def test_create_with_link_and_property_is_atomic(emu, raw):
+    emu.set_screens("all", project="DEV")  # Linked Issues is on this site's create screen
     user = emu.create_issue("USER", summary="Report")
     payload = {"fields": {"project": {"key": "DEV"}, "summary": "Escalated", "issuetype": {"name": "Task"}},
                "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": user}}}]},

@@ -85,7 +85,8 @@ def test_serve_prints_url_and_stops_cleanly(tmp_path):
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("rc", serve(
         mode="server", port=0, persist_path=tmp_path / "s.json", seed_demo=True, latency_ms=None, error_rate=0.0,
-        rate_limit_per_second=None, demo_pairs=1, demo_issues_per_pair=3, out=out, ready=ready, stop=stop)))
+        rate_limit_per_second=None, demo_pairs=1, demo_issues_per_pair=3, screens="minimal", out=out, ready=ready,
+        stop=stop)))
     t.start()
     assert ready.wait(10)
     text = out.getvalue()
@@ -94,6 +95,11 @@ def test_serve_prints_url_and_stops_cleanly(tmp_path):
     r = requests.get(f"{url}/rest/api/2/search", params={"jql": "project = SUP"},
                      auth=("bot@example.com", "emulator-token"), timeout=5)
     assert r.json()["total"] == 3
+    assert "create/edit screens: minimal" in text
+    refused = requests.post(f"{url}/rest/api/2/issue", json={"fields": {
+        "project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "x", "labels": ["a"]}},
+        auth=("bot@example.com", "emulator-token"), timeout=5)
+    assert refused.status_code == 400 and "labels" in refused.json()["errors"]
     stop.set()
     t.join(10)
     assert result["rc"] == 0 and "stopped" in out.getvalue()

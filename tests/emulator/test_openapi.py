@@ -60,6 +60,7 @@ def setup(request):
     mode, version = request.param
     emu = _emulator(mode)
     raw = Raw(emu, version)
+    emu.set_screens("all", project="DEV")  # the create request below links on create
     user = emu.create_issue("USER", summary="Customer cannot log in", description="Steps:\n* open\n* fail",
                             labels=["auth"], priority="High", status="Resolved", as_account="bob")
     dev = emu.create_issue("DEV", summary="Session cache bug", assignee="dan", status="In Progress")

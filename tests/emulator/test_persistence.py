@@ -8,6 +8,7 @@ import time
 import pytest
 
 from jirasync_cli.emulator import EmulatorError, JiraEmulator, Workflow
+from jirasync_cli.emulator.screens import Screens
 
 from .helpers import Raw, body_for
 
@@ -25,7 +26,8 @@ def test_state_survives_restart(tmp_path):
     path = tmp_path / "jira.json"
     emu = JiraEmulator(mode="cloud", persist_path=path).start()
     emu.add_project("USER", name="Customer Support", workflow=Workflow.user_default())
-    emu.add_project("DEV", name="Engineering", workflow=Workflow.dev_default())
+    # Linked Issues on DEV's screens (not the default): a project's own screens persist too
+    emu.add_project("DEV", name="Engineering", workflow=Workflow.dev_default(), screens="all")
     raw = Raw(emu)
     a = emu.create_issue("USER", summary="Persist me", description="with *markup*", labels=["x"], status="In Progress")
     b = raw.post("issue", {"fields": {"project": {"key": "DEV"}, "summary": "dev side", "issuetype": {"name": "Bug"}},
@@ -42,6 +44,7 @@ def test_state_survives_restart(tmp_path):
     try:
         after = {i["key"]: i for i in again.issues()}
         assert after == before
+        assert again.screens_summary()["projects"] == {"DEV": {"*": Screens.of("all").to_dict()}}
         raw2 = Raw(again)
         got = raw2.get(f"issue/{a}", params={"expand": "changelog"}).json()
         assert got["fields"]["status"]["name"] == "In Progress"

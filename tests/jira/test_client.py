@@ -140,6 +140,7 @@ def test_comments_adf_on_cloud_wiki_on_server_and_found_by_intent(emu):
 
 
 def test_create_is_atomic_with_property_and_link(emu):
+    emu.set_screens("all", project="DEV")  # Linked Issues on the create screen: one request does it all
     user = emu.create_issue("USER", summary="source")
     client = connect(conn(emu))
     key = client.create_issue("DEV", "Task", {"summary": "copy", "priority": "High", "labels": ["x"]},
@@ -149,6 +150,47 @@ def test_create_is_atomic_with_property_and_link(emu):
     with pytest.raises(JiraApiError) as err:
         client.create_issue("DEV", "Task", {"summary": ""}, source={}, source_key=user)
     assert err.value.status == 400 and err.value.key == user and "summary" in str(err.value)
+
+
+def test_create_screen_is_read_once_per_project_and_type(emu):
+    emu.set_screens({"Bug": "minimal", "*": "default"}, project="DEV")
+    client = connect(conn(emu))
+    emu.clear_request_log()
+    task = client.create_screen("DEV", "task")
+    assert task.fields == {"summary", "issuetype", "project", "description", "priority", "labels", "assignee",
+                           "reporter"}
+    assert not task.allows("issuelinks") and task.required == {"summary", "issuetype", "project"}
+    assert client.create_screen("DEV", "Task") is task  # cached: no more requests
+    bug = client.create_screen("DEV", "Bug")
+    assert not bug.allows("labels") and bug.allows("summary")
+    paths = [e.path.split("/rest/api/")[1].split("/", 1)[1] for e in emu.request_log]
+    assert paths == ["issue/createmeta/DEV/issuetypes", "issue/createmeta/DEV/issuetypes/10001",
+                     "issue/createmeta/DEV/issuetypes", "issue/createmeta/DEV/issuetypes/10004"]
+    task.refuse({"labels"})  # Jira refused it although listed: not sent again
+    assert not task.allows("labels")
+    assert task.first_report() and not task.first_report()
+    with pytest.raises(JiraApiError, match="'Sub-task' cannot be created in project DEV"):
+        client.create_screen("DEV", "Sub-task")
+
+
+@pytest.mark.parametrize("link_type", ["Blocks", "Cloners"])
+def test_link_reads_dev_outward_phrase_user_on_both_paths(emu, link_type):
+    """Link on create and link afterwards give the same direction: "DEV-1 clones USER-1"."""
+    emu.set_screens("all", project="DEV")
+    client = connect(conn(emu, link_type=link_type))
+    outward, inward = {"Blocks": ("blocks", "is blocked by"), "Cloners": ("clones", "is cloned by")}[link_type]
+    readings = []
+    for on_create in (True, False):
+        user = emu.create_issue("USER", summary="source")
+        dev = client.create_issue("DEV", "Task", {"summary": "copy"}, source={}, link_to=user if on_create else None)
+        if not on_create:
+            emu.clear_request_log()
+            client.link(dev_key=dev, user_key=user)
+            assert [(e.method, e.path.rsplit("/", 1)[1]) for e in emu.request_log] == [("POST", "issueLink")]
+        (on_dev,), (on_user,) = emu.issue(dev)["links"], emu.issue(user)["links"]
+        readings.append((on_dev["description"], on_dev["key"], on_user["description"], on_user["key"]))
+        assert readings[-1] == (outward, user, inward, dev)
+    assert readings[0][0::2] == readings[1][0::2]
 
 
 def test_rate_limit_retry_after_is_honoured(emu):

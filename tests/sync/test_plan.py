@@ -105,11 +105,21 @@ def test_existing_mapping_means_no_second_create():
     assert kinds(p) == ["comment"]
 
 
-def test_pending_create_waits_for_recovery():
+def test_refused_create_is_planned_again_only_once_the_user_issue_changes():
+    u = issue("USER-1", "Will Do")
+    failed = Mapping("USER-1", None, "failed", error="no summary on the screen", failed_updated=u.updated)
+    p = plan([u], snapshots=[snap(u, "user", status="Open")], mappings=[failed], retry=["USER-1"])
+    assert kinds(p) == [] and p.units[0].observed == {} and p.units[0].notes == []  # nothing to write
+    edited = issue("USER-1", "Will Do", updated="2026-11-24T11:00:00.000+0000")
+    p = plan([edited], snapshots=[snap(u, "user", status="Open")], mappings=[failed])
+    assert kinds(p) == ["create_issue", "comment"]
+
+
+def test_pending_create_is_planned_again_for_the_applier_to_resolve():
     u = issue("USER-1", "Will Do")
     m = Mapping("USER-1", None, "pending", intent_id="create:x")
     p = plan([u], snapshots=[snap(u, "user", status="Open")], mappings=[m])
-    assert kinds(p) == [] and "waiting" in p.units[0].notes[0]
+    assert kinds(p) == ["create_issue", "comment"]  # same intent id: found, or deferred, never doubled
 
 
 def test_dev_done_moves_user_issue_per_rule():

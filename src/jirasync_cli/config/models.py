@@ -70,7 +70,11 @@ class JiraConnection(_Model):
     )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request")
     concurrency: int = Field(4, ge=1, le=32, description="Issues written in parallel during a cycle")
-    link_type: str = Field("Relates", min_length=1, description="Issue link type used for cross-links")
+    link_type: str = Field(
+        "Relates", min_length=1,
+        description="Issue link type used for cross-links, read as '<dev issue> <outward phrase> <user issue>': "
+                    "with Cloners the dev issue 'clones' the user issue, which 'is cloned by' it; with Blocks "
+                    "the dev issue 'blocks' the user issue")
 
     @field_validator("base_url")
     @classmethod

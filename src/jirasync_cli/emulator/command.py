@@ -19,14 +19,14 @@ def serve(mode: str = "cloud", host: str = "127.0.0.1", port: int = 8080, timezo
           error_rate: float = 0.0, rate_limit_per_second: float | None = None, *,
           rate_limit_burst: int | None = None, lost_response_rate: float = 0.0,
           search_comment_limit: int | None = None, demo_pairs: int = 2, demo_issues_per_pair: int = 30,
-          seed: int = 0, out: TextIO | None = None, ready: threading.Event | None = None,
+          seed: int = 0, screens: str = "default", out: TextIO | None = None, ready: threading.Event | None = None,
           stop: threading.Event | None = None) -> int:
     """Start the emulator, print its URL and the bot's credentials, block until SIGINT/SIGTERM
     (or ``stop`` is set), then stop cleanly (saving state when ``persist_path`` is given).
     Returns the process exit code (0)."""
     out = out or sys.stdout
     emu = JiraEmulator(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist_path,
-                       search_comment_limit=search_comment_limit, seed=seed)
+                       search_comment_limit=search_comment_limit, seed=seed, screens=screens)
     emu.faults.latency_ms = latency_ms or None
     emu.faults.error_rate = error_rate
     emu.faults.lost_response_rate = lost_response_rate
@@ -47,6 +47,7 @@ def serve(mode: str = "cloud", host: str = "127.0.0.1", port: int = 8080, timezo
         if bot is not None:
             print(f"  bot login: {bot.email}  token: {bot.token}  accountId: {bot.account_id}", file=out)
         print(f"  control API: {emu.url}/_emulator/state", file=out)
+        print(f"  create/edit screens: {screens} (change: PUT {emu.url}/_emulator/screens)", file=out)
         if persist_path:
             print(f"  state file: {persist_path}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)

@@ -66,7 +66,13 @@ def _route(emu: JiraEmulator, method: str, sub: str, q: dict, data: dict):
         return _reply(200, emu.summary())
     if sub == "/projects" and method == "POST":
         return _reply(201, emu.add_project(data["key"], data.get("name"), _workflow(data.get("workflow")),
-                                           data.get("lead"), data.get("description", "")))
+                                           data.get("lead"), data.get("description", ""),
+                                           screens=data.get("screens")))
+    if sub == "/screens" and method == "GET":
+        return _reply(200, emu.screens_summary())
+    if sub == "/screens" and method in ("PUT", "POST"):
+        emu.set_screens(data.get("screens"), data.get("project"))
+        return _reply(200, emu.screens_summary())
     if sub == "/issues" and method == "GET":
         return _reply(200, emu.issues(q.get("project")))
     if sub == "/issues" and method == "POST":

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import adf, catalog
+from . import adf, catalog, screens as screens_mod
 from .accounts import BOT, Account, AccountBook, default_accounts
 from .clock import Clock, from_ms, to_ms, zone
 from .errors import ApiError, EmulatorError
@@ -34,7 +34,12 @@ class JiraEmulator:
                  timezone: str = "Europe/Berlin", accounts: list[Account] | None = None,
                  persist_path: str | Path | None = None, clock_offset_seconds: float = 0.0,
                  search_comment_limit: int | None = None, seed: int = 0, base_url: str | None = None,
-                 save_debounce_seconds: float = 0.5, **strictness: Any) -> None:
+                 save_debounce_seconds: float = 0.5, screens: Any = screens_mod.DEFAULT_PRESET,
+                 **strictness: Any) -> None:
+        """``screens``: the create/edit screens of projects that have none of their own, as a
+        preset (``"default"``: no Linked Issues, like Jira's Default Screen; ``"all"``;
+        ``"minimal"``), a list of field ids, ``{"create": [...], "edit": [...]}``, or a dict
+        from issue type name (or ``"*"``) to one of those. See :mod:`.screens`."""
         if mode not in ("cloud", "server"):
             raise ValueError("mode must be 'cloud' or 'server'")
         zone(timezone)  # fail early on an unknown zone
@@ -45,6 +50,7 @@ class JiraEmulator:
         self.persist_path = Path(persist_path) if persist_path else None
         self.clock = Clock(clock_offset_seconds)
         self.search_comment_limit = search_comment_limit
+        self.screens = screens_mod.per_issue_type(screens)
         self.faults = Faults(seed)
         # How closely to follow real Jira where it says no or differs between deployments
         # (see configure()); strict by default wherever real sites are.
@@ -254,15 +260,45 @@ class JiraEmulator:
         return value
 
     def add_project(self, key: str, name: str | None = None, workflow: Workflow | None = None,
-                    lead: str | None = None, description: str = "", project_type: str | None = None) -> dict:
+                    lead: str | None = None, description: str = "", project_type: str | None = None,
+                    screens: Any = None) -> dict:
+        """Add a project; ``screens`` (same forms as the constructor's) overrides the
+        instance's default create/edit screens for this project."""
         wf = workflow or Workflow.user_default()
+        table = screens_mod.per_issue_type(screens) if screens is not None else None
         with self.state.lock:
             try:
                 proj = self.domain.add_project(key, name or key, wf, lead, description,
                                                project_type or ("service_desk" if wf.name.startswith("Customer") else "software"))
             except ValueError as exc:
                 raise EmulatorError(str(exc)) from None
+            proj.screens = table
         return {"id": str(proj.id), "key": proj.key, "name": proj.name, "workflow": wf.name}
+
+    def set_screens(self, screens: Any, project: str | None = None) -> None:
+        """Change the create/edit screens of ``project`` (None: the instance default).
+        ``screens=None`` makes a project use the instance default again."""
+        if project is None:
+            self.screens = screens_mod.per_issue_type(screens if screens is not None else screens_mod.DEFAULT_PRESET)
+            return
+        table = screens_mod.per_issue_type(screens) if screens is not None else None
+        with self.state.lock:
+            proj = self.state.project(project)
+            if proj is None:
+                raise EmulatorError(f"no project {project}")
+            proj.screens = table
+            self.state.revision += 1
+
+    def screens_summary(self) -> dict:
+        """The instance default and each project's own screens, by issue type id ("*": the rest)."""
+        with self.state.lock:
+            return {"default": screens_mod.to_config(self.screens),
+                    "projects": {p.key: screens_mod.to_config(p.screens) for p in self.state.projects.values()
+                                 if p.screens is not None}}
+
+    def screens_of(self, project: Any, issuetype_id: str | None) -> screens_mod.Screens:
+        """The screens that apply to ``project`` (a model Project) and issue type."""
+        return screens_mod.screens_for(self.screens, project.screens, issuetype_id)
 
     def create_issue(self, project: str, summary: str, description: str | dict | None = None,
                      issuetype: str = "Task", priority: str | None = None, labels: list[str] | None = None,

@@ -18,7 +18,9 @@ TEXT_LIMIT = 32767
 TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
 ADF_REQUIRED = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
 
-EDITABLE = {"summary", "description", "priority", "labels", "issuetype", "assignee", "reporter"}
+# Without a screen to consult (transitions, the Python API acting as a person in the UI).
+EDITABLE = {"summary", "description", "priority", "labels", "issuetype", "assignee", "reporter", "issuelinks"}
+UPDATE_ONLY = {"issuelinks"}  # set through ``update`` operations only, as before screens existed
 SINGLE = {"summary", "description", "priority", "issuetype", "assignee", "reporter", "resolution"}
 
 
@@ -181,7 +183,7 @@ class FieldParser:
         for name, value in fields.items():
             if name == "project" and creating:
                 continue
-            if name not in allow:
+            if name not in allow or name in UPDATE_ONLY:
                 self.errors[name] = cannot_set(name)
                 continue
             self._set(out, name, value, issue)
@@ -246,7 +248,7 @@ class FieldParser:
                     out.changes["labels"] = sorted(s)
             else:
                 self.errors[name] = f"Field 'labels' does not support operation '{verb}' Supported operation(s) are: 'add,set,remove'"
-        elif name == "issuelinks":
+        elif name == "issuelinks" and "issuelinks" in allow:
             if verb != "add" or not isinstance(value, dict):
                 self.errors[name] = f"Field 'issuelinks' does not support operation '{verb}' Supported operation(s) are: 'add'"
                 return

@@ -72,13 +72,27 @@ def issue_json(ctx: Ctx, issue: Issue, *, default_fields: str = "*all", comment_
                                 comment_limit=comment_limit)
 
 
+def _create_screen(ctx: Ctx, fields: Any) -> set[str]:
+    """The fields the create screen of the request's project and issue type allows.
+
+    Project and issue type are read leniently here; the full parse reports their errors."""
+    fields = fields if isinstance(fields, dict) else {}
+    probe = FieldParser(ctx.state, ctx.emu.accounts, version=ctx.version, cloud=ctx.cloud)
+    proj = probe.project(fields.get("project"))
+    if proj is None:
+        return set(EDITABLE)
+    tid = probe.issuetype(fields["issuetype"]) if "issuetype" in fields else None
+    return set(ctx.emu.screens_of(proj, tid).create)
+
+
 @router.add("POST", "/issue")
 def create_issue(ctx: Ctx) -> Response:
     body = ctx.json_body()
     parser = FieldParser(ctx.state, ctx.emu.accounts, version=ctx.version, cloud=ctx.cloud)
-    parsed = parser.parse(body.get("fields"), body.get("update"), issue=None, creating=True)
+    parsed = parser.parse(body.get("fields"), body.get("update"), issue=None, creating=True,
+                          allow=_create_screen(ctx, body.get("fields")))
     parser.raise_if_errors()
-    props = parse_properties(body.get("properties"))
+    props = parse_properties(body.get("properties"))  # entity properties: not fields, no screen applies
     proj = parsed.project
     tr = None
     if isinstance(body.get("transition"), dict) and body["transition"].get("id") is not None:
@@ -107,7 +121,8 @@ def edit_issue(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
     body = ctx.json_body()
     parser = FieldParser(ctx.state, ctx.emu.accounts, version=ctx.version, cloud=ctx.cloud)
-    parsed = parser.parse(body.get("fields"), body.get("update"), issue=issue, creating=False)
+    screen = ctx.emu.screens_of(ctx.state.projects_by_id[issue.project_id], issue.issuetype_id)
+    parsed = parser.parse(body.get("fields"), body.get("update"), issue=issue, creating=False, allow=set(screen.edit))
     parser.raise_if_errors()
     props = parse_properties(body.get("properties"))
     d = ctx.domain

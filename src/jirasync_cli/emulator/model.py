@@ -49,6 +49,8 @@ class Project:
     description: str = ""
     project_type: str = "software"
     next_number: int = 1
+    # {issue type id or "*": Screens}; None: the instance's default screens (see screens.py)
+    screens: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import screens
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State
 from .workflow import Workflow
 
@@ -29,7 +30,8 @@ def dump_state(st: State) -> dict:
         "counters": dict(st.counters),
         "statuses": {k: list(v) for k, v in st.statuses.items()},
         "projects": [{"id": p.id, "key": p.key, "name": p.name, "workflow": p.workflow.to_dict(), "lead": p.lead,
-                      "description": p.description, "project_type": p.project_type, "next_number": p.next_number}
+                      "description": p.description, "project_type": p.project_type, "next_number": p.next_number,
+                      "screens": screens.to_config(p.screens) if p.screens else None}
                      for p in st.projects.values()],
         "issues": [{
             "id": i.id, "key": i.key, "project_id": i.project_id, "summary": i.summary,
@@ -61,7 +63,8 @@ def load_state(st: State, data: dict) -> None:
     st.statuses = {k: tuple(v) for k, v in data["statuses"].items()}
     for p in data["projects"]:
         proj = Project(p["id"], p["key"], p["name"], Workflow.from_dict(p["workflow"]), p.get("lead"),
-                       p.get("description", ""), p.get("project_type", "software"), p["next_number"])
+                       p.get("description", ""), p.get("project_type", "software"), p["next_number"],
+                       screens.from_config(p.get("screens")))
         st.projects[proj.key] = proj
         st.projects_by_id[proj.id] = proj
     for d in data["issues"]:

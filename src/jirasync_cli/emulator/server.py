@@ -24,6 +24,7 @@ from . import (  # noqa: F401 (routes)
     handlers_issues,
     handlers_links,
     handlers_meta,
+    handlers_screens,
     handlers_search,
 )
 from .errors import ApiError

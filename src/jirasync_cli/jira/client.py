@@ -7,7 +7,10 @@ library lacks what we need, and say so at each place:
 * search: the library hides response headers (we read Jira's clock from ``Date``) and
   its field-name translation costs an extra ``GET /field`` per process;
 * create issue: ``create_issue`` cannot send ``properties`` or ``update`` (we create the
-  issue, its source property and its link in one atomic request);
+  issue, its source property and, where the create screen has *Linked Issues*, its link in
+  one atomic request);
+* link issues: ``create_issue_link`` first lists every link type (one more request) and
+  warns when the name matches none; we post to ``issueLink`` directly;
 * add/edit comment: ``add_comment`` cannot attach our comment property;
 * edit issue: ``Issue.update`` needs the issue fetched first.
 """
@@ -20,7 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from requests.exceptions import RequestException
 
 from jirasync_cli.jira.adf import Body
-from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, message_from_body
+from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, field_errors_of, message_from_body
 from jirasync_cli.jira.jql import jql_datetime, quote, search_window, split_order
 from jirasync_cli.jira.models import (
     COMMENT_PROPERTY,
@@ -58,6 +61,36 @@ MAX_GET_JQL = 2000  # longer queries go by POST: URLs beyond ~8 KB are refused b
 COMMENT_LIST_LIMIT = 1000  # POST comment/list: "A maximum of 1000 IDs can be specified."
 MAX_SHIFTS = 50
 BLOCKED_RECHECK_SECONDS = 600  # a transition blocked by its screen is looked at again after this  # steps back while paging before giving up on a result set that keeps moving
+
+
+@dataclass
+class CreateScreen:
+    """The fields the create screen of one project and issue type offers.
+
+    ``fields`` is None when the site cannot tell (no per-issue-type createmeta before Jira
+    8.4): then everything is sent and Jira's 400 names what it refuses. Fields Jira refused
+    although the metadata listed them are remembered in ``refused`` for the process."""
+
+    project: str
+    issuetype: str
+    fields: frozenset[str] | None
+    required: frozenset[str] = frozenset()
+    refused: set[str] = field(default_factory=set)
+    _reported: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def allows(self, name: str) -> bool:
+        return (self.fields is None or name in self.fields) and name not in self.refused
+
+    def refuse(self, names: set[str]) -> None:
+        with self._lock:
+            self.refused |= names
+
+    def first_report(self) -> bool:
+        """True once per screen and process: say what it leaves out once, not every cycle."""
+        with self._lock:
+            first, self._reported = not self._reported, True
+            return first
 
 
 @dataclass
@@ -104,6 +137,8 @@ class JiraClient:
         self._cache_lock = threading.Lock()
         self.server_page_size = SERVER_PAGE
         self.result_window = SERVER_RESULT_WINDOW
+        self._screens: dict[tuple[str, str], CreateScreen] = {}
+        self._screen_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------
     def _url(self, path: str) -> str:
@@ -372,9 +407,72 @@ class JiraClient:
             "properties": [{"key": SOURCE_PROPERTY, "value": source}],
         }
         if link_to:
+            # On the new issue, an "outwardIssue" entry reads "<new> <outward phrase> <link_to>",
+            # the same direction as link(dev_key=new, user_key=link_to).
             payload["update"] = {"issuelinks": [{"add": {"type": {"name": self.cfg.link_type}, "outwardIssue": {"key": link_to}}}]}
         created = self._call("POST", "issue", key=source_key, operation="create issue", json=payload)
         return str(created["key"])
+
+    def create_screen(self, project: str, issuetype: str) -> CreateScreen:
+        """The create screen of ``project``/``issuetype``, read once per process
+        (``GET issue/createmeta/{project}/issuetypes[/{id}]``; the older
+        ``issue/createmeta?projectKeys=`` is deprecated on Cloud and gone in Jira 9)."""
+        cache_key = (project.upper(), issuetype.casefold())
+        with self._screen_lock:  # one lookup per pair of names, however many threads create
+            screen = self._screens.get(cache_key)
+            if screen is None:
+                screen = self._read_create_screen(project, issuetype)
+                self._screens[cache_key] = screen
+            return screen
+
+    def _read_create_screen(self, project: str, issuetype: str) -> CreateScreen:
+        try:
+            types = self._pages(f"issue/createmeta/{project}/issuetypes", "issueTypes", "read create screen")
+        except JiraApiError as exc:
+            if isinstance(exc, JiraUnavailable) or exc.status not in (403, 404):
+                raise
+            # Jira before 8.4 has no per-issue-type createmeta; the account may lack the
+            # permission to read it. Send everything then: a 400 names what is refused.
+            log.warning("cannot read the create screen; creating with every field",
+                        extra={"project": project, "issuetype": issuetype, "error": exc.jira_message})
+            return CreateScreen(project, issuetype, None)
+        match = next((t for t in types if str(t.get("name", "")).casefold() == issuetype.casefold()), None)
+        if match is None:
+            names = ", ".join(sorted(str(t.get("name")) for t in types)) or "none"
+            raise JiraApiError(400, f"issue type {issuetype!r} cannot be created in project {project} "
+                                    f"(available: {names})", None, "read create screen")
+        fields = self._pages(f"issue/createmeta/{project}/issuetypes/{match['id']}", "fields", "read create screen")
+        ids = {str(f.get("fieldId") or f.get("key")) for f in fields}
+        required = {str(f.get("fieldId") or f.get("key")) for f in fields if f.get("required")
+                    and not f.get("hasDefaultValue")}
+        return CreateScreen(project, issuetype, frozenset(ids), frozenset(required))
+
+    def project_statuses(self, project: str) -> set[str] | None:
+        """Names of the statuses in ``project``'s workflows (all issue types); None if unknown."""
+        try:
+            raw = self._call("GET", f"project/{project}/statuses", operation="read project statuses")
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return {str(s.get("name")) for t in raw or [] for s in t.get("statuses") or []}
+
+    def link_type_names(self) -> set[str]:
+        raw = self._call("GET", "issueLinkType", operation="read link types") or {}
+        return {str(t.get("name")) for t in raw.get("issueLinkTypes") or []}
+
+    def _pages(self, path: str, cloud_key: str, operation: str) -> list[dict[str, Any]]:
+        """Every item of a createmeta-style page: ``values`` on Data Center, ``cloud_key`` on Cloud."""
+        out: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            page = self._call("GET", path, operation=operation, params={"startAt": start, "maxResults": 200}) or {}
+            batch = page.get("values") if "values" in page else page.get(cloud_key)
+            batch = batch or []
+            out.extend(batch)
+            start += len(batch)
+            if not batch or page.get("isLast") or start >= int(page.get("total", start)):
+                return out
 
     def edit_issue(self, key: str, fields: dict[str, Any]) -> None:
         self._call("PUT", f"issue/{key}", key=key, operation="edit issue", json={"fields": _field_values(fields)})
@@ -455,9 +553,16 @@ class JiraClient:
             self._display_names[ident] = name
         return self._display_names[ident]
 
-    def link(self, inward_key: str, outward_key: str) -> None:
-        self._lib("link issues", inward_key, self._jira.create_issue_link,
-                  self.cfg.link_type, inward_key, outward_key)
+    def link(self, *, dev_key: str, user_key: str) -> None:
+        """Link the pair so that it reads "<dev> <outward phrase> <user>" ("ENG-1 clones
+        SUP-1"), as a link created with the dev issue does.
+
+        In ``POST issueLink`` the issue sent as ``inwardIssue`` is the one the type's *outward*
+        phrase applies to (the issue-linking model: the posted ``inwardIssue`` shows the other
+        as its ``outwardIssue``). Posting an existing link again creates no second one."""
+        payload = {"type": {"name": self.cfg.link_type}, "inwardIssue": {"key": dev_key},
+                   "outwardIssue": {"key": user_key}}
+        self._call("POST", "issueLink", key=user_key, operation="link issues", json=payload)
 
     def transition_to(self, key: str, target: str, *, project: str, issuetype: str, current: str | None,
                       resolution: str | None = None, rule: str = "") -> bool:
@@ -598,7 +703,7 @@ def _api_error(exc: Any, key: str | None, operation: str) -> JiraApiError:
             body = None
     message = message_from_body(body, str(fallback)[:200])
     cls = JiraUnavailable if status is None or status >= 500 else JiraApiError
-    return cls(status, message, key, operation)
+    return cls(status, message, key, operation, field_errors_of(body))
 
 
 def _zone(me: dict[str, Any], server_info: dict[str, Any]) -> ZoneInfo:

@@ -10,7 +10,8 @@ from jirasync_cli.errors import JirasyncError
 class JiraApiError(JirasyncError):
     """Jira answered with an error status."""
 
-    def __init__(self, status: int | None, message: str, key: str | None = None, operation: str = "") -> None:
+    def __init__(self, status: int | None, message: str, key: str | None = None, operation: str = "",
+                 field_errors: dict[str, str] | None = None) -> None:
         where = f" on {key}" if key else ""
         what = f"{operation} failed{where}" if operation else f"Jira request failed{where}"
         code = f"HTTP {status}" if status else "no response"
@@ -19,6 +20,7 @@ class JiraApiError(JirasyncError):
         self.jira_message = message
         self.key = key
         self.operation = operation
+        self.field_errors = dict(field_errors or {})  # Jira's "errors": {field: message}
 
     @property
     def retryable(self) -> bool:
@@ -42,3 +44,15 @@ def message_from_body(body: Any, fallback: str) -> str:
         if parts:
             return "; ".join(parts)
     return fallback
+
+
+def field_errors_of(body: Any) -> dict[str, str]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+
+
+def not_on_screen(exc: JiraApiError) -> set[str]:
+    """Fields a 400 says cannot be set because they are not on the screen."""
+    if exc.status != 400:
+        return set()
+    return {name for name, msg in exc.field_errors.items() if "cannot be set" in msg}

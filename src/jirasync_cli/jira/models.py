@@ -9,6 +9,7 @@ from typing import Any
 from jirasync_cli.jira.adf import Body
 
 # What one search asks for: everything the planner needs, so no per-issue GET follows.
+COPIED_FIELDS = ("summary", "description", "priority", "labels")  # copied to a dev issue on create
 SEARCH_FIELDS = (
     "summary", "description", "status", "priority", "labels", "issuetype", "project",
     "created", "updated", "comment", "issuelinks", "creator",
@@ -111,7 +112,7 @@ class IssueData:
     def comments_complete(self) -> bool:
         return len(self.comments) >= self.comment_total
 
-    def synced_fields(self) -> dict[str, Any]:
+    def synced_fields(self) -> dict[str, Any]:  # keys: COPIED_FIELDS
         return {
             "summary": self.summary,
             "description": self.description,

@@ -79,11 +79,17 @@ class SyncState:
 class Mapping:
     user_key: str
     dev_key: str | None
-    state: str  # "pending" (create intended, key unknown) or "linked"
+    state: str  # "pending" (create intended, key unknown), "linked", or "failed" (Jira refused the create)
     intent_id: str | None = None
-    linked: bool = False  # an issue link between the two exists
+    linked: bool = False  # an issue link between the two exists (pending: the create request carries it)
     created_at: datetime | None = None
     rule_id: str | None = None
+    link_after: bool = False  # pending: link in a request of its own once created (not on the create screen)
+    error: str | None = None  # failed: why, and the user issue's "updated" then (retried once it changes)
+    failed_updated: str | None = None
+    # pending: whether the create request may have been sent (None: recorded by an older
+    # version, which did not say). Not sent: recovery drops the entry at once.
+    sending: bool | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Mapping:
@@ -95,6 +101,10 @@ class Mapping:
             linked=bool(doc.get("linked")),
             created_at=_utc(doc.get("created_at")),
             rule_id=doc.get("rule_id"),
+            link_after=bool(doc.get("link_after")),
+            error=doc.get("error"),
+            failed_updated=doc.get("failed_updated"),
+            sending=doc.get("sending"),
         )
 
 
@@ -318,12 +328,13 @@ class PairStore:
         return [Mapping.from_doc(d) for d in self.db.issue_map.find({"state": "pending"})]
 
     @guarded
-    def begin_create(self, user_key: str, intent_id: str, *, link: bool, rule_id: str, at: datetime) -> Mapping | None:
+    def begin_create(self, user_key: str, intent_id: str, *, link: bool, rule_id: str, at: datetime,
+                     link_after: bool = False) -> Mapping | None:
         """Record the intent to create a dev issue. None if one is recorded already (returns nothing new)."""
         from pymongo.errors import DuplicateKeyError
 
         doc = {"_id": user_key, "state": "pending", "intent_id": intent_id, "linked": link,
-               "rule_id": rule_id, "created_at": at, "pair": self.pair}
+               "link_after": link_after, "sending": False, "rule_id": rule_id, "created_at": at, "pair": self.pair}
         try:
             self.db.issue_map.insert_one(doc)
         except DuplicateKeyError:
@@ -334,6 +345,31 @@ class PairStore:
     def abandon_create(self, user_key: str) -> None:
         """The create did not happen: drop the pending intent so it can be planned again."""
         self.db.issue_map.delete_one({"_id": user_key, "state": "pending"})
+
+    @guarded
+    def create_sending(self, user_key: str) -> None:
+        """Right before the create request: from now on it may exist in Jira. Until then a
+        crash leaves a pending entry that recovery can drop without asking Jira."""
+        self.db.issue_map.update_one({"_id": user_key, "state": "pending"}, {"$set": {"sending": True}})
+
+    @guarded
+    def link_after_create(self, user_key: str) -> None:
+        """The pending create goes without its link (refused by the screen): link afterwards.
+        Stored before the request, so recovery searches for the issue instead of its link."""
+        self.db.issue_map.update_one({"_id": user_key, "state": "pending"},
+                                     {"$set": {"linked": False, "link_after": True}})
+
+    @guarded
+    def fail_create(self, user_key: str, error: str, updated: str | None) -> None:
+        """Jira refused the create for good: remember why, and retry only once the user issue changes."""
+        self.db.issue_map.update_one({"_id": user_key, "state": "pending"},
+                                     {"$set": {"state": "failed", "error": error, "failed_updated": updated},
+                                      "$unset": {"intent_id": ""}})
+
+    @guarded
+    def clear_failed_creates(self, user_keys: list[str]) -> None:
+        if user_keys:
+            self.db.issue_map.delete_many({"_id": {"$in": user_keys}, "state": "failed"})
 
     @guarded
     def adopt_mapping(self, user_key: str, dev_key: str, *, linked: bool) -> bool:
@@ -361,6 +397,7 @@ class PairStore:
         return {
             "linked": self.db.issue_map.count_documents({"state": "linked"}),
             "pending": self.db.issue_map.count_documents({"state": "pending"}),
+            "failed": self.db.issue_map.count_documents({"state": "failed"}),
         }
 
     # -- snapshots --------------------------------------------------------------------
@@ -379,7 +416,9 @@ class PairStore:
     def begin_creates(self, entries: list[dict[str, Any]]) -> set[str]:
         """Record many create intents at once; returns the user keys that had one already."""
         docs = [{"_id": e["user_key"], "state": "pending", "intent_id": e["intent_id"], "linked": e["link"],
-                 "rule_id": e["rule_id"], "created_at": e["at"], "pair": self.pair} for e in entries]
+                 "link_after": e.get("link_after", False), "sending": False, "rule_id": e["rule_id"],
+                 "created_at": e["at"],
+                 "pair": self.pair} for e in entries]
         return self._insert_new(self.db.issue_map, docs)
 
     @guarded

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from jirasync_cli.jira import adf
-from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable
-from jirasync_cli.jira.models import CommentData
+from jirasync_cli.jira.client import CreateScreen
+from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, not_on_screen
+from jirasync_cli.jira.models import COPIED_FIELDS, CommentData
 from jirasync_cli.store.pair import WriteBatch, content_hash
 from jirasync_cli.sync import partners, recovery
 from jirasync_cli.sync.plan import (
@@ -111,23 +112,31 @@ class Prepared:
     creates_new: set[str] = field(default_factory=set)
     intents_new: set[str] = field(default_factory=set)
     intents_existing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    create_links: dict[str, bool] = field(default_factory=dict)  # user key -> create request carries the link
 
 
 def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
-    creates, intents = [], []
+    creates, intents, retried = [], [], []
     at = rt.jira.server_now()
     for unit in units:
+        if unit.mapping is not None and unit.mapping.state == "failed" and any(
+                isinstance(a, (CreateDevIssue, AdoptMapping)) for a in unit.actions):
+            retried.append(unit.user_key)  # refused before; the user issue changed since
         for action in unit.actions:
             spec = intent_of(rt.config.name, unit, action)
             if spec is None:
                 continue
             if isinstance(action, CreateDevIssue):
-                creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": action.link,
-                                "rule_id": action.rule_id, "at": at})
+                link_now = link_on_create(rt, action)
+                creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": link_now,
+                                "link_after": action.link and not link_now, "rule_id": action.rule_id, "at": at})
             else:
                 intents.append({"id": spec.id, "kind": spec.kind, "key": spec.key, "data": spec.data})
     prepared = Prepared()
+    if retried:
+        rt.store.clear_failed_creates(retried)
     if creates:
+        prepared.create_links = {c["user_key"]: c["link"] for c in creates}
         prepared.creates_existing = rt.store.begin_creates(creates)
         prepared.creates_new = {c["user_key"] for c in creates} - prepared.creates_existing
     if intents:
@@ -327,7 +336,7 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
         assert dev_key is not None
         spec = intent_of(rt.config.name, unit, action)
         assert spec is not None
-        _, wrote = run.with_intent(spec, lambda: (rt.jira.link(unit.user_key, dev_key), {})[1],
+        _, wrote = run.with_intent(spec, lambda: (rt.jira.link(dev_key=dev_key, user_key=unit.user_key), {})[1],
                                    lambda _: run.batch.linked(unit.user_key))
         return {"key": unit.user_key, "dev_key": dev_key, "wrote": wrote}
     if isinstance(action, TransitionIssue):
@@ -352,20 +361,35 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
                 "source": f"{action.source_key}/{action.comment_id}"}
     if isinstance(action, EditDevIssue):
         assert dev_key is not None
-        rt.jira.edit_issue(dev_key, action.fields)
-        run.batch.fields_hash(unit.user_key, action.fields_hash)
-        return {"key": dev_key, "fields": sorted(action.fields)}
+        sent = _edit_dev(run, dev_key, action.fields)
+        run.batch.fields_hash(unit.user_key, action.fields_hash)  # also when the screen took none: said once
+        return {"key": dev_key, "fields": sent}
     raise TypeError(f"unknown action {action!r}")
+
+
+def link_on_create(rt: PairRuntime, action: CreateDevIssue) -> bool:
+    """Whether the create request itself carries the link: only where the dev project's
+    create screen has *Linked Issues* (else Jira refuses the whole create)."""
+    if not action.link:
+        return False
+    try:
+        return rt.jira.create_screen(rt.config.dev_project_key, action.issuetype).allows("issuelinks")
+    except JiraApiError:
+        return False  # the create reports the problem; link afterwards if it gets that far
 
 
 def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     rt, unit, cfg = run.rt, run.unit, run.rt.config
     spec = intent_of(cfg.name, unit, action)
     assert spec is not None
+    if unit.user_key in run.prepared.create_links:
+        recorded_link = run.prepared.create_links[unit.user_key]
+    else:
+        recorded_link = link_on_create(rt, action)
     fresh = unit.user_key in run.prepared.creates_new or (
         unit.user_key not in run.prepared.creates_existing
-        and rt.store.begin_create(unit.user_key, spec.id, link=action.link, rule_id=action.rule_id,
-                                  at=rt.jira.server_now()) is not None)
+        and rt.store.begin_create(unit.user_key, spec.id, link=recorded_link, rule_id=action.rule_id,
+                                  at=rt.jira.server_now(), link_after=action.link and not recorded_link) is not None)
     if not fresh:
         existing = rt.store.mapping(unit.user_key)
         if existing is None or existing.state == "pending":
@@ -376,27 +400,143 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
             dev_key = existing.dev_key
         unit.dev_key = dev_key
         return {"dev_key": dev_key, "recovered": True}
-    source = {"pair": cfg.name, "userKey": unit.user_key, "intent": spec.id}
     try:
-        dev_key = rt.jira.create_issue(
-            cfg.dev_project_key, action.issuetype, action.fields, source=source,
-            link_to=unit.user_key if action.link else None, source_key=unit.user_key,
-        )
+        screen = rt.jira.create_screen(cfg.dev_project_key, action.issuetype)
     except JiraUnavailable:
-        raise  # maybe created: the pending mapping is resolved by looking in Jira
-    except JiraApiError:
-        rt.store.abandon_create(unit.user_key)
+        rt.store.abandon_create(unit.user_key)  # nothing was sent yet
         raise
+    except JiraApiError as exc:
+        _refused(run, action, exc)
+    fields = {k: v for k, v in action.fields.items() if screen.allows(k)}
+    link_now = recorded_link and screen.allows("issuelinks")
+    if recorded_link and not link_now:  # the screen lost the field since the intent was recorded
+        rt.store.link_after_create(unit.user_key)
+    _report_screen_once(run, screen, action)
+    source = {"pair": cfg.name, "userKey": unit.user_key, "intent": spec.id}
+    rt.store.create_sending(unit.user_key)
+    dev_key, link_now = _send_create(run, action, screen, fields, link_now, source)
     # Audited before the mapping is recorded (the batch stores the audit first): a kill
     # between the two leaves a pending create that recovery audits, never an unaudited one.
     run.batch.audit([_entry(run.cycle_id, [unit.user_key, dev_key], "create_issue", "ok",
-                            {"dev_key": dev_key, "linked": action.link})])
-    status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=action.link,
+                            {"dev_key": dev_key, "linked": link_now})])
+    status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=link_now,
                                     batch=run.batch)
     if status:
         run.statuses[dev_key] = status
     unit.dev_key = dev_key
+    if action.link and not link_now:
+        # Not on the create screen: a request of its own. A crash before it is recorded
+        # leaves the create to recovery, which finds the issue by its source property and
+        # links it then (POSTing an existing link again creates no second one).
+        rt.jira.link(dev_key=dev_key, user_key=unit.user_key)
+        run.batch.linked(unit.user_key)
     return {"dev_key": dev_key, "linked": action.link}
+
+
+def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fields: dict[str, Any],
+                 link_now: bool, source: dict[str, Any]) -> tuple[str, bool]:
+    """POST the create; if Jira's 400 names fields we sent (not on the screen although its
+    metadata offered them, or a value this project does not know, such as a priority
+    missing from its scheme), drop them and try once more. Summary is never dropped.
+    Returns (dev key, whether the request carried the link)."""
+    rt, unit, cfg = run.rt, run.unit, run.rt.config
+    for attempt in (1, 2):
+        try:
+            dev_key = rt.jira.create_issue(
+                cfg.dev_project_key, action.issuetype, fields, source=source,
+                link_to=unit.user_key if link_now else None, source_key=unit.user_key,
+            )
+            return dev_key, link_now
+        except JiraUnavailable:
+            raise  # maybe created: the pending mapping is resolved by looking in Jira
+        except JiraApiError as exc:
+            sent = set(fields) | ({"issuelinks"} if link_now else set())
+            refused = set(exc.field_errors) & sent if exc.status == 400 else set()
+            if attempt == 2 or not refused or "summary" in refused:
+                _refused(run, action, exc)
+            screen.refuse(not_on_screen(exc) & refused)  # not on the screen: not sent again
+            log.warning("Jira refused fields of a create; creating without them",
+                        extra={"pair": cfg.name, "user_key": unit.user_key, "project": cfg.dev_project_key,
+                               "issuetype": action.issuetype, "errors": exc.field_errors})
+            fields = {k: v for k, v in fields.items() if k not in refused}
+            if "issuelinks" in refused:
+                link_now = False
+                rt.store.link_after_create(unit.user_key)  # before the retry: recovery must not trust the link
+    raise AssertionError("unreachable")
+
+
+def _refused(run: _UnitRun, action: CreateDevIssue, exc: JiraApiError) -> NoReturn:
+    """Jira refused the create. A 400 is about this site's configuration or this issue's
+    data: said once, and retried only when the user issue changes, not every cycle."""
+    rt, unit, cfg = run.rt, run.unit, run.rt.config
+    if exc.status != 400:
+        rt.store.abandon_create(unit.user_key)
+        raise exc
+    message = (f"cannot create a {action.issuetype} in {cfg.dev_project_key} for {unit.user_key}: "
+               f"{exc.jira_message}. Fix the project's create screen or required fields (see "
+               f"'jirasync check {cfg.name}'), or the rule {action.rule_id!r}; the create is tried again "
+               f"when {unit.user_key} next changes")
+    rt.store.fail_create(unit.user_key, message, unit.user.updated if unit.user else None)
+    raise JiraApiError(400, message, unit.user_key, "create issue") from None
+
+
+def _report_screen_once(run: _UnitRun, screen: CreateScreen, action: CreateDevIssue) -> None:
+    """Say once per process which copied fields the create screen leaves out (a warning in
+    the log and an audit entry), not at every create."""
+    left_out = [f for f in COPIED_FIELDS if not screen.allows(f)]
+    link_later = action.link and not screen.allows("issuelinks")
+    if not (left_out or link_later) or not screen.first_report():
+        return
+    cfg = run.rt.config
+    parts = []
+    if left_out:
+        parts.append(f"dev issues are created without {', '.join(left_out)}")
+    if link_later:
+        parts.append("the link to the user issue is added in a second request")
+    reason = (f"the create screen of {cfg.dev_project_key} ({action.issuetype}) lacks "
+              f"{', '.join(left_out + (['issuelinks'] if link_later else []))}: {'; '.join(parts)}")
+    log.warning(reason, extra={"pair": cfg.name, "left_out": left_out, "link_after_create": link_later})
+    run.batch.audit([_entry(run.cycle_id, [], "create_screen", "warning",
+                            {"reason": reason, "left_out": left_out, "link_after_create": link_later})])
+
+
+def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
+    """Copy ``fields`` to the dev issue, leaving out those Jira refuses: a 400 naming fields
+    drops them and sends the edit once more; those not on the edit screen are left out for
+    the rest of the process (said once). Returns the fields sent."""
+    rt, unit = run.rt, run.unit
+    issuetype = unit.dev.issuetype if unit.dev else rt.config.dev_issue_type
+    screen_key = (rt.config.dev_project_key, issuetype)
+    with rt.learn_lock:
+        refused = rt.edit_refused.setdefault(screen_key, set())
+    send = {k: v for k, v in fields.items() if k not in refused}
+    for attempt in (1, 2):
+        if not send:
+            return []
+        try:
+            rt.jira.edit_issue(dev_key, send)
+            return sorted(send)
+        except JiraUnavailable:
+            raise
+        except JiraApiError as exc:
+            gone = set(exc.field_errors) & set(send) if exc.status == 400 else set()
+            if attempt == 2 or not gone:
+                raise
+            off_screen = not_on_screen(exc) & gone  # remembered; a bad value is dropped from this edit only
+            if gone - off_screen:
+                log.warning("Jira refused values of an edit; sending it without them",
+                            extra={"pair": rt.config.name, "key": dev_key, "errors": exc.field_errors})
+        with rt.learn_lock:
+            new = off_screen - refused
+            refused |= off_screen
+        if new:
+            reason = (f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
+                      "user-side edits of them are not copied to dev issues")
+            log.warning(reason, extra={"pair": rt.config.name, "left_out": sorted(new)})
+            run.batch.audit([_entry(run.cycle_id, [], "edit_screen", "warning",
+                                    {"reason": reason, "left_out": sorted(new)})])
+        send = {k: v for k, v in send.items() if k not in gone}
+    raise AssertionError("unreachable")
 
 
 def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:

@@ -309,10 +309,15 @@ def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
 def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
     config = data.config
     mapping = unit.mapping
-    if mapping is not None and mapping.state == "pending":
-        # A create from an earlier cycle has no known outcome yet; recovery resolves it first.
-        unit.notes.append("waiting: dev issue creation of an earlier cycle is being resolved")
-        return
+    # A pending mapping is a create from an earlier cycle whose outcome recovery could not
+    # tell yet (an unlinked create waits for search to catch up). The rule plans the create
+    # again: the applier finds the recorded intent and resolves it (found: carry on with the
+    # issue; unknown: the unit is deferred, so the issue is fetched again next cycle and is
+    # not forgotten once recovery decides the create never happened).
+    if mapping is not None and mapping.state == "failed":
+        if unit.user is None or unit.user.updated == mapping.failed_updated:
+            return  # Jira refused the create and nothing changed since: said once, not every cycle
+        # The user issue changed (perhaps because someone fixed the cause): plan the create again.
     creating = False
     linked_pair = mapping is not None and mapping.dev_key is not None
     if (mapping is not None and mapping.linked and unit.user is None and unit.dev is not None

@@ -5,8 +5,9 @@ half-recorded write for a human's change:
 
 * a pending create is found through the link created with it (GET of the user issue is
   read-your-writes consistent) and the ``jirasync.source`` property on the dev issue; for
-  creates without a link, a search for recent dev issues carrying that property, trusted
-  only once the search has had time to catch up;
+  creates whose request carried no link (none wanted, or not on the create screen), a
+  search for recent dev issues carrying that property, trusted only once the search has
+  had time to catch up; a found issue still missing its link is linked then;
 * a pending comment is found by its ``jirasync.comment`` property;
 * a pending transition or link by reading the issue.
 
@@ -65,44 +66,65 @@ def _record_verified(batch: WriteBatch, intent: dict[str, Any], result: dict[str
 def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
     """Find the dev issue a pending create made. Records and returns its key, or None.
 
-    None also drops the pending entry when Jira surely has no such issue, so the create is
-    planned again; while an unlinked create may still be invisible to search, it stays.
+    First by a link on the user issue (a plain GET shows it at once); then, for a create
+    whose request carried no link (the create screen lacks *Linked Issues*), by a search for
+    recent dev issues with our ``jirasync.source`` property, trusted to say "not there" only
+    once search has had time to catch up. A found issue that still needs its link gets it
+    now. None also drops the pending entry when Jira surely has no such issue (including a
+    create recorded but never sent), so the create is planned again.
     """
-    intent = mapping.intent_id
-    found: str | None = None
-    if mapping.linked:
-        user_issue = rt.jira.get_issue(mapping.user_key)
-        if user_issue is None:
-            rt.store.abandon_create(mapping.user_key)
-            return None
-        for link in user_issue.links:
-            if link.other_key.startswith(rt.config.dev_project_key + "-"):
-                source = rt.jira.issue_property(link.other_key, SOURCE_PROPERTY)
-                if isinstance(source, dict) and source.get("intent") == intent:
-                    found = link.other_key
-                    break
-        settled = True  # the link shows up on a plain GET at once
-    else:
+    if mapping.sending is False:  # the request never left: nothing to look for
+        rt.store.abandon_create(mapping.user_key)
+        log.info("interrupted create was never sent; it will be planned again", extra={"user_key": mapping.user_key})
+        return None
+    user_issue = rt.jira.get_issue(mapping.user_key)
+    if user_issue is None:
+        rt.store.abandon_create(mapping.user_key)
+        return None
+    found = _found_by_link(rt, mapping, user_issue.links)
+    linked = found is not None
+    settled = True  # a link shows up on a plain GET at once
+    if found is None and not mapping.linked:
         since = mapping.created_at or rt.jira.server_now()
-        jql = created_since_jql(rt.config.dev_project_key, since, rt.jira.me.time_zone)
-        candidates = rt.jira.search(jql).issues
-        rt.jira.fill_source_properties(i for i in candidates if i.creator_id == rt.jira.me.id)  # Data Center
-        for issue in candidates:
-            source = issue.properties.get(SOURCE_PROPERTY)
-            if isinstance(source, dict) and source.get("intent") == intent:
-                found = issue.key
-                break
-        age = rt.jira.server_now() - since
-        settled = age > timedelta(seconds=rt.create_settle_seconds)
+        found = _found_by_search(rt, mapping, since)
+        settled = rt.jira.server_now() - since > timedelta(seconds=rt.create_settle_seconds)
     if found is not None:
-        finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=mapping.linked)
+        if not linked and mapping.link_after:
+            rt.jira.link(dev_key=found, user_key=mapping.user_key)
+            linked = True
+        finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=linked)
         _audit_recovered_create(rt, mapping.user_key, found)
         log.info("recovered dev issue of an interrupted create",
-                 extra={"user_key": mapping.user_key, "dev_key": found})
+                 extra={"user_key": mapping.user_key, "dev_key": found, "linked": linked})
         return found
     if settled:
         rt.store.abandon_create(mapping.user_key)
         log.info("interrupted create did not happen; it will be planned again", extra={"user_key": mapping.user_key})
+    return None
+
+
+def _ours(rt: PairRuntime, mapping: Mapping, key: str, properties: dict[str, Any] | None = None) -> bool:
+    source = (properties or {}).get(SOURCE_PROPERTY)
+    if source is None:  # not returned (Data Center's search ignores properties=): ask the issue
+        source = rt.jira.issue_property(key, SOURCE_PROPERTY)
+    return isinstance(source, dict) and source.get("intent") == mapping.intent_id
+
+
+def _found_by_link(rt: PairRuntime, mapping: Mapping, links: list[Any]) -> str | None:
+    for link in links:
+        if link.other_key.startswith(rt.config.dev_project_key + "-") and _ours(rt, mapping, link.other_key):
+            return str(link.other_key)
+    return None
+
+
+def _found_by_search(rt: PairRuntime, mapping: Mapping, since: Any) -> str | None:
+    jql = created_since_jql(rt.config.dev_project_key, since, rt.jira.me.time_zone)
+    for issue in rt.jira.search(jql).issues:
+        # Data Center's search returns no properties: ask only issues our account created.
+        if SOURCE_PROPERTY not in issue.properties and (rt.jira.is_cloud or issue.creator_id != rt.jira.me.id):
+            continue
+        if _ours(rt, mapping, issue.key, issue.properties):
+            return issue.key
     return None
 
 

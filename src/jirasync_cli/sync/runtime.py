@@ -22,6 +22,8 @@ class PairRuntime:
     # (project, issue type) -> status a new issue starts in, learnt once per process
     initial_status: dict[tuple[str, str], str] = field(default_factory=dict)
     learn_lock: threading.Lock = field(default_factory=threading.Lock)
+    # (project, issue type) -> fields its edit screen refused, learnt once per process
+    edit_refused: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     create_settle_seconds: float = 120.0
 
     @property
