@@ -35,7 +35,11 @@ def shell_lines() -> list[tuple[str, str]]:
                 continue
             joined = re.sub(r"\\\n\s*", " ", block.text)
             for offset, line in enumerate(joined.splitlines()):
-                line = line.strip().removeprefix("$ ")
+                line = line.strip()
+                if block.lang == "console":  # a transcript: only prompt lines are commands
+                    if not line.startswith("$ "):
+                        continue
+                line = line.removeprefix("$ ")
                 if line and not line.startswith("#"):
                     out.append((f"{block.where(path)}+{offset + 1}", line))
     return out
