@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from jirasync_cli.health import HealthServer, metrics_text, overall
+from jirasync_cli.health import HealthServer, metrics_text, overall, unhealthy_reason
 from jirasync_cli.service import instance_id, process_scope
 from jirasync_cli.store.lease import _dead_on_this_host
 
@@ -34,10 +34,22 @@ def worker(name: str, state: str = "running", ok: bool = True) -> dict:
     ([worker("a"), worker("b", ok=False)], "degraded", 200),
     ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
     ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
+    # Every pair running but failing (MongoDB away): nothing syncs, so not merely degraded.
+    ([worker("a", ok=False), worker("b", ok=False)], "unhealthy", 503),
+    ([worker("a", ok=False), worker("b", "standby")], "degraded", 200),
+    ([worker("a", "standby")], "healthy", 200),
     ([], "unhealthy", 503),
 ])
 def test_overall_status(workers, status, code):
     assert overall(workers) == (status, code)
+
+
+def test_unhealthy_reason_names_the_cause():
+    assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
+    assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
+    failing = [dict(worker("a", ok=False), error="MongoDB is unreachable"), worker("b", ok=False)]
+    assert unhealthy_reason(failing, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed)"]
+    assert unhealthy_reason([worker("a"), worker("b", ok=False)], "/c") == []
 
 
 def test_endpoints_and_liveness():

@@ -5,9 +5,10 @@ The supervisor's loop owns the state; requests read a snapshot rebuilt at most e
 the loop nothing and answers stay fast under load.
 
 Status: ``healthy`` when every worker runs (standby counts: another supervisor holds that
-pair) and its last cycle succeeded; ``degraded`` when some are down or failing (still 200,
-so an orchestrator does not restart a container for one bad pair); ``unhealthy`` with 503
-when no worker runs at all. ``/livez`` only says the supervisor loop turns.
+pair) and its last cycle succeeded; ``degraded`` when some are down or failing but at least
+one pair works (still 200, so an orchestrator does not restart a container for one bad
+pair); ``unhealthy`` with 503 when no pair works: none configured, no worker running, or
+every one failing (MongoDB unreachable, say). ``/livez`` only says the supervisor loop turns.
 """
 
 from __future__ import annotations
@@ -31,12 +32,29 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
-def overall(workers: list[dict[str, Any]], errors: list[str] | None = None) -> tuple[str, int]:
-    if not workers or not any(w["state"] in UP_STATES for w in workers):
+def _works(worker: dict[str, Any]) -> bool:
+    return worker["state"] in UP_STATES and worker.get("ok", True)
+
+
+def overall(workers: list[dict[str, Any]]) -> tuple[str, int]:
+    """``healthy`` (every pair works), ``degraded`` (some do) or ``unhealthy`` (none does)."""
+    if not any(_works(w) for w in workers):
         return "unhealthy", 503
-    if all(w["state"] in UP_STATES and w.get("ok", True) for w in workers):
+    if all(_works(w) for w in workers):
         return "healthy", 200
     return "degraded", 200
+
+
+def unhealthy_reason(workers: list[dict[str, Any]], config_dir: str) -> list[str]:
+    """One line saying why no pair works (empty when some pair does)."""
+    if not workers:
+        return [f"no pairs configured: no valid sync-*.json in {config_dir}"]
+    if any(_works(w) for w in workers):
+        return []
+    if not any(w["state"] in UP_STATES for w in workers):
+        return ["no worker is running"]
+    failing = "; ".join(f"{w['name']}: {w.get('error') or 'last cycle failed'}" for w in workers[:3])
+    return [f"every pair is failing ({failing}{'; ...' if len(workers) > 3 else ''})"]
 
 
 class _ProcessSampler:
@@ -109,7 +127,7 @@ def supervisor_health(sup: Any) -> dict[str, Any]:
         "loop_age_seconds": round(now - sup.loop_beat, 2),
         "workers": workers,
         "invalid_configs": sup.problems,
-        "errors": [] if code == 200 else ["no worker is running"],
+        "errors": unhealthy_reason(workers, str(sup.config_dir)),
     }
 
 

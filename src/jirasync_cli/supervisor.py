@@ -191,6 +191,11 @@ class Supervisor:
                 self.stop_children([current])
                 self.children[name] = child
         log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
+        if not self.children:
+            # Running with nothing to do looks like success from outside: say it loudly (and /health does).
+            log.warning("no pairs configured: nothing to sync", extra={
+                "config_dir": str(self.config_dir), "invalid": len(self.problems),
+                "hint": "add a valid sync-*.json, then send SIGHUP"})
 
     # -- children ---------------------------------------------------------------------
     def spawn(self, child: Child) -> None:
@@ -473,6 +478,14 @@ def exec_supervisor(settings: ProcessSettings) -> None:
     os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.supervisor"], env)
 
 
+def config_dir_problem(directory: Path) -> str | None:
+    if not directory.exists():
+        return f"config directory {directory} does not exist (set --config-dir or JIRASYNC_CONFIG_DIR)"
+    if not directory.is_dir():
+        return f"config directory {directory} is not a directory"
+    return None
+
+
 def main() -> int:
     from jirasync_cli import logs
 
@@ -481,6 +494,10 @@ def main() -> int:
         print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
         return 2
     settings = ProcessSettings.from_json(raw)
+    problem = config_dir_problem(Path(settings.config_dir))
+    if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     logs.configure(settings.log_level, settings.log_format, worker="supervisor")
     try:
         return Supervisor(settings).run()

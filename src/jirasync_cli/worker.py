@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,7 @@ class Worker:
         while not self.stop.is_set():
             if self.stop.wait(max(0.0, next_run - time.monotonic())):
                 break
+            attempt_started = time.time()
             try:
                 if store is None:
                     store = open_store(self.config, self.settings)
@@ -144,6 +146,8 @@ class Worker:
                     break
                 self.failures += 1
                 self.state, self.last_error = "error", str(exc)
+                # Health must not go on showing the last good cycle as the last one.
+                self.last_cycle = failed_cycle(attempt_started)
                 delay = min(self.interval, backoff(self.failures, base=1.0, factor=2.0, cap=300.0))
                 log.error("cycle failed; retrying", extra={"error": str(exc), "retry_in_seconds": round(delay, 1),
                                                           "failures": self.failures})
@@ -176,6 +180,13 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
     digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
     digest["errors"] = len(summary.get("errors") or ())
     return digest
+
+
+def failed_cycle(started: float) -> dict[str, Any]:
+    """The digest of a cycle that could not run or finish (Jira or MongoDB away, ...)."""
+    return {"result": "failed", "mode": None,
+            "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+            "durationSeconds": round(time.time() - started, 3), "issuesSeen": None, "actions": {}, "errors": 1}
 
 
 def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:

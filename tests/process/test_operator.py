@@ -1,0 +1,86 @@
+"""What an operator meets first: a mistyped config dir, an empty one, every pair failing,
+finding the processes with pgrep, SIGHUP from a terminal, and reloads that leave unchanged
+pairs alone. Real `jirasync supervise` processes, real signals, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+
+from jirasync_cli.embedded_mongo import free_port
+from tests.helpers import cli_env, jirasync, sync_config, wait_for, write_config
+from tests.process.conftest import FAST, PAIRS, Supervisor
+
+pytestmark = pytest.mark.slow
+
+
+def _log_lines(sup: Supervisor) -> list[dict]:
+    return [json.loads(line) for line in sup.log.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_wrong_config_dir_is_one_line_and_exit_1(mongo_url, tmp_path, kind):
+    target = tmp_path / "nonexistent"
+    if kind == "file":
+        target.write_text("not a directory")
+    env = cli_env(mongo_url, tmp_path, JIRASYNC_HEALTH_PORT=str(free_port()), JIRASYNC_HEALTH_HOST="127.0.0.1")
+    result = jirasync("supervise", "-c", str(target), env=env, timeout=30)  # would run forever before
+    assert result.returncode == 1
+    expected = (f"error: config directory {target} does not exist (set --config-dir or JIRASYNC_CONFIG_DIR)"
+                if kind == "missing" else f"error: config directory {target} is not a directory")
+    assert result.stderr.strip() == expected and result.stdout == ""
+
+
+def test_an_empty_config_dir_warns_and_health_says_why(emu, mongo_url, tmp_path):
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    sup = Supervisor(emu, mongo_url, config_dir, tmp_path / "sup.log")
+    try:
+        sup.start()
+        doc = sup.health()
+        assert doc["_code"] == 503 and doc["status"] == "unhealthy"
+        assert doc["errors"] == [f"no pairs configured: no valid sync-*.json in {config_dir}"]
+        warning = wait_for(lambda: [x for x in _log_lines(sup) if x["message"] == "no pairs configured: nothing to sync"],
+                           10, message="warning logged")
+        assert warning[0]["level"] == "warning" and warning[0]["config_dir"] == str(config_dir)
+        # A pair added later is picked up by SIGHUP and the warning's condition clears.
+        write_config(config_dir, sync_config("sync-ab", emu.url, "USER", "DEV", syncIntervalMinutes=FAST))
+        sup.signal(signal.SIGHUP)
+        sup.wait_running(["sync-ab"])
+        wait_for(lambda: sup.health()["_code"] == 200, 10, message="healthy with one pair")
+    finally:
+        sup.stop()
+        sup.kill_leftovers()
+
+
+def test_every_pair_failing_is_unhealthy_and_shows_the_failed_cycle(emu, tmp_path):
+    """MongoDB away: every worker runs but none can sync. That is not 'degraded'."""
+    dead_mongo = f"mongodb://127.0.0.1:{free_port()}/?directConnection=true&serverSelectionTimeoutMS=300"
+    config_dir = tmp_path / "config"
+    for name, user, dev in PAIRS[:2]:
+        write_config(config_dir, sync_config(name, emu.url, user, dev, syncIntervalMinutes=FAST))
+    sup = Supervisor(emu, dead_mongo, config_dir, tmp_path / "sup.log")
+    try:
+        sup.start()
+
+        def all_failed():
+            doc = sup.health()
+            cycles = [(w["last_cycle"] or {}).get("result") for w in doc["workers"]]
+            return doc if len(cycles) == 2 and cycles == ["failed", "failed"] else None
+
+        doc = wait_for(all_failed, 40, interval=0.3, message="every worker reports a failed cycle")
+        assert doc["_code"] == 503 and doc["status"] == "unhealthy", doc
+        assert all(w["state"] == "running" and not w["ok"] and "MongoDB" in w["error"] for w in doc["workers"])
+        assert doc["errors"][0].startswith("every pair is failing (sync-ab: ")
+        assert sup.get("/readyz")[0] == 503
+        url = f"http://127.0.0.1:{sup.port}/health"
+        table = jirasync("health", "--url", url, env=sup.env)
+        assert table.returncode == 2, table.stdout
+        assert "unhealthy" in table.stdout and "failed" in table.stdout and " ok " not in table.stdout
+        as_json = jirasync("health", "--url", url, "--json", env=sup.env)
+        assert as_json.returncode == 2 and json.loads(as_json.stdout)["status"] == "unhealthy"
+    finally:
+        sup.stop()
+        sup.kill_leftovers()
