@@ -14,7 +14,9 @@ Single-threaded event loop over a self-pipe (signals) and the children's heartbe
   its process group gets SIGTERM (and SIGCONT, so a stopped one can act on it), then SIGKILL
   once after a grace; one log line per hang, then the loop waits for the reap;
 * SIGHUP re-reads the config dir: new pairs start, removed ones stop, changed ones restart,
-  the rest are left untouched;
+  the rest are left untouched. Exception: started with stdin on a
+  terminal (and without ``--reload-on-hup``), SIGHUP means the terminal hung up and stops
+  everything like SIGTERM;
 * SIGTERM/SIGINT: TERM every child's group, wait, KILL stragglers, reap, exit 0.
 
 Children run in their own process groups and watch their stdin: when the supervisor dies,
@@ -39,6 +41,7 @@ from typing import Any
 from jirasync_cli.ipc import LineReader, encode
 from jirasync_cli.schedule import backoff, heartbeat_timeout
 from jirasync_cli.process_settings import ProcessSettings
+from jirasync_cli.proctitle import set_title, supervisor_title
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -53,6 +56,13 @@ FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.
                            signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
 LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
                            # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
 
 
 def config_message(wire: dict[str, Any], interval: float, rate_share: float,
@@ -146,6 +156,11 @@ class Supervisor:
         self.problems: list[str] = []
         self._stop = False
         self._reload = False
+        # In a terminal's foreground, SIGHUP is the terminal hanging up (closed window, lost
+        # SSH session): stop cleanly, as the signal's default would, instead of reloading.
+        # Anywhere else (container, service manager, stdin redirected) it is a reload request.
+        self.hup_reloads = settings.reload_on_hup or not _stdin_is_terminal()
+        self._hung_up = False
         self._child_exited = False
         self._last_reap = 0.0
         self.health_server: Any = None
@@ -411,8 +426,10 @@ class Supervisor:
         def on_signal(signum: int, frame: Any) -> None:
             if signum in (signal.SIGTERM, signal.SIGINT):
                 self._stop = True
-            elif signum == signal.SIGHUP:
+            elif signum == signal.SIGHUP and self.hup_reloads:
                 self._reload = True
+            elif signum == signal.SIGHUP:
+                self._hung_up = self._stop = True
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, on_signal)
@@ -425,7 +442,8 @@ class Supervisor:
         self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
                                           alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
         self.health_server.start()
-        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid()})
+        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
+                                              "sighup": "reload" if self.hup_reloads else "stop (terminal hang-up)"})
         self.reload()
         try:
             while not self._stop:
@@ -455,6 +473,9 @@ class Supervisor:
                     log.info("SIGHUP: re-reading configuration")
                     self.reload()
         finally:
+            if self._hung_up:
+                log.warning("SIGHUP with stdin on a terminal: taken as the terminal hanging up; stopping "
+                            "(start with --reload-on-hup, or with stdin not a terminal, to reload on SIGHUP)")
             log.info("supervisor stopping", extra={"workers": len(self.children)})
             self.stop_children(list(self.children.values()))
             self.health_server.stop()
@@ -498,6 +519,7 @@ def main() -> int:
     if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
         print(f"error: {problem}", file=sys.stderr)
         return 1
+    set_title(supervisor_title(settings.config_dir))
     logs.configure(settings.log_level, settings.log_format, worker="supervisor")
     try:
         return Supervisor(settings).run()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.process_settings import ProcessSettings
+from jirasync_cli.proctitle import set_title, worker_title
 from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ def main(name: str, config_dir: Path, settings: Settings) -> int:
 
     logs.configure(settings.log_level, settings.log_format, worker=name)
     config = find_config(config_dir, name)
+    set_title(worker_title(config.name))
     logs.set_worker(config.name)
     worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes))
     _install_signals(worker.stop)
@@ -239,6 +241,7 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     from jirasync_cli.config.view import PairView
     from jirasync_cli.ipc import WorkerChannel
 
+    set_title(worker_title(name))
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
     try:
         message = channel.receive_config()

@@ -5,13 +5,17 @@ pairs alone. Real `jirasync supervise` processes, real signals, real HTTP."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import signal
+import subprocess
 
 import pytest
 
 from jirasync_cli.embedded_mongo import free_port
 from tests.helpers import cli_env, jirasync, sync_config, wait_for, write_config
-from tests.process.conftest import FAST, PAIRS, Supervisor
+from tests.process.conftest import FAST, PAIRS, Supervisor, no_orphans
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +88,55 @@ def test_every_pair_failing_is_unhealthy_and_shows_the_failed_cycle(emu, tmp_pat
     finally:
         sup.stop()
         sup.kill_leftovers()
+
+
+def _pgrep(*args: str) -> list[int]:
+    done = subprocess.run(["pgrep", *args], capture_output=True, text=True, timeout=10)
+    return sorted(int(pid) for pid in done.stdout.split())
+
+
+def test_processes_carry_titles_pgrep_finds(deploy):
+    sup = deploy(PAIRS[:2])
+    children = sup.wait_running(["sync-ab", "sync-cd"])
+    assert _pgrep("-f", f"jirasync supervise {re.escape(str(sup.config_dir))}") == [sup.proc.pid]
+    assert sup.proc.pid in _pgrep("-f", "^jirasync supervise")  # what docs/operations.md tells to use
+    for name, pid in children.items():
+        assert _pgrep("-P", str(sup.proc.pid), "-f", f"^jirasync worker {name}( |$)") == [pid]
+    assert set(_pgrep("-P", str(sup.proc.pid), "-f", "^jirasync worker ")) == set(children.values())
+    # A process title, not only argv: the short name (comm) says it too.
+    with open(f"/proc/{sup.proc.pid}/comm") as comm:
+        assert comm.read().strip().startswith("jirasync")
+
+
+def test_sighup_from_a_terminal_is_a_hang_up_not_a_reload(deploy):
+    """Closing the terminal a supervisor runs in sends it SIGHUP: it must stop cleanly,
+    not reload and keep running without a terminal."""
+    master, slave = pty.openpty()
+    try:
+        sup = deploy(PAIRS[:2], popen={"stdin": slave})
+        pids = list(sup.wait_running(["sync-ab", "sync-cd"]).values())
+        sup.signal(signal.SIGHUP)
+        assert sup.proc.wait(30) == 0
+        assert no_orphans(pids)
+        text = sup.log.read_text()
+        assert "taken as the terminal hanging up; stopping" in text and "re-reading configuration" not in text
+        assert "killed by" not in text, "workers stopped gracefully"
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_sighup_reloads_in_a_terminal_with_reload_on_hup(deploy, emu):
+    master, slave = pty.openpty()
+    try:
+        sup = deploy(PAIRS[:1], popen={"stdin": slave}, args=("--reload-on-hup",))
+        before = sup.wait_running(["sync-ab"])
+        name, user, dev = PAIRS[1]
+        other_site = emu.url.replace("127.0.0.1", "localhost")  # sync-ab's rate share stays whole
+        write_config(sup.config_dir, sync_config(name, other_site, user, dev, syncIntervalMinutes=FAST))
+        sup.signal(signal.SIGHUP)
+        after = sup.wait_running(["sync-ab", "sync-cd"])
+        assert after["sync-ab"] == before["sync-ab"] and sup.proc.poll() is None
+    finally:
+        os.close(master)
+        os.close(slave)
