@@ -14,7 +14,8 @@ Single-threaded event loop over a self-pipe (signals) and the children's heartbe
   its process group gets SIGTERM (and SIGCONT, so a stopped one can act on it), then SIGKILL
   once after a grace; one log line per hang, then the loop waits for the reap;
 * SIGHUP re-reads the config dir: new pairs start, removed ones stop, changed ones restart,
-  the rest are left untouched. Exception: started with stdin on a
+  the rest are left untouched (a pair whose site gained or lost a pair gets its new rate
+  share over its stdin pipe, without a restart). Exception: started with stdin on a
   terminal (and without ``--reload-on-hup``), SIGHUP means the terminal hung up and stops
   everything like SIGTERM;
 * SIGTERM/SIGINT: TERM every child's group, wait, KILL stragglers, reap, exit 0.
@@ -84,7 +85,10 @@ def load_configs(settings: ProcessSettings) -> dict[str, Any]:
 
 
 def config_digest(message: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+    """What makes a worker restart when it changes: everything but its rate share, which a
+    running worker takes over the pipe (pairs added to or removed from its site)."""
+    significant = {k: v for k, v in message.items() if k != "rate_share"}
+    return hashlib.sha256(json.dumps(significant, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -205,6 +209,9 @@ class Supervisor:
                 log.info("pair changed: restarting its worker", extra={"pair": name})
                 self.stop_children([current])
                 self.children[name] = child
+            elif current.message["rate_share"] != child.message["rate_share"]:
+                current.message = child.message  # a restart later starts with the new share
+                self.send(current, {"type": "rate_share", "rate_share": child.message["rate_share"]})
         log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
         if not self.children:
             # Running with nothing to do looks like success from outside: say it loudly (and /health does).
@@ -249,6 +256,17 @@ class Supervisor:
         child.hung_since, child.hung_killed = None, False
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
+
+    def send(self, child: Child, message: dict[str, Any]) -> None:
+        """A message to a running worker's stdin (one short line: the pipe buffer takes it)."""
+        if child.proc is None or child.proc.stdin is None or child.proc.poll() is not None:
+            return  # not running: it gets child.message when it starts
+        try:
+            child.proc.stdin.write(encode(message))
+            child.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # exiting: the reap restarts it with child.message
+        log.info("worker updated in place", extra={"pair": child.name, "update": message.get("type")})
 
     def _close_channel(self, child: Child) -> None:
         if child.fd is not None:

@@ -49,6 +49,7 @@ class Worker:
         self.failures = 0
         self.busy_since: float | None = None
         self.instance = None
+        self.runtime: Any = None
         self._beat_lock = threading.Lock()
 
     # -- reporting --------------------------------------------------------------------
@@ -74,6 +75,16 @@ class Worker:
             store.write_heartbeat(self.instance, {k: v for k, v in self.status().items() if k != "type"})
         except JirasyncError:
             pass  # MongoDB away: the supervisor channel still reports
+
+    def set_rate_share(self, share: float) -> None:
+        """A reload changed how many pairs share our Jira site: take the new share of its
+        ``maxRequestsPerSecond`` in place (restarting would interrupt an unchanged pair)."""
+        if share == self.rate_share or not 0 < share <= 1:
+            return
+        old, self.rate_share = self.rate_share, share
+        log.info("rate share changed", extra={"old": round(old, 4), "new": round(share, 4)})
+        if self.runtime is not None:
+            retune(self.runtime.jira.pacer, self.config.jira.max_requests_per_second * share)
 
     # -- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -112,8 +123,8 @@ class Worker:
                 store.fence = lease.fence
                 lease.start_renewal()
                 if rt is None:
-                    rt = open_runtime(self.config, self.settings, rate_share=self.rate_share,
-                                      cancel=self.stop, store=store, lease=lease)
+                    rt = self.runtime = open_runtime(self.config, self.settings, rate_share=self.rate_share,
+                                                     cancel=self.stop, store=store, lease=lease)
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
                 self._store_heartbeat(store)  # standalone health sees a long first cycle as running
@@ -181,6 +192,15 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
     digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
     digest["errors"] = len(summary.get("errors") or ())
     return digest
+
+
+def retune(pacer: Any, rate: float) -> None:
+    """Set a site pacer's rate, keeping any 429 slowdown in proportion (plain float writes:
+    the pacer reads them under its lock, a request racing the change sees old or new)."""
+    factor = rate / pacer.base_rate if pacer.base_rate else 1.0
+    pacer.base_rate = rate
+    pacer.rate = min(rate, pacer.rate * factor)
+    pacer.burst = max(1.0, rate / 5)
 
 
 def failed_cycle(started: float) -> dict[str, Any]:
@@ -264,5 +284,9 @@ def supervised_main(name: str, ipc_fd: int) -> int:
             log.warning("supervisor is gone; stopping")
             worker.stop.set()
 
-    channel.watch_parent(parent_gone)
+    def from_supervisor(message: dict[str, Any]) -> None:
+        if message.get("type") == "rate_share" and isinstance(message.get("rate_share"), (int, float)):
+            worker.set_rate_share(float(message["rate_share"]))
+
+    channel.watch_parent(parent_gone, from_supervisor)
     return worker.run()
