@@ -206,12 +206,21 @@ def state_reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     forget_mappings: Annotated[bool, typer.Option(
         "--forget-mappings", help="Also forget which dev issue belongs to which user issue")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Reset even while a worker holds the pair's lease (it may write the old state back)")] = False,
 ) -> None:
     """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.service import find_config
-    from jirasync_cli.state_report import reset_state
+    from jirasync_cli.state_report import lease_holder, reset_state
 
     config = find_config(_config_dir(config_dir), name)
+    holder = lease_holder(config, get_settings())
+    if holder is not None and not force:
+        raise JirasyncError(f"{config.name} is being synced by {holder.describe()}: stop that worker "
+                            "(remove the pair and send SIGHUP, or stop the supervisor) or pass --force", exit_code=3)
+    if holder is not None:
+        render.err_console.print(f"warning: {config.name} is being synced by {holder.describe()}; resetting anyway",
+                                 markup=False, soft_wrap=True)
     what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
             else "sync state (issue mappings and snapshots kept)")
     if not yes and not typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?"):

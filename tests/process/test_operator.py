@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import signal
+import socket
 import subprocess
 
 import pytest
@@ -165,3 +166,27 @@ def test_sighup_gives_untouched_pairs_their_new_rate_share_without_a_restart(dep
     cycles = sup.worker("sync-ab")["cycles"]
     wait_for(lambda: sup.worker("sync-ab")["cycles"] > cycles, 20, message="sync-ab cycles on")
     assert sup.children()["sync-ab"] == before["sync-ab"]
+
+
+def test_state_reset_refuses_while_a_worker_holds_the_lease(deploy):
+    sup = deploy(PAIRS[:1])
+    pid = sup.wait_running(["sync-ab"])["sync-ab"]
+    wait_for(lambda: sup.worker("sync-ab")["cycles"] >= 1, 30, message="a first cycle stored the state")
+
+    refused = jirasync("state", "reset", "sync-ab", "--yes", env=sup.env)
+    assert refused.returncode == 3, refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in refused.stderr
+    assert re.fullmatch(rf"error: sync-ab is being synced by {re.escape(socket.gethostname())} pid {pid} since "
+                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: stop that worker .* or pass --force", lines[0]), lines[0]
+    shown = json.loads(jirasync("state", "show", "sync-ab", "--json", env=sup.env).stdout)
+    assert shown["last_sync"] is not None, "a refused reset changed nothing"
+
+    forced = jirasync("state", "reset", "sync-ab", "--yes", "--force", env=sup.env)
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stderr.startswith(f"warning: sync-ab is being synced by {socket.gethostname()} pid {pid} since ")
+    assert "reset sync-ab: sync_state 1" in forced.stdout
+
+    assert sup.stop() == 0  # a graceful stop releases the lease: no holder, no refusal
+    after = jirasync("state", "reset", "sync-ab", "--yes", env=sup.env)
+    assert after.returncode == 0 and after.stderr == "", after.stderr
