@@ -131,3 +131,29 @@ def test_live_holder_is_the_unexpired_owner_of_a_live_process(mongo_url):
     finally:
         client.drop_database(database)
         client.close()
+
+
+def test_root_is_an_html_page_for_browsers_and_json_for_everyone_else():
+    from jirasync_cli import secrets
+
+    secrets.register("s3cr3t-token-for-page")
+    doc = {"status": "degraded", "http_status": 200, "errors": [], "invalid_configs": ["sync-x.json: $: bad"],
+           "workers": [worker("sync-ab"), {**worker("sync-<cd>", ok=False), "state": "running",
+                                           "error": "HTTP 401 <b>for</b> s3cr3t-token-for-page"}]}
+    server = HealthServer("127.0.0.1", 0, lambda: doc)
+    server.start()
+    try:
+        def get(path, accept):
+            request = urllib.request.Request(server.url + path, headers={"Accept": accept})
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return r.headers["Content-Type"], r.read().decode()
+
+        browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        kind, page = get("/", browser)
+        assert kind == "text/html; charset=utf-8" and page.startswith("<!DOCTYPE html>")
+        assert '<tr class="worker" data-name="sync-&lt;cd&gt;" data-state="running">' in page
+        assert "HTTP 401 &lt;b&gt;for&lt;/b&gt;" in page and "s3cr3t-token-for-page" not in page
+        assert "invalid config: sync-x.json: $: bad" in page
+        assert get("/", "*/*")[0] == "application/json" and get("/health", browser)[0] == "application/json"
+    finally:
+        server.stop()

@@ -1,4 +1,5 @@
-"""Health over HTTP: ``/health`` (JSON), ``/livez``, ``/readyz`` and ``/metrics`` (Prometheus).
+"""Health over HTTP: ``/health`` (JSON), ``/livez``, ``/readyz`` and ``/metrics`` (Prometheus);
+``/`` is ``/health`` too, or an HTML status page when the client asks for HTML (a browser).
 
 The supervisor's loop owns the state; requests read a snapshot rebuilt at most every
 ``refresh`` seconds (process RSS/CPU sampling included), so a busy probe or scraper costs
@@ -192,15 +193,18 @@ class HealthServer:
         self.refresh = refresh
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any], bytes] | None = None
+        self._page: tuple[bytes, bytes] | None = None
         self.http = HttpServer(host, port, self.respond, server_name=f"jirasync/{__version__}", **http_options)
 
-    def respond(self, target: str) -> tuple[int, bytes, str]:
+    def respond(self, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
         path = target.split("?", 1)[0].rstrip("/") or "/"
         if path == "/livez":  # liveness: the owner's loop turns (no provider call)
             if self.alive():
                 return 200, b'{"status":"alive"}\n', "application/json"
             return 503, b'{"status":"stalled"}\n', "application/json"
         doc, body = self.current()
+        if path == "/" and "text/html" in (headers or {}).get("accept", ""):
+            return doc.get("http_status", 200), self.page(body), "text/html; charset=utf-8"
         if path in ("/health", "/"):
             return doc.get("http_status", 200), body, "application/json"
         if path == "/readyz":
@@ -233,6 +237,15 @@ class HealthServer:
                 body = secrets.redact(json.dumps(doc, default=str)).encode() + b"\n"
                 self._cached = (now, doc, body)
             return self._cached[1], self._cached[2]
+
+    def page(self, body: bytes) -> bytes:
+        """The HTML status page of a (redacted) health body; rendered once per body."""
+        from jirasync_cli import status_page
+
+        with self._lock:
+            if self._page is None or self._page[0] is not body:
+                self._page = (body, status_page.render(json.loads(body)))
+            return self._page[1]
 
     def start(self) -> None:
         self.http.start()
