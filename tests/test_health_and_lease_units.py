@@ -29,14 +29,22 @@ def worker(name: str, state: str = "running", ok: bool = True) -> dict:
             "last_success": "2026-11-24T10:00:00+00:00", "rss_bytes": 4.2e7, "heartbeat_age_seconds": 0.5}
 
 
+def failing(name: str) -> dict:
+    """A worker up but whose last cycle could not run (what a MongoDB outage looks like)."""
+    return {**worker(name, ok=False), "error": "MongoDB is unreachable", "last_cycle": {"result": "failed"}}
+
+
 @pytest.mark.parametrize(("workers", "status", "code"), [
     ([worker("a"), worker("b", "standby")], "healthy", 200),
     ([worker("a"), worker("b", ok=False)], "degraded", 200),
     ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
     ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
-    # Every pair running but failing (MongoDB away): nothing syncs, so not merely degraded.
-    ([worker("a", ok=False), worker("b", ok=False)], "unhealthy", 503),
-    ([worker("a", ok=False), worker("b", "standby")], "degraded", 200),
+    # Every pair running but its cycles failing (MongoDB away): nothing syncs, not merely degraded.
+    ([failing("a"), failing("b")], "unhealthy", 503),
+    ([failing("a"), worker("b", "backoff", ok=False)], "unhealthy", 503),
+    ([failing("a"), worker("b", "standby")], "degraded", 200),
+    # Cycles that run but fail on single issues: those pairs still sync the rest.
+    ([worker("a", ok=False), worker("b", ok=False)], "degraded", 200),
     ([worker("a", "standby")], "healthy", 200),
     ([], "unhealthy", 503),
 ])
@@ -47,9 +55,10 @@ def test_overall_status(workers, status, code):
 def test_unhealthy_reason_names_the_cause():
     assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
     assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
-    failing = [dict(worker("a", ok=False), error="MongoDB is unreachable"), worker("b", ok=False)]
-    assert unhealthy_reason(failing, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed)"]
-    assert unhealthy_reason([worker("a"), worker("b", ok=False)], "/c") == []
+    down = [failing("a"), {**worker("b", ok=False), "last_cycle": {"result": "failed"}}, worker("c", "failed", ok=False)]
+    assert unhealthy_reason(down, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed; "
+                                            "c: failed)"]
+    assert unhealthy_reason([failing("a"), worker("b", ok=False)], "/c") == []
 
 
 def test_endpoints_and_liveness():

@@ -7,9 +7,10 @@ the loop nothing and answers stay fast under load.
 
 Status: ``healthy`` when every worker runs (standby counts: another supervisor holds that
 pair) and its last cycle succeeded; ``degraded`` when some are down or failing but at least
-one pair works (still 200, so an orchestrator does not restart a container for one bad
-pair); ``unhealthy`` with 503 when no pair works: none configured, no worker running, or
-every one failing (MongoDB unreachable, say). ``/livez`` only says the supervisor loop turns.
+one pair syncs (still 200, so an orchestrator does not restart a container for one bad
+pair); ``unhealthy`` with 503 when no pair syncs: none configured, no worker running, or
+every one's cycles failing (MongoDB unreachable, say); a pair whose cycles run but fail
+on single issues still syncs. ``/livez`` only says the supervisor loop turns.
 """
 
 from __future__ import annotations
@@ -34,27 +35,40 @@ def _iso(ts: float | None) -> str | None:
 
 
 def _works(worker: dict[str, Any]) -> bool:
+    """Up, and its last cycle had no error at all."""
     return worker["state"] in UP_STATES and worker.get("ok", True)
 
 
+def _syncs(worker: dict[str, Any]) -> bool:
+    """Up, and its cycles run: one issue Jira refuses makes a pair not ``ok``, but it still
+    syncs the rest; a cycle that could not run at all (MongoDB or Jira away) does not."""
+    return worker["state"] in UP_STATES and (worker.get("last_cycle") or {}).get("result") != "failed"
+
+
 def overall(workers: list[dict[str, Any]]) -> tuple[str, int]:
-    """``healthy`` (every pair works), ``degraded`` (some do) or ``unhealthy`` (none does)."""
-    if not any(_works(w) for w in workers):
+    """``healthy`` (every pair works), ``degraded`` (some pair syncs) or ``unhealthy`` (none does)."""
+    if not any(_syncs(w) for w in workers):
         return "unhealthy", 503
     if all(_works(w) for w in workers):
         return "healthy", 200
     return "degraded", 200
 
 
+def _why_not(worker: dict[str, Any]) -> str:
+    if worker["state"] not in UP_STATES:
+        return str(worker["state"])
+    return str(worker.get("error") or "last cycle failed")
+
+
 def unhealthy_reason(workers: list[dict[str, Any]], config_dir: str) -> list[str]:
-    """One line saying why no pair works (empty when some pair does)."""
+    """One line saying why no pair syncs (empty when some pair does)."""
     if not workers:
         return [f"no pairs configured: no valid sync-*.json in {config_dir}"]
-    if any(_works(w) for w in workers):
+    if any(_syncs(w) for w in workers):
         return []
     if not any(w["state"] in UP_STATES for w in workers):
         return ["no worker is running"]
-    failing = "; ".join(f"{w['name']}: {w.get('error') or 'last cycle failed'}" for w in workers[:3])
+    failing = "; ".join(f"{w['name']}: {_why_not(w)}" for w in workers[:3])
     return [f"every pair is failing ({failing}{'; ...' if len(workers) > 3 else ''})"]
 
 
