@@ -123,8 +123,11 @@ class Worker:
                 store.fence = lease.fence
                 lease.start_renewal()
                 if rt is None:
-                    rt = self.runtime = open_runtime(self.config, self.settings, rate_share=self.rate_share,
+                    share = self.rate_share
+                    rt = self.runtime = open_runtime(self.config, self.settings, rate_share=share,
                                                      cancel=self.stop, store=store, lease=lease)
+                    if self.rate_share != share:  # a new share arrived while connecting
+                        retune(rt.jira.pacer, self.config.jira.max_requests_per_second * self.rate_share)
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
                 self._store_heartbeat(store)  # standalone health sees a long first cycle as running
