@@ -73,11 +73,13 @@ class Deployment:
         out = {}
         for child in psutil.Process(self.proc.pid).children():
             try:
-                cmd = child.cmdline()
+                words = " ".join(child.cmdline()).split()
             except psutil.NoSuchProcess:
                 continue
-            if "run-worker" in cmd:
-                out[cmd[cmd.index("run-worker") + 1]] = child.pid
+            if words[:2] == ["jirasync", "worker"] and len(words) > 2:  # the worker's process title
+                out[words[2]] = child.pid
+            elif "run-worker" in words:  # not titled yet
+                out[words[words.index("run-worker") + 1]] = child.pid
         return out
 
     def stop(self) -> None:

@@ -87,8 +87,8 @@ def jirasync(*args: str, env: dict[str, str], timeout: float = 120.0, cwd: Path 
 
 def spawn(*args: str, env: dict[str, str], log: Path | None = None, **kwargs: Any) -> subprocess.Popen[bytes]:
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen([sys.executable, "-m", "jirasync_cli", *args], env=env, stdout=out, stderr=out,
-                            stdin=subprocess.DEVNULL, **kwargs)
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-m", "jirasync_cli", *args], env=env, stdout=out, stderr=out, **kwargs)
 
 
 def plain(body: Any) -> str:

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from jirasync_cli.health import HealthServer, metrics_text, overall
+from jirasync_cli.health import HealthServer, metrics_text, overall, unhealthy_reason
 from jirasync_cli.service import instance_id, process_scope
 from jirasync_cli.store.lease import _dead_on_this_host
 
@@ -29,15 +29,36 @@ def worker(name: str, state: str = "running", ok: bool = True) -> dict:
             "last_success": "2026-11-24T10:00:00+00:00", "rss_bytes": 4.2e7, "heartbeat_age_seconds": 0.5}
 
 
+def failing(name: str) -> dict:
+    """A worker up but whose last cycle could not run (what a MongoDB outage looks like)."""
+    return {**worker(name, ok=False), "error": "MongoDB is unreachable", "last_cycle": {"result": "failed"}}
+
+
 @pytest.mark.parametrize(("workers", "status", "code"), [
     ([worker("a"), worker("b", "standby")], "healthy", 200),
     ([worker("a"), worker("b", ok=False)], "degraded", 200),
     ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
     ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
+    # Every pair running but its cycles failing (MongoDB away): nothing syncs, not merely degraded.
+    ([failing("a"), failing("b")], "unhealthy", 503),
+    ([failing("a"), worker("b", "backoff", ok=False)], "unhealthy", 503),
+    ([failing("a"), worker("b", "standby")], "degraded", 200),
+    # Cycles that run but fail on single issues: those pairs still sync the rest.
+    ([worker("a", ok=False), worker("b", ok=False)], "degraded", 200),
+    ([worker("a", "standby")], "healthy", 200),
     ([], "unhealthy", 503),
 ])
 def test_overall_status(workers, status, code):
     assert overall(workers) == (status, code)
+
+
+def test_unhealthy_reason_names_the_cause():
+    assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
+    assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
+    down = [failing("a"), {**worker("b", ok=False), "last_cycle": {"result": "failed"}}, worker("c", "failed", ok=False)]
+    assert unhealthy_reason(down, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed; "
+                                            "c: failed)"]
+    assert unhealthy_reason([failing("a"), worker("b", ok=False)], "/c") == []
 
 
 def test_endpoints_and_liveness():
@@ -84,3 +105,64 @@ def test_only_dead_processes_of_our_own_namespace_are_presumed_dead():
     assert not _dead_on_this_host(f"{host}:4026531999:{gone.pid}:abc123:sync-ab"), "other namespace"
     assert not _dead_on_this_host(f"other-host:1:{gone.pid}:abc:sync-ab")
     assert not _dead_on_this_host(f"{host}:{os.getpid()}:abc:sync-ab"), "old-style ids are never presumed dead"
+
+
+@pytest.mark.skipif(process_scope() is None, reason="needs /proc (Linux)")
+def test_live_holder_is_the_unexpired_owner_of_a_live_process(mongo_url):
+    from datetime import UTC, datetime, timedelta
+
+    from pymongo import MongoClient
+
+    from jirasync_cli.store.lease import live_holder
+
+    client = MongoClient(mongo_url, tz_aware=True)
+    database = f"lease_units_{os.getpid()}"
+    lease = client[database].lease
+    now = datetime.now(UTC)
+    since = now.replace(microsecond=0) - timedelta(minutes=5)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    def put(owner, expires_in):
+        lease.replace_one({"_id": "lease"}, {"_id": "lease", "owner": owner, "fence": 3, "acquired_at": since,
+                                             "expires_at": now + timedelta(seconds=expires_in)}, upsert=True)
+        return live_holder(client, database)
+
+    try:
+        assert live_holder(client, database) is None, "never taken"
+        holder = put("other-host:4026531836:4711:abc123:sync-ab", 30)
+        assert (holder.host, holder.pid, holder.since) == ("other-host", 4711, since)
+        assert holder.describe() == f"other-host pid 4711 since {since:%Y-%m-%d %H:%M:%S} UTC"
+        assert put("other-host:4026531836:4711:abc123:sync-ab", -1) is None, "expired"
+        assert put(None, 30) is None, "released"
+        assert put(f"{process_scope()}:{gone.pid}:abc123:sync-ab", 30) is None, "its process is gone"
+        assert put(f"{process_scope()}:{os.getpid()}:abc123:sync-ab", 30).pid == os.getpid()
+    finally:
+        client.drop_database(database)
+        client.close()
+
+
+def test_root_is_an_html_page_for_browsers_and_json_for_everyone_else():
+    from jirasync_cli import secrets
+
+    secrets.register("s3cr3t-token-for-page")
+    doc = {"status": "degraded", "http_status": 200, "errors": [], "invalid_configs": ["sync-x.json: $: bad"],
+           "workers": [worker("sync-ab"), {**worker("sync-<cd>", ok=False), "state": "running",
+                                           "error": "HTTP 401 <b>for</b> s3cr3t-token-for-page"}]}
+    server = HealthServer("127.0.0.1", 0, lambda: doc)
+    server.start()
+    try:
+        def get(path, accept):
+            request = urllib.request.Request(server.url + path, headers={"Accept": accept})
+            with urllib.request.urlopen(request, timeout=5) as r:
+                return r.headers["Content-Type"], r.read().decode()
+
+        browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        kind, page = get("/", browser)
+        assert kind == "text/html; charset=utf-8" and page.startswith("<!DOCTYPE html>")
+        assert '<tr class="worker" data-name="sync-&lt;cd&gt;" data-state="running">' in page
+        assert "HTTP 401 &lt;b&gt;for&lt;/b&gt;" in page and "s3cr3t-token-for-page" not in page
+        assert "invalid config: sync-x.json: $: bad" in page
+        assert get("/", "*/*")[0] == "application/json" and get("/health", browser)[0] == "application/json"
+    finally:
+        server.stop()

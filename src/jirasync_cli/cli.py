@@ -245,12 +245,21 @@ def state_reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     forget_mappings: Annotated[bool, typer.Option(
         "--forget-mappings", help="Also forget which dev issue belongs to which user issue")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Reset even while a worker holds the pair's lease")] = False,
 ) -> None:
     """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.service import find_config
-    from jirasync_cli.state_report import describe_reset, reset_state
+    from jirasync_cli.state_report import describe_reset, lease_holder, reset_state
 
     config = find_config(_config_dir(config_dir), name)
+    holder = lease_holder(config, get_settings())
+    if holder is not None and not force:
+        raise JirasyncError(f"{config.name} is being synced by {holder.describe()}: stop that worker (remove "
+                            "the pair and send SIGHUP, or stop the supervisor) or pass --force", exit_code=3)
+    if holder is not None:
+        render.err_console.print(f"warning: {config.name} is being synced by {holder.describe()}; resetting anyway",
+                                 markup=False, soft_wrap=True)
     what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
             else "sync state (issue mappings and snapshots kept)")
     if not yes:
@@ -271,13 +280,15 @@ def supervise(
     config_dir: ConfigDirOption = None,
     health_port: Annotated[int | None, typer.Option("--health-port", help="Port of /health (default: $JIRASYNC_HEALTH_PORT or 3000)")] = None,
     health_host: Annotated[str | None, typer.Option("--health-host", help="Address to bind (default: $JIRASYNC_HEALTH_HOST or 0.0.0.0)")] = None,
+    reload_on_hup: Annotated[bool, typer.Option(
+        "--reload-on-hup", help="Reload on SIGHUP even with stdin on a terminal (there it means hang-up: stop)")] = False,
 ) -> None:
     """Run one worker per valid config, restart crashed or hung ones, serve /health."""
     from jirasync_cli.process_settings import ProcessSettings
     from jirasync_cli.supervisor import exec_supervisor
 
     settings = ProcessSettings.of(get_settings(), config_dir=str(_config_dir(config_dir)),
-                                  health_host=health_host, health_port=health_port)
+                                  health_host=health_host, health_port=health_port, reload_on_hup=reload_on_hup)
     exec_supervisor(settings)  # does not return
 
 

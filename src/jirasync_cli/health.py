@@ -1,13 +1,16 @@
-"""Health over HTTP: ``/health`` (JSON), ``/livez``, ``/readyz`` and ``/metrics`` (Prometheus).
+"""Health over HTTP: ``/health`` (JSON), ``/livez``, ``/readyz`` and ``/metrics`` (Prometheus);
+``/`` is ``/health`` too, or an HTML status page when the client asks for HTML (a browser).
 
 The supervisor's loop owns the state; requests read a snapshot rebuilt at most every
 ``refresh`` seconds (process RSS/CPU sampling included), so a busy probe or scraper costs
 the loop nothing and answers stay fast under load.
 
 Status: ``healthy`` when every worker runs (standby counts: another supervisor holds that
-pair) and its last cycle succeeded; ``degraded`` when some are down or failing (still 200,
-so an orchestrator does not restart a container for one bad pair); ``unhealthy`` with 503
-when no worker runs at all. ``/livez`` only says the supervisor loop turns.
+pair) and its last cycle succeeded; ``degraded`` when some are down or failing but at least
+one pair syncs (still 200, so an orchestrator does not restart a container for one bad
+pair); ``unhealthy`` with 503 when no pair syncs: none configured, no worker running, or
+every one's cycles failing (MongoDB unreachable, say); a pair whose cycles run but fail
+on single issues still syncs. ``/livez`` only says the supervisor loop turns.
 """
 
 from __future__ import annotations
@@ -31,12 +34,42 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
 
 
-def overall(workers: list[dict[str, Any]], errors: list[str] | None = None) -> tuple[str, int]:
-    if not workers or not any(w["state"] in UP_STATES for w in workers):
+def _works(worker: dict[str, Any]) -> bool:
+    """Up, and its last cycle had no error at all."""
+    return worker["state"] in UP_STATES and worker.get("ok", True)
+
+
+def _syncs(worker: dict[str, Any]) -> bool:
+    """Up, and its cycles run: one issue Jira refuses makes a pair not ``ok``, but it still
+    syncs the rest; a cycle that could not run at all (MongoDB or Jira away) does not."""
+    return worker["state"] in UP_STATES and (worker.get("last_cycle") or {}).get("result") != "failed"
+
+
+def overall(workers: list[dict[str, Any]]) -> tuple[str, int]:
+    """``healthy`` (every pair works), ``degraded`` (some pair syncs) or ``unhealthy`` (none does)."""
+    if not any(_syncs(w) for w in workers):
         return "unhealthy", 503
-    if all(w["state"] in UP_STATES and w.get("ok", True) for w in workers):
+    if all(_works(w) for w in workers):
         return "healthy", 200
     return "degraded", 200
+
+
+def _why_not(worker: dict[str, Any]) -> str:
+    if worker["state"] not in UP_STATES:
+        return str(worker["state"])
+    return str(worker.get("error") or "last cycle failed")
+
+
+def unhealthy_reason(workers: list[dict[str, Any]], config_dir: str) -> list[str]:
+    """One line saying why no pair syncs (empty when some pair does)."""
+    if not workers:
+        return [f"no pairs configured: no valid sync-*.json in {config_dir}"]
+    if any(_syncs(w) for w in workers):
+        return []
+    if not any(w["state"] in UP_STATES for w in workers):
+        return ["no worker is running"]
+    failing = "; ".join(f"{w['name']}: {_why_not(w)}" for w in workers[:3])
+    return [f"every pair is failing ({failing}{'; ...' if len(workers) > 3 else ''})"]
 
 
 class _ProcessSampler:
@@ -109,7 +142,7 @@ def supervisor_health(sup: Any) -> dict[str, Any]:
         "loop_age_seconds": round(now - sup.loop_beat, 2),
         "workers": workers,
         "invalid_configs": sup.problems,
-        "errors": [] if code == 200 else ["no worker is running"],
+        "errors": unhealthy_reason(workers, str(sup.config_dir)),
     }
 
 
@@ -174,15 +207,18 @@ class HealthServer:
         self.refresh = refresh
         self._lock = threading.Lock()
         self._cached: tuple[float, dict[str, Any], bytes] | None = None
+        self._page: tuple[bytes, bytes] | None = None
         self.http = HttpServer(host, port, self.respond, server_name=f"jirasync/{__version__}", **http_options)
 
-    def respond(self, target: str) -> tuple[int, bytes, str]:
+    def respond(self, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
         path = target.split("?", 1)[0].rstrip("/") or "/"
         if path == "/livez":  # liveness: the owner's loop turns (no provider call)
             if self.alive():
                 return 200, b'{"status":"alive"}\n', "application/json"
             return 503, b'{"status":"stalled"}\n', "application/json"
         doc, body = self.current()
+        if path == "/" and "text/html" in (headers or {}).get("accept", ""):
+            return doc.get("http_status", 200), self.page(body), "text/html; charset=utf-8"
         if path in ("/health", "/"):
             return doc.get("http_status", 200), body, "application/json"
         if path == "/readyz":
@@ -215,6 +251,15 @@ class HealthServer:
                 body = secrets.redact(json.dumps(doc, default=str)).encode() + b"\n"
                 self._cached = (now, doc, body)
             return self._cached[1], self._cached[2]
+
+    def page(self, body: bytes) -> bytes:
+        """The HTML status page of a (redacted) health body; rendered once per body."""
+        from jirasync_cli import status_page
+
+        with self._lock:
+            if self._page is None or self._page[0] is not body:
+                self._page = (body, status_page.render(json.loads(body)))
+            return self._page[1]
 
     def start(self) -> None:
         self.http.start()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jirasync_cli.config import load_config_dir
-from jirasync_cli.health import overall
+from jirasync_cli.health import overall, unhealthy_reason
 from jirasync_cli.schedule import heartbeat_timeout
 from jirasync_cli.settings import Settings
 
@@ -73,7 +73,8 @@ def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
         })
     status, code = overall(workers)
     return {"status": status, "http_status": code, "source": "mongodb", "workers": workers,
-            "invalid_configs": [p.line() for p in result.problems], "errors": errors,
+            "invalid_configs": [p.line() for p in result.problems],
+            "errors": unhealthy_reason(workers, str(config_dir)) + errors,
             "generated_at": now.isoformat(timespec="seconds"), "ts": time.time()}
 
 

@@ -13,8 +13,9 @@ client, and a failed ``accept`` (file descriptors exhausted) ends ``serve_foreve
 * a failed ``accept`` (EMFILE and friends) is logged at most every 10 s and accepting pauses
   for 0.5 s; nothing here raises out of the loop.
 
-Requests are GET or HEAD without a body; the handler maps a path to (status, body, type) and
-is called on this server's thread, so it must be quick (health serves a cached document).
+Requests are GET or HEAD without a body; the handler maps a path and the request headers
+(names and values lower-cased) to (status, body, type) and is called on this server's
+thread, so it must be quick (health serves a cached document).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from http import HTTPStatus
 
 log = logging.getLogger("jirasync.http")
 
-Handler = Callable[[str], tuple[int, bytes, str]]
+Handler = Callable[[str, dict[str, str]], tuple[int, bytes, str]]
 
 IDLE_TIMEOUT = 30.0
 HEADER_TIMEOUT = 5.0
@@ -260,7 +261,7 @@ class HttpServer:
             self._respond(conn, 405, b'{"error":"method not allowed"}\n', "application/json", method, close=True)
             return
         try:
-            code, body, content_type = self.handler(target)
+            code, body, content_type = self.handler(target, headers)
         except Exception:  # noqa: BLE001 - one failing request must not take the server down
             log.exception("health request failed", extra={"path": target[:200]})
             code, body, content_type = 500, b'{"error":"internal error"}\n', "application/json"

@@ -1,7 +1,9 @@
 """The supervisor ↔ worker channel: JSON lines over pipes.
 
-* supervisor → worker, on the worker's stdin: one ``config`` message, then nothing; EOF
-  on stdin means the supervisor is gone and the worker must exit (no orphan keeps syncing);
+* supervisor → worker, on the worker's stdin: one ``config`` message, then updates that
+  need no restart (``rate_share``: the pair's new share of its site's request rate after a
+  reload changed the number of pairs on that site); EOF on stdin means the supervisor is
+  gone and the worker must exit (no orphan keeps syncing);
 * worker → supervisor, on an inherited pipe fd (``--ipc-fd``): ``heartbeat`` messages.
 
 Secrets travel only through these pipes, never through argv or the environment.
@@ -88,6 +90,7 @@ class WorkerChannel:
         self._stdin_fd = stdin_fd
         self._lock = threading.Lock()
         self.broken = False
+        self._pending = b""  # what followed the config message in the same read
 
     def send(self, message: dict[str, Any]) -> None:
         data = encode(message)
@@ -106,18 +109,27 @@ class WorkerChannel:
             if not chunk:
                 raise EOFError("supervisor closed the channel before sending the config")
             data += chunk
-        message = json.loads(data.split(b"\n", 1)[0])
+        line, self._pending = data.split(b"\n", 1)
+        message = json.loads(line)
         if message.get("type") != "config":
             raise ValueError(f"expected a config message, got {message.get('type')!r}")
         return message
 
-    def watch_parent(self, on_gone: Callable[[], None]) -> threading.Thread:
-        """Call ``on_gone`` when stdin reaches EOF (the supervisor died or closed it)."""
+    def watch_parent(self, on_gone: Callable[[], None],
+                     on_message: Callable[[dict[str, Any]], None] = lambda message: None) -> threading.Thread:
+        """Call ``on_message`` for each later message and ``on_gone`` when stdin reaches EOF
+        (the supervisor died or closed it)."""
+        reader = LineReader()
 
         def watch() -> None:
+            data = self._pending
             try:
-                while os.read(self._stdin_fd, 4096):
-                    pass
+                while True:
+                    for message in reader.feed(data):
+                        on_message(message)
+                    data = os.read(self._stdin_fd, 4096)
+                    if not data:
+                        break
             except OSError:
                 pass
             on_gone()

@@ -22,10 +22,11 @@ class ProcessSettings:
     log_level: str
     log_format: str
     lease_ttl_seconds: float
+    reload_on_hup: bool = False  # supervisor: SIGHUP reloads even when stdin is a terminal
 
     @classmethod
     def of(cls, settings: Any, **overrides: Any) -> ProcessSettings:
-        values = {name: getattr(settings, name) for name in cls.__dataclass_fields__}
+        values = {name: getattr(settings, name) for name in cls.__dataclass_fields__ if hasattr(settings, name)}
         values["config_dir"] = str(values["config_dir"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

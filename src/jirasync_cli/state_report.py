@@ -66,6 +66,14 @@ def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[st
     })
 
 
+def lease_holder(config: SyncPairConfig, settings: Settings) -> Any:  # -> Holder | None
+    """Who runs the pair now (a supervisor's worker, a standalone ``run-worker``), if anyone."""
+    from jirasync_cli.service import mongo
+    from jirasync_cli.store.lease import live_holder
+
+    return live_holder(mongo(settings), config.db_name)
+
+
 def reset_state(config: SyncPairConfig, settings: Settings, *, forget_mappings: bool) -> dict[str, int]:
     return open_store(config, settings, indexes=False).reset_state(forget_mappings=forget_mappings)
 

@@ -14,7 +14,10 @@ Single-threaded event loop over a self-pipe (signals) and the children's heartbe
   its process group gets SIGTERM (and SIGCONT, so a stopped one can act on it), then SIGKILL
   once after a grace; one log line per hang, then the loop waits for the reap;
 * SIGHUP re-reads the config dir: new pairs start, removed ones stop, changed ones restart,
-  the rest are left untouched;
+  the rest are left untouched (a pair whose site gained or lost a pair gets its new rate
+  share over its stdin pipe, without a restart). Exception: started with stdin on a
+  terminal (and without ``--reload-on-hup``), SIGHUP means the terminal hung up and stops
+  everything like SIGTERM;
 * SIGTERM/SIGINT: TERM every child's group, wait, KILL stragglers, reap, exit 0.
 
 Children run in their own process groups and watch their stdin: when the supervisor dies,
@@ -39,6 +42,7 @@ from typing import Any
 from jirasync_cli.ipc import LineReader, encode
 from jirasync_cli.schedule import backoff, heartbeat_timeout
 from jirasync_cli.process_settings import ProcessSettings
+from jirasync_cli.proctitle import set_title, supervisor_title
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -53,6 +57,13 @@ FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.
                            signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
 LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
                            # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
 
 
 def config_message(wire: dict[str, Any], interval: float, rate_share: float,
@@ -74,7 +85,10 @@ def load_configs(settings: ProcessSettings) -> dict[str, Any]:
 
 
 def config_digest(message: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+    """What makes a worker restart when it changes: everything but its rate share, which a
+    running worker takes over the pipe (pairs added to or removed from its site)."""
+    significant = {k: v for k, v in message.items() if k != "rate_share"}
+    return hashlib.sha256(json.dumps(significant, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -146,6 +160,11 @@ class Supervisor:
         self.problems: list[str] = []
         self._stop = False
         self._reload = False
+        # In a terminal's foreground, SIGHUP is the terminal hanging up (closed window, lost
+        # SSH session): stop cleanly, as the signal's default would, instead of reloading.
+        # Anywhere else (container, service manager, stdin redirected) it is a reload request.
+        self.hup_reloads = settings.reload_on_hup or not _stdin_is_terminal()
+        self._hung_up = False
         self._child_exited = False
         self._last_reap = 0.0
         self.health_server: Any = None
@@ -190,7 +209,15 @@ class Supervisor:
                 log.info("pair changed: restarting its worker", extra={"pair": name})
                 self.stop_children([current])
                 self.children[name] = child
+            elif current.message["rate_share"] != child.message["rate_share"]:
+                current.message = child.message  # a restart later starts with the new share
+                self.send(current, {"type": "rate_share", "rate_share": child.message["rate_share"]})
         log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
+        if not self.children:
+            # Running with nothing to do looks like success from outside: say it loudly (and /health does).
+            log.warning("no pairs configured: nothing to sync", extra={
+                "config_dir": str(self.config_dir), "invalid": len(self.problems),
+                "hint": "add a valid sync-*.json, then send SIGHUP"})
 
     # -- children ---------------------------------------------------------------------
     def spawn(self, child: Child) -> None:
@@ -229,6 +256,17 @@ class Supervisor:
         child.hung_since, child.hung_killed = None, False
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
+
+    def send(self, child: Child, message: dict[str, Any]) -> None:
+        """A message to a running worker's stdin (one short line: the pipe buffer takes it)."""
+        if child.proc is None or child.proc.stdin is None or child.proc.poll() is not None:
+            return  # not running: it gets child.message when it starts
+        try:
+            child.proc.stdin.write(encode(message))
+            child.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # exiting: the reap restarts it with child.message
+        log.info("worker updated in place", extra={"pair": child.name, "update": message.get("type")})
 
     def _close_channel(self, child: Child) -> None:
         if child.fd is not None:
@@ -406,8 +444,10 @@ class Supervisor:
         def on_signal(signum: int, frame: Any) -> None:
             if signum in (signal.SIGTERM, signal.SIGINT):
                 self._stop = True
-            elif signum == signal.SIGHUP:
+            elif signum == signal.SIGHUP and self.hup_reloads:
                 self._reload = True
+            elif signum == signal.SIGHUP:
+                self._hung_up = self._stop = True
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, on_signal)
@@ -420,7 +460,8 @@ class Supervisor:
         self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
                                           alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
         self.health_server.start()
-        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid()})
+        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
+                                              "sighup": "reload" if self.hup_reloads else "stop (terminal hang-up)"})
         self.reload()
         try:
             while not self._stop:
@@ -450,6 +491,9 @@ class Supervisor:
                     log.info("SIGHUP: re-reading configuration")
                     self.reload()
         finally:
+            if self._hung_up:
+                log.warning("SIGHUP with stdin on a terminal: taken as the terminal hanging up; stopping "
+                            "(start with --reload-on-hup, or with stdin not a terminal, to reload on SIGHUP)")
             log.info("supervisor stopping", extra={"workers": len(self.children)})
             self.stop_children(list(self.children.values()))
             self.health_server.stop()
@@ -473,6 +517,14 @@ def exec_supervisor(settings: ProcessSettings) -> None:
     os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.supervisor"], env)
 
 
+def config_dir_problem(directory: Path) -> str | None:
+    if not directory.exists():
+        return f"config directory {directory} does not exist (set --config-dir or JIRASYNC_CONFIG_DIR)"
+    if not directory.is_dir():
+        return f"config directory {directory} is not a directory"
+    return None
+
+
 def main() -> int:
     from jirasync_cli import logs
 
@@ -481,6 +533,11 @@ def main() -> int:
         print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
         return 2
     settings = ProcessSettings.from_json(raw)
+    problem = config_dir_problem(Path(settings.config_dir))
+    if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    set_title(supervisor_title(settings.config_dir))
     logs.configure(settings.log_level, settings.log_format, worker="supervisor")
     try:
         return Supervisor(settings).run()

@@ -16,12 +16,14 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.process_settings import ProcessSettings
+from jirasync_cli.proctitle import set_title, worker_title
 from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Worker:
         self.failures = 0
         self.busy_since: float | None = None
         self.instance = None
+        self.runtime: Any = None
         self._beat_lock = threading.Lock()
 
     # -- reporting --------------------------------------------------------------------
@@ -73,6 +76,16 @@ class Worker:
         except JirasyncError:
             pass  # MongoDB away: the supervisor channel still reports
 
+    def set_rate_share(self, share: float) -> None:
+        """A reload changed how many pairs share our Jira site: take the new share of its
+        ``maxRequestsPerSecond`` in place (restarting would interrupt an unchanged pair)."""
+        if share == self.rate_share or not 0 < share <= 1:
+            return
+        old, self.rate_share = self.rate_share, share
+        log.info("rate share changed", extra={"old": round(old, 4), "new": round(share, 4)})
+        if self.runtime is not None:
+            retune(self.runtime.jira.pacer, self.config.jira.max_requests_per_second * share)
+
     # -- main loop ----------------------------------------------------------------------
     def run(self) -> int:
         from jirasync_cli.service import instance_id, open_runtime, open_store
@@ -93,6 +106,7 @@ class Worker:
         while not self.stop.is_set():
             if self.stop.wait(max(0.0, next_run - time.monotonic())):
                 break
+            attempt_started = time.time()
             try:
                 if store is None:
                     store = open_store(self.config, self.settings)
@@ -109,8 +123,11 @@ class Worker:
                 store.fence = lease.fence
                 lease.start_renewal()
                 if rt is None:
-                    rt = open_runtime(self.config, self.settings, rate_share=self.rate_share,
-                                      cancel=self.stop, store=store, lease=lease)
+                    share = self.rate_share
+                    rt = self.runtime = open_runtime(self.config, self.settings, rate_share=share,
+                                                     cancel=self.stop, store=store, lease=lease)
+                    if self.rate_share != share:  # a new share arrived while connecting
+                        retune(rt.jira.pacer, self.config.jira.max_requests_per_second * self.rate_share)
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
                 self._store_heartbeat(store)  # standalone health sees a long first cycle as running
@@ -144,6 +161,8 @@ class Worker:
                     break
                 self.failures += 1
                 self.state, self.last_error = "error", str(exc)
+                # Health must not go on showing the last good cycle as the last one.
+                self.last_cycle = failed_cycle(attempt_started)
                 delay = min(self.interval, backoff(self.failures, base=1.0, factor=2.0, cap=300.0))
                 log.error("cycle failed; retrying", extra={"error": str(exc), "retry_in_seconds": round(delay, 1),
                                                           "failures": self.failures})
@@ -176,6 +195,22 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
     digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
     digest["errors"] = len(summary.get("errors") or ())
     return digest
+
+
+def retune(pacer: Any, rate: float) -> None:
+    """Set a site pacer's rate, keeping any 429 slowdown in proportion (plain float writes:
+    the pacer reads them under its lock, a request racing the change sees old or new)."""
+    factor = rate / pacer.base_rate if pacer.base_rate else 1.0
+    pacer.base_rate = rate
+    pacer.rate = min(rate, pacer.rate * factor)
+    pacer.burst = max(1.0, rate / 5)
+
+
+def failed_cycle(started: float) -> dict[str, Any]:
+    """The digest of a cycle that could not run or finish (Jira or MongoDB away, ...)."""
+    return {"result": "failed", "mode": None,
+            "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+            "durationSeconds": round(time.time() - started, 3), "issuesSeen": None, "actions": {}, "errors": 1}
 
 
 def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
@@ -213,6 +248,7 @@ def main(name: str, config_dir: Path, settings: Settings) -> int:
 
     logs.configure(settings.log_level, settings.log_format, worker=name)
     config = find_config(config_dir, name)
+    set_title(worker_title(config.name))
     logs.set_worker(config.name)
     worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes))
     _install_signals(worker.stop)
@@ -228,6 +264,7 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     from jirasync_cli.config.view import PairView
     from jirasync_cli.ipc import WorkerChannel
 
+    set_title(worker_title(name))
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
     try:
         message = channel.receive_config()
@@ -250,5 +287,9 @@ def supervised_main(name: str, ipc_fd: int) -> int:
             log.warning("supervisor is gone; stopping")
             worker.stop.set()
 
-    channel.watch_parent(parent_gone)
+    def from_supervisor(message: dict[str, Any]) -> None:
+        if message.get("type") == "rate_share" and isinstance(message.get("rate_share"), (int, float)):
+            worker.set_rate_share(float(message["rate_share"]))
+
+    channel.watch_parent(parent_gone, from_supervisor)
     return worker.run()

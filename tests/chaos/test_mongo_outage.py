@@ -1,7 +1,7 @@
 """Scenario 2: MongoDB goes away for a while under a running supervisor while people keep
-working. Workers must ride it out (no crash loop, no restart), report it (``/health`` says
-degraded), and once MongoDB is back on the same port with its data, converge as if nothing
-had happened."""
+working. Workers must ride it out (no crash loop, no restart), report it (every pair fails,
+so ``/health`` says unhealthy with 503 and each last cycle shows the failure), and once
+MongoDB is back on the same port with its data, converge as if nothing had happened."""
 
 from __future__ import annotations
 
@@ -49,13 +49,15 @@ def test_mongodb_outage_is_ridden_out_and_converges(chaos, tmp_path):
 
     mongo.stop()
     outage_started = time.monotonic()
-    degraded = wait_for(lambda: (lambda doc: doc if doc["status"] == "degraded" else None)(sup.health()),
-                        OUTAGE_SECONDS + 30, interval=0.3, message="/health degraded while MongoDB is away")
-    failing = {w["name"]: w["error"] for w in degraded["workers"] if not w["ok"]}
-    assert failing and all(failing.values()), degraded["workers"]
+    unhealthy = wait_for(lambda: (lambda doc: doc if doc["status"] == "unhealthy" else None)(sup.health()),
+                         OUTAGE_SECONDS + 30, interval=0.3, message="/health unhealthy while MongoDB is away")
+    assert unhealthy["_code"] == 503, unhealthy
+    failing = {w["name"]: w["error"] for w in unhealthy["workers"] if not w["ok"]}
+    assert set(failing) == set(names) and all(failing.values()), unhealthy["workers"]
+    assert all(w["last_cycle"]["result"] == "failed" for w in unhealthy["workers"]), unhealthy["workers"]
     while time.monotonic() - outage_started < OUTAGE_SECONDS:
         doc = sup.health()
-        assert doc["_code"] == 200 and doc["status"] in ("degraded", "healthy"), doc
+        assert doc["_code"] == 503 and doc["status"] == "unhealthy", doc  # nothing can sync until MongoDB is back
         assert all(w["restarts"] == 0 for w in doc["workers"]), doc["workers"]
         assert sup.children() == pids, "workers must not crash or be restarted during an outage"
         time.sleep(0.5)

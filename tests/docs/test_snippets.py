@@ -159,7 +159,7 @@ def live_health_document() -> dict[str, Any]:
     child.state = "running"
     child.last_heartbeat = child.last_heartbeat_wall = 1.0
     child.status = {"cycles": 1, "last_cycle": {"result": "ok", "mode": "full"}, "last_success": 1.0}
-    sup = SimpleNamespace(children={"sync-ab": child}, started=0.0, loop_beat=0.0, problems=[])
+    sup = SimpleNamespace(children={"sync-ab": child}, started=0.0, loop_beat=0.0, problems=[], config_dir="/config")
     return supervisor_health(sup)
 
 

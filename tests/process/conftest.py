@@ -38,7 +38,8 @@ def emu() -> Iterator[JiraEmulator]:
 
 class Supervisor:
     def __init__(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path, popen: dict | None = None,
-                 **env: str) -> None:
+                 args: tuple[str, ...] = (), **env: str) -> None:
+        self.args = args  # extra `jirasync supervise` arguments
         self.popen = popen or {}  # extra Popen options, e.g. a preexec_fn lowering a resource limit
         self.emu = emu
         self.config_dir = config_dir
@@ -47,9 +48,10 @@ class Supervisor:
         self.env = cli_env(mongo_url, config_dir, JIRASYNC_HEALTH_PORT=str(self.port),
                            JIRASYNC_HEALTH_HOST="127.0.0.1", **env)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.seen: dict[int, float] = {}  # worker pid -> create time, for the cleanup
 
     def start(self) -> Supervisor:
-        self.proc = spawn("supervise", env=self.env, log=self.log, **self.popen)
+        self.proc = spawn("supervise", *self.args, env=self.env, log=self.log, **self.popen)
         wait_for(self._health_up, 30, message="supervisor /health")
         return self
 
@@ -82,16 +84,33 @@ class Supervisor:
         """Live run-worker children: pair name -> pid."""
         assert self.proc is not None
         out = {}
-        for child in psutil.Process(self.proc.pid).children():
+        try:
+            kids = psutil.Process(self.proc.pid).children()
+        except psutil.NoSuchProcess:
+            return out
+        for child in kids:
             try:
-                cmd = child.cmdline()
+                name = worker_name(child.cmdline())
                 if child.status() == psutil.STATUS_ZOMBIE:
                     continue
+                self.seen.setdefault(child.pid, child.create_time())
             except psutil.NoSuchProcess:
                 continue
-            if "run-worker" in cmd:
-                out[cmd[cmd.index("run-worker") + 1]] = child.pid
+            if name:
+                out[name] = child.pid
         return out
+
+    def kill_leftovers(self) -> None:
+        """No worker may outlive the test (they follow a dead supervisor, but be sure)."""
+        if self.proc is not None:
+            self.children()
+        for pid, created in self.seen.items():
+            try:
+                proc = psutil.Process(pid)
+                if proc.create_time() == created:
+                    proc.kill()
+            except psutil.NoSuchProcess:
+                pass
 
     def worker(self, name: str) -> dict[str, Any]:
         return next(w for w in self.health()["workers"] if w["name"] == name)
@@ -127,7 +146,8 @@ def deploy(emu, mongo_url, tmp_path):
 
     def make(pairs=PAIRS[:3], config_dir: Path | None = None, token: str = "emulator-token",
              email: str = "bot@example.com", databases: dict[str, str] | None = None, env: dict | None = None,
-             start: bool = True, popen: dict | None = None, **overrides: Any) -> Supervisor:
+             start: bool = True, popen: dict | None = None, args: tuple[str, ...] = (),
+             **overrides: Any) -> Supervisor:
         directory = config_dir or tmp_path / f"config{len(started)}"
         for name, user, dev in pairs:
             doc = sync_config(name, emu.url, user, dev, token=token, email=email,
@@ -135,16 +155,19 @@ def deploy(emu, mongo_url, tmp_path):
                               **({"database": databases[name]} if databases else {}))
             write_config(directory, doc)
         sup = Supervisor(emu, mongo_url, directory, tmp_path / f"supervisor{len(started)}.log", popen=popen,
-                         **(env or {}))
+                         args=args, **(env or {}))
         started.append(sup)
         return sup.start() if start else sup
 
     yield make
     for sup in started:
         tree = descendants(sup.proc.pid) if sup.proc is not None else []
+        if sup.proc is not None:
+            sup.children()  # remember the pids before they go
         sup.stop()
-        # No worker may outlive the test: supervised workers carry no --config-dir, so
-        # find them as the supervisor's descendants, or by the environment they inherited.
+        sup.kill_leftovers()
+        # No worker may outlive the test: find them as the supervisor's descendants, or by
+        # the environment they inherited, besides the pids remembered above.
         kill_all([*tree, *processes_with_env("JIRASYNC_CONFIG_DIR", str(sup.config_dir))])
 
 
@@ -179,6 +202,17 @@ def kill_all(procs: list[psutil.Process]) -> list[int]:
             continue
     psutil.wait_procs(procs, timeout=5)
     return killed
+
+
+def worker_name(cmdline: list[str]) -> str | None:
+    """The pair of a worker process: titled ``jirasync worker NAME`` (or, before it set its
+    title, ``... run-worker NAME``)."""
+    words = " ".join(cmdline).split()
+    if words[:2] == ["jirasync", "worker"] and len(words) > 2:
+        return words[2]
+    if "run-worker" in words and words.index("run-worker") + 1 < len(words):
+        return words[words.index("run-worker") + 1]
+    return None
 
 
 def no_orphans(pids) -> bool:

@@ -117,7 +117,7 @@ ACCEPT_UNDER_EMFILE = textwrap.dedent("""
     from jirasync_cli.http_server import HttpServer
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
-    srv = HttpServer("127.0.0.1", 0, lambda path: (200, b"ok\\n", "text/plain"),
+    srv = HttpServer("127.0.0.1", 0, lambda path, headers: (200, b"ok\\n", "text/plain"),
                      max_connections=1000, idle_timeout=2.0)
     srv.start()
     print(srv.address[1], flush=True)

@@ -84,6 +84,9 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
     if path.startswith("/_emulator"):
         from .control import handle as control
         return control(emu, method, path, parts.query, body)
+    if path == "/" and method in ("GET", "HEAD"):  # a page for people; the REST API is unchanged
+        from .page import index_page
+        return 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}, index_page(emu)
 
     delay = emu.faults.delay_seconds()
     if delay:

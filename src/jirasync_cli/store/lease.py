@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,41 @@ def _dead_on_this_host(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who runs a pair right now, as an operator wants to read it."""
+
+    host: str
+    pid: int | None
+    since: datetime | None
+    expires_at: datetime
+
+    def describe(self) -> str:
+        pid = f" pid {self.pid}" if self.pid is not None else ""
+        since = f" since {self.since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if self.since else ""
+        return f"{self.host}{pid}{since}"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@guarded
+def live_holder(client: Any, database: str) -> Holder | None:
+    """The runner holding the pair's lease now (by MongoDB's clock), or None when it is free:
+    never taken, released, expired, or held by a process of this host that no longer runs."""
+    doc = client[database].lease.find_one({"_id": LEASE_ID}) or {}
+    owner, expires = doc.get("owner"), doc.get("expires_at")
+    if not isinstance(owner, str) or not isinstance(expires, datetime):
+        return None
+    if _aware(expires) <= server_now(client) or _dead_on_this_host(owner):
+        return None
+    parts = owner.split(":")  # host:pid-namespace:pid:random:pair (see service.instance_id)
+    pid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    since = doc.get("acquired_at")
+    return Holder(parts[0], pid, _aware(since) if isinstance(since, datetime) else None, _aware(expires))
 
 
 class LeaseLost(JirasyncError):
