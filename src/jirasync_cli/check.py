@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.models import COPIED_FIELDS
+from jirasync_cli.jira.transitions import transition_plan
 
 if TYPE_CHECKING:
     from jirasync_cli.config import SyncPairConfig
@@ -132,7 +133,46 @@ def check_rule_statuses(site: Site) -> list[Finding]:
     return out
 
 
-CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, check_rule_statuses]
+def check_transition_screens(site: Site) -> list[Finding]:
+    """Transitions into a rule's targetStatus whose screen asks for what jirasync cannot
+    give (a required field, a resolution the screen does not offer). Workflows are read
+    through a few recent issues of the partner project, one per status (reading workflow
+    schemes needs admin rights): a status no issue is in right now goes unchecked."""
+    cfg = site.config
+    out: list[Finding] = []
+    by_project: dict[str, list[Any]] = {}
+    for rule in cfg.rules:
+        if not getattr(rule, "enabled", True) or not (rule.actions.sync_status and rule.target_status):
+            continue
+        direction = str(getattr(rule.sync_direction, "value", rule.sync_direction))
+        targets = {"user_to_dev": [cfg.dev_project_key], "dev_to_user": [cfg.user_project_key],
+                   "both": [cfg.user_project_key, cfg.dev_project_key]}[direction]
+        for project in targets:
+            by_project.setdefault(project, []).append(rule)
+    for project, rules in by_project.items():
+        if not site.project_exists(project):
+            continue
+        seen: set[tuple[str, str]] = set()
+        one_per_status = {status: key for key, status in reversed(site.jira.sample_issues(project))}
+        for status, key in sorted(one_per_status.items()):
+            options = site.jira.transition_options(key)
+            for rule in rules:
+                for option in options:
+                    to = str((option.get("to") or {}).get("name", ""))
+                    if to.casefold() != rule.target_status.casefold() or (rule.id, to) in seen:
+                        continue
+                    plan = transition_plan(option, key=key, target=to, resolution=getattr(rule, "resolution", None),
+                                           rule=f"the resolution of rule {rule.id!r}")
+                    if plan.blocked:
+                        seen.add((rule.id, to))
+                        out.append(Finding(cfg.name, project, f"transition to {to!r}",
+                                           f"rule {rule.id}: {plan.blocked.split('; ')[0]} (seen from {status!r})",
+                                           plan.blocked.split("; ", 1)[-1]))
+    return out
+
+
+CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, check_rule_statuses,
+                       check_transition_screens]
 
 
 def run_checks(config: SyncPairConfig, jira: JiraClient, checks: list[Check] | None = None) -> list[Finding]:

@@ -66,4 +66,33 @@ def test_text_output_and_exit_2_when_jira_cannot_be_reached(cli, tmp_path, emu):
 
 def test_checks_are_independent_functions():
     assert [c.__name__ for c in CHECKS] == ["check_projects", "check_create_screen", "check_link_type",
-                                            "check_rule_statuses"]
+                                            "check_rule_statuses", "check_transition_screens"]
+
+
+def test_transition_screens_asking_for_what_the_sync_cannot_give(cli, tmp_path, emu):
+    from dataclasses import replace
+
+    from jirasync_cli.emulator import Workflow
+    from jirasync_cli.emulator.workflow import RESOLUTION_SCREEN, ScreenField
+
+    emu.set_screens("all", project="DEV")
+    workflow = Workflow.user_default()
+    root_cause = ScreenField("customfield_10100", "Root cause", required=True)
+    workflow.transitions = [replace(t, screen=(*RESOLUTION_SCREEN, root_cause)) if t.to == "Resolved" else t
+                            for t in workflow.transitions]
+    emu.add_project("HELP", name="Help desk", workflow=workflow)
+    emu.create_issue("HELP", summary="sample", as_account="bob")
+    code, out = check(cli, tmp_path, emu, userProjectKey="HELP")
+    assert code == 1
+    (finding,) = out["findings"]
+    assert finding["project"] == "HELP" and finding["subject"] == "transition to 'Resolved'"
+    assert "Root cause (customfield_10100)" in finding["line"] and "dev-done" in finding["line"]
+
+    # The user project's own screen needs only a resolution: filled by default, or by the rule.
+    code, out = check(cli, tmp_path, emu)
+    assert (code, out["findings"]) == (0, [])
+    emu.create_issue("USER", summary="sample", as_account="bob")
+    rules = sync_config("x", emu.url)["rules"]
+    rules[2]["resolution"] = "Nonsense"
+    code, out = check(cli, tmp_path, emu, rules=rules)
+    assert code == 1 and "cannot set resolution 'Nonsense'" in out["findings"][0]["line"]

@@ -457,6 +457,22 @@ class JiraClient:
             raise
         return {str(s.get("name")) for t in raw or [] for s in t.get("statuses") or []}
 
+    def sample_issues(self, project: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(key, status) of up to ``limit`` recently updated issues of ``project``: a quick
+        look at a workflow through real issues (reading workflows needs admin rights)."""
+        params = {"jql": f"project = {quote(project)} ORDER BY updated DESC", "fields": "status",
+                  "maxResults": limit}
+        page = self._call("GET", "search/jql" if self.is_cloud else "search", operation="sample issues",
+                          params=params) or {}
+        return [(str(i["key"]), str(((i.get("fields") or {}).get("status") or {}).get("name", "")))
+                for i in page.get("issues") or []]
+
+    def transition_options(self, key: str) -> list[dict[str, Any]]:
+        """The transitions ``key`` offers now, with their screens' fields."""
+        page = self._call("GET", f"issue/{key}/transitions", key=key, operation="list transitions",
+                          params={"expand": "transitions.fields"})
+        return list((page or {}).get("transitions") or [])
+
     def link_type_names(self) -> set[str]:
         raw = self._call("GET", "issueLinkType", operation="read link types") or {}
         return {str(t.get("name")) for t in raw.get("issueLinkTypes") or []}
@@ -613,9 +629,7 @@ class JiraClient:
 
     def _lookup_transition(self, key: str, target: str, resolution: str | None, rule: str) -> TransitionPlan:
         """The transition of ``key`` reaching ``target`` and what its screen needs from us."""
-        page = self._call("GET", f"issue/{key}/transitions", key=key, operation="list transitions",
-                          params={"expand": "transitions.fields"})
-        options = (page or {}).get("transitions") or []
+        options = self.transition_options(key)
         for option in options:
             to = (option.get("to") or {}).get("name", "")
             if to.casefold() == target.casefold():
