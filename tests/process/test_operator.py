@@ -180,12 +180,12 @@ def test_state_reset_refuses_while_a_worker_holds_the_lease(deploy):
     assert re.fullmatch(rf"error: sync-ab is being synced by {re.escape(socket.gethostname())} pid {pid} since "
                         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: stop that worker .* or pass --force", lines[0]), lines[0]
     shown = json.loads(jirasync("state", "show", "sync-ab", "--json", env=sup.env).stdout)
-    assert shown["last_sync"] is not None, "a refused reset changed nothing"
+    assert shown["lastSync"] is not None, "a refused reset changed nothing"
 
     forced = jirasync("state", "reset", "sync-ab", "--yes", "--force", env=sup.env)
     assert forced.returncode == 0, forced.stderr
     assert forced.stderr.startswith(f"warning: sync-ab is being synced by {socket.gethostname()} pid {pid} since ")
-    assert "reset sync-ab: sync_state 1" in forced.stdout
+    assert "reset sync-ab: the next cycle is an initial full sync" in forced.stdout
 
     assert sup.stop() == 0  # a graceful stop releases the lease: no holder, no refusal
     after = jirasync("state", "reset", "sync-ab", "--yes", env=sup.env)
