@@ -31,12 +31,11 @@ log = logging.getLogger("jirasync.worker")
 
 
 class Worker:
-    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float, rate_share: float = 1.0,
+    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float,
                  channel: Any = None) -> None:
         self.config = config
         self.settings = settings
         self.interval = interval
-        self.rate_share = rate_share
         self.channel = channel
         self.stop = threading.Event()
         self.state = "starting"
@@ -47,6 +46,7 @@ class Worker:
         self.failures = 0
         self.busy_since: float | None = None
         self.instance = None
+        self.jira_requests: Any = None  # the Jira client's RequestCounter, once connected
         self._beat_lock = threading.Lock()
 
     # -- reporting --------------------------------------------------------------------
@@ -55,6 +55,7 @@ class Worker:
             pid=os.getpid(), state=self.state, cycles=self.cycles, failures=self.failures, error=self.last_error,
             last_cycle=self.last_cycle, last_success=self.last_success,
             busy_seconds=round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
+            jira_requests=self.jira_requests.snapshot() if self.jira_requests is not None else {},
         )
 
     def beat(self) -> None:
@@ -109,8 +110,8 @@ class Worker:
                 store.fence = lease.fence
                 lease.start_renewal()
                 if rt is None:
-                    rt = open_runtime(self.config, self.settings, rate_share=self.rate_share,
-                                      cancel=self.stop, store=store, lease=lease)
+                    rt = open_runtime(self.config, self.settings, cancel=self.stop, store=store, lease=lease)
+                    self.jira_requests = rt.jira.requests
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
                 self._store_heartbeat(store)  # standalone health sees a long first cycle as running
@@ -125,7 +126,7 @@ class Worker:
                 log.info("cycle finished", extra={
                     "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
                     "errors": len(report.errors), "duration_seconds": round(report.duration_seconds, 3),
-                    "jira_requests": report.jira_requests})
+                    "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
                 self.beat()
                 self._store_heartbeat(store)
                 next_run = next_slot(start, self.interval, time.monotonic())
@@ -227,6 +228,8 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     """
     from jirasync_cli.config.view import PairView
     from jirasync_cli.ipc import WorkerChannel
+    from jirasync_cli.jira import pacing
+    from jirasync_cli.jira.pacing import BorrowingPacer
 
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
     try:
@@ -241,14 +244,21 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     secrets.register(token if isinstance(token, str) else None)
     config = PairView(raw)  # validated by the supervisor
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=float(message["interval_seconds"]),
-                    rate_share=float(message.get("rate_share") or 1.0), channel=channel)
+    worker = Worker(config, settings, interval=float(message["interval_seconds"]), channel=channel)
     _install_signals(worker.stop)
+    # The site's rate budget is the supervisor's: this worker borrows tokens from it.
+    pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=max(1, int(config.jira.concurrency) * 2))
+    pacing.lend_from(lambda site, rate, ceiling, cancel: pacer)
 
     def parent_gone() -> None:
         if not worker.stop.is_set():
             log.warning("supervisor is gone; stopping")
             worker.stop.set()
+        pacer.wake()
 
-    channel.watch_parent(parent_gone)
+    def on_message(message: dict[str, Any]) -> None:
+        if message.get("type") == "grant":
+            pacer.granted(int(message.get("n") or 0))
+
+    channel.watch_parent(parent_gone, on_message)
     return worker.run()
