@@ -195,9 +195,11 @@ class Supervisor:
                                          site=pair["site"])
         for site, (start, ceiling) in rates.items():
             if site in self.sites:
-                self.sites[site].adaptive.reconfigure(start, ceiling)
+                self.sites[site].adaptive.reconfigure(start, ceiling)  # keeps what it learnt of the site
             else:
                 self.sites[site] = SiteBudget(start, ceiling)
+        for site in set(self.sites) - set(rates):
+            del self.sites[site]
         return wanted
 
     def reload(self) -> None:

@@ -75,3 +75,24 @@ def test_clean_answers_raise_the_rate_only_when_pairs_wait_for_tokens():
     for t in range(100):
         budget.ask("a", 8, 50, 3.0 + t)
     assert budget.adaptive.rate == 50.0, "never above the ceiling"
+
+
+@pytest.mark.slow
+def test_pairs_added_to_a_site_restart_none_of_the_others_and_all_sync(deploy, emu):
+    """The budget is lent at run time: no share of it is in a worker's config any more."""
+    import signal
+
+    from tests.helpers import sync_config, wait_for, write_config
+    from tests.process.conftest import FAST, PAIRS
+
+    sup = deploy(PAIRS[:2])
+    before = sup.wait_running(["sync-ab", "sync-cd"])
+    for name, user, dev in PAIRS[2:]:
+        write_config(sup.config_dir, sync_config(name, emu.url, user, dev, syncIntervalMinutes=FAST))
+    sup.signal(signal.SIGHUP)
+    after = sup.wait_running([p[0] for p in PAIRS])
+    assert {k: after[k] for k in before} == before, "pairs already on the site kept running"
+    keys = [emu.create_issue(user, summary=f"escalated {user}", status="Will Do") for _, user, _ in PAIRS]
+    wait_for(lambda: all(emu.issue(k)["links"] for k in keys), 30, message="every pair syncs through the shared budget")
+    metrics = sup.get("/metrics")[1].decode()
+    assert 'jirasync_jira_requests_total{kind="create",worker="sync-ab"} 1.0' in metrics

@@ -24,9 +24,9 @@ from typing import Any
 
 from jirasync_cli.errors import JirasyncError
 
-# Rises: +PROBE_GAIN req/s per clean response while probing (until Jira first signals its
-# limit: the rate doubles in well under a second under load), then +RISE_PER_SECOND req/s
-# for every second of clean, budget-bound traffic.
+# Rises: +PROBE_GAIN req/s per clean answer while probing (until Jira first signals its
+# limit: under load the rate doubles in well under a second), then additively, by the start
+# rate (maxRequestsPerSecond) per second of clean traffic that waited for the budget.
 PROBE_GAIN = 2.0
 # Cuts: a warning (NearLimit: under 20 % of Jira's budget left) trims the rate, a 429 halves
 # it; both start from what was actually sent, so a rate that ran ahead of demand cannot
@@ -318,8 +318,7 @@ class SiteBudget:
 
     def ask(self, who: Any, want: int, clean: int, now: float) -> None:
         self.adaptive.clean(clean, self.bucket.constrained(now))
-        self.queue.pop(who, None)
-        self.queue[who] = max(1, want)
+        self.queue[who] = max(1, want)  # one asking again (its grant lost?) keeps its place
 
     def forget(self, who: Any) -> None:
         self.queue.pop(who, None)
