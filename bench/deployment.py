@@ -37,7 +37,7 @@ class Deployment:
         config_dir = self.workdir / "config"
         config_dir.mkdir()
         for i in range(pairs):
-            doc = sync_config(f"sync-{i}", emu.url, f"U{i}", f"D{i}", database=f"bench_{i}_{os.getpid()}_{id(self)}",
+            doc = sync_config(f"sync-{i}", emu.url, f"U{i}", f"D{i}", database=f"bench_{i}_{os.getpid()}",
                               syncIntervalMinutes=(intervals or {}).get(i, interval_minutes))
             doc["jira"].update(jira or {})
             (config_dir / f"sync-{i}.json").write_text(json.dumps(doc))

@@ -6,7 +6,7 @@ the selector, exited children by pid, and every deadline (a start after backoff,
 heartbeat timeout, a kill after the grace, a token grant) sits in one heap, checked lazily
 when it comes due:
 
-* the rate budget of each Jira site is here (:class:`~jirasync_cli.jira.pacing.SiteBudget`):
+* the rate budget of each Jira site is here (:class:`~jirasync_cli.rate_budget.SiteBudget`):
   workers ask for batches of tokens over their pipe and get them in turn on their stdin, so
   an idle pair costs the busy ones nothing; Jira's warnings and 429s reported by any worker
   slow the whole site;
@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from jirasync_cli.ipc import LineReader, encode
-from jirasync_cli.jira.pacing import DEFAULT_CEILING, SiteBudget
+from jirasync_cli.rate_budget import DEFAULT_CEILING, SiteBudget
 from jirasync_cli.schedule import backoff, heartbeat_timeout
 from jirasync_cli.process_settings import ProcessSettings
 
