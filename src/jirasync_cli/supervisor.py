@@ -357,8 +357,15 @@ class Supervisor:
         except (BlockingIOError, BrokenPipeError, OSError):
             pass  # a child that does not read its stdin is hung or gone: the loop deals with that
 
-    def reap(self) -> None:
-        """Collect every exited child (one ``waitpid`` each, whatever the number of pairs)."""
+    def reap(self, sweep: bool = False) -> None:
+        """Collect every exited child (one ``waitpid`` each, whatever the number of pairs).
+
+        ``sweep`` (every few seconds, not per event) also finds a child whose exit status was
+        collected elsewhere (a ``Popen.poll`` somewhere), which ``waitpid`` no longer reports."""
+        if sweep:
+            for child in [c for c in self.by_pid.values() if c.proc is not None and c.proc.returncode is not None]:
+                self.by_pid.pop(child.proc.pid, None)
+                self._exited(child)
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -552,8 +559,9 @@ class Supervisor:
                 # Reap only when a child exited (or every few seconds, should a signal be lost):
                 # one waitpid per exited child, none per heartbeat.
                 if self._child_exited or time.monotonic() - self._last_reap > 5.0:
+                    sweep = not self._child_exited
                     self._child_exited, self._last_reap = False, time.monotonic()
-                    self.reap()
+                    self.reap(sweep=sweep)
                 if self._reload:
                     self._reload = False
                     log.info("SIGHUP: re-reading configuration")
