@@ -23,28 +23,46 @@ from jirasync_cli.embedded_mongo import free_port
 
 
 class Deployment:
-    def __init__(self, server: Any, emu: RemoteEmulator, pairs: int, interval_minutes: float) -> None:
+    def __init__(self, server: Any, emu: RemoteEmulator, pairs: int, interval_minutes: float,
+                 intervals: dict[int, float] | None = None, code: Path | None = None,
+                 jira: dict[str, Any] | None = None) -> None:
+        """``intervals``: minutes for some pairs (by index); ``code``: run the ``src`` tree of
+        another checkout (a baseline) instead of this one; ``jira``: extra ``jira`` settings."""
         sys.path.insert(0, str(ROOT))
         from tests.helpers import sync_config
 
         self.mongo_url = server.url
+        self.emu = emu
         self.workdir = Path(tempfile.mkdtemp(prefix="jirasync-bench-"))
         config_dir = self.workdir / "config"
         config_dir.mkdir()
         for i in range(pairs):
             doc = sync_config(f"sync-{i}", emu.url, f"U{i}", f"D{i}", database=f"bench_{i}_{os.getpid()}",
-                              syncIntervalMinutes=interval_minutes)
+                              syncIntervalMinutes=(intervals or {}).get(i, interval_minutes))
+            doc["jira"].update(jira or {})
             (config_dir / f"sync-{i}.json").write_text(json.dumps(doc))
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
         env.update(JIRASYNC_MONGODB_URL=server.url, JIRASYNC_CONFIG_DIR=str(config_dir),
                    JIRASYNC_HEALTH_PORT=str(self.port), JIRASYNC_HEALTH_HOST="127.0.0.1",
                    JIRASYNC_LOG_FORMAT="json")
+        if code is not None:
+            env["PYTHONPATH"] = str(code)
         self.log = open(self.workdir / "supervisor.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "supervise"], env=env,
                                      stdout=self.log, stderr=self.log)
         self.pairs = pairs
-        self.wait(lambda doc: len(doc["workers"]) == pairs and all(w["cycles"] >= 1 for w in doc["workers"]))
+        started = time.monotonic()
+        try:
+            self.wait(lambda doc: len(doc["workers"]) == pairs and all(w["cycles"] >= 1 for w in doc["workers"]),
+                      poll=0.1)
+        except BaseException:
+            self.stop()
+            raise
+        self.first_cycles_seconds = time.monotonic() - started  # start to every pair's first cycle done
+        # CPU the workers spent getting there (mostly starting Python and importing): on a
+        # machine with few cores, start-up can be no faster than this divided by the cores.
+        self.first_cycles_worker_cpu = sum(sum(c.cpu_times()[:2]) for c in psutil.Process(self.proc.pid).children())
 
     @property
     def url(self) -> str:
@@ -57,17 +75,18 @@ class Deployment:
         except urllib.error.HTTPError as exc:
             return json.loads(exc.read())
 
-    def wait(self, condition, timeout: float = 300.0) -> None:
+    def wait(self, condition, timeout: float = 300.0, poll: float = 0.5) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if condition(self.health()):
-                    return
+                doc = self.health()
+                if condition(doc):
+                    return doc
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit("deployment did not reach the expected state")
-            time.sleep(0.5)
+            time.sleep(poll)
 
     def children(self) -> dict[str, int]:
         out = {}
@@ -88,12 +107,33 @@ class Deployment:
 
 
 @contextmanager
-def deployment(pairs: int, interval_minutes: float = 5.0):
+def deployment(pairs: int, interval_minutes: float = 5.0, latency_ms: float | None = None, **kwargs: Any):
     with mongo() as server:
         emu = RemoteEmulator(pairs=tuple((f"U{i}", f"D{i}") for i in range(pairs)))
-        dep = Deployment(server, emu, pairs, interval_minutes)
         try:
-            yield dep
+            if latency_ms:
+                emu.faults(latency_ms=latency_ms)
+            dep = Deployment(server, emu, pairs, interval_minutes, **kwargs)
+            try:
+                yield dep
+            finally:
+                dep.stop()
         finally:
-            dep.stop()
             emu.stop()
+
+
+@contextmanager
+def baseline_tree(rev: str | None):
+    """The ``src`` tree of ``rev`` (a previous release) in a temporary directory, or None."""
+    if not rev:
+        yield None
+        return
+    import shutil
+
+    tmp = Path(tempfile.mkdtemp(prefix="jirasync-baseline-"))
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
+        yield tmp / "src"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -129,6 +129,7 @@ def supervisor_health(sup: Any) -> dict[str, Any]:
                                                "actions", "errors")
             },
             "last_success": _iso(status.get("last_success")),
+            "jira_requests": status.get("jira_requests") or {},  # since the worker started, by kind
             "error": error,
             **_sampler.sample(child.pid),
         })
@@ -166,6 +167,8 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
             rss = GaugeMetricFamily("jirasync_worker_resident_memory_bytes", "Worker RSS", labels=["worker"])
             age = GaugeMetricFamily("jirasync_worker_heartbeat_age_seconds", "Seconds since the last heartbeat",
                                     labels=["worker"])
+            requests = CounterMetricFamily("jirasync_jira_requests", "Requests sent to Jira (retries included)",
+                                           labels=["worker", "kind"])
             for w in doc.get("workers", []):
                 name = w["name"]
                 up.add_metric([name], 1.0 if w["state"] in UP_STATES else 0.0)
@@ -182,9 +185,11 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
                     rss.add_metric([name], float(w["rss_bytes"]))
                 if w.get("heartbeat_age_seconds") is not None:
                     age.add_metric([name], float(w["heartbeat_age_seconds"]))
+                for kind, count in sorted((w.get("jira_requests") or {}).items()):
+                    requests.add_metric([name, str(kind)], float(count))
             healthy = GaugeMetricFamily("jirasync_healthy", "1 healthy, 0.5 degraded, 0 unhealthy")
             healthy.add_metric([], {"healthy": 1.0, "degraded": 0.5}.get(doc.get("status", ""), 0.0))
-            yield from (up, ok, state, restarts, last_ok, cycles, rss, age, healthy)
+            yield from (up, ok, state, restarts, last_ok, cycles, rss, age, requests, healthy)
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Collector())

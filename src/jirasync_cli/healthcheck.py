@@ -69,6 +69,7 @@ def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
             "instances": len(fresh),
             "last_heartbeat": _aware(best["ts"]).isoformat(timespec="seconds") if best else None,
             "last_cycle": None if not last_cycle else {k: last_cycle.get(k) for k in ("result", "mode", "startedAt")},
+            "jira_requests": (best or {}).get("jira_requests") or {},
             "error": (best or {}).get("error") or (None if best else "no recent heartbeat"),
         })
     status, code = overall(workers)

@@ -1,10 +1,12 @@
 """The supervisor ↔ worker channel: JSON lines over pipes.
 
-* supervisor → worker, on the worker's stdin: one ``config`` message, then updates that
-  need no restart (``rate_share``: the pair's new share of its site's request rate after a
-  reload changed the number of pairs on that site); EOF on stdin means the supervisor is
-  gone and the worker must exit (no orphan keeps syncing);
-* worker → supervisor, on an inherited pipe fd (``--ipc-fd``): ``heartbeat`` messages.
+* supervisor → worker, on the worker's stdin: one ``config`` message, then ``grant``
+  messages (``{"type": "grant", "n": 5}``: tokens of the site's rate budget lent to it); EOF
+  on stdin means the supervisor is gone and the worker must exit (no orphan keeps syncing);
+* worker → supervisor, on an inherited pipe fd (``--ipc-fd``): ``heartbeat`` messages, and
+  the token protocol of :class:`~jirasync_cli.jira.pacing.BorrowingPacer`: ``tokens``
+  (``want`` a batch; ``clean`` answers since the last ask) and ``rate`` (``signal``
+  ``near`` for Jira's ``X-RateLimit-NearLimit``, ``limited`` with ``retry_after`` for a 429).
 
 Secrets travel only through these pipes, never through argv or the environment.
 """
@@ -90,7 +92,7 @@ class WorkerChannel:
         self._stdin_fd = stdin_fd
         self._lock = threading.Lock()
         self.broken = False
-        self._pending = b""  # what followed the config message in the same read
+        self._rest = b""  # what followed the config message in the same read
 
     def send(self, message: dict[str, Any]) -> None:
         data = encode(message)
@@ -104,29 +106,30 @@ class WorkerChannel:
 
     def receive_config(self) -> dict[str, Any]:
         data = b""
-        while not data.endswith(b"\n"):
+        while b"\n" not in data:
             chunk = os.read(self._stdin_fd, 65536)
             if not chunk:
                 raise EOFError("supervisor closed the channel before sending the config")
             data += chunk
-        line, self._pending = data.split(b"\n", 1)
+        line, self._rest = data.split(b"\n", 1)
         message = json.loads(line)
         if message.get("type") != "config":
             raise ValueError(f"expected a config message, got {message.get('type')!r}")
         return message
 
     def watch_parent(self, on_gone: Callable[[], None],
-                     on_message: Callable[[dict[str, Any]], None] = lambda message: None) -> threading.Thread:
-        """Call ``on_message`` for each later message and ``on_gone`` when stdin reaches EOF
-        (the supervisor died or closed it)."""
+                     on_message: Callable[[dict[str, Any]], None] | None = None) -> threading.Thread:
+        """Hand each later message (grants) to ``on_message``; call ``on_gone`` when stdin
+        reaches EOF (the supervisor died or closed it)."""
         reader = LineReader()
 
         def watch() -> None:
-            data = self._pending
+            data = self._rest
             try:
                 while True:
                     for message in reader.feed(data):
-                        on_message(message)
+                        if on_message is not None:
+                            on_message(message)
                     data = os.read(self._stdin_fd, 4096)
                     if not data:
                         break

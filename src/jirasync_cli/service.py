@@ -90,7 +90,6 @@ def open_runtime(
     config: SyncPairConfig,
     settings: Settings,
     *,
-    rate_share: float = 1.0,
     cancel: threading.Event | None = None,
     store: Any = None,
     lease: Any = None,
@@ -101,7 +100,7 @@ def open_runtime(
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
     try:
-        client = connect(config.jira, rate_share=rate_share, cancel=cancel, pool_size=config.jira.concurrency + 2)
+        client = connect(config.jira, cancel=cancel, pool_size=config.jira.concurrency + 2)
     except JiraUnavailable as exc:
         raise _unreachable_jira(config, exc) from None
     return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)

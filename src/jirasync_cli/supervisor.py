@@ -1,6 +1,15 @@
 """``jirasync supervise``: one ``run-worker`` child per pair, kept alive.
 
-Single-threaded event loop over a self-pipe (signals) and the children's heartbeat pipes:
+Single-threaded event loop over a self-pipe (signals) and the children's pipes. Every event
+costs O(1) (O(log n) for timers), whatever the number of pairs: pipes are indexed by fd in
+the selector, exited children by pid, and every deadline (a start after backoff, a
+heartbeat timeout, a kill after the grace, a token grant) sits in one heap, checked lazily
+when it comes due:
+
+* the rate budget of each Jira site is here (:class:`~jirasync_cli.rate_budget.SiteBudget`):
+  workers ask for batches of tokens over their pipe and get them in turn on their stdin, so
+  an idle pair costs the busy ones nothing; Jira's warnings and 429s reported by any worker
+  slow the whole site;
 
 * a dead child is noticed at once (SIGCHLD wakes the loop), logged with its exit code or
   signal, and restarted. A child that failed on its own (non-zero exit, a fault signal such
@@ -27,6 +36,8 @@ their stdin reaches EOF and they exit.
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
 import logging
 import os
@@ -40,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from jirasync_cli.ipc import LineReader, encode
+from jirasync_cli.rate_budget import DEFAULT_CEILING, SiteBudget
 from jirasync_cli.schedule import backoff, heartbeat_timeout
 from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.proctitle import set_title, supervisor_title
@@ -66,10 +78,10 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def config_message(wire: dict[str, Any], interval: float, rate_share: float,
-                   settings: ProcessSettings) -> dict[str, Any]:
-    return {"type": "config", "config": wire, "interval_seconds": interval, "rate_share": rate_share,
-            "settings": asdict(settings)}
+def config_message(wire: dict[str, Any], interval: float, settings: ProcessSettings) -> dict[str, Any]:
+    # No share of the site's rate in here: the budget is lent at run time, so a pair added to
+    # the site changes nothing for the others (and restarts none of them).
+    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": asdict(settings)}
 
 
 def load_configs(settings: ProcessSettings) -> dict[str, Any]:
@@ -85,10 +97,9 @@ def load_configs(settings: ProcessSettings) -> dict[str, Any]:
 
 
 def config_digest(message: dict[str, Any]) -> str:
-    """What makes a worker restart when it changes: everything but its rate share, which a
-    running worker takes over the pipe (pairs added to or removed from its site)."""
-    significant = {k: v for k, v in message.items() if k != "rate_share"}
-    return hashlib.sha256(json.dumps(significant, sort_keys=True).encode()).hexdigest()
+    """What makes a worker restart when it changes. The message carries no share of the
+    site's rate (lent at run time), so pairs added to its site change nothing here."""
+    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
@@ -113,10 +124,13 @@ class Child:
     external_kills: int = 0  # in a row, each within STABLE_SECONDS of its start
     hung_since: float | None = None  # monotonic time we sent SIGTERM to a hung child
     hung_killed: bool = False  # SIGKILL sent after the grace
+    site: str = ""  # the Jira site whose rate budget it borrows from
+    gen: int = 0  # bumped when the child's timers become stale (spawn, exit, stop)
 
     @property
     def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+        # Never poll() here (the health thread reads this): only the loop reaps, by pid.
+        return self.proc.pid if self.proc is not None and self.proc.returncode is None else None
 
     @property
     def timeout(self) -> float:
@@ -154,6 +168,10 @@ class Supervisor:
         self.health_port = settings.health_port
         self.worker_command = worker_command or [sys.executable, "-m", "jirasync_cli", "run-worker"]
         self.children: dict[str, Child] = {}
+        self.by_pid: dict[int, Child] = {}
+        self.sites: dict[str, SiteBudget] = {}
+        self.timers: list[tuple[float, int, str, Any, int]] = []  # (when, seq, kind, target, generation)
+        self._seq = itertools.count()
         self.selector = selectors.DefaultSelector()
         self.started = time.time()
         self.loop_beat = time.monotonic()  # liveness: the loop is turning
@@ -182,14 +200,24 @@ class Supervisor:
             log.warning("invalid config skipped", extra={"problem": line})
         if result["missing_directory"]:
             log.error("config directory does not exist", extra={"config_dir": str(self.config_dir)})
-        sites: dict[str, int] = {}
-        for pair in result["pairs"]:
-            sites[pair["site"]] = sites.get(pair["site"], 0) + 1
+        rates: dict[str, tuple[float, float]] = {}
         wanted = {}
         for pair in result["pairs"]:
-            message = config_message(pair["config"], pair["interval_seconds"], 1.0 / sites[pair["site"]],
-                                     self.settings)
-            wanted[pair["name"]] = Child(pair["name"], message, config_digest(message), pair["interval_seconds"])
+            jira = pair["config"].get("jira") or {}
+            start = float(jira.get("max_requests_per_second") or 10.0)
+            ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
+            low = rates.get(pair["site"], (start, ceiling))  # pairs disagree: the site gets the lowest
+            rates[pair["site"]] = (min(low[0], start), min(low[1], ceiling))
+            message = config_message(pair["config"], pair["interval_seconds"], self.settings)
+            wanted[pair["name"]] = Child(pair["name"], message, config_digest(message), pair["interval_seconds"],
+                                         site=pair["site"])
+        for site, (start, ceiling) in rates.items():
+            if site in self.sites:
+                self.sites[site].adaptive.reconfigure(start, ceiling)  # keeps what it learnt of the site
+            else:
+                self.sites[site] = SiteBudget(start, ceiling)
+        for site in set(self.sites) - set(rates):
+            del self.sites[site]
         return wanted
 
     def reload(self) -> None:
@@ -205,13 +233,12 @@ class Supervisor:
             if current is None:
                 log.info("pair added: starting its worker", extra={"pair": name})
                 self.children[name] = child
+                self._at(0.0, "start", child)
             elif current.digest != child.digest:
                 log.info("pair changed: restarting its worker", extra={"pair": name})
                 self.stop_children([current])
                 self.children[name] = child
-            elif current.message["rate_share"] != child.message["rate_share"]:
-                current.message = child.message  # a restart later starts with the new share
-                self.send(current, {"type": "rate_share", "rate_share": child.message["rate_share"]})
+                self._at(0.0, "start", child)
         log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
         if not self.children:
             # Running with nothing to do looks like success from outside: say it loudly (and /health does).
@@ -254,21 +281,17 @@ class Supervisor:
         child.state, child.started_at = "starting", time.monotonic()
         child.last_heartbeat, child.status, child.stopping = None, {}, False
         child.hung_since, child.hung_killed = None, False
+        os.set_blocking(proc.stdin.fileno(), False)  # a grant never blocks the loop on a stuck child
+        child.gen += 1
+        self.by_pid[proc.pid] = child
+        self._at(child.started_at + child.timeout, "silence", child)
         self.selector.register(read_fd, selectors.EVENT_READ, child)
         log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
 
-    def send(self, child: Child, message: dict[str, Any]) -> None:
-        """A message to a running worker's stdin (one short line: the pipe buffer takes it)."""
-        if child.proc is None or child.proc.stdin is None or child.proc.poll() is not None:
-            return  # not running: it gets child.message when it starts
-        try:
-            child.proc.stdin.write(encode(message))
-            child.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # exiting: the reap restarts it with child.message
-        log.info("worker updated in place", extra={"pair": child.name, "update": message.get("type")})
-
     def _close_channel(self, child: Child) -> None:
+        budget = self.sites.get(child.site)
+        if budget is not None:
+            budget.forget(child.name)
         if child.fd is not None:
             try:
                 self.selector.unregister(child.fd)
@@ -283,7 +306,7 @@ class Supervisor:
                 pass
 
     def _kill_group(self, child: Child, sig: int) -> None:
-        if child.proc is None or child.proc.poll() is not None:
+        if child.proc is None or child.proc.returncode is not None:
             return
         try:
             os.killpg(child.proc.pid, sig)
@@ -310,34 +333,93 @@ class Supervisor:
                 log.error("heartbeat from worker dropped", extra={"pair": child.name, "error": error})
                 child.last_heartbeat = time.monotonic()
             for message in messages:
-                if message.get("type") == "heartbeat":
+                kind = message.get("type")
+                if kind == "heartbeat":
                     child.last_heartbeat = time.monotonic()
                     child.last_heartbeat_wall = time.time()
                     child.status = message
                     if not child.stopping and message.get("state") in ("running", "standby", "error"):
                         child.state = "standby" if message["state"] == "standby" else "running"
+                elif kind in ("tokens", "rate"):
+                    self.on_rate_message(child, message)
 
-    def reap(self) -> None:
+    # -- the sites' rate budgets ------------------------------------------------------
+    def on_rate_message(self, child: Child, message: dict[str, Any]) -> None:
+        budget = self.sites.get(child.site)
+        if budget is None:
+            return
+        try:
+            want, clean = int(message.get("want") or 1), int(message.get("clean") or 0)
+            retry_after = float(message["retry_after"]) if message.get("retry_after") is not None else None
+        except (TypeError, ValueError):
+            log.error("malformed rate message from worker dropped", extra={"pair": child.name})
+            return
         now = time.monotonic()
-        for child in list(self.children.values()):
-            if child.proc is None:
+        if message["type"] == "tokens":
+            budget.ask(child.name, want, clean, now)
+        else:
+            budget.signal(str(message.get("signal")), retry_after, now)
+        self.grant(child.site, now)
+
+    def grant(self, site: str, now: float) -> None:
+        budget = self.sites[site]
+        for name, n in budget.grant_due(now):
+            child = self.children.get(name)
+            if child is not None:
+                self._send(child, {"type": "grant", "n": n})
+        due = budget.next_grant(now)
+        if due is not None and (budget.due is None or due < budget.due):
+            budget.due = due  # one pending grant timer per site, the earliest
+            heapq.heappush(self.timers, (due, next(self._seq), "grant", site, 0))
+
+    def _send(self, child: Child, message: dict[str, Any]) -> None:
+        if child.proc is None or child.proc.stdin is None or child.proc.stdin.closed:
+            return
+        try:
+            os.write(child.proc.stdin.fileno(), encode(message))
+        except (BlockingIOError, BrokenPipeError, OSError):
+            pass  # a child that does not read its stdin is hung or gone: the loop deals with that
+
+    def reap(self, sweep: bool = False) -> None:
+        """Collect every exited child (one ``waitpid`` each, whatever the number of pairs).
+
+        ``sweep`` (every few seconds, not per event) also finds a child whose exit status was
+        collected elsewhere (a ``Popen.poll`` somewhere), which ``waitpid`` no longer reports."""
+        if sweep:
+            for child in [c for c in self.by_pid.values() if c.proc is not None and c.proc.returncode is not None]:
+                self.by_pid.pop(child.proc.pid, None)
+                self._exited(child)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.by_pid.pop(pid, None)
+            if child is None or child.proc is None or child.proc.pid != pid:
                 continue
-            code = child.proc.poll()
-            if code is None:
-                continue
-            if child.fd is not None:
-                self.read_heartbeats(child)  # last words
-            self._close_channel(child)
-            child.proc = None
-            child.last_exit = describe_exit(code)
-            if child.stopping:
-                child.state = "stopped"
-                continue
-            own = own_failure(code, child.hung_since is not None)
-            log.log(logging.ERROR if own else logging.WARNING, "worker exited", extra={
-                "pair": child.name, "exit": child.last_exit, "ran_seconds": round(now - child.started_at, 1),
-                "cause": "own failure" if own else "stopped from outside"})
-            self._schedule_restart(child, now, own=own)
+            child.proc.returncode = os.waitstatus_to_exitcode(status)
+            self._exited(child)
+
+    def _exited(self, child: Child) -> None:
+        assert child.proc is not None and child.proc.returncode is not None
+        now = time.monotonic()
+        code = child.proc.returncode
+        child.gen += 1
+        if child.fd is not None:
+            self.read_heartbeats(child)  # last words
+        self._close_channel(child)
+        child.proc = None
+        child.last_exit = describe_exit(code)
+        if child.stopping:
+            child.state = "stopped"
+            return
+        own = own_failure(code, child.hung_since is not None)
+        log.log(logging.ERROR if own else logging.WARNING, "worker exited", extra={
+            "pair": child.name, "exit": child.last_exit, "ran_seconds": round(now - child.started_at, 1),
+            "cause": "own failure" if own else "stopped from outside"})
+        self._schedule_restart(child, now, own=own)
 
     def _schedule_restart(self, child: Child, now: float, *, own: bool) -> None:
         child.restarts += 1
@@ -349,6 +431,7 @@ class Supervisor:
             child.external_kills += 1
             child.state = "backoff"
             child.next_start = now + backoff(child.external_kills, cap=EXTERNAL_KILL_BACKOFF_CAP)
+            self._at(child.next_start, "start", child)
             return
         child.fast_failures += 1
         if child.fast_failures > FAST_FAILURES_BEFORE_FAILED:
@@ -361,34 +444,59 @@ class Supervisor:
             child.state = "backoff"
             delay = backoff(child.fast_failures)
         child.next_start = now + delay
+        self._at(child.next_start, "start", child)
 
-    def check_hung(self) -> None:
-        """One SIGTERM (and SIGCONT) per hang, one SIGKILL after the grace, then wait for the reap."""
-        now = time.monotonic()
-        for child in self.children.values():
-            if child.proc is None or child.stopping:
-                continue
-            if child.hung_since is not None:
-                if not child.hung_killed and now - child.hung_since >= HUNG_GRACE_SECONDS:
-                    child.hung_killed = True
-                    log.error("hung worker did not stop after SIGTERM; killing it",
-                              extra={"pair": child.name, "pid": child.proc.pid, "grace_seconds": HUNG_GRACE_SECONDS})
-                    self._kill_group(child, signal.SIGKILL)
-                continue
-            last = child.last_heartbeat or child.started_at
-            if now - last > child.timeout:
-                child.hung_since = now
-                log.error("worker hung: no heartbeat, stopping it",
-                          extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)})
-                child.status = {**child.status, "error": "hung: no heartbeat"}
-                self._kill_group(child, signal.SIGTERM)
-                self._kill_group(child, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
+    # -- timers -----------------------------------------------------------------------
+    def _at(self, when: float, kind: str, target: Any) -> None:
+        gen = target.gen if isinstance(target, Child) else 0
+        heapq.heappush(self.timers, (when, next(self._seq), kind, target, gen))
 
-    def start_due(self) -> None:
+    def run_timers(self) -> None:
+        """Handle every timer that came due. Stale ones (the child was restarted or stopped
+        since) are dropped; a heartbeat deadline is re-armed from the last heartbeat."""
         now = time.monotonic()
-        for child in self.children.values():
-            if child.proc is None and not child.stopping and child.state != "stopped" and now >= child.next_start:
-                self.spawn(child)
+        while self.timers and self.timers[0][0] <= now:
+            _, _, kind, target, gen = heapq.heappop(self.timers)
+            if kind == "grant":
+                budget = self.sites.get(target)
+                if budget is not None and budget.due is not None and budget.due <= now:
+                    budget.due = None
+                    self.grant(target, now)
+                continue
+            child: Child = target
+            if gen != child.gen or self.children.get(child.name) is not child:
+                continue
+            if kind == "start":
+                if child.proc is None and not child.stopping and child.state != "stopped" and now >= child.next_start:
+                    self.spawn(child)
+            elif kind == "silence":
+                self._check_silence(child, now)
+            elif kind == "kill":
+                self._kill_hung(child)
+
+    def _check_silence(self, child: Child, now: float) -> None:
+        """One SIGTERM (and SIGCONT) per hang, then a ``kill`` timer after the grace."""
+        if child.proc is None or child.stopping or child.hung_since is not None:
+            return
+        last = child.last_heartbeat or child.started_at
+        if now - last <= child.timeout:
+            self._at(last + child.timeout + 0.001, "silence", child)
+            return
+        child.hung_since = now
+        log.error("worker hung: no heartbeat, stopping it",
+                  extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)})
+        child.status = {**child.status, "error": "hung: no heartbeat"}
+        self._kill_group(child, signal.SIGTERM)
+        self._kill_group(child, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
+        self._at(now + HUNG_GRACE_SECONDS, "kill", child)
+
+    def _kill_hung(self, child: Child) -> None:
+        if child.proc is None or child.stopping or child.hung_killed:
+            return
+        child.hung_killed = True
+        log.error("hung worker did not stop after SIGTERM; killing it",
+                  extra={"pair": child.name, "pid": child.proc.pid, "grace_seconds": HUNG_GRACE_SECONDS})
+        self._kill_group(child, signal.SIGKILL)  # then SIGCHLD wakes the loop for the reap
 
     def stop_children(self, children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
         live = [c for c in children if c.proc is not None]
@@ -405,12 +513,14 @@ class Supervisor:
                 self._kill_group(child, signal.SIGKILL)
                 child.proc.wait()
             self._close_channel(child)
+            self.by_pid.pop(child.proc.pid, None)
             log.info("worker stopped", extra={"pair": child.name, "exit": describe_exit(child.proc.returncode)})
             child.proc = None
             child.state = "stopped"
         for child in children:
             child.stopping = True
             child.state = "stopped"
+            child.gen += 1
 
     # -- health -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -420,18 +530,10 @@ class Supervisor:
 
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
-        now = time.monotonic()
-        waits = [5.0]  # SIGCHLD and heartbeats wake the loop; this only bounds a quiet wait
-        for child in self.children.values():
-            if child.proc is None and not child.stopping and child.state != "stopped":
-                waits.append(child.next_start - now)
-            elif child.proc is not None and child.hung_since is not None:
-                if not child.hung_killed:
-                    waits.append(child.hung_since + HUNG_GRACE_SECONDS - now)
-                # else: killed; SIGCHLD wakes the loop for the reap
-            elif child.proc is not None:
-                waits.append((child.last_heartbeat or child.started_at) + child.timeout - now)
-        return max(0.0, min(waits))
+        # SIGCHLD, heartbeats and token requests wake the loop; this bounds a quiet wait.
+        if not self.timers:
+            return 5.0
+        return max(0.0, min(5.0, self.timers[0][0] - time.monotonic()))
 
     def run(self) -> int:
         from jirasync_cli.health import HealthServer
@@ -466,7 +568,7 @@ class Supervisor:
         try:
             while not self._stop:
                 self.loop_beat = time.monotonic()
-                self.start_due()
+                self.run_timers()
                 try:
                     events = self.selector.select(timeout=self._next_wakeup())
                 except InterruptedError:
@@ -480,12 +582,12 @@ class Supervisor:
                             pass
                     else:
                         self.read_heartbeats(key.data)
-                # Poll the children only when one exited (or every few seconds, in case a
-                # signal was coalesced): heartbeats wake this loop several times a second.
+                # Reap only when a child exited (or every few seconds, should a signal be lost):
+                # one waitpid per exited child, none per heartbeat.
                 if self._child_exited or time.monotonic() - self._last_reap > 5.0:
+                    sweep = not self._child_exited
                     self._child_exited, self._last_reap = False, time.monotonic()
-                    self.reap()
-                self.check_hung()
+                    self.reap(sweep=sweep)
                 if self._reload:
                     self._reload = False
                     log.info("SIGHUP: re-reading configuration")

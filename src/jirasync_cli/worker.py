@@ -33,12 +33,11 @@ log = logging.getLogger("jirasync.worker")
 
 
 class Worker:
-    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float, rate_share: float = 1.0,
+    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float,
                  channel: Any = None) -> None:
         self.config = config
         self.settings = settings
         self.interval = interval
-        self.rate_share = rate_share
         self.channel = channel
         self.stop = threading.Event()
         self.state = "starting"
@@ -49,7 +48,7 @@ class Worker:
         self.failures = 0
         self.busy_since: float | None = None
         self.instance = None
-        self.runtime: Any = None
+        self.jira_requests: Any = None  # the Jira client's RequestCounter, once connected
         self._beat_lock = threading.Lock()
 
     # -- reporting --------------------------------------------------------------------
@@ -58,6 +57,7 @@ class Worker:
             pid=os.getpid(), state=self.state, cycles=self.cycles, failures=self.failures, error=self.last_error,
             last_cycle=self.last_cycle, last_success=self.last_success,
             busy_seconds=round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
+            jira_requests=self.jira_requests.snapshot() if self.jira_requests is not None else {},
         )
 
     def beat(self) -> None:
@@ -75,16 +75,6 @@ class Worker:
             store.write_heartbeat(self.instance, {k: v for k, v in self.status().items() if k != "type"})
         except JirasyncError:
             pass  # MongoDB away: the supervisor channel still reports
-
-    def set_rate_share(self, share: float) -> None:
-        """A reload changed how many pairs share our Jira site: take the new share of its
-        ``maxRequestsPerSecond`` in place (restarting would interrupt an unchanged pair)."""
-        if share == self.rate_share or not 0 < share <= 1:
-            return
-        old, self.rate_share = self.rate_share, share
-        log.info("rate share changed", extra={"old": round(old, 4), "new": round(share, 4)})
-        if self.runtime is not None:
-            retune(self.runtime.jira.pacer, self.config.jira.max_requests_per_second * share)
 
     # -- main loop ----------------------------------------------------------------------
     def run(self) -> int:
@@ -123,11 +113,8 @@ class Worker:
                 store.fence = lease.fence
                 lease.start_renewal()
                 if rt is None:
-                    share = self.rate_share
-                    rt = self.runtime = open_runtime(self.config, self.settings, rate_share=share,
-                                                     cancel=self.stop, store=store, lease=lease)
-                    if self.rate_share != share:  # a new share arrived while connecting
-                        retune(rt.jira.pacer, self.config.jira.max_requests_per_second * self.rate_share)
+                    rt = open_runtime(self.config, self.settings, cancel=self.stop, store=store, lease=lease)
+                    self.jira_requests = rt.jira.requests
                 self.state, self.busy_since = "running", time.monotonic()
                 self.beat()
                 self._store_heartbeat(store)  # standalone health sees a long first cycle as running
@@ -142,7 +129,7 @@ class Worker:
                 log.info("cycle finished", extra={
                     "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
                     "errors": len(report.errors), "duration_seconds": round(report.duration_seconds, 3),
-                    "jira_requests": report.jira_requests})
+                    "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
                 self.beat()
                 self._store_heartbeat(store)
                 next_run = next_slot(start, self.interval, time.monotonic())
@@ -195,15 +182,6 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
     digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
     digest["errors"] = len(summary.get("errors") or ())
     return digest
-
-
-def retune(pacer: Any, rate: float) -> None:
-    """Set a site pacer's rate, keeping any 429 slowdown in proportion (plain float writes:
-    the pacer reads them under its lock, a request racing the change sees old or new)."""
-    factor = rate / pacer.base_rate if pacer.base_rate else 1.0
-    pacer.base_rate = rate
-    pacer.rate = min(rate, pacer.rate * factor)
-    pacer.burst = max(1.0, rate / 5)
 
 
 def failed_cycle(started: float) -> dict[str, Any]:
@@ -263,6 +241,8 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     """
     from jirasync_cli.config.view import PairView
     from jirasync_cli.ipc import WorkerChannel
+    from jirasync_cli.jira import pacing
+    from jirasync_cli.jira.pacing import BorrowingPacer
 
     set_title(worker_title(name))
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
@@ -278,18 +258,21 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     secrets.register(token if isinstance(token, str) else None)
     config = PairView(raw)  # validated by the supervisor
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=float(message["interval_seconds"]),
-                    rate_share=float(message.get("rate_share") or 1.0), channel=channel)
+    worker = Worker(config, settings, interval=float(message["interval_seconds"]), channel=channel)
     _install_signals(worker.stop)
+    # The site's rate budget is the supervisor's: this worker borrows tokens from it.
+    pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=max(1, int(config.jira.concurrency) * 2))
+    pacing.lend_from(lambda site, rate, ceiling, cancel: pacer)
 
     def parent_gone() -> None:
         if not worker.stop.is_set():
             log.warning("supervisor is gone; stopping")
             worker.stop.set()
+        pacer.wake()
 
-    def from_supervisor(message: dict[str, Any]) -> None:
-        if message.get("type") == "rate_share" and isinstance(message.get("rate_share"), (int, float)):
-            worker.set_rate_share(float(message["rate_share"]))
+    def on_message(message: dict[str, Any]) -> None:
+        if message.get("type") == "grant":
+            pacer.granted(int(message.get("n") or 0))
 
-    channel.watch_parent(parent_gone, from_supervisor)
+    channel.watch_parent(parent_gone, on_message)
     return worker.run()

@@ -229,12 +229,18 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
     result = cli.run("state", "show", "sync-ab", "--json", env=env)
     assert result.exit_code == 0, result.output
     doc = __import__("json").loads(result.stdout)
-    assert doc["counters"] == {"cycles": 2, "create_issue": 1, "comment": 1}
+    requests = {k.removeprefix("jira_requests_"): v for k, v in doc["counters"].items() if k.startswith("jira_requests_")}
+    assert {k: v for k, v in doc["counters"].items() if not k.startswith("jira_requests_")} == \
+        {"cycles": 2, "create_issue": 1, "comment": 1}
+    assert requests["search"] == 2 and requests["create"] == 1 and requests["comment"] >= 1
+    assert doc["lastCycle"]["requestsByKind"]["search"] == 1
     assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0, "failed": 0}
     result = cli.run("state", "show", "sync-ab", "--issue", user_key, env=env)
     assert result.exit_code == 0 and "create_issue" in result.stdout and "DEV-1" in result.stdout
     table = cli.run("state", "show", env=env)
-    assert "since the last reset: comment 1, create issue 1, cycles 2" in table.stdout
+    line = " ".join(table.stdout.split())
+    assert "since the last reset: comment 1, create issue 1, cycles 2, jira requests comment 1," in line
+    assert "jira requests search 2" in line
 
 
 def test_comments_on_the_user_issue_without_a_partner_are_posted_not_deferred(emu, mongo_url, tmp_path):
@@ -255,3 +261,18 @@ def test_comments_on_the_user_issue_without_a_partner_are_posted_not_deferred(em
     assert [text(c["body"]) for c in emu.comments(user_key)] == [f"Seen {user_key}.", "Waiting: Waiting for Customer."]
     assert pair.store().load_state().retry_keys == {} and dev_issues(emu) == []
     assert pair.cycle().actions == {}, "each posted once"
+
+
+def test_cycle_report_counts_every_request_it_sent_by_kind(pair: Pair):
+    emu = pair.emu
+    seed(emu, 3, 0)
+    emu.faults.fail_next("POST", r"/search", status=503)  # a retried request is counted too
+    emu.faults.fail_next("GET", r"/search", status=503)
+    emu.clear_request_log()
+    report = pair.cycle()
+    sent = [e for e in emu.request_log if not e.path.endswith(("/serverInfo", "/myself"))]  # connect, before the cycle
+    summary = report.summary()
+    assert summary["jiraRequests"] == len(sent) == sum(summary["requestsByKind"].values())
+    kinds = summary["requestsByKind"]
+    assert kinds["search"] == len([e for e in sent if "/search" in e.path]) >= 2
+    assert kinds["create"] == len([e for e in sent if e.method == "POST" and e.path.endswith("/issue")]) == 3

@@ -76,6 +76,34 @@ def test_rate_limit_answers_429_and_applies_nothing(emu):
     assert raw.post("issue", CREATE).status_code == 201
 
 
+def test_near_limit_warning_before_the_429_on_cloud_only(emu):
+    emu.faults.rate_limit = RateLimit(per_second=0.1, burst=10)  # no refill within the test
+    raw = Raw(emu)
+    warned = [raw.get("myself").headers.get("X-RateLimit-NearLimit") for _ in range(10)]
+    # under 20 % of the budget left after the 9th request (1 of 10 tokens)
+    expected = "true" if emu.mode == "cloud" else None
+    assert warned == [None] * 8 + [expected] * 2
+    r = raw.get("myself")
+    assert r.status_code == 429 and r.headers["RateLimit-Reason"] == "jira-burst-based"
+    emu.faults.rate_limit = {"per_second": 0.1, "burst": 10, "near_limit": False}
+    assert all("X-RateLimit-NearLimit" not in raw.get("myself").headers for _ in range(10))
+
+
+def test_per_issue_write_limit_hits_that_issue_only(emu):
+    emu.faults.rate_limit = RateLimit(per_second=1000, issue_writes_per_second=0.1, issue_write_burst=2)
+    raw = Raw(emu)
+    a, b = emu.create_issue("USER", summary="a"), emu.create_issue("USER", summary="b")
+    statuses = [raw.post(f"issue/{a}/comment", {"body": body_for(emu, f"c{i}")}).status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
+    r = raw.put(f"issue/{a}", {"fields": {"summary": "renamed"}})
+    assert r.status_code == 429 and r.headers["RateLimit-Reason"] == "jira-per-issue-on-write"
+    assert int(r.headers["Retry-After"]) >= 1
+    assert emu.issue(a)["summary"] == "a" and len(emu.comments(a)) == 2, "refused writes apply nothing"
+    assert raw.get(f"issue/{a}").status_code == 200, "reads of that issue go on"
+    assert raw.post(f"issue/{b}/comment", {"body": body_for(emu, "other")}).status_code == 201, "other issues too"
+    assert raw.post("issue", CREATE).status_code == 201
+
+
 def test_rate_limit_refills(emu):
     emu.faults.rate_limit = (50, 1)  # tuple form: (per second, burst)
     raw = Raw(emu)

@@ -208,8 +208,8 @@ def test_rate_limit_retry_after_is_honoured(emu):
 
 
 def test_pacing_keeps_under_the_limit(emu):
-    emu.faults.rate_limit = RateLimit(20, 5)
-    client = connect(conn(emu, max_requests_per_second=15))
+    emu.faults.rate_limit = RateLimit(20, 5, near_limit=False)  # no early warnings: only the ceiling holds it
+    client = connect(conn(emu, max_requests_per_second=15, max_requests_per_second_ceiling=15))
     key = emu.create_issue("USER", summary="x")
     emu.clear_request_log()
     for _ in range(30):

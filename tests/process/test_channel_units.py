@@ -119,8 +119,8 @@ def test_kills_from_outside_never_mark_failed_and_restart_promptly(tmp_path):
     assert child.next_start == pytest.approx(105.5 + 60.0)
 
 
-def test_updates_after_the_config_reach_the_worker_even_in_the_same_read():
-    """The supervisor may send a rate update right behind the config: neither is lost."""
+def test_grants_after_the_config_reach_the_worker_even_in_the_same_read():
+    """The supervisor may lend tokens right behind the config: neither is lost."""
     import threading
 
     from jirasync_cli.ipc import WorkerChannel
@@ -129,29 +129,15 @@ def test_updates_after_the_config_reach_the_worker_even_in_the_same_read():
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()
     channel = WorkerChannel(out_w, stdin_r)
-    os.write(stdin_w, encode({"type": "config", "config": {}}) + encode({"type": "rate_share", "rate_share": 0.5}))
+    os.write(stdin_w, encode({"type": "config", "config": {}}) + encode({"type": "grant", "n": 5}))
     assert channel.receive_config()["type"] == "config"
     got, gone = [], threading.Event()
     channel.watch_parent(gone.set, got.append)
-    os.write(stdin_w, encode({"type": "rate_share", "rate_share": 0.25}))
+    os.write(stdin_w, encode({"type": "grant", "n": 3}))
     os.close(stdin_w)
     assert gone.wait(5), "EOF still means the supervisor is gone"
-    assert got == [{"type": "rate_share", "rate_share": 0.5}, {"type": "rate_share", "rate_share": 0.25}]
+    assert got == [{"type": "grant", "n": 5}, {"type": "grant", "n": 3}]
     os.close(stdin_r)
     os.close(out_r)
-    # A new share alone does not count as a changed pair (no restart on SIGHUP).
-    message = {"type": "config", "config": {"name": "sync-ab"}, "interval_seconds": 60.0, "rate_share": 0.5}
-    assert config_digest(message) == config_digest({**message, "rate_share": 1.0})
+    message = {"type": "config", "config": {"name": "sync-ab"}, "interval_seconds": 60.0}
     assert config_digest(message) != config_digest({**message, "interval_seconds": 30.0})
-
-
-def test_a_new_rate_share_retunes_the_site_pacer_in_place():
-    from jirasync_cli.jira.pacing import SitePacer
-    from jirasync_cli.worker import retune
-
-    pacer = SitePacer(5.0)
-    retune(pacer, 10.0)
-    assert (pacer.base_rate, pacer.rate, pacer.burst) == (10.0, 10.0, 2.0)
-    pacer.penalize(0.0)  # a 429 halved it: the slowdown carries over in proportion
-    retune(pacer, 5.0)
-    assert (pacer.base_rate, pacer.rate) == (5.0, 2.5)

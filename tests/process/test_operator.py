@@ -143,9 +143,9 @@ def test_sighup_reloads_in_a_terminal_with_reload_on_hup(deploy, emu):
         os.close(slave)
 
 
-def test_sighup_gives_untouched_pairs_their_new_rate_share_without_a_restart(deploy, emu):
-    """Two pairs on one site share its rate. Moving one to another site (its file changed)
-    doubles the other's share: that worker must keep running and take the share in place."""
+def test_sighup_restarts_only_the_changed_pair_on_a_shared_site(deploy, emu):
+    """Two pairs on one site share its rate budget. Moving one to another site (its file
+    changed) must not restart the other: the budget is lent at run time, not configured."""
     sup = deploy(PAIRS[:2])
     before = sup.wait_running(["sync-ab", "sync-cd"])
     path = sup.config_dir / "sync-cd.json"
@@ -156,13 +156,7 @@ def test_sighup_gives_untouched_pairs_their_new_rate_share_without_a_restart(dep
     wait_for(lambda: sup.children().get("sync-cd") not in (None, before["sync-cd"]), 30, message="changed pair restarted")
     after = sup.wait_running(["sync-ab", "sync-cd"])
     assert after["sync-ab"] == before["sync-ab"], "the untouched pair on the shared site was restarted"
-
-    def share_taken():
-        return [x for x in _log_lines(sup) if x["message"] == "rate share changed" and x.get("worker") == "sync-ab"]
-
-    line = wait_for(share_taken, 10, message="sync-ab took its new rate share")[0]
-    assert (line["old"], line["new"]) == (0.5, 1.0)
-    # It keeps syncing at its new rate: another cycle after the reload, same process.
+    # It keeps syncing: another cycle after the reload, same process.
     cycles = sup.worker("sync-ab")["cycles"]
     wait_for(lambda: sup.worker("sync-ab")["cycles"] > cycles, 20, message="sync-ab cycles on")
     assert sup.children()["sync-ab"] == before["sync-ab"]

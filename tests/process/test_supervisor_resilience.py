@@ -83,11 +83,12 @@ def test_a_hung_child_ignoring_sigterm_gets_one_term_one_kill_and_one_line(tmp_p
     try:
         wait_for(lambda: _ignores(pid, signal.SIGTERM), 20, interval=0.02, message="child ignoring SIGTERM")
         child.started_at -= child.timeout + 1  # silent for longer than its heartbeat timeout
+        sup._at(time.monotonic(), "silence", child)  # ... so its deadline is due now
         turns = 0
         with caplog.at_level(logging.INFO, logger="jirasync.supervisor"):
             deadline = time.monotonic() + HUNG_GRACE_SECONDS + 10
             while child.proc is not None and child.state not in ("backoff", "failed") and time.monotonic() < deadline:
-                sup.check_hung()
+                sup.run_timers()
                 sup.reap()
                 turns += 1
                 time.sleep(0.01)

@@ -66,7 +66,13 @@ class JiraConnection(_Model):
     )
     max_requests_per_second: float = Field(
         10.0, gt=0, le=1000,
-        description="Pacing budget for this Jira site, shared by all pairs on the site",
+        description="Requests per second to this Jira site to start with, shared by all pairs on the site; "
+                    "the rate then adapts to Jira's answers",
+    )
+    max_requests_per_second_ceiling: float | None = Field(
+        None, gt=0, le=1000,
+        description="Highest rate the site's pacing may rise to while Jira answers cleanly; "
+                    "default 100, or maxRequestsPerSecond if that is higher",
     )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request")
     concurrency: int = Field(4, ge=1, le=32, description="Issues written in parallel during a cycle")
@@ -89,6 +95,10 @@ class JiraConnection(_Model):
             raise ValueError("email is required when authType is basic")
         if not self.api_token.get_secret_value():
             raise ValueError("apiToken must not be empty")
+        ceiling = self.max_requests_per_second_ceiling
+        if ceiling is not None and ceiling < self.max_requests_per_second:
+            raise ValueError(f"maxRequestsPerSecondCeiling ({self.max_requests_per_second_ceiling:g}) must not be "
+                             f"below maxRequestsPerSecond ({self.max_requests_per_second:g})")
         return self
 
 

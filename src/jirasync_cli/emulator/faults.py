@@ -15,19 +15,45 @@ from dataclasses import dataclass
 from typing import Any
 
 
+NEAR_LIMIT_SHARE = 0.2  # Jira Cloud says X-RateLimit-NearLimit: true when under 20 % of the budget remains
+
+
 @dataclass
 class RateLimit:
+    """Jira Cloud's limits as the emulator models them (per account):
+
+    * a burst limit: ``per_second`` tokens, up to ``burst``; a 429 says
+      ``RateLimit-Reason: jira-burst-based``; while under 20 % of the bucket remains, successful
+      answers carry ``X-RateLimit-NearLimit: true`` (``near_limit``, Cloud mode only: Data
+      Center does not send it);
+    * optionally a per-issue write limit: ``issue_writes_per_second`` writes to one issue
+      (burst ``issue_write_burst``); a 429 says ``RateLimit-Reason: jira-per-issue-on-write``.
+    """
+
     per_second: float
     burst: int | None = None
+    near_limit: bool = True
+    issue_writes_per_second: float | None = None
+    issue_write_burst: int | None = None
 
     def __post_init__(self) -> None:
         if self.per_second <= 0:
             raise ValueError("rate limit must be positive")
         if self.burst is None:
             self.burst = max(1, int(math.ceil(self.per_second)))
+        if self.issue_writes_per_second is not None:
+            if self.issue_writes_per_second <= 0:
+                raise ValueError("per-issue write limit must be positive")
+            if self.issue_write_burst is None:
+                self.issue_write_burst = max(1, int(math.ceil(self.issue_writes_per_second)))
 
     def to_dict(self) -> dict:
-        return {"per_second": self.per_second, "burst": self.burst}
+        out: dict = {"per_second": self.per_second, "burst": self.burst}
+        if not self.near_limit:
+            out["near_limit"] = False
+        if self.issue_writes_per_second is not None:
+            out.update(issue_writes_per_second=self.issue_writes_per_second, issue_write_burst=self.issue_write_burst)
+        return out
 
 
 @dataclass
@@ -87,7 +113,9 @@ class Faults:
         elif isinstance(value, RateLimit):
             rl = value
         elif isinstance(value, dict):
-            rl = RateLimit(float(value["per_second"]), value.get("burst"))
+            per_issue = value.get("issue_writes_per_second")
+            rl = RateLimit(float(value["per_second"]), value.get("burst"), bool(value.get("near_limit", True)),
+                           float(per_issue) if per_issue is not None else None, value.get("issue_write_burst"))
         elif isinstance(value, (tuple, list)):
             rl = RateLimit(float(value[0]), int(value[1]) if len(value) > 1 and value[1] is not None else None)
         else:
@@ -143,31 +171,51 @@ class Faults:
                 return self._rng.uniform(lat[0], lat[1]) / 1000.0
         return float(lat) / 1000.0
 
-    def take_token(self, who: str) -> tuple[bool, dict[str, str]]:
-        """Token bucket per account. Returns (allowed, headers for a 429)."""
+    def take_token(self, who: str, issue: str | None = None) -> tuple[bool, dict[str, str]]:
+        """Token buckets per account (and per issue, for writes to ``issue``).
+
+        Returns (allowed, headers): a 429's headers, or ``X-RateLimit-NearLimit`` for an
+        allowed request when under 20 % of the account's budget remains."""
         rl = self._rate_limit
         if rl is None:
             return True, {}
         now = time.monotonic()
         with self._lock:
-            b = self._buckets.get(who)
-            if b is None:
-                b = self._buckets[who] = _Bucket(float(rl.burst), now)
-            b.tokens = min(float(rl.burst), b.tokens + (now - b.stamp) * rl.per_second)
-            b.stamp = now
-            if b.tokens >= 1.0:
-                b.tokens -= 1.0
-                return True, {}
-            wait = (1.0 - b.tokens) / rl.per_second
+            b = self._take(who, float(rl.burst), rl.per_second, now)
+            if b.tokens < 1.0:
+                return False, self._limited((1.0 - b.tokens) / rl.per_second, rl.burst, rl.per_second,
+                                            "jira-burst-based")
+            if issue is not None and rl.issue_writes_per_second:
+                ib = self._take(f"{who}\x00issue:{issue}", float(rl.issue_write_burst or 1),
+                                rl.issue_writes_per_second, now)
+                if ib.tokens < 1.0:  # refused: the account's token is not spent
+                    return False, self._limited((1.0 - ib.tokens) / rl.issue_writes_per_second,
+                                                rl.issue_write_burst or 1, rl.issue_writes_per_second,
+                                                "jira-per-issue-on-write")
+                ib.tokens -= 1.0
+            b.tokens -= 1.0
+            near = rl.near_limit and b.tokens < NEAR_LIMIT_SHARE * float(rl.burst)
+        return True, ({"X-RateLimit-NearLimit": "true"} if near else {})
+
+    def _take(self, name: str, burst: float, rate: float, now: float) -> _Bucket:
+        b = self._buckets.get(name)
+        if b is None:
+            b = self._buckets[name] = _Bucket(burst, now)
+        b.tokens = min(burst, b.tokens + (now - b.stamp) * rate)
+        b.stamp = now
+        return b
+
+    @staticmethod
+    def _limited(wait: float, limit: int | None, rate: float, reason: str) -> dict[str, str]:
         reset = time.time() + wait
-        return False, {
+        return {
             "Retry-After": str(max(1, int(math.ceil(wait)))),
-            "X-RateLimit-Limit": str(rl.burst),
+            "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reset)) + f".{int(reset * 1000) % 1000:03d}Z",
-            "X-RateLimit-FillRate": str(rl.per_second),
+            "X-RateLimit-FillRate": str(rate),
             "X-RateLimit-Interval-Seconds": "1",
-            "RateLimit-Reason": "jira-burst-based",
+            "RateLimit-Reason": reason,
         }
 
     def decide(self, method: str, path: str, is_write: bool) -> Decision:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("jirasync.emulator")
 
 API_RE = re.compile(r"^/rest/api/(2|3|latest)(/.*)$")
+ISSUE_IN_PATH = re.compile(r"^/issue/(?!bulk(?:/|$))([^/]+)(?:/|$)")  # writes to one issue: its own limit
 APPLINKS = "/rest/applinks/latest/listApplicationlinks"  # asked by the jira client before remote links
 JSON_TYPE = "application/json;charset=UTF-8"
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
@@ -122,7 +123,10 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
                 raise ApiError(405, ["Method Not Allowed"])
             raise ApiError(404, [f"null for uri: {emu.base_url}{path}"])
         who = account.name if account else f"ip:{client}"
-        allowed, rl_headers = emu.faults.take_token(who)
+        issue = ISSUE_IN_PATH.match(sub) if is_write else None
+        allowed, rl_headers = emu.faults.take_token(who, issue.group(1) if issue else None)
+        if allowed and emu.mode != "cloud":
+            rl_headers = {}  # X-RateLimit-NearLimit is Jira Cloud's
         if not allowed:
             fault = "rate_limited"
             raise ApiError(429, ["Rate limit exceeded."], headers=rl_headers)
@@ -157,6 +161,7 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
         if anonymous:
             account = None
         out_headers = dict(resp.headers)
+        out_headers.update(rl_headers)
         if resp.body is not None:
             out_headers.setdefault("Content-Type", JSON_TYPE)
         status = resp.status

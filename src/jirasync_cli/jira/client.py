@@ -46,7 +46,7 @@ from jirasync_cli.jira.models import (
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
 from jirasync_cli.jira.transitions import TransitionBlocked, TransitionPlan, transition_plan
-from jirasync_cli.jira.transport import PacedAdapter, ServerClock
+from jirasync_cli.jira.transport import PacedAdapter, RequestCounter, ServerClock
 
 if TYPE_CHECKING:
     from jirasync_cli.config import JiraConnection
@@ -116,8 +116,10 @@ class Identity:
 
 
 class JiraClient:
-    def __init__(self, jira: Any, cfg: JiraConnection, pacer: SitePacer, clock: ServerClock, server_info: dict[str, Any]):
+    def __init__(self, jira: Any, cfg: JiraConnection, pacer: SitePacer, clock: ServerClock, server_info: dict[str, Any],
+                 requests: RequestCounter | None = None):
         self._jira = jira
+        self.requests = requests or RequestCounter()  # every request sent, by kind (counted by the transport)
         self._session = jira._session
         self.cfg = cfg
         self.pacer = pacer
@@ -743,7 +745,6 @@ def _zone(me: dict[str, Any], server_info: dict[str, Any]) -> ZoneInfo:
 def connect(
     cfg: JiraConnection,
     *,
-    rate_share: float = 1.0,
     cancel: threading.Event | None = None,
     pool_size: int = 16,
 ) -> JiraClient:
@@ -754,7 +755,8 @@ def connect(
     auth: dict[str, Any] = (
         {"basic_auth": (cfg.email or "", token)} if cfg.auth_type == "basic" else {"token_auth": token}
     )
-    pacer = pacer_for(cfg.base_url, cfg.max_requests_per_second * rate_share, cancel)
+    pacer = pacer_for(cfg.base_url, cfg.max_requests_per_second, cancel,
+                      ceiling=getattr(cfg, "max_requests_per_second_ceiling", None))
     clock = ServerClock()
     try:
         # get_server_info=False only to mount the paced adapter first; we then fetch
@@ -774,7 +776,9 @@ def connect(
     jira._session.mount("http://", adapter)
     info = _request(jira._session, "GET", f"{cfg.base_url}/rest/api/2/serverInfo", key=None, operation="connect to Jira")
     jira.deploymentType = info.get("deploymentType")
+    if jira.deploymentType != "Cloud" and getattr(cfg, "max_requests_per_second_ceiling", None) is None:
+        pacer.hold()  # Data Center sends no early warning (NearLimit): rise only to a ceiling set on purpose
     jira._version = tuple(info.get("versionNumbers") or (0, 0, 0))
     # The library builds every URL from this option; v3 on Cloud (ADF bodies), v2 on Server.
     jira._options["rest_api_version"] = cfg.api_version or ("3" if jira.deploymentType == "Cloud" else "2")
-    return JiraClient(jira, cfg, pacer, clock, info)
+    return JiraClient(jira, cfg, pacer, clock, info, adapter.requests)

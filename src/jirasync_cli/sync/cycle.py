@@ -51,7 +51,8 @@ class CycleReport:
     duration_seconds: float = 0.0
     issues_seen: int = 0
     unchanged: int = 0
-    jira_requests: int = 0
+    jira_requests: int = 0  # every request sent to Jira during the cycle, retries included
+    requests_by_kind: dict[str, int] = field(default_factory=dict)
     actions: Counter[str] = field(default_factory=Counter)
     created: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -72,6 +73,7 @@ class CycleReport:
             "watermark": self.watermark.isoformat() if self.watermark else None,
             "durationSeconds": round(self.duration_seconds, 3), "issuesSeen": self.issues_seen,
             "unchanged": self.unchanged, "jiraRequests": self.jira_requests,
+            "requestsByKind": dict(self.requests_by_kind),
             "actions": dict(self.actions), "created": [{"user": u, "dev": d} for u, d in self.created],
             "errors": self.errors, "deferred": self.deferred, "unhandled": self.unhandled,
             "recovered": self.recovered,
@@ -95,6 +97,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         log.warning("The pair's MongoDB indexes were missing and have been recreated", extra={"pair": cfg.name})
     state = store.load_state()
     report = CycleReport(cfg.name, uuid.uuid4().hex[:12], "incremental", dry_run, jira.server_now())
+    requests_before = jira.requests.snapshot()
 
     if state.last_sync is None and not state.initial_sync_completed and cfg.initial_sync_enabled:
         report.mode = "full"
@@ -121,7 +124,6 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS] if report.since is not None else []
     result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
     report.issues_seen = len(result.issues)
-    report.jira_requests += result.requests
 
     keys = [i.key for i in result.issues]
     # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
@@ -132,7 +134,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     # Data Center's search returns no properties: read the source property of our own dev
     # issues that we cannot place without it (lost mapping or snapshot); none when idle.
     mapped_dev = {m.dev_key for m in mappings if m.dev_key}
-    report.jira_requests += jira.fill_source_properties(
+    jira.fill_source_properties(
         i for i in result.issues
         if i.project == cfg.dev_project_key and i.creator_id == jira.me.id
         and (i.key not in mapped_dev or i.key not in snapshots))
@@ -140,7 +142,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
         sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
     )
-    report.jira_requests += resolve_internal_flags(rt, result.issues, snapshots)
+    resolve_internal_flags(rt, result.issues, snapshots)
     for issue in unrecorded_own_dev_issues(result.issues, plan_input):
         status = learn_initial_status(rt, issue.project, issue.issuetype, issue.key)
         if status:
@@ -154,6 +156,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     if dry_run:
         report.actions.update(a.kind for u in plan.units for a in u.actions)
         report.duration_seconds = time.monotonic() - monotonic_start
+        _count_requests(report, jira, requests_before)
         return report
 
     results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
@@ -171,8 +174,10 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     rt.check_lease()
     report.watermark = result.started_at
     report.duration_seconds = time.monotonic() - monotonic_start
+    _count_requests(report, jira, requests_before)
     store.save_state(
-        counts={**report.actions, "cycles": 1, "errors": len(report.errors)},
+        counts={**report.actions, "cycles": 1, "errors": len(report.errors),
+                **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()}},
         last_sync=result.started_at, initial_sync_completed=True, retry_keys=new_retry,
         reconcile_ids=_written_ids(result, results), watch_from=watch_from, last_cycle=report.summary(),
     )
@@ -180,6 +185,13 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
                                                    "dev_issues_created": len(report.created)})
     return report
+
+
+def _count_requests(report: CycleReport, jira: Any, before: dict[str, int]) -> None:
+    """Every request the cycle sent, by kind, as the transport counted them."""
+    after = jira.requests.snapshot()
+    report.requests_by_kind = {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}
+    report.jira_requests = sum(report.requests_by_kind.values())
 
 
 def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
