@@ -133,7 +133,7 @@ def test_sighup_reloads_in_a_terminal_with_reload_on_hup(deploy, emu):
         sup = deploy(PAIRS[:1], popen={"stdin": slave}, args=("--reload-on-hup",))
         before = sup.wait_running(["sync-ab"])
         name, user, dev = PAIRS[1]
-        other_site = emu.url.replace("127.0.0.1", "localhost")  # sync-ab's rate share stays whole
+        other_site = emu.url.replace("127.0.0.1", "localhost")
         write_config(sup.config_dir, sync_config(name, other_site, user, dev, syncIntervalMinutes=FAST))
         sup.signal(signal.SIGHUP)
         after = sup.wait_running(["sync-ab", "sync-cd"])
