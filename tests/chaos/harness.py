@@ -30,6 +30,10 @@ from tests.helpers import plain, sync_config, wait_for, write_config
 from tests.process.conftest import Supervisor
 
 FULL = os.environ.get("JIRASYNC_CHAOS_FULL") == "1"
+# How long convergence may take after the faults stop: a create whose outcome is unknown and
+# that left no link (create screens without Linked Issues) is settled only once search has
+# had 2 minutes to catch up (PairRuntime.create_settle_seconds), then made again.
+CONVERGE_SECONDS = 240
 INTERVAL_MINUTES = 0.05  # 3 s cycles (heartbeat every 1.5 s)
 LEASE_TTL = "10"
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.chaos.harness import (
+    CONVERGE_SECONDS,
     FULL,
     FaultSchedule,
     Killer,
@@ -21,7 +22,7 @@ from tests.chaos.harness import (
     write_configs,
 )
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 300)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]
 
 SPECS = [("sync-ab", "USER", "DEV"), ("sync-cd", "CS", "BILL")]
 ISSUES = 1000 if FULL else 200  # across both pairs
@@ -53,7 +54,7 @@ def test_faults_and_worker_kills_converge_without_duplicates(chaos, mongo_url, t
     assert sum(killer.kills.values()) >= 5, f"the storm killed too few workers: {dict(killer.kills)}"
     # Every killed worker was restarted and runs again; none was given up on.
     sup.wait_running(names, 90)
-    final = wait_converged(mongo_url, pairs, quiet_since, timeout=240 if FULL else 120, sup=sup)
+    final = wait_converged(mongo_url, pairs, quiet_since, timeout=CONVERGE_SECONDS, sup=sup)
 
     health = sup.health()
     for worker in health["workers"]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.chaos.harness import (
+    CONVERGE_SECONDS,
     FULL,
     People,
     alive,
@@ -23,7 +24,7 @@ from tests.chaos.harness import (
 )
 from tests.helpers import wait_for
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 300)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]
 
 SPECS = [("sync-ab", "USER", "DEV"), ("sync-cd", "CS", "BILL")]
 ISSUES = 300 if FULL else 60
@@ -69,7 +70,7 @@ def test_mongodb_outage_is_ridden_out_and_converges(chaos, tmp_path):
     time.sleep(5)  # people keep working a little after the outage
     people.stop()
     quiet_since = datetime.now(UTC)
-    final = wait_converged(mongo.url, pairs, quiet_since, timeout=240 if FULL else 120, sup=sup)
+    final = wait_converged(mongo.url, pairs, quiet_since, timeout=CONVERGE_SECONDS, sup=sup)
 
     assert sup.children() == pids and alive(list(pids.values())) == list(pids.values())
     health = sup.health()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.chaos.harness import (
+    CONVERGE_SECONDS,
     FULL,
     People,
     alive,
@@ -22,7 +23,7 @@ from tests.chaos.harness import (
 )
 from tests.helpers import wait_for
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 300)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]
 
 SPECS = [("sync-ab", "USER", "DEV"), ("sync-cd", "CS", "BILL")]
 ISSUES = 400 if FULL else 80
@@ -84,7 +85,7 @@ def test_supervisor_killed_mid_cycle_workers_exit_and_successor_converges(chaos,
     people.stop()
     emu.faults.clear()
     quiet_since = datetime.now(UTC)
-    final = wait_converged(mongo_url, pairs, quiet_since, timeout=240 if FULL else 120, sup=sup)
+    final = wait_converged(mongo_url, pairs, quiet_since, timeout=CONVERGE_SECONDS, sup=sup)
 
     assert not people.errors, people.errors[:5]
     findings = check_invariants(emu, mongo_url, pairs, people, people.escalated, final)

@@ -121,6 +121,7 @@ def _kind(method: str, path: str) -> str:
 
 
 def test_every_request_is_counted_by_kind(emu):
+    emu.set_screens("all", project="DEV")  # links set on create, as this test's create sends one
     user = emu.create_issue("USER", summary="source")
     client = connect(conn(emu))
     emu.faults.fail_next("GET", rf"/issue/{user}$", status=503)  # a retry is a request too
@@ -131,7 +132,7 @@ def test_every_request_is_counted_by_kind(emu):
     client.set_issue_property(dev, "jirasync.test", {"a": 1})
     client.issue_property(dev, "jirasync.test")
     client.transition_to(dev, "In Progress", project="DEV", issuetype="Task", current="To Do")
-    client.link(user, dev)
+    client.link(dev_key=dev, user_key=user)
     counted = client.requests.snapshot()
     logged = Counter(_kind(e.method, e.path) for e in emu.request_log)
     assert counted == dict(logged)
