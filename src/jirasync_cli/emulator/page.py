@@ -28,7 +28,7 @@ _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#172b4d}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #dfe1e6;padding:.35em .5em;
-text-align:left;vertical-align:top}th{background:#f4f5f7}
+text-align:left;vertical-align:top}th{background:#f4f5f7}.key{white-space:nowrap}li a{white-space:nowrap}
 .status{display:inline-block;padding:0 .4em;border-radius:3px;background:#dfe1e6;font-weight:600}
 .done{background:#e3fcef;color:#006644}.indeterminate{background:#deebff;color:#0747a6}
 .comment{margin:.2em 0;padding:.2em .4em;border-left:3px solid #dfe1e6}
@@ -81,7 +81,7 @@ def _issue_row(emu: JiraEmulator, issue: Issue) -> str:
     category = escape(emu.state.statuses.get(issue.status, ("", "", ""))[1])
     return (
         f"<tr class=\"issue\" id=\"{key}\" data-key=\"{key}\" data-status=\"{escape(issue.status)}\">"
-        f"<td><b>{key}</b></td><td><span class=\"status {category}\">{escape(issue.status)}</span></td>"
+        f"<td class=\"key\"><b>{key}</b></td><td><span class=\"status {category}\">{escape(issue.status)}</span></td>"
         f"<td>{escape(issue.summary)}</td><td>{_links(emu, issue)}</td><td>{_comments(emu, issue)}</td></tr>"
     )
 
