@@ -41,6 +41,7 @@ from jirasync_cli.sync.plan import (
     EditDevIssue,
     LinkIssues,
     MirrorComment,
+    Restriction,
     TransitionIssue,
     UnitPlan,
     UpdateMirror,
@@ -616,9 +617,9 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         return {"key": key, "wrote": False, "skipped": exc.jira_message}
     wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
-    if internal or visibility:
-        detail["restricted"] = "+".join([*([f"{visibility['type']}:{visibility['value']}"] if visibility else []),
-                                         *(["internal"] if internal else [])])
+    label = Restriction(visibility, internal).label
+    if label:
+        detail["restricted"] = label
     if source:
         detail["source"] = f"{source[0]}/{source[1]}"
     return detail
@@ -653,9 +654,10 @@ def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str) -> adf.
     marker where Jira's limit would reject it (one long comment must not block the rest)."""
     header = render_template(rt.config.comment_sync.attribution, {"author": comment.author_name})
     body = adf.sanitize(comment.body, rt.jira.display_name)
-    text_length = len(adf.to_text(body)) + len(header) + 1
+    text = adf.to_text(body)
+    text_length = len(text) + len(header) + 1
     if text_length > COMMENT_LIMIT:
-        keep = adf.to_text(body)[:COMMENT_LIMIT - len(header) - 200]
+        keep = text[:COMMENT_LIMIT - len(header) - 200]
         body = adf.render(f"{keep}\n\n[... cut: {text_length - len(keep) - len(header)} more characters "
                           f"in {source_key}]", rt.jira.adf)
     return adf.prepend(header, body, rt.jira.adf)

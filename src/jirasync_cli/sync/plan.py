@@ -83,6 +83,12 @@ class Restriction:
     visibility: dict[str, str] | None = None
     internal: bool = False
 
+    @property
+    def label(self) -> str | None:
+        """``role:Developers+internal``, as :attr:`CommentData.privacy` names it; None: public."""
+        parts = [f"{self.visibility['type']}:{self.visibility['value']}"] if self.visibility else []
+        return "+".join([*parts, *(["internal"] if self.internal else [])]) or None
+
 
 @dataclass(frozen=True)
 class MirrorComment:
