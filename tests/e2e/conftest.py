@@ -54,6 +54,16 @@ class Pair:
         return [e for e in self.emu.request_log if e.method in ("POST", "PUT", "DELETE")]
 
 
+def escalate_issues(emu: JiraEmulator, n: int = 2) -> list[str]:
+    """``n`` user issues an agent moved to Will Do (the escalation rule's trigger)."""
+    keys = []
+    for i in range(n):
+        key = emu.create_issue("USER", summary=f"Problem {i}", as_account="alice")
+        emu.transition(key, "Will Do", as_account="alice")
+        keys.append(key)
+    return keys
+
+
 def make_pair(emu: JiraEmulator, mongo_url: str, tmp_path: Path, **overrides: Any) -> Pair:
     doc = sync_config(overrides.pop("name", "sync-ab"), emu.url, **overrides)
     config = SyncPairConfig.model_validate(doc)

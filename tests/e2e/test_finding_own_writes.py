@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.conftest import Pair, make_pair
+from tests.e2e.conftest import Pair, escalate_issues, make_pair
 from tests.helpers import plain
 
 UNLINKED_RULES = [
@@ -16,18 +16,9 @@ UNLINKED_RULES = [
 ]
 
 
-def _escalate(emu, n: int) -> list[str]:
-    keys = []
-    for i in range(n):
-        key = emu.create_issue("USER", summary=f"Problem {i}", as_account="alice")
-        emu.transition(key, "Will Do", as_account="alice")
-        keys.append(key)
-    return keys
-
-
 def test_lost_state_adopts_unlinked_dev_issues_by_their_property(emu, mongo_url, tmp_path):
     pair = make_pair(emu, mongo_url, tmp_path, rules=UNLINKED_RULES)
-    keys = _escalate(emu, 2)
+    keys = escalate_issues(emu, 2)
     created = dict(pair.cycle().created)
     assert set(created) == set(keys)
     store = pair.store()
@@ -55,7 +46,7 @@ def idle_search(emu) -> str:
 
 def test_lost_comment_response_leaves_exactly_one_copy(pair: Pair):
     emu = pair.emu
-    [key] = _escalate(emu, 1)
+    [key] = escalate_issues(emu, 1)
     # The template comment reaches Jira but its response is lost: outcome unknown.
     emu.faults.fail_next("POST", rf"/issue/{key}/comment$", status=502, after_apply=True)
     first = pair.cycle()
@@ -76,7 +67,7 @@ def test_lost_comment_response_leaves_exactly_one_copy(pair: Pair):
 
 def test_comments_by_other_people_are_not_inspected(pair: Pair):
     emu = pair.emu
-    [key] = _escalate(emu, 1)
+    [key] = escalate_issues(emu, 1)
     for n in range(3):
         emu.add_comment(key, f"customer note {n}", as_account="bob")
     emu.faults.fail_next("POST", rf"/issue/{key}/comment$", status=502, after_apply=True)
@@ -92,7 +83,7 @@ def test_comments_by_other_people_are_not_inspected(pair: Pair):
 def test_make_pair_default_rules_still_link(emu, mongo_url, tmp_path):
     """The default (linked) rules adopt by link as before; the property path adds to it."""
     pair = make_pair(emu, mongo_url, tmp_path)
-    _escalate(emu, 1)
+    escalate_issues(emu, 1)
     pair.cycle()
     pair.store().client.drop_database(pair.config.db_name)
     assert pair.cycle().created == [] and len(emu.issues("DEV")) == 1

@@ -5,17 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from tests.e2e.conftest import Pair
+from tests.e2e.conftest import Pair, escalate_issues
 from tests.helpers import plain
-
-
-def _escalate(emu, n=2):
-    keys = []
-    for i in range(n):
-        key = emu.create_issue("USER", summary=f"Problem {i}", as_account="alice")
-        emu.transition(key, "Will Do", as_account="alice")
-        keys.append(key)
-    return keys
 
 
 def _comment_counts(emu, key):
@@ -24,7 +15,7 @@ def _comment_counts(emu, key):
 
 def test_state_reset_keeping_mappings_writes_nothing_again(pair: Pair):
     emu = pair.emu
-    keys = _escalate(emu)
+    keys = escalate_issues(emu)
     pair.cycle()
     before = {k: _comment_counts(emu, k) for k in keys}
     pair.store().reset_state(forget_mappings=False)
@@ -37,7 +28,7 @@ def test_state_reset_keeping_mappings_writes_nothing_again(pair: Pair):
 
 def test_state_reset_forgetting_mappings_relinks_by_property(pair: Pair):
     emu = pair.emu
-    keys = _escalate(emu)
+    keys = escalate_issues(emu)
     pair.cycle()
     pair.store().reset_state(forget_mappings=True)
     emu.clear_request_log()
@@ -48,7 +39,7 @@ def test_state_reset_forgetting_mappings_relinks_by_property(pair: Pair):
 
 def test_restored_older_backup_does_not_duplicate(pair: Pair):
     emu = pair.emu
-    keys = _escalate(emu, 1)
+    keys = escalate_issues(emu, 1)
     pair.cycle()
     store = pair.store()
     backup = {name: list(store.db[name].find()) for name in ("sync_state", "issue_map", "snapshots", "journal")}
