@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.helpers` for config builders
 
 from jirasync_cli.config import SyncPairConfig  # noqa: E402
-from jirasync_cli.embedded_mongo import EmbeddedMongo  # noqa: E402
+from jirasync_cli.doubles.mongo import EmbeddedMongo  # noqa: E402
 from jirasync_cli.emulator import JiraEmulator, Workflow  # noqa: E402
 from jirasync_cli.settings import Settings  # noqa: E402
 from tests.helpers import sync_config  # noqa: E402

@@ -16,7 +16,7 @@ from common import figure, mongo, pair_config, save, settings
 from emuproc import RemoteEmulator
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from jirasync_cli.service import open_runtime
+from jirasync_cli.runtime.wiring import open_runtime
 from jirasync_cli.sync.cycle import run_cycle
 
 WRITE_METHODS = {"POST", "PUT", "DELETE"}

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
 from common import ROOT, mongo
 from emuproc import RemoteEmulator
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 
 
 class Deployment:

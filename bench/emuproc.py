@@ -13,7 +13,7 @@ import time
 import urllib.request
 from typing import Any
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 
 
 class RemoteEmulator:

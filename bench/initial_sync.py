@@ -18,13 +18,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
 from common import figure, mongo, pair_config, save, settings
 from emuproc import RemoteEmulator
 
 from jirasync_cli.jira import pacing
 from jirasync_cli.jira.models import SEARCH_FIELDS
-from jirasync_cli.once import run_once
+from jirasync_cli.runtime.once import run_once
 
 
 def seed(emu: RemoteEmulator, n: int) -> None:

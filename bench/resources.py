@@ -14,7 +14,6 @@ import time
 import urllib.request
 
 import psutil
-
 from common import figure, save
 from deployment import deployment
 

@@ -15,12 +15,11 @@ import statistics
 import time
 from datetime import timezone
 
-from pymongo import MongoClient
-
 from common import figure, save
 from deployment import deployment
+from pymongo import MongoClient
 
-from jirasync_cli.schedule import heartbeat_timeout
+from jirasync_cli.runtime.timing import heartbeat_timeout
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from common import ROOT, figure, save
 from deployment import baseline_tree
 
@@ -59,7 +58,7 @@ while True:
 LAUNCH = r'''
 import sys
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.supervisor import Supervisor
+from jirasync_cli.runtime.supervisor import Supervisor
 settings = ProcessSettings(sys.argv[1], "mongodb://127.0.0.1:9", "127.0.0.1", 0, 5.0, "WARNING", "json", 30.0)
 sys.exit(Supervisor(settings, worker_command=[sys.executable, "-S", sys.argv[2], "run-worker"]).run())
 '''

@@ -105,7 +105,7 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def mongo_server():
     """A real wire-protocol MongoDB-compatible server for the whole session."""
-    from jirasync_cli.embedded_mongo import EmbeddedMongo
+    from jirasync_cli.doubles.mongo import EmbeddedMongo
     from jirasync_cli.errors import JirasyncError
 
     server = EmbeddedMongo()

@@ -11,7 +11,7 @@ import sys
 from rich.console import Console
 
 from jirasync_cli import logs
-from jirasync_cli.progress import cycle_progress
+from jirasync_cli.cli.progress import cycle_progress
 from tests.conftest import SECRET_TOKEN, pair_config
 
 

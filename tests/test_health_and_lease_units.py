@@ -11,8 +11,13 @@ import urllib.request
 
 import pytest
 
-from jirasync_cli.health import HealthServer, metrics_text, overall, unhealthy_reason
-from jirasync_cli.service import instance_id, process_scope
+from jirasync_cli.health.report import (
+    HealthServer,
+    metrics_text,
+    overall,
+    unhealthy_reason,
+)
+from jirasync_cli.runtime.wiring import instance_id, process_scope
 from jirasync_cli.store.lease import _dead_on_this_host
 
 

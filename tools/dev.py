@@ -4,6 +4,7 @@
     python3 tools/dev.py test [pytest args...]   # the test suite (what CI runs)
     python3 tools/dev.py demo [demo options...]  # the self-contained demo
     python3 tools/dev.py jirasync <args...>      # any jirasync command
+    python3 tools/dev.py docs [--check]          # regenerate the config schema and its docs
 
 Needs only Python 3.11+. The venv lives in .venv; it is (re)installed when pyproject.toml
 changes, so repeated runs start at once.
@@ -47,6 +48,9 @@ def main(argv: list[str]) -> int:
     elif task == "demo":
         _ensure_venv("test")
         cmd = [str(BIN / "jirasync"), "demo", *rest]
+    elif task == "docs":
+        _ensure_venv("test")
+        return regenerate_docs(check="--check" in rest)
     elif task == "jirasync":
         _ensure_venv("test")
         cmd = [str(BIN / "jirasync"), *rest]
@@ -55,6 +59,21 @@ def main(argv: list[str]) -> int:
         return 2
     os.chdir(ROOT)
     return run_forwarding_signals(cmd)
+
+
+def regenerate_docs(*, check: bool) -> int:
+    """The JSON schema comes from the config models; docs/configuration.md from the schema."""
+    schema_path = ROOT / "schemas" / "sync-config.schema.json"
+    schema = subprocess.run([str(BIN / "jirasync"), "validate-configs", "--schema"], check=True,
+                            capture_output=True, text=True).stdout
+    if schema_path.read_text() != schema:
+        if check:
+            print(f"{schema_path} is out of date: run `python3 tools/dev.py docs`", file=sys.stderr)
+            return 1
+        schema_path.write_text(schema)
+        print(f"wrote {schema_path}")
+    docs = [str(BIN / "python"), str(ROOT / "tools" / "docs_gen.py"), *(["--check"] if check else [])]
+    return subprocess.run(docs, check=False).returncode
 
 
 def _tty_already_told_child() -> bool:

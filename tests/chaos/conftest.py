@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jirasync_cli.embedded_mongo import EmbeddedMongo
+from jirasync_cli.doubles.mongo import EmbeddedMongo
 from jirasync_cli.emulator import Account, JiraEmulator, default_accounts
 from jirasync_cli.errors import JirasyncError
 from tests.chaos.harness import LEASE_TTL, ChaosSupervisor

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from jirasync_cli.emulator import Account, Workflow, default_accounts
 from jirasync_cli.emulator.accounts import BOT
 from tests.chaos.harness import People, make_world, wait_initial_sync, write_configs

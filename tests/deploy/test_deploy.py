@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from jirasync_cli.config.models import TEMPLATE_VARIABLES
-from jirasync_cli.healthcheck import EXIT_CODES
+from jirasync_cli.health.probe import EXIT_CODES
+from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS
 from jirasync_cli.settings import Settings
-from jirasync_cli.supervisor import STOP_GRACE_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jirasync_cli.docs_gen import github_slug
+from tests.docs.tools_path import docs_gen
+
+github_slug = docs_gen.github_slug
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

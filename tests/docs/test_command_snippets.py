@@ -18,12 +18,14 @@ import pytest
 import typer
 
 from jirasync_cli.cli import app
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from tests.docs.markdown import REPO, blocks, doc_files
 
 ROOT_COMMAND = typer.main.get_command(app)
 SHELL_LANGS = ("bash", "console", "sh", "shell")
-DEV_TASKS = {"test", "demo", "jirasync"}
+# The tasks tools/dev.py dispatches on (`task == "name"`), read from the script itself.
+DEV_TASKS = set(re.findall(r'task == "(\w+)"', (REPO / "tools" / "dev.py").read_text()))
+assert {"test", "demo", "docs"} <= DEV_TASKS
 
 
 def shell_lines() -> list[tuple[str, str]]:
@@ -169,7 +171,7 @@ def test_trying_a_config_runs_as_documented_from_a_fresh_checkout(tmp_path):
 
 
 def test_dev_mongo_without_the_extra_says_how_to_install_it(cli, monkeypatch):
-    monkeypatch.setattr("jirasync_cli.dev_mongo.find_server", lambda: None)
+    monkeypatch.setattr("jirasync_cli.cli.dev_mongo.find_server", lambda: None)
     result = cli.run("dev-mongo")
     assert result.exit_code == 1
     assert result.stderr.strip() == ("error: the embedded MongoDB server is not installed: pip install "

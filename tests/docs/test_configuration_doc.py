@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from jirasync_cli import docs_gen
 from jirasync_cli.settings import Settings
 from tests.docs.markdown import REPO, anchors, read
+from tests.docs.tools_path import docs_gen
 
 SCHEMA = json.loads((REPO / "schemas" / "sync-config.schema.json").read_text())
 
@@ -21,7 +21,7 @@ def test_committed_reference_matches_a_fresh_generation():
     _, current, fresh = docs_gen.generate(REPO)
     assert current == fresh, (
         "docs/configuration.md is out of date with schemas/sync-config.schema.json or settings.py: "
-        "regenerate it with `python -m jirasync_cli.docs_gen` (run from the repository root) and commit it"
+        "regenerate it with `python3 tools/dev.py docs` and commit it"
     )
 
 
@@ -127,7 +127,7 @@ def test_command_line_check_and_regenerate(tmp_path, capsys):
     stale = doc.read_text().replace("| `userProjectKey` |", "| `userProjectKeyOld` |")
     doc.write_text(stale)
     assert docs_gen.main(["--root", str(root), "--check"]) == 1
-    assert "python -m jirasync_cli.docs_gen" in capsys.readouterr().err
+    assert "python3 tools/dev.py docs" in capsys.readouterr().err
     assert doc.read_text() == stale, "--check must not write"
     assert docs_gen.main(["--root", str(root)]) == 0
     assert doc.read_text() == (REPO / docs_gen.DOC_PATH).read_text()
@@ -138,10 +138,10 @@ def test_command_line_outside_the_repository_explains_itself(tmp_path, capsys):
     assert "--root" in capsys.readouterr().err
 
 
-def test_module_runs_as_a_script():
+def test_dev_task_checks_schema_and_docs():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "jirasync_cli.docs_gen", "--check"], cwd=REPO,
+    result = subprocess.run([sys.executable, "tools/dev.py", "docs", "--check"], cwd=REPO,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from jirasync_cli.config.loader import parse_config
-from jirasync_cli.health import UP_STATES, metrics_text, supervisor_health
-from jirasync_cli.supervisor import STOP_GRACE_SECONDS, Child
+from jirasync_cli.health.report import UP_STATES, metrics_text, supervisor_health
+from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS, Child
 from tests.docs.markdown import DOCS, REPO, blocks, doc_files, read
 
 SCHEMA = json.loads((REPO / "schemas" / "sync-config.schema.json").read_text())

@@ -41,12 +41,12 @@ class Pair:
     config_dir: Path
 
     def cycle(self, **kwargs: Any):
-        from jirasync_cli.once import run_once
+        from jirasync_cli.runtime.once import run_once
 
         return run_once(self.config, self.settings, **kwargs)
 
     def store(self):
-        from jirasync_cli.service import open_store
+        from jirasync_cli.runtime.wiring import open_store
 
         return open_store(self.config, self.settings)
 

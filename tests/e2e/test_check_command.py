@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-from jirasync_cli.check import CHECKS
+from jirasync_cli.sync.site_check import CHECKS
 from tests.helpers import BOT_TOKEN, sync_config, write_config
 
 

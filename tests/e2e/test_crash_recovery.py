@@ -11,9 +11,9 @@ from collections import Counter
 
 import pytest
 
-from tests.helpers import plain as to_text
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from tests.e2e.conftest import Pair
+from tests.helpers import plain as to_text
 
 
 class Crash(BaseException):

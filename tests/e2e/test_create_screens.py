@@ -10,7 +10,7 @@ import pytest
 
 from jirasync_cli.jira.client import CreateScreen, JiraClient
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from jirasync_cli.service import open_runtime
+from jirasync_cli.runtime.wiring import open_runtime
 from jirasync_cli.sync.cycle import run_cycle
 from tests.e2e.conftest import Pair
 

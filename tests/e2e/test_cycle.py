@@ -6,11 +6,8 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from tests.e2e.conftest import Pair, make_pair
-
-
 from tests.helpers import plain as text
 
 

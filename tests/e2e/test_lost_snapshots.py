@@ -64,7 +64,7 @@ def test_lost_snapshots_and_journal_never_write_a_comment_twice(pair: Pair):
 
 def test_indexes_dropped_under_a_running_pair_come_back(pair: Pair):
     from jirasync_cli.jira.client import connect
-    from jirasync_cli.service import open_store
+    from jirasync_cli.runtime.wiring import open_store
     from jirasync_cli.sync.cycle import run_cycle
     from jirasync_cli.sync.runtime import PairRuntime
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from jirasync_cli.emulator import ScreenField, Status, Transition, Workflow
-from jirasync_cli.service import instance_id, open_runtime
+from jirasync_cli.runtime.wiring import instance_id, open_runtime
 from jirasync_cli.store import Lease
 from jirasync_cli.sync.cycle import CycleReport, run_cycle
 from tests.e2e.conftest import Pair, make_pair

@@ -8,7 +8,12 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jirasync_cli.emulator.adf import adf_to_text, adf_to_wiki, is_valid_adf, wiki_to_adf
+from jirasync_cli.emulator.adf import (
+    adf_to_text,
+    adf_to_wiki,
+    is_valid_adf,
+    wiki_to_adf,
+)
 
 from .helpers import BOT, Raw
 

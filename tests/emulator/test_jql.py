@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jirasync_cli.emulator import Account, JiraEmulator, JqlError, Workflow, default_accounts
+from jirasync_cli.emulator import (
+    Account,
+    JiraEmulator,
+    JqlError,
+    Workflow,
+    default_accounts,
+)
 from jirasync_cli.emulator.jql import BoolOp, Clause, Func, Value, parse
 from jirasync_cli.emulator.jql_eval import Env, compile_query
 from jirasync_cli.emulator.search import matching

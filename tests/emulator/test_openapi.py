@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import Raw, adf_text, body_for
 from tests.helpers import skip_or_fail
 
+from .helpers import Raw, adf_text, body_for
 from .openapi import SPEC, errors, response_schema
-
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from pydantic import SecretStr
 
 from jirasync_cli.config import JiraConnection
 from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow
-from jirasync_cli.jira import JiraApiError, JiraUnavailable, connect
-from jirasync_cli.jira import pacing
+from jirasync_cli.jira import JiraApiError, JiraUnavailable, connect, pacing
 from jirasync_cli.jira.adf import text_to_adf, to_text
 from jirasync_cli.jira.jql import jql_datetime, sync_jql
 

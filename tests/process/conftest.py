@@ -16,7 +16,7 @@ from typing import Any
 import psutil
 import pytest
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from jirasync_cli.emulator import Account, JiraEmulator, Workflow, default_accounts
 from tests.helpers import cli_env, spawn, sync_config, wait_for, write_config
 

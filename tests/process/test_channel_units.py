@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jirasync_cli.ipc import LineReader, encode
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.supervisor import Child, Supervisor, own_failure
+from jirasync_cli.runtime.ipc import LineReader, encode
+from jirasync_cli.runtime.supervisor import Child, Supervisor, own_failure
+from jirasync_cli.runtime.worker import (
+    HEARTBEAT_MAX_BYTES,
+    cycle_digest,
+    heartbeat_message,
+)
 from jirasync_cli.sync.cycle import CycleReport
-from jirasync_cli.worker import HEARTBEAT_MAX_BYTES, cycle_digest, heartbeat_message
 
 
 def _big_cycle(created: int = 30_000, errors: int = 5_000) -> dict:
@@ -123,8 +127,8 @@ def test_grants_after_the_config_reach_the_worker_even_in_the_same_read():
     """The supervisor may lend tokens right behind the config: neither is lost."""
     import threading
 
-    from jirasync_cli.ipc import WorkerChannel
-    from jirasync_cli.supervisor import config_digest
+    from jirasync_cli.runtime.ipc import WorkerChannel
+    from jirasync_cli.runtime.supervisor import config_digest
 
     stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from tests.helpers import wait_for
 from tests.process.conftest import descendants, kill_all
 

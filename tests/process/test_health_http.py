@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from jirasync_cli.health import HealthServer
+from jirasync_cli.health.report import HealthServer
 from tests.helpers import wait_for
 
 DOC = {"status": "healthy", "http_status": 200, "workers": []}
@@ -114,7 +114,7 @@ def test_connection_cap_evicts_the_longest_idle_and_lets_a_probe_in(server):
 
 ACCEPT_UNDER_EMFILE = textwrap.dedent("""
     import json, logging, resource, sys, time
-    from jirasync_cli.http_server import HttpServer
+    from jirasync_cli.health.server import HttpServer
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
     srv = HttpServer("127.0.0.1", 0, lambda path, headers: (200, b"ok\\n", "text/plain"),

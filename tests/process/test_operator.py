@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from tests.helpers import cli_env, jirasync, sync_config, wait_for, write_config
 from tests.process.conftest import FAST, PAIRS, Supervisor, no_orphans
 

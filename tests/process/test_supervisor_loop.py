@@ -7,7 +7,7 @@ import sys
 import time
 
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.supervisor import Child, Supervisor
+from jirasync_cli.runtime.supervisor import Child, Supervisor
 from tests.helpers import wait_for
 
 

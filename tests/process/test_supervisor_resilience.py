@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.supervisor import HUNG_GRACE_SECONDS, Child, Supervisor
+from jirasync_cli.runtime.supervisor import HUNG_GRACE_SECONDS, Child, Supervisor
 from tests.helpers import wait_for
 from tests.process.conftest import PAIRS
 

@@ -8,7 +8,7 @@ import signal
 import pytest
 from pymongo import MongoClient
 
-from jirasync_cli.embedded_mongo import free_port
+from jirasync_cli.doubles.mongo import free_port
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from tests.conftest import SECRET_TOKEN
 from tests.helpers import cli_env, jirasync, spawn, sync_config, wait_for, write_config

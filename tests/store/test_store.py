@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jirasync_cli.store import Lease, LeaseLost, PairStore, StoreUnavailable, mongo_client
+from jirasync_cli.store import (
+    Lease,
+    LeaseLost,
+    PairStore,
+    StoreUnavailable,
+    mongo_client,
+)
 from jirasync_cli.store.pair import FencedOut
 
 

@@ -8,7 +8,13 @@ import pytest
 
 from jirasync_cli.jira.models import CommentData
 from jirasync_cli.store.pair import Mapping, content_hash
-from jirasync_cli.sync.plan import AddComment, DeleteMirror, MirrorComment, Restriction, UpdateMirror
+from jirasync_cli.sync.plan import (
+    AddComment,
+    DeleteMirror,
+    MirrorComment,
+    Restriction,
+    UpdateMirror,
+)
 from tests.sync.test_plan import comment, config, issue, plan, snap
 
 ROLE = {"type": "role", "value": "Developers"}

@@ -20,7 +20,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from jirasync_cli import secrets
-from jirasync_cli.config.interpolate import InterpolationError, interpolate, json_path, strip_comments
+from jirasync_cli.config.interpolate import (
+    InterpolationError,
+    interpolate,
+    json_path,
+    strip_comments,
+)
 from jirasync_cli.config.models import SyncPairConfig
 from jirasync_cli.config.suggest import did_you_mean
 

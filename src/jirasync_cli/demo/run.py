@@ -24,8 +24,14 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from jirasync_cli.demo.world import TOKEN_VARIABLE, DemoPair, People, seed, write_configs
-from jirasync_cli.embedded_mongo import EmbeddedMongo, free_port
+from jirasync_cli.demo.world import (
+    TOKEN_VARIABLE,
+    DemoPair,
+    People,
+    seed,
+    write_configs,
+)
+from jirasync_cli.doubles.mongo import EmbeddedMongo, free_port
 from jirasync_cli.emulator import JiraEmulator
 from jirasync_cli.errors import JirasyncError
 

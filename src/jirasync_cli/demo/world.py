@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from jirasync_cli.emulator import JiraEmulator, Workflow
-from jirasync_cli.emulator.seed import CUSTOMER_COMMENTS, DEV_COMMENTS, PAIRS, PROBLEMS, _description
+from jirasync_cli.emulator.seed import (
+    CUSTOMER_COMMENTS,
+    DEV_COMMENTS,
+    PAIRS,
+    PROBLEMS,
+    _description,
+)
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 
 TOKEN_VARIABLE = "JIRASYNC_DEMO_TOKEN"

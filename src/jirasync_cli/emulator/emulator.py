@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import adf, catalog, screens as screens_mod
+from . import adf, catalog
+from . import screens as screens_mod
 from .accounts import BOT, Account, AccountBook, default_accounts
 from .clock import Clock, from_ms, to_ms, zone
 from .errors import ApiError, EmulatorError

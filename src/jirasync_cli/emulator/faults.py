@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-
 NEAR_LIMIT_SHARE = 0.2  # Jira Cloud says X-RateLimit-NearLimit: true when under 20 % of the budget remains
 
 

@@ -7,7 +7,13 @@ from typing import Any
 from . import adf
 from .errors import ApiError
 from .fields import TEXT_LIMIT, TOO_LONG
-from .handlers_issues import get_issue, parse_properties, property_delete, property_get, property_put
+from .handlers_issues import (
+    get_issue,
+    parse_properties,
+    property_delete,
+    property_get,
+    property_put,
+)
 from .model import Body, Comment, Issue
 from .router import Ctx, Response, router
 from .visibility import check_visibility

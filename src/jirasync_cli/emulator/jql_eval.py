@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from . import catalog
 from .clock import local_to_ms, start_of_day_ms
-from .jql import Clause, BoolOp, Empty, Func, JqlError, Sort, Value, parse
+from .jql import BoolOp, Clause, Empty, Func, JqlError, Sort, Value, parse
 from .model import Issue, State, body_text
 
 DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")

@@ -12,7 +12,17 @@ from typing import Any
 from . import catalog
 from .accounts import AccountBook
 from .errors import ApiError
-from .model import Body, Comment, History, Issue, IssueLink, Project, RemoteLink, State, body_wiki
+from .model import (
+    Body,
+    Comment,
+    History,
+    Issue,
+    IssueLink,
+    Project,
+    RemoteLink,
+    State,
+    body_wiki,
+)
 from .workflow import Transition, Workflow
 
 PRIORITY_NAMES = {p[0]: p[1] for p in catalog.PRIORITIES}

@@ -12,7 +12,17 @@ from typing import Any
 from . import catalog
 from .accounts import Account, AccountBook, user_json
 from .clock import jira_ts
-from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State, body_adf, body_wiki
+from .model import (
+    Comment,
+    History,
+    Issue,
+    IssueLink,
+    Project,
+    RemoteLink,
+    State,
+    body_adf,
+    body_wiki,
+)
 from .visibility import SERVICE_PROJECT, can_see, is_internal
 from .workflow import ScreenField, Transition
 

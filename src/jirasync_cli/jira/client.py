@@ -31,7 +31,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from requests.exceptions import RequestException
 
 from jirasync_cli.jira.adf import Body
-from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, field_errors_of, message_from_body
+from jirasync_cli.jira.errors import (
+    JiraApiError,
+    JiraUnavailable,
+    field_errors_of,
+    message_from_body,
+)
 from jirasync_cli.jira.jql import jql_datetime, quote, search_window, split_order
 from jirasync_cli.jira.models import (
     COMMENT_PROPERTY,
@@ -45,7 +50,11 @@ from jirasync_cli.jira.models import (
     user_identity,
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
-from jirasync_cli.jira.transitions import TransitionBlocked, TransitionPlan, transition_plan
+from jirasync_cli.jira.transitions import (
+    TransitionBlocked,
+    TransitionPlan,
+    transition_plan,
+)
 from jirasync_cli.jira.transport import PacedAdapter, RequestCounter, ServerClock
 
 if TYPE_CHECKING:

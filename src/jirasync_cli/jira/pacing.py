@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jirasync_cli.errors import JirasyncError
-from jirasync_cli.rate_budget import (  # noqa: F401  (SiteBudget, DEFAULT_CEILING: re-exported)
+from jirasync_cli.runtime.rate_budget import (  # noqa: F401  (SiteBudget, DEFAULT_CEILING: re-exported)
     DEFAULT_CEILING,
     GRANT_TTL_SECONDS,
     AdaptiveRate,

@@ -24,13 +24,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _dead_on_this_host(owner: str) -> bool:
-    """True if ``owner`` (see :func:`jirasync_cli.service.instance_id`) is a process of our
+    """True if ``owner`` (see :func:`jirasync_cli.runtime.wiring.instance_id`) is a process of our
     own process namespace that no longer runs. Containers sharing a hostname (host
     networking) have different pid namespaces, so their live workers are never mistaken
     for dead ones; where the namespace cannot be known, nobody is presumed dead."""
     import os
 
-    from jirasync_cli.service import process_scope
+    from jirasync_cli.runtime.wiring import process_scope
 
     parts = owner.split(":")
     scope = process_scope()

@@ -73,7 +73,11 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        from pymongo.errors import ConnectionFailure, OperationFailure, ServerSelectionTimeoutError
+        from pymongo.errors import (
+            ConnectionFailure,
+            OperationFailure,
+            ServerSelectionTimeoutError,
+        )
 
         try:
             return fn(*args, **kwargs)

@@ -29,7 +29,13 @@ from jirasync_cli.jira.client import RECONCILE_LIMIT, SearchResult
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, split_order, sync_jql
 from jirasync_cli.sync.apply import UnitResult, apply_units
-from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
+from jirasync_cli.sync.plan import (
+    CyclePlan,
+    PlanInput,
+    plan_cycle,
+    presumed_snapshot,
+    unrecorded_own_dev_issues,
+)
 from jirasync_cli.sync.privacy import resolve_internal_flags
 from jirasync_cli.sync.recovery import learn_initial_status, recover_pending
 from jirasync_cli.sync.runtime import PairRuntime

@@ -105,7 +105,7 @@ _sampler = _ProcessSampler()
 
 
 def supervisor_health(sup: Any) -> dict[str, Any]:
-    """The ``/health`` document of a running :class:`~jirasync_cli.supervisor.Supervisor`."""
+    """The ``/health`` document of a running :class:`~jirasync_cli.runtime.supervisor.Supervisor`."""
     now = time.monotonic()
     workers = []
     for child in sorted(sup.children.copy().values(), key=lambda c: c.name):  # copy: the loop mutates it
@@ -199,13 +199,13 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 class HealthServer:
     """Serves a provider's health document; the provider runs at most once per ``refresh``.
 
-    HTTP is :class:`~jirasync_cli.http_server.HttpServer`: one thread, idle and header
+    HTTP is :class:`~jirasync_cli.health.server.HttpServer`: one thread, idle and header
     timeouts, a cap on connections, and accept failures that are logged, never fatal.
     """
 
     def __init__(self, host: str, port: int, provider: Callable[[], dict[str, Any]], refresh: float = 0.5,
                  alive: Callable[[], bool] = lambda: True, **http_options: Any) -> None:
-        from jirasync_cli.http_server import HttpServer
+        from jirasync_cli.health.server import HttpServer
 
         self.provider = provider
         self.alive = alive
@@ -259,7 +259,7 @@ class HealthServer:
 
     def page(self, body: bytes) -> bytes:
         """The HTML status page of a (redacted) health body; rendered once per body."""
-        from jirasync_cli import status_page
+        from jirasync_cli.health import page as status_page
 
         with self._lock:
             if self._page is None or self._page[0] is not body:

@@ -13,7 +13,6 @@ from rich.markup import escape
 from jirasync_cli import secrets
 
 
-
 def _piped_width() -> int | None:
     """Off a terminal, tables are not cut to 80 columns (``state show | grep`` must find
     the row); COLUMNS, when set, still rules."""

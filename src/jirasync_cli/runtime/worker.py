@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.proctitle import set_title, worker_title
-from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
+from jirasync_cli.runtime.proctitle import set_title, worker_title
+from jirasync_cli.runtime.timing import backoff, heartbeat_period, next_slot
 
 if TYPE_CHECKING:
     from jirasync_cli.settings import Settings
@@ -78,11 +78,11 @@ class Worker:
 
     # -- main loop ----------------------------------------------------------------------
     def run(self) -> int:
-        from jirasync_cli.service import instance_id, open_runtime, open_store
+        from jirasync_cli.runtime.wiring import instance_id, open_runtime, open_store
         from jirasync_cli.store import Lease, LeaseLost
+        from jirasync_cli.store.mongo import quiet_idle_threads
         from jirasync_cli.store.pair import FencedOut
         from jirasync_cli.sync.cycle import run_cycle
-        from jirasync_cli.store.mongo import quiet_idle_threads
 
         quiet_idle_threads()  # a worker is idle most of its life
 
@@ -222,7 +222,7 @@ def _install_signals(stop: threading.Event) -> None:
 
 def main(name: str, config_dir: Path, settings: Settings) -> int:
     """``run-worker`` without ``--once``, standalone: reads its config itself."""
-    from jirasync_cli.service import find_config
+    from jirasync_cli.runtime.wiring import find_config
 
     logs.configure(settings.log_level, settings.log_format, worker=name)
     config = find_config(config_dir, name)
@@ -240,9 +240,9 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     per-pair process small.
     """
     from jirasync_cli.config.view import PairView
-    from jirasync_cli.ipc import WorkerChannel
     from jirasync_cli.jira import pacing
     from jirasync_cli.jira.pacing import BorrowingPacer
+    from jirasync_cli.runtime.ipc import WorkerChannel
 
     set_title(worker_title(name))
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jirasync_cli.errors import JirasyncError
-from jirasync_cli.service import instance_id, open_runtime, open_store
+from jirasync_cli.runtime.wiring import instance_id, open_runtime, open_store
 from jirasync_cli.store import Lease
 from jirasync_cli.sync.cycle import CycleReport, Progress, run_cycle
 

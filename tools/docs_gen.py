@@ -8,10 +8,10 @@ the hand-written text around the markers is kept:
   values and constraints;
 * the process settings (environment variables) of :class:`jirasync_cli.settings.Settings`.
 
-Run from the repository root::
+A developer tool, run through the project's venv (it imports the package)::
 
-    python -m jirasync_cli.docs_gen           # rewrite docs/configuration.md
-    python -m jirasync_cli.docs_gen --check   # exit 1 if it is out of date
+    python3 tools/dev.py docs           # regenerate the schema and docs/configuration.md
+    python3 tools/dev.py docs --check   # exit 1 if either is out of date
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ START = "<!-- generated:start -->"
 END = "<!-- generated:end -->"
 SCHEMA_PATH = Path("schemas/sync-config.schema.json")
 DOC_PATH = Path("docs/configuration.md")
-REGENERATE = "python -m jirasync_cli.docs_gen"
+REGENERATE = "python3 tools/dev.py docs"
+REPO = Path(__file__).resolve().parent.parent
 
 # What each process setting means. Settings has no field descriptions of its own; a new
 # field without an entry here (or a description on the field) stops the generator.
@@ -312,18 +313,18 @@ def generate(root: Path) -> tuple[Path, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jirasync_cli.docs_gen", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: current directory)")
+    parser = argparse.ArgumentParser(prog="tools/docs_gen.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=REPO, help="repository root (default: this checkout)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
     args = parser.parse_args(argv)
     try:
         path, current, fresh = generate(args.root)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc} (run from the repository root, or pass --root)", file=sys.stderr)
+        print(f"error: {exc} (pass --root to point at a checkout)", file=sys.stderr)
         return 2
     if args.check:
         if current != fresh:
-            print(f"{path} is out of date: run `{REGENERATE}` from the repository root", file=sys.stderr)
+            print(f"{path} is out of date: run `{REGENERATE}`", file=sys.stderr)
             return 1
         print(f"{path} is up to date")
         return 0

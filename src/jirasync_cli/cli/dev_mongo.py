@@ -1,6 +1,6 @@
 """``jirasync dev-mongo``: a MongoDB-compatible server to try configs on one machine.
 
-It is the embedded server of the ``embedded`` extra (see :mod:`jirasync_cli.embedded_mongo`),
+It is the embedded server of the ``embedded`` extra (see :mod:`jirasync_cli.doubles.mongo`),
 a test double: for trying things, never for production.
 """
 
@@ -10,10 +10,14 @@ import signal
 import socket
 import threading
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 
-from jirasync_cli.embedded_mongo import EmbeddedMongo, find_server
+from jirasync_cli.cli import render
+from jirasync_cli.cli.app import app
+from jirasync_cli.doubles.mongo import EmbeddedMongo, find_server
 from jirasync_cli.errors import JirasyncError
 
 DEFAULT_PORT = 27017  # JIRASYNC_MONGODB_URL's default points here: nothing else to set
@@ -54,3 +58,12 @@ def serve(data: Path | None, port: int, console: Console) -> int:
             signal.signal(sig, handler)
     console.print("stopped")
     return 0
+
+
+@app.command("dev-mongo")
+def dev_mongo(
+    data: Annotated[Path | None, typer.Option("--data", help="Keep the data in this directory (default: in memory)")] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port (27017 is where jirasync looks by default)")] = 27017,
+) -> None:
+    """Run a MongoDB-compatible server on this machine to try configs (not for production)."""
+    raise typer.Exit(serve(data, port, render.err_console))

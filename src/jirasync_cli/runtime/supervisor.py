@@ -6,7 +6,7 @@ the selector, exited children by pid, and every deadline (a start after backoff,
 heartbeat timeout, a kill after the grace, a token grant) sits in one heap, checked lazily
 when it comes due:
 
-* the rate budget of each Jira site is here (:class:`~jirasync_cli.rate_budget.SiteBudget`):
+* the rate budget of each Jira site is here (:class:`~jirasync_cli.runtime.rate_budget.SiteBudget`):
   workers ask for batches of tokens over their pipe and get them in turn on their stdin, so
   an idle pair costs the busy ones nothing; Jira's warnings and 429s reported by any worker
   slow the whole site;
@@ -50,11 +50,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.ipc import LineReader, encode
-from jirasync_cli.rate_budget import DEFAULT_CEILING, SiteBudget
-from jirasync_cli.schedule import backoff, heartbeat_timeout
 from jirasync_cli.process_settings import ProcessSettings
-from jirasync_cli.proctitle import set_title, supervisor_title
+from jirasync_cli.runtime.ipc import LineReader, encode
+from jirasync_cli.runtime.proctitle import set_title, supervisor_title
+from jirasync_cli.runtime.rate_budget import DEFAULT_CEILING, SiteBudget
+from jirasync_cli.runtime.timing import backoff, heartbeat_timeout
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -524,7 +524,7 @@ class Supervisor:
 
     # -- health -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        from jirasync_cli.health import supervisor_health
+        from jirasync_cli.health.report import supervisor_health
 
         return supervisor_health(self)
 
@@ -536,7 +536,7 @@ class Supervisor:
         return max(0.0, min(5.0, self.timers[0][0] - time.monotonic()))
 
     def run(self) -> int:
-        from jirasync_cli.health import HealthServer
+        from jirasync_cli.health.report import HealthServer
 
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
@@ -616,7 +616,7 @@ def exec_supervisor(settings: ProcessSettings) -> None:
     env = {**os.environ, SETTINGS_VARIABLE: settings.to_json()}
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.supervisor"], env)
+    os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.runtime.supervisor"], env)
 
 
 def config_dir_problem(directory: Path) -> str | None:

@@ -1,6 +1,6 @@
 """Process titles an operator can find with ``ps`` and ``pgrep -f``.
 
-The supervisor re-executes itself as ``python -m jirasync_cli.supervisor`` and its workers
+The supervisor re-executes itself as ``python -m jirasync_cli.runtime.supervisor`` and its workers
 run as ``python -m jirasync_cli run-worker ...``: without a title, ``pgrep -f "jirasync
 supervise"`` finds nothing. Titles: ``jirasync supervise <config dir>`` and ``jirasync
 worker <pair>``. ``setproctitle`` rewrites the argv area (what ``ps``/``pgrep -f`` read) and

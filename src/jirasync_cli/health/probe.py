@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from jirasync_cli.config import load_config_dir
-from jirasync_cli.health import overall, unhealthy_reason
-from jirasync_cli.schedule import heartbeat_timeout
+from jirasync_cli.health.report import overall, unhealthy_reason
+from jirasync_cli.runtime.timing import heartbeat_timeout
 from jirasync_cli.settings import Settings
 
 EXIT_CODES = {"healthy": 0, "degraded": 1}
@@ -41,7 +41,7 @@ def fetch(url: str, timeout: float = 5.0) -> dict[str, Any]:
 def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
     """Health of standalone workers from their stored heartbeats."""
     from jirasync_cli.errors import JirasyncError
-    from jirasync_cli.service import open_store
+    from jirasync_cli.runtime.wiring import open_store
 
     result = load_config_dir(config_dir)
     now = datetime.now(UTC)

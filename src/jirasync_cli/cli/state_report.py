@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from jirasync_cli.cli.jsonkeys import camel_keys
 from jirasync_cli.config import SyncPairConfig
-from jirasync_cli.jsonkeys import camel_keys
-from jirasync_cli.service import open_store
+from jirasync_cli.runtime.wiring import open_store
 from jirasync_cli.settings import Settings
 
 
 def _iso(value: Any) -> Any:
-    """JSON-ready: datetimes as ISO 8601, keys camelCase (see :mod:`jirasync_cli.jsonkeys`)."""
+    """JSON-ready: datetimes as ISO 8601, keys camelCase (see :mod:`jirasync_cli.cli.jsonkeys`)."""
     return camel_keys(_dates(value))
 
 
@@ -68,7 +68,7 @@ def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[st
 
 def lease_holder(config: SyncPairConfig, settings: Settings) -> Any:  # -> Holder | None
     """Who runs the pair now (a supervisor's worker, a standalone ``run-worker``), if anyone."""
-    from jirasync_cli.service import mongo
+    from jirasync_cli.runtime.wiring import mongo
     from jirasync_cli.store.lease import live_holder
 
     return live_holder(mongo(settings), config.db_name)

@@ -7,9 +7,7 @@ import socket
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.jira.errors import JiraUnavailable

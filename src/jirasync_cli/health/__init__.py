@@ -1,0 +1,1 @@
+"""Health: the typed report, the HTTP server that serves it, the probe for containers."""
