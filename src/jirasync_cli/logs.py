@@ -26,10 +26,6 @@ def set_worker(name: str) -> None:
     _worker_name = name
 
 
-def get_worker() -> str:
-    return _worker_name
-
-
 class _SafeRecords(logging.Logger):
     """``extra`` keys that clash with LogRecord attributes (``created``, ``name`` ...) are
     renamed instead of raising: a log line must never take a cycle down."""

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from jirasync_cli.config.view import direction_covers, interval_seconds, ordered_rules
+from jirasync_cli.config.view import interval_seconds, ordered_rules
 
 # Placeholders a comment template may use; env interpolation leaves them alone.
 TEMPLATE_VARIABLES = frozenset(
@@ -48,10 +48,6 @@ class Direction(str, Enum):
     USER_TO_DEV = "user_to_dev"
     DEV_TO_USER = "dev_to_user"
     BOTH = "both"
-
-    def covers(self, side: str) -> bool:
-        """Whether a change on ``side`` ("user" or "dev") is handled by this direction."""
-        return direction_covers(self.value, side)
 
 
 class JiraConnection(_Model):

@@ -14,7 +14,6 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +42,6 @@ AUDIT_LABELS = {
     "delete_mirror": "removed mirrored comment", "partner_gone": "settled a pair whose partner left:",
     "edit_issue": "copied field edits", "link": "linked",
 }
-
-
-@dataclass
-class PairStats:
-    counts: Counter[str] = field(default_factory=Counter)
 
 
 def _port_free(port: int) -> bool:

@@ -59,11 +59,6 @@ def doc(*blocks: dict) -> dict:
     return {"type": "doc", "version": 1, "content": list(blocks)}
 
 
-def paragraph_doc(text: str) -> dict:
-    """What the Cloud UI produces for plain text: one paragraph per blank-line block."""
-    return wiki_to_adf(text)
-
-
 # ---------------------------------------------------------------- wiki -> ADF
 
 _INLINE_RE = re.compile(

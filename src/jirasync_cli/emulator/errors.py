@@ -27,6 +27,3 @@ class ApiError(EmulatorError):
 def not_found_issue() -> ApiError:
     return ApiError(404, "Issue does not exist or you do not have permission to see it.")
 
-
-def bad_request(messages: list[str] | str | None = None, errors: dict[str, str] | None = None) -> ApiError:
-    return ApiError(400, messages, errors)

@@ -22,10 +22,6 @@ class JiraApiError(JirasyncError):
         self.operation = operation
         self.field_errors = dict(field_errors or {})  # Jira's "errors": {field: message}
 
-    @property
-    def retryable(self) -> bool:
-        return self.status is None or self.status in (429, 500, 502, 503, 504)
-
 
 class JiraUnavailable(JiraApiError):
     """No usable answer: connection refused, timeout, or 5xx after retries. The outcome of a write is unknown."""

@@ -105,10 +105,6 @@ class IssueData:
     creator_id: str = ""  # who created it (ours: the dev issues we created)
 
     @property
-    def updated_at(self) -> datetime:
-        return parse_jira_time(self.updated)
-
-    @property
     def comments_complete(self) -> bool:
         return len(self.comments) >= self.comment_total
 

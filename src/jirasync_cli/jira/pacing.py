@@ -44,7 +44,6 @@ class SitePacer:
         self.bucket = TokenBucket(self.adaptive)
         self._lock = threading.Lock()
         self.cancel = cancel or threading.Event()
-        self.waited_seconds = 0.0
 
     @property
     def rate(self) -> float:
@@ -63,7 +62,6 @@ class SitePacer:
                 if self.bucket.take(now):
                     return
                 wait = self.bucket.wait_for(now)
-                self.waited_seconds += wait
             if self.cancel.wait(wait):
                 raise Cancelled("shutting down while waiting for Jira's rate budget")
 
@@ -110,7 +108,6 @@ class BorrowingPacer:
         self._paused_until = 0.0
         self.batch = batch
         self.rate_limited = 0
-        self.waited_seconds = 0.0
 
     def acquire(self) -> None:
         with self._cond:
@@ -126,9 +123,7 @@ class BorrowingPacer:
                     if not self._asked or now - self._asked_at > 5.0:  # a lost grant is asked again
                         self._ask(now)
                     wait = max(0.01, self._paused_until - now) if now < self._paused_until else 0.5
-                    started = time.monotonic()
                     self._cond.wait(wait)
-                    self.waited_seconds += time.monotonic() - started
                     if self.cancel.is_set():
                         raise Cancelled("shutting down while waiting for Jira's rate budget")
             finally:

@@ -194,10 +194,6 @@ class CyclePlan:
     skipped_unchanged: int
     ignored: list[str]  # dev issues with no partner, issues of other projects
 
-    @property
-    def action_count(self) -> int:
-        return sum(len(u.actions) for u in self.units)
-
 
 def fields_hash(issue: IssueData, config: SyncPairConfig) -> str:
     wanted = config.field_sync.fields
