@@ -58,6 +58,39 @@ def test_control_api_round_trip(cloud):
     assert [p["key"] for p in r.json()["projects"]] == ["SUP", "ENG"]
 
 
+def test_control_routes_for_issues_settings_and_mistakes(cloud):
+    base = f"{cloud.url}/_emulator"
+    created = requests.post(f"{base}/issues", json={"project": "USER", "summary": "Printer on fire"}, timeout=5)
+    key = created.json()["key"]
+    assert requests.get(f"{base}/issues/{key}/", timeout=5).json()["summary"] == "Printer on fire"  # trailing slash
+    assert [i["key"] for i in requests.get(f"{base}/issues", params={"project": "USER"}, timeout=5).json()] == [key]
+    assert requests.get(f"{base}/issues", params={"project": "DEV"}, timeout=5).json() == []
+    r = requests.post(f"{base}/issues/{key}/comment", json={"body": "smoke"}, timeout=5)
+    assert r.status_code == 201 and r.json()["key"] == key and cloud.comments(key)[0]["id"] == r.json()["id"]
+
+    settings = requests.put(f"{base}/settings", json={"index_lag_seconds": 2.5}, timeout=5).json()
+    assert settings["index_lag_seconds"] == 2.5
+    assert requests.get(f"{base}/settings", timeout=5).json()["index_lag_seconds"] == 2.5
+    r = requests.post(f"{base}/screens", json={"project": "DEV", "screens": "minimal"}, timeout=5)
+    assert "DEV" in r.json()["projects"] and "DEV" in requests.get(f"{base}/screens", timeout=5).json()["projects"]
+    count = requests.get(f"{base}/requests", timeout=5).json()["count"]
+    assert requests.get(f"{base}/requests", params={"since": count}, timeout=5).json()["entries"] == []
+
+    # Mistakes: one JSON error each, nothing changed.
+    wrong_method = requests.put(f"{base}/state", timeout=5)
+    assert wrong_method.status_code == 404 and wrong_method.json() == {"error": "no control route PUT /_emulator/state"}
+    not_json = requests.post(f"{base}/issues", data=b"{nope", timeout=5)
+    assert not_json.status_code == 400 and not_json.json() == {"error": "request body is not JSON"}
+    missing = requests.post(f"{base}/issues", json={"project": "USER"}, timeout=5)
+    assert missing.status_code == 400 and "summary" in missing.json()["error"]
+    assert requests.post(f"{base}/issues/{key}/archive", timeout=5).status_code == 404
+
+    assert requests.delete(f"{base}/issues/{key}", timeout=5).json() == {"deleted": key}
+    other = requests.post(f"{base}/issues", json={"project": "USER", "summary": "Second"}, timeout=5).json()["key"]
+    assert requests.post(f"{base}/issues/{other}/delete", timeout=5).json() == {"deleted": other}
+    assert requests.get(f"{base}/issues", params={"project": "USER"}, timeout=5).json() == []
+
+
 def test_seed_pairs_is_realistic_and_deterministic():
     def seeded():
         emu = JiraEmulator(mode="cloud")

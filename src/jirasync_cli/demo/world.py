@@ -16,7 +16,7 @@ from jirasync_cli.emulator.seed import (
     DEV_COMMENTS,
     PAIRS,
     PROBLEMS,
-    _description,
+    issue_description,
 )
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 
@@ -46,7 +46,7 @@ def seed(emu: JiraEmulator, pairs: int, issues_per_pair: int = 18, rng_seed: int
             title, itype, prio, labels = PROBLEMS[(i + n * 7) % len(PROBLEMS)]
             status = "Will Do" if i < 3 else rng.choice(["Open", "Open", "Open", "Waiting for Customer", "Resolved"])
             at = base + timedelta(minutes=rng.randint(0, 4 * 24 * 60))
-            key = emu.create_issue(ukey, summary=title, description=_description(rng, title), issuetype=itype,
+            key = emu.create_issue(ukey, summary=title, description=issue_description(rng, title), issuetype=itype,
                                    priority=prio, labels=labels, status=status, as_account=rng.choice(["bob", "alice"]),
                                    at=at)
             if rng.random() < 0.4:

@@ -6,12 +6,13 @@ Not part of the Jira API, so not in the request log.
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from .errors import EmulatorError
+from .router import Response, Router
 from .workflow import Workflow
 
 if TYPE_CHECKING:
@@ -28,6 +29,18 @@ def _json(obj: Any) -> bytes:
 
 def _reply(status: int, obj: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json;charset=UTF-8"}, _json(obj)
+
+
+@dataclass
+class Control:
+    """One control request: the emulator, the query (last value of each name) and the JSON body."""
+
+    emu: JiraEmulator
+    q: dict[str, str]
+    data: dict[str, Any]
+
+
+control = Router()  # the same router as the REST API, with routes of its own
 
 
 def _workflow(raw: Any) -> Workflow | None:
@@ -55,82 +68,146 @@ def handle(emu: JiraEmulator, method: str, path: str, query: str, body: bytes) -
         return _reply(400, {"error": "request body is not JSON"})
     q = {k: v[-1] for k, v in parse_qs(query).items()}
     sub = path[len("/_emulator"):].rstrip("/") or "/"
+    route, params, _exists = control.match(method, sub, cloud=emu.mode == "cloud")
+    if route is None:
+        return _reply(404, {"error": f"no control route {method} /_emulator{sub}"})
     try:
-        return _route(emu, method, sub, q, data)
+        response = route.handler(Control(emu, q, data), **params)
     except (EmulatorError, ValueError, KeyError, TypeError) as exc:
         return _reply(400, {"error": str(exc)})
+    return _reply(response.status, response.body)
 
 
-def _route(emu: JiraEmulator, method: str, sub: str, q: dict, data: dict):
-    if sub == "/state" and method == "GET":
-        return _reply(200, emu.summary())
-    if sub == "/projects" and method == "POST":
-        return _reply(201, emu.add_project(data["key"], data.get("name"), _workflow(data.get("workflow")),
-                                           data.get("lead"), data.get("description", ""),
-                                           screens=data.get("screens")))
-    if sub == "/screens" and method == "GET":
-        return _reply(200, emu.screens_summary())
-    if sub == "/screens" and method in ("PUT", "POST"):
-        emu.set_screens(data.get("screens"), data.get("project"))
-        return _reply(200, emu.screens_summary())
-    if sub == "/issues" and method == "GET":
-        return _reply(200, emu.issues(q.get("project")))
-    if sub == "/issues" and method == "POST":
-        key = emu.create_issue(data["project"], data["summary"], data.get("description"),
-                               data.get("issuetype", "Task"), data.get("priority"), data.get("labels"),
-                               data.get("status"), data.get("as"), data.get("assignee"), _at(data.get("at")))
-        return _reply(201, emu.issue(key))
-    m = re.fullmatch(r"/issues/([^/]+)(?:/(transition|comment|edit|delete))?", sub)
-    if m:
-        key, action = m.group(1), m.group(2)
-        if action is None and method == "GET":
-            return _reply(200, emu.issue(key))
-        if action is None and method == "DELETE" or action == "delete" and method == "POST":
-            emu.delete_issue(key)
-            return _reply(200, {"deleted": key})
-        if action == "transition" and method == "POST":
-            emu.transition(key, data["status"], data.get("as"), _at(data.get("at")))
-            return _reply(200, emu.issue(key))
-        if action == "comment" and method == "POST":
-            cid = emu.add_comment(key, data["body"], data.get("as"), _at(data.get("at")), data.get("properties"))
-            return _reply(201, {"id": cid, "key": key})
-        if action == "edit" and method == "POST":
-            fields = data.get("fields") or {k: v for k, v in data.items() if k not in ("as", "at")}
-            emu.edit(key, fields, data.get("as"), _at(data.get("at")))
-            return _reply(200, emu.issue(key))
-    if sub == "/requests" and method == "GET":
-        entries = emu.request_log
-        since = int(q.get("since", 0))
-        return _reply(200, {"count": len(entries), "entries": [e.to_dict() for e in entries[since:]]})
-    if sub == "/requests" and method == "DELETE":
-        emu.clear_request_log()
-        return _reply(200, {"cleared": True})
-    if sub == "/faults" and method == "GET":
-        return _reply(200, emu.faults.to_dict())
-    if sub == "/faults" and method in ("PUT", "POST"):
-        if data.get("clear"):
-            emu.faults.clear()
-        emu.faults.update(data)
-        return _reply(200, emu.faults.to_dict())
-    if sub == "/settings" and method == "GET":
-        return _reply(200, emu.configure())
-    if sub == "/settings" and method in ("PUT", "POST"):
-        return _reply(200, emu.configure(**data))
-    if sub == "/clock" and method in ("PUT", "POST"):
-        if "offset_seconds" in data:
-            emu.clock_offset_seconds = float(data["offset_seconds"])
-        if "advance_seconds" in data:
-            emu.advance(float(data["advance_seconds"]))
-        return _reply(200, {"now": emu.now().isoformat(), "offset_seconds": emu.clock_offset_seconds})
-    if sub == "/reset" and method == "POST":
-        emu.reset()
-        if data.get("seed_demo"):
-            from .seed import seed_pairs
-            seed_pairs(emu, pairs=int(data.get("pairs", 2)), issues_per_pair=int(data.get("issues_per_pair", 30)))
-        return _reply(200, emu.summary())
-    if sub == "/save" and method == "POST":
-        if not emu.persist_path:
-            return _reply(400, {"error": "the emulator runs without a persist path"})
-        emu.save()
-        return _reply(200, {"saved": str(emu.persist_path)})
-    return _reply(404, {"error": f"no control route {method} /_emulator{sub}"})
+@control.add("GET", "/state")
+def state(c: Control) -> Response:
+    return Response(200, c.emu.summary())
+
+
+@control.add("POST", "/projects")
+def add_project(c: Control) -> Response:
+    d = c.data
+    return Response(201, c.emu.add_project(d["key"], d.get("name"), _workflow(d.get("workflow")), d.get("lead"),
+                                           d.get("description", ""), screens=d.get("screens")))
+
+
+@control.add("GET", "/screens")
+def screens(c: Control) -> Response:
+    return Response(200, c.emu.screens_summary())
+
+
+@control.add("PUT", "/screens")
+@control.add("POST", "/screens")
+def set_screens(c: Control) -> Response:
+    c.emu.set_screens(c.data.get("screens"), c.data.get("project"))
+    return Response(200, c.emu.screens_summary())
+
+
+@control.add("GET", "/issues")
+def issues(c: Control) -> Response:
+    return Response(200, c.emu.issues(c.q.get("project")))
+
+
+@control.add("POST", "/issues")
+def create_issue(c: Control) -> Response:
+    d = c.data
+    key = c.emu.create_issue(d["project"], d["summary"], d.get("description"), d.get("issuetype", "Task"),
+                             d.get("priority"), d.get("labels"), d.get("status"), d.get("as"), d.get("assignee"),
+                             _at(d.get("at")))
+    return Response(201, c.emu.issue(key))
+
+
+@control.add("GET", "/issues/{key}")
+def issue(c: Control, key: str) -> Response:
+    return Response(200, c.emu.issue(key))
+
+
+@control.add("DELETE", "/issues/{key}")
+@control.add("POST", "/issues/{key}/delete")
+def delete_issue(c: Control, key: str) -> Response:
+    c.emu.delete_issue(key)
+    return Response(200, {"deleted": key})
+
+
+@control.add("POST", "/issues/{key}/transition")
+def transition(c: Control, key: str) -> Response:
+    c.emu.transition(key, c.data["status"], c.data.get("as"), _at(c.data.get("at")))
+    return Response(200, c.emu.issue(key))
+
+
+@control.add("POST", "/issues/{key}/comment")
+def comment(c: Control, key: str) -> Response:
+    d = c.data
+    cid = c.emu.add_comment(key, d["body"], d.get("as"), _at(d.get("at")), d.get("properties"))
+    return Response(201, {"id": cid, "key": key})
+
+
+@control.add("POST", "/issues/{key}/edit")
+def edit(c: Control, key: str) -> Response:
+    fields = c.data.get("fields") or {k: v for k, v in c.data.items() if k not in ("as", "at")}
+    c.emu.edit(key, fields, c.data.get("as"), _at(c.data.get("at")))
+    return Response(200, c.emu.issue(key))
+
+
+@control.add("GET", "/requests")
+def requests_log(c: Control) -> Response:
+    entries = c.emu.request_log
+    since = int(c.q.get("since", 0))
+    return Response(200, {"count": len(entries), "entries": [e.to_dict() for e in entries[since:]]})
+
+
+@control.add("DELETE", "/requests")
+def clear_requests(c: Control) -> Response:
+    c.emu.clear_request_log()
+    return Response(200, {"cleared": True})
+
+
+@control.add("GET", "/faults")
+def faults(c: Control) -> Response:
+    return Response(200, c.emu.faults.to_dict())
+
+
+@control.add("PUT", "/faults")
+@control.add("POST", "/faults")
+def set_faults(c: Control) -> Response:
+    if c.data.get("clear"):
+        c.emu.faults.clear()
+    c.emu.faults.update(c.data)
+    return Response(200, c.emu.faults.to_dict())
+
+
+@control.add("GET", "/settings")
+def settings(c: Control) -> Response:
+    return Response(200, c.emu.configure())
+
+
+@control.add("PUT", "/settings")
+@control.add("POST", "/settings")
+def set_settings(c: Control) -> Response:
+    return Response(200, c.emu.configure(**c.data))
+
+
+@control.add("PUT", "/clock")
+@control.add("POST", "/clock")
+def clock(c: Control) -> Response:
+    if "offset_seconds" in c.data:
+        c.emu.clock_offset_seconds = float(c.data["offset_seconds"])
+    if "advance_seconds" in c.data:
+        c.emu.advance(float(c.data["advance_seconds"]))
+    return Response(200, {"now": c.emu.now().isoformat(), "offset_seconds": c.emu.clock_offset_seconds})
+
+
+@control.add("POST", "/reset")
+def reset(c: Control) -> Response:
+    c.emu.reset()
+    if c.data.get("seed_demo"):
+        from .seed import seed_pairs
+        seed_pairs(c.emu, pairs=int(c.data.get("pairs", 2)), issues_per_pair=int(c.data.get("issues_per_pair", 30)))
+    return Response(200, c.emu.summary())
+
+
+@control.add("POST", "/save")
+def save(c: Control) -> Response:
+    if not c.emu.persist_path:
+        return Response(400, {"error": "the emulator runs without a persist path"})
+    c.emu.save()
+    return Response(200, {"saved": str(c.emu.persist_path)})

@@ -58,7 +58,8 @@ USER_STATUSES = ["Open", "Open", "Will Do", "In Progress", "Waiting for Customer
 DEV_STATUSES = ["To Do", "To Do", "In Progress", "In Review", "Done"]
 
 
-def _description(rng: random.Random, title: str) -> str:
+def issue_description(rng: random.Random, title: str) -> str:
+    """A plausible bug report in wiki markup: context, steps to reproduce, expected and actual."""
     steps = rng.sample(STEPS, 3)
     return (f"{title} {rng.choice(CONTEXTS)}.\n\n"
             "h3. Steps to reproduce\n" + "\n".join(f"# {s}" for s in steps) + "\n\n"
@@ -90,7 +91,7 @@ def seed_pairs(emu, pairs: int = 2, issues_per_pair: int = 30, rng_seed: int = 1
             title, itype, prio, labels = PROBLEMS[(i + n * 7) % len(PROBLEMS)]
             at = base + timedelta(minutes=rng.randint(0, 13 * 24 * 60))
             reporter = rng.choice([customer, agent])
-            key = emu.create_issue(ukey, summary=title, description=_description(rng, title), issuetype=itype,
+            key = emu.create_issue(ukey, summary=title, description=issue_description(rng, title), issuetype=itype,
                                    priority=prio, labels=labels, as_account=reporter, at=at,
                                    status=rng.choice(USER_STATUSES))
             user_issues.append(key)
@@ -99,7 +100,7 @@ def seed_pairs(emu, pairs: int = 2, issues_per_pair: int = 30, rng_seed: int = 1
                 text = rng.choice(CUSTOMER_COMMENTS if who == customer else AGENT_COMMENTS)
                 emu.add_comment(key, text, as_account=who, at=at + timedelta(hours=j + 1))
             if rng.random() < 0.5:
-                dev = emu.create_issue(dkey, summary=f"[{key}] {title}", description=_description(rng, title),
+                dev = emu.create_issue(dkey, summary=f"[{key}] {title}", description=issue_description(rng, title),
                                        issuetype="Bug" if itype == "Bug" else "Task", priority=prio,
                                        labels=["from-support"], as_account=rng.choice(devs),
                                        at=at + timedelta(hours=2), status=rng.choice(DEV_STATUSES))
