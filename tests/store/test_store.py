@@ -17,6 +17,7 @@ from jirasync_cli.store import (
     mongo_client,
 )
 from jirasync_cli.store.pair import FencedOut
+from jirasync_cli.sync.records import Intent, IntentKind
 
 
 @pytest.fixture
@@ -52,13 +53,18 @@ def test_mapping_unique_on_both_keys(store):
 
 
 def test_intents_are_recorded_once(store):
-    assert store.begin_intent("comment:x", "comment", "U-1", {}) is None
-    again = store.begin_intent("comment:x", "comment", "U-1", {})
-    assert again["state"] == "pending"
+    intent = Intent("comment:x", IntentKind.COMMENT, "U-1", {"source": ["D-1", "7"]})
+    assert store.begin_intent(intent) is None
+    again = store.begin_intent(intent)
+    assert again == intent and not again.done
+    assert store.pending_intents() == [intent]
+    assert store.db.journal.find_one({"_id": "comment:x"}, {"_id": 0, "created_at": 0}) == {
+        "kind": "comment", "key": "U-1", "state": "pending", "data": {"source": ["D-1", "7"]}, "fence": 0}
     batch = store.batch()
     batch.intent_done("comment:x", {"comment_id": "5"})
     batch.flush()
-    assert store.begin_intent("comment:x", "comment", "U-1", {})["result"] == {"comment_id": "5"}
+    done = store.begin_intent(intent)
+    assert done.done and done.result == {"comment_id": "5"}
     assert store.pending_intents() == []
 
 

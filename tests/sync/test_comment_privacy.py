@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 
 from jirasync_cli.jira.models import CommentData
-from jirasync_cli.store.pair import Mapping, content_hash
-from jirasync_cli.sync.plan import (
+from jirasync_cli.sync.actions import (
     AddComment,
     DeleteMirror,
     MirrorComment,
+    NoteKind,
     Restriction,
     UpdateMirror,
 )
+from jirasync_cli.sync.records import Mapping, content_hash
 from tests.sync.test_plan import comment, config, issue, plan, snap
 
 ROLE = {"type": "role", "value": "Developers"}
@@ -44,7 +45,7 @@ def test_restricted_and_internal_comments_are_never_copied_by_default(private):
     unit = linked_pair([comment("20", "secret root cause", author="dan", **private),
                         comment("21", "public note", author="dan")])
     assert [(a.comment.id, a.side) for a in kinds(unit, MirrorComment)] == [("21", "user")]
-    assert any(n.startswith("withheld: comment 20 on DEV-9") for n in unit.notes)
+    assert any(n.kind is NoteKind.WITHHELD and n.text.startswith("withheld: comment 20 on DEV-9") for n in unit.notes)
     observed = unit.observed["DEV-9"]["restricted"]
     assert "20" in observed and "21" not in observed
 
@@ -100,7 +101,7 @@ def test_a_withheld_comment_is_noted_once_not_every_cycle():
     body = "secret"
     unit = linked_pair([comment("20", body, author="dan", visibility=ROLE)],
                        seen={"20": content_hash(body)}, restricted={"20": "role:Developers"})
-    assert not unit.actions and not [n for n in unit.notes if n.startswith("withheld")]
+    assert not unit.actions and not [n for n in unit.notes if n.kind is NoteKind.WITHHELD]
 
 
 def test_an_edit_of_a_restricted_original_updates_nothing_and_privacy_changes_follow_in_opt_in_mode():

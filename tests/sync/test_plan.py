@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 from jirasync_cli.config import SyncPairConfig
 from jirasync_cli.jira.models import SOURCE_PROPERTY, CommentData, IssueData, LinkData
-from jirasync_cli.store.pair import Mapping, Snapshot, content_hash
-from jirasync_cli.sync.plan import (
+from jirasync_cli.sync.actions import (
     AddComment,
     AdoptMapping,
     CreateDevIssue,
     EditDevIssue,
     MirrorComment,
-    PlanInput,
+    Note,
+    NoteKind,
     TransitionIssue,
     UpdateMirror,
-    fields_hash,
-    plan_cycle,
 )
+from jirasync_cli.sync.plan import PlanInput, fields_hash, plan_cycle
+from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
 from tests.conftest import pair_config
 
 BOT = "bot-account"
@@ -163,7 +164,9 @@ def test_rule_priority_and_catch_all():
 def test_unmatched_change_is_reported_unhandled():
     u = issue("USER-1", "Waiting for Customer")
     p = plan([u], snapshots=[snap(u, "user", status="Open")])
-    assert kinds(p) == [] and p.units[0].notes[0].startswith("unhandled: USER-1 is now 'Waiting for Customer'")
+    (note,) = p.units[0].notes
+    assert kinds(p) == [] and note.kind is NoteKind.UNHANDLED
+    assert note.text.startswith("unhandled: USER-1 is now 'Waiting for Customer'")
 
 
 def test_conditions_filter_rules():
@@ -274,7 +277,8 @@ def test_comment_on_without_create(on, partner):
     if partner or expected == "user":
         assert sides == [expected] and not unit.notes
     else:
-        assert sides == [] and unit.notes == ["rule ack: USER-1 has no partner issue to comment on"]
+        assert sides == [] and unit.notes == [
+            Note(NoteKind.NO_PARTNER, "rule ack: USER-1 has no partner issue to comment on")]
 
 
 def test_a_comment_naming_the_partner_waits_for_one():
@@ -282,7 +286,7 @@ def test_a_comment_naming_the_partner_waits_for_one():
               "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Tracked in ${targetKey}."}}]
     u = issue("USER-1", "Will Do")
     p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")])
-    assert kinds(p) == [] and "names the partner issue" in p.units[0].notes[0]
+    assert kinds(p) == [] and "names the partner issue" in p.units[0].notes[0].text
 
 
 def test_issues_of_other_projects_and_unmapped_dev_issues_are_ignored():
@@ -321,3 +325,23 @@ def test_a_linked_dev_issue_whose_link_is_gone_checks_its_user_issue_first():
     user_snap = Snapshot("USER-1", "user", status="Will Do", project="USER", issuetype="Bug")
     p = plan([d], snapshots=[snap(d, "dev", status="In Progress", version=3), user_snap], mappings=[m])
     assert kinds(p)[:2] == ["check_user_issue", "transition"]
+
+
+def test_the_planner_changes_none_of_its_input():
+    """The same input plans the same again: dev issues adopted by a person's link and by
+    their source property, a linked pair with a status change and a comment to mirror."""
+    m = Mapping("USER-3", "DEV-9", "linked", linked=True)
+    u1 = issue("USER-1", "Will Do", links=[LinkData("7", "Blocks", "DEV-5")])
+    d5 = issue("DEV-5", "To Do")
+    lost = issue("DEV-6", "Done", properties={SOURCE_PROPERTY: {"pair": config().name, "userKey": "USER-2"}})
+    u3 = issue("USER-3", "Will Do", comments=[comment("1", "hi", author="bob")], summary="changed")
+    d9 = issue("DEV-9", "Done")
+    snaps = [snap(u1, "user", status="Open"), snap(u3, "user", comments={}), snap(d9, "dev", status="To Do")]
+    data = PlanInput(config(), False, {s.key: s for s in snaps}, [m], BOT, frozenset({"USER-1"}))
+    before = copy.deepcopy(data)
+    first = plan_cycle([u1, d5, lost, u3, d9, issue("OTHER-1", "Open")], data)
+    assert data == before
+    assert {u.user_key: [a.kind for a in u.actions] for u in first.units} == {
+        "USER-1": ["adopt_mapping", "comment"], "USER-2": ["adopt_mapping"], "USER-3": ["transition", "mirror_comment"]}
+    again = plan_cycle([u1, d5, lost, u3, d9, issue("OTHER-1", "Open")], data)
+    assert again == first

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,9 +10,25 @@ from rich.table import Table
 
 from jirasync_cli.config import LoadResult
 from jirasync_cli.config.models import public_comment_warnings
+from jirasync_cli.sync.actions import (
+    Action,
+    AddComment,
+    AdoptMapping,
+    CreateDevIssue,
+    DeleteMirror,
+    EditDevIssue,
+    MirrorComment,
+    TransitionIssue,
+    UpdateMirror,
+)
+from jirasync_cli.sync.records import AuditEvent
+
+if TYPE_CHECKING:
+    from jirasync_cli.sync.cycle import CycleReport
+    from jirasync_cli.sync.plan import UnitPlan
 
 
-def validation_report(result: LoadResult, unset: list | None = None) -> dict[str, Any]:
+def validation_report(result: LoadResult, unset: list[Any] | None = None) -> dict[str, Any]:
     """``unset``: problems of variables that are only missing here (warnings, see config.lenient)."""
     invalid_files = sorted({p.file for p in result.problems})
     return {
@@ -46,7 +62,7 @@ def _empty_reason(result: LoadResult) -> str | None:
     return None
 
 
-def validation_table(result: LoadResult, console: Console, unset: list | None = None) -> None:
+def validation_table(result: LoadResult, console: Console, unset: list[Any] | None = None) -> None:
     table = Table(title=f"Sync configs in {escape(result.directory)}")
     for column in ("file", "name", "projects", "interval", "rules", "status"):
         table.add_column(column)
@@ -78,7 +94,7 @@ def validation_table(result: LoadResult, console: Console, unset: list | None = 
         console.print(f"[red]{len({p.file for p in result.problems})} invalid file(s)[/], {len(result.configs)} valid")
 
 
-def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:  # report: CycleReport
+def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = False) -> None:
     mode = "dry run" if report.dry_run else report.mode
     title = f"{report.pair}: {mode} cycle, {report.issues_seen} issue(s) seen, {report.jira_requests} Jira request(s)"
     table = Table(title=escape(title))
@@ -104,28 +120,28 @@ def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:
         console.print(f"  [red]error[/] {escape(line)}", soft_wrap=True)
 
 
-def plan_rows(report) -> list[dict[str, Any]]:
+def plan_rows(report: CycleReport) -> list[dict[str, Any]]:
     rows = []
     for unit in report.plan.units if report.plan else []:
         for action in unit.actions:
             rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": action.kind,
                          "detail": _describe(action, unit, report.pair)})
         for note in unit.notes:
-            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": "note", "detail": note})
+            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": AuditEvent.NOTE, "detail": note.text})
     return rows
 
 
 NEW_DEV_ISSUE = "<new dev issue>"
 
 
-def planned_comment(action, unit, pair: str) -> str:
+def planned_comment(action: AddComment, unit: UnitPlan, pair: str) -> str:
     """A template comment as it will read: placeholders filled with what is known now, and
     ``<new dev issue>`` for the key of a dev issue the same cycle creates."""
     from jirasync_cli.sync.rules import render_template
 
     source_is_user = action.source_key == unit.user_key
     target_key = unit.dev_key if source_is_user else unit.user_key
-    creating = any(a.kind == "create_issue" for a in unit.actions)
+    creating = any(isinstance(a, CreateDevIssue) for a in unit.actions)
     if target_key is None and creating:
         target_key = NEW_DEV_ISSUE
     source_issue = unit.user if source_is_user else unit.dev
@@ -136,32 +152,33 @@ def planned_comment(action, unit, pair: str) -> str:
     return render_template(action.template, {k: str(v) for k, v in values.items() if v is not None})
 
 
-def _describe(action, unit=None, pair: str = "") -> str:
-    kind = action.kind
-    if kind == "create_issue":
-        return f"{action.issuetype} {action.fields.get('summary', '')!r}" + (" + link" if action.link else "")
-    if kind == "transition":
-        return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
-    if kind == "comment":
-        audience = " (internal note)" if action.internal else ""
-        text = planned_comment(action, unit, pair) if unit is not None else action.template
-        return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
-    if kind in ("mirror_comment", "update_mirror"):
-        r = action.restriction
-        audience = "".join([f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
-                            " as an internal note" if r.internal else ""])
-        return (f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
-                f"{action.side}{audience}")
-    if kind == "delete_mirror":
-        return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
-    if kind == "edit_issue":
-        return "fields " + ", ".join(sorted(action.fields))
-    if kind == "adopt_mapping":
-        return f"re-link {action.dev_key} (from its source property)"
-    return kind
+def _describe(action: Action, unit: UnitPlan | None = None, pair: str = "") -> str:
+    match action:
+        case CreateDevIssue():
+            return f"{action.issuetype} {action.fields.get('summary', '')!r}" + (" + link" if action.link else "")
+        case TransitionIssue():
+            return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
+        case AddComment():
+            audience = " (internal note)" if action.internal else ""
+            text = planned_comment(action, unit, pair) if unit is not None else action.template
+            return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
+        case MirrorComment() | UpdateMirror():
+            r = action.restriction
+            audience = "".join([
+                f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
+                " as an internal note" if r.internal else ""])
+            return (f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
+                    f"{action.side}{audience}")
+        case DeleteMirror():
+            return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
+        case EditDevIssue():
+            return "fields " + ", ".join(sorted(action.fields))
+        case AdoptMapping():
+            return f"re-link {action.dev_key} (from its source property)"
+    return str(action.kind)
 
 
-def plan_table(report, console: Console) -> None:
+def plan_table(report: CycleReport, console: Console) -> None:
     rows = plan_rows(report)
     table = Table(title=f"{escape(report.pair)}: plan ({report.mode}, dry run: nothing written)")
     for column in ("user", "dev", "action", "detail"):

@@ -33,14 +33,17 @@ from jirasync_cli.demo.world import (
 from jirasync_cli.doubles.mongo import EmbeddedMongo, free_port
 from jirasync_cli.emulator import JiraEmulator
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.sync.actions import Note, NoteKind
+from jirasync_cli.sync.records import ActionKind, AuditEvent, Outcome
 
 INTERVAL_SECONDS = 5.0
 ACTION_EVERY_SECONDS = 1.5
-AUDIT_LABELS = {
-    "create_issue": "created dev issue", "transition": "moved", "comment": "commented",
-    "mirror_comment": "mirrored comment", "update_mirror": "updated mirrored comment",
-    "delete_mirror": "removed mirrored comment", "partner_gone": "settled a pair whose partner left:",
-    "edit_issue": "copied field edits", "link": "linked",
+AUDIT_LABELS: dict[str, str] = {  # the audit entries the live view shows, by action
+    ActionKind.CREATE_ISSUE: "created dev issue", ActionKind.TRANSITION: "moved", ActionKind.COMMENT: "commented",
+    ActionKind.MIRROR_COMMENT: "mirrored comment", ActionKind.UPDATE_MIRROR: "updated mirrored comment",
+    ActionKind.DELETE_MIRROR: "removed mirrored comment",
+    ActionKind.PARTNER_GONE: "settled a pair whose partner left:",
+    ActionKind.EDIT_ISSUE: "copied field edits", ActionKind.LINK: "linked",
 }
 
 
@@ -120,16 +123,17 @@ class Demo:
     def _health(self) -> dict[str, Any] | None:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return json.loads(response.read())
+                doc: dict[str, Any] = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            return json.loads(exc.read())
+            doc = json.loads(exc.read())
         except (OSError, ValueError):
             return None
+        return doc
 
     def _poll_audit(self) -> None:
         for pair in self.pairs:
             db = self._mongo_client[pair.name.replace("-", "_")]
-            query: dict[str, Any] = {"result": "ok"}
+            query: dict[str, Any] = {"result": str(Outcome.OK)}
             last = self._audit_seen.get(pair.name)
             if last is not None:
                 query["ts"] = {"$gt": last}
@@ -142,7 +146,7 @@ class Demo:
                 action = entry.get("action", "")
                 detail = entry.get("detail") or {}
                 reason = str(detail.get("reason", ""))
-                if action == "note" and reason.startswith("withheld"):
+                if action == AuditEvent.NOTE and Note.kind_of(reason) is NoteKind.WITHHELD:
                     self.feed.append(f"[yellow]jirasync[/] {pair.name}: {escape(reason)}")
                     continue
                 if action not in AUDIT_LABELS or detail.get("wrote") is False:
@@ -153,14 +157,14 @@ class Demo:
     @staticmethod
     def _describe(action: str, entry: dict[str, Any], detail: dict[str, Any]) -> str:
         keys = entry.get("keys") or []
-        if action == "create_issue":
+        if action == ActionKind.CREATE_ISSUE:
             return f"created [bold]{detail.get('dev_key')}[/] for {keys[0]} (linked)"
-        if action == "transition":
+        if action == ActionKind.TRANSITION:
             return f"moved {detail.get('key')} to [bold]{detail.get('status')}[/]"
-        if action == "mirror_comment":
+        if action == ActionKind.MIRROR_COMMENT:
             audience = " (internal note)" if "internal" in str(detail.get("restricted", "")) else ""
             return f"mirrored comment {detail.get('source', '').split('/')[0]} → {detail.get('key')}{audience}"
-        if action == "comment":
+        if action == ActionKind.COMMENT:
             return f"commented on {detail.get('key')}"
         return f"{AUDIT_LABELS[action]} {' '.join(keys)}"
 
@@ -175,7 +179,8 @@ class Demo:
             w = states.get(pair.name, {})
             c = self.stats.get(pair.name, Counter())
             table.add_row(pair.name, f"{pair.user} → {pair.dev}", f"{w.get('state', '?')} (pid {w.get('pid')})",
-                          str(c["create_issue"]), str(c["transition"]), str(c["mirror_comment"]), str(c["comment"]))
+                          *(str(c[kind]) for kind in (ActionKind.CREATE_ISSUE, ActionKind.TRANSITION,
+                                                       ActionKind.MIRROR_COMMENT, ActionKind.COMMENT)))
         header = (f"Jira emulator: [link]{self.emu.url if self.emu else ''}[/]   health: [link]{self.health_url}[/]"
                   f"   status: [bold]{escape(str(health.get('status', 'starting')))}[/]")
         if remaining is not None:
@@ -214,11 +219,12 @@ class Demo:
         assert self.emu is not None
         from jirasync_cli.jira.models import SOURCE_PROPERTY
 
-        result = {"pairs": [], "workdir": str(self.workdir)}
+        pairs: list[dict[str, Any]] = []
+        result: dict[str, Any] = {"pairs": pairs, "workdir": str(self.workdir)}
         for pair in self.pairs:
             sources = [i["properties"][SOURCE_PROPERTY]["userKey"] for i in self.emu.issues(pair.dev)
                        if SOURCE_PROPERTY in (i.get("properties") or {})]
-            result["pairs"].append({
+            pairs.append({
                 "pair": pair.name, "dev_issues": len(sources), "duplicates": len(sources) - len(set(sources)),
                 **{AUDIT_LABELS[k]: v for k, v in self.stats[pair.name].items()},
             })

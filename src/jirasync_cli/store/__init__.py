@@ -2,14 +2,12 @@
 
 from jirasync_cli.store.lease import Lease, LeaseLost
 from jirasync_cli.store.mongo import StoreUnavailable, mongo_client, server_now
-from jirasync_cli.store.pair import Mapping, PairStore, Snapshot, SyncState
+from jirasync_cli.store.pair import PairStore, SyncState
 
 __all__ = [
     "Lease",
     "LeaseLost",
-    "Mapping",
     "PairStore",
-    "Snapshot",
     "StoreUnavailable",
     "SyncState",
     "mongo_client",

@@ -16,8 +16,6 @@ Collections (all in the pair's own database, e.g. ``sync_ab``):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,21 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jirasync_cli.store.mongo import guarded
+from jirasync_cli.sync.records import ActionKind, AuditEntry, Intent, Mapping, Outcome, Snapshot, utc
 
 STATE_ID = "state"
 JOURNAL_TTL = timedelta(days=7)
 AUDIT_TTL = timedelta(days=90)
-
-
-def content_hash(value: Any) -> str:
-    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
-
-
-def _utc(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
 
 
 @dataclass
@@ -62,82 +50,16 @@ class SyncState:
             return cls(name=name)
         return cls(
             name=doc.get("name", name),
-            last_sync=_utc(doc.get("last_sync")),
+            last_sync=utc(doc.get("last_sync")),
             initial_sync_completed=bool(doc.get("initial_sync_completed")),
-            created_at=_utc(doc.get("created_at")),
-            updated_at=_utc(doc.get("updated_at")),
+            created_at=utc(doc.get("created_at")),
+            updated_at=utc(doc.get("updated_at")),
             fence=int(doc.get("fence") or 0),
             last_cycle=doc.get("last_cycle"),
             retry_keys=dict(doc.get("retry_keys") or {}),
             counters=dict(doc.get("counters") or {}),
             reconcile_ids=[str(i) for i in doc.get("reconcile_ids") or []],
-            watch_from=_utc(doc.get("watch_from")),
-        )
-
-
-@dataclass
-class Mapping:
-    user_key: str
-    dev_key: str | None
-    state: str  # "pending" (create intended, key unknown), "linked", or "failed" (Jira refused the create)
-    intent_id: str | None = None
-    linked: bool = False  # an issue link between the two exists (pending: the create request carries it)
-    created_at: datetime | None = None
-    rule_id: str | None = None
-    link_after: bool = False  # pending: link in a request of its own once created (not on the create screen)
-    error: str | None = None  # failed: why, and the user issue's "updated" then (retried once it changes)
-    failed_updated: str | None = None
-    # pending: whether the create request may have been sent (None: recorded by an older
-    # version, which did not say). Not sent: recovery drops the entry at once.
-    sending: bool | None = None
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Mapping:
-        return cls(
-            user_key=doc["_id"],
-            dev_key=doc.get("dev_key"),
-            state=doc.get("state", "linked"),
-            intent_id=doc.get("intent_id"),
-            linked=bool(doc.get("linked")),
-            created_at=_utc(doc.get("created_at")),
-            rule_id=doc.get("rule_id"),
-            link_after=bool(doc.get("link_after")),
-            error=doc.get("error"),
-            failed_updated=doc.get("failed_updated"),
-            sending=doc.get("sending"),
-        )
-
-
-@dataclass
-class Snapshot:
-    key: str
-    side: str
-    status: str | None = None
-    version: int = 0  # bumps with every status change acted on: names the "event" for intents
-    updated: str | None = None
-    project: str | None = None
-    issuetype: str | None = None
-    fields_hash: str | None = None
-    comments: dict[str, str] = field(default_factory=dict)  # comment id -> body hash, as last seen
-    own: set[str] = field(default_factory=set)  # comment ids we wrote on this issue
-    mirrors: dict[str, str] = field(default_factory=dict)  # comment id here -> its copy's id on the partner
-    restricted: dict[str, str] = field(default_factory=dict)  # comment id -> its privacy, for non-public ones
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Snapshot:
-        return cls(
-            key=doc["_id"],
-            side=doc.get("side", "user"),
-            status=doc.get("status"),
-            version=int(doc.get("version") or 0),
-            updated=doc.get("updated"),
-            project=doc.get("project"),
-            issuetype=doc.get("issuetype"),
-            fields_hash=doc.get("fields_hash"),
-            comments=dict(doc.get("comments") or {}),
-            own=set(doc.get("own") or []),
-            mirrors=dict(doc.get("mirrors") or {}),
-            restricted=dict(doc.get("restricted") or {}),
+            watch_from=utc(doc.get("watch_from")),
         )
 
 
@@ -155,7 +77,7 @@ class WriteBatch:
         self.store = store
         self._lock = threading.Lock()
         self._ops: dict[str, list[Any]] = {"issue_map": [], "snapshots": [], "journal": []}
-        self._audit: list[dict[str, Any]] = []
+        self._audit: list[AuditEntry] = []
 
     def _add(self, collection: str, query: dict[str, Any], update: dict[str, Any], upsert: bool = False) -> None:
         from pymongo import UpdateOne
@@ -201,7 +123,7 @@ class WriteBatch:
         self._add("journal", {"_id": intent_id},
                   {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}})
 
-    def audit(self, entries: list[dict[str, Any]]) -> None:
+    def audit(self, entries: list[AuditEntry]) -> None:
         with self._lock:
             self._audit.extend(entries)
 
@@ -422,15 +344,13 @@ class PairStore:
         return self._insert_new(self.db.issue_map, docs)
 
     @guarded
-    def begin_intents(self, entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def begin_intents(self, intents: list[Intent]) -> dict[str, Intent]:
         """Record many intents at once; returns the ones recorded before (by id)."""
         now = datetime.now(UTC)
-        docs = [{"_id": e["id"], "kind": e["kind"], "key": e["key"], "state": "pending", "data": e["data"],
-                 "created_at": now, "fence": self.fence} for e in entries]
-        existing = self._insert_new(self.db.journal, docs)
+        existing = self._insert_new(self.db.journal, [i.to_doc(fence=self.fence, at=now) for i in intents])
         if not existing:
             return {}
-        return {d["_id"]: d for d in self.db.journal.find({"_id": {"$in": sorted(existing)}})}
+        return {d["_id"]: Intent.from_doc(d) for d in self.db.journal.find({"_id": {"$in": sorted(existing)}})}
 
     @staticmethod
     def _insert_new(collection: Any, docs: list[dict[str, Any]]) -> set[str]:
@@ -453,16 +373,15 @@ class PairStore:
             self.db.journal.delete_many({"_id": {"$in": intent_ids}, "state": "pending"})
 
     @guarded
-    def begin_intent(self, intent_id: str, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    def begin_intent(self, intent: Intent) -> Intent | None:
         """Record an intent before its write. Returns the existing entry if it was recorded before."""
         from pymongo.errors import DuplicateKeyError
 
-        doc = {"_id": intent_id, "kind": kind, "key": key, "state": "pending", "data": data,
-               "created_at": datetime.now(UTC), "fence": self.fence}
         try:
-            self.db.journal.insert_one(doc)
+            self.db.journal.insert_one(intent.to_doc(fence=self.fence, at=datetime.now(UTC)))
         except DuplicateKeyError:
-            return self.db.journal.find_one({"_id": intent_id})
+            doc = self.db.journal.find_one({"_id": intent.id})
+            return Intent.from_doc(doc) if doc else None
         return None
 
     @guarded
@@ -470,15 +389,15 @@ class PairStore:
         self.db.journal.delete_one({"_id": intent_id, "state": "pending"})
 
     @guarded
-    def pending_intents(self) -> list[dict[str, Any]]:
-        return list(self.db.journal.find({"state": "pending"}).sort("created_at", 1))
+    def pending_intents(self) -> list[Intent]:
+        return [Intent.from_doc(d) for d in self.db.journal.find({"state": "pending"}).sort("created_at", 1)]
 
     # -- audit ------------------------------------------------------------------------
     @guarded
-    def audit(self, entries: list[dict[str, Any]]) -> None:
+    def audit(self, entries: list[AuditEntry]) -> None:
         if entries:
             expires = datetime.now(UTC) + AUDIT_TTL
-            self.db.audit.insert_many([{**e, "expires_at": expires} for e in entries], ordered=False)
+            self.db.audit.insert_many([{**e.to_doc(), "expires_at": expires} for e in entries], ordered=False)
 
     @guarded
     def recent_audit(self, limit: int = 20, key: str | None = None) -> list[dict[str, Any]]:
@@ -488,7 +407,8 @@ class PairStore:
 
     @guarded
     def audited_create(self, user_key: str) -> bool:
-        return self.db.audit.find_one({"action": "create_issue", "result": "ok", "keys": user_key}) is not None
+        query = {"action": str(ActionKind.CREATE_ISSUE), "result": str(Outcome.OK), "keys": user_key}
+        return self.db.audit.find_one(query) is not None
 
     # -- heartbeats -------------------------------------------------------------------
     @guarded

@@ -20,16 +20,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from jirasync_cli.jira import adf
 from jirasync_cli.jira.client import CreateScreen
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, not_on_screen
 from jirasync_cli.jira.models import COPIED_FIELDS, CommentData
-from jirasync_cli.store.pair import WriteBatch, content_hash
+from jirasync_cli.store.pair import WriteBatch
 from jirasync_cli.sync import partners, recovery
-from jirasync_cli.sync.plan import (
+from jirasync_cli.sync.actions import (
     DEV,
     USER,
     Action,
@@ -41,11 +40,17 @@ from jirasync_cli.sync.plan import (
     EditDevIssue,
     LinkIssues,
     MirrorComment,
+    Note,
+    NoteKind,
     Restriction,
+    SidedAction,
     TransitionIssue,
-    UnitPlan,
     UpdateMirror,
+    intent_of,
+    mirror_intent_id,
 )
+from jirasync_cli.sync.plan import UnitPlan
+from jirasync_cli.sync.records import ActionKind, AuditEntry, AuditEvent, Intent, IntentKind, Outcome, content_hash
 from jirasync_cli.sync.rules import render_template
 from jirasync_cli.sync.runtime import PairRuntime
 
@@ -58,51 +63,36 @@ class UnitDeferred(Exception):
     """The unit cannot proceed yet (e.g. an earlier create is still unresolved)."""
 
 
+@dataclass(frozen=True)
+class Done:
+    """One thing a unit did (or found done): counted in the cycle's report and audited."""
+
+    kind: ActionKind
+    detail: dict[str, Any]
+
+    @property
+    def wrote(self) -> bool:
+        """Whether it changed Jira now (False: found done, withheld, or nothing to change)."""
+        return bool(self.detail.get("wrote", True))
+
+    @property
+    def recovered(self) -> bool:
+        """A create an earlier, interrupted cycle made."""
+        return bool(self.detail.get("recovered"))
+
+
 @dataclass
 class UnitResult:
     user_key: str
     dev_key: str | None
-    done: list[dict[str, Any]] = field(default_factory=list)
+    done: list[Done] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # the plan's, then what applying found
     error: str | None = None
     deferred: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.deferred is None
-
-
-@dataclass(frozen=True)
-class Intent:
-    id: str
-    kind: str
-    key: str
-    data: dict[str, Any]
-
-
-def mirror_intent_id(source_key: str, comment_id: str) -> str:
-    """Names the copy of one comment: independent of any snapshot, so lost state never
-    writes a second copy."""
-    return f"mirror:{source_key}:{comment_id}"
-
-
-def intent_of(pair: str, unit: UnitPlan, action: Action) -> Intent | None:
-    """The intent an action records, when its target is known from the plan."""
-    if isinstance(action, CreateDevIssue):
-        return Intent(f"create:{pair}:{unit.user_key}", "create", unit.user_key, {})
-    if isinstance(action, LinkIssues) and unit.dev_key:
-        return Intent(f"link:{unit.user_key}:{unit.dev_key}", "link", unit.user_key, {"dev_key": unit.dev_key})
-    if isinstance(action, (TransitionIssue, AddComment, MirrorComment)):
-        key = unit.key_of(action.side)
-        if key is None:
-            return None  # the dev issue this unit creates: known only after the create
-        if isinstance(action, TransitionIssue):
-            return Intent(f"transition:{action.event}:{key}", "transition", key,
-                          {"target_status": action.target_status, "side": action.side})
-        if isinstance(action, AddComment):
-            return Intent(f"comment:{action.event}:{action.rule_id}:{key}", "comment", key, {"source": None})
-        return Intent(mirror_intent_id(action.source_key, action.comment.id), "comment", key,
-                      {"source": [action.source_key, action.comment.id]})
-    return None
 
 
 @dataclass
@@ -112,19 +102,21 @@ class Prepared:
     creates_existing: set[str] = field(default_factory=set)  # user keys with an earlier create intent
     creates_new: set[str] = field(default_factory=set)
     intents_new: set[str] = field(default_factory=set)
-    intents_existing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    intents_existing: dict[str, Intent] = field(default_factory=dict)
     create_links: dict[str, bool] = field(default_factory=dict)  # user key -> create request carries the link
 
 
 def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
-    creates, intents, retried = [], [], []
+    creates: list[dict[str, Any]] = []
+    intents: list[Intent] = []
+    retried: list[str] = []
     at = rt.jira.server_now()
     for unit in units:
         if unit.mapping is not None and unit.mapping.state == "failed" and any(
                 isinstance(a, (CreateDevIssue, AdoptMapping)) for a in unit.actions):
             retried.append(unit.user_key)  # refused before; the user issue changed since
         for action in unit.actions:
-            spec = intent_of(rt.config.name, unit, action)
+            spec = intent_of(rt.config.name, unit.user_key, unit.dev_key, action)
             if spec is None:
                 continue
             if isinstance(action, CreateDevIssue):
@@ -132,7 +124,7 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
                 creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": link_now,
                                 "link_after": action.link and not link_now, "rule_id": action.rule_id, "at": at})
             else:
-                intents.append({"id": spec.id, "kind": spec.kind, "key": spec.key, "data": spec.data})
+                intents.append(spec)
     prepared = Prepared()
     if retried:
         rt.store.clear_failed_creates(retried)
@@ -142,7 +134,7 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
         prepared.creates_new = {c["user_key"] for c in creates} - prepared.creates_existing
     if intents:
         prepared.intents_existing = rt.store.begin_intents(intents)
-        prepared.intents_new = {i["id"] for i in intents} - set(prepared.intents_existing)
+        prepared.intents_new = {i.id for i in intents} - set(prepared.intents_existing)
     return prepared
 
 
@@ -222,13 +214,25 @@ def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
 
 
 class _UnitRun:
-    """One unit's execution context: its chunk's preparation, batch, and what it did."""
+    """One unit's execution context: its chunk's preparation, batch, and what it did.
+    The plan is read, never changed: the dev issue a create makes and the notes applying
+    adds are kept here."""
 
     def __init__(self, rt: PairRuntime, unit: UnitPlan, prepared: Prepared, batch: WriteBatch, cycle_id: str) -> None:
         self.rt, self.unit, self.prepared, self.batch = rt, unit, prepared, batch
         self.cycle_id = cycle_id
+        self.dev_key = unit.dev_key
+        self.notes: list[Note] = []
         self.statuses: dict[str, str] = {}  # statuses we set, so snapshots don't take them for a human's
         self.attempted: set[str] = set()
+
+    def key_of(self, side: str) -> str | None:
+        return self.unit.user_key if side == USER else self.dev_key
+
+    def intent(self, action: Action) -> Intent:
+        spec = intent_of(self.rt.config.name, self.unit.user_key, self.dev_key, action)
+        assert spec is not None, action
+        return spec
 
     def with_intent(self, spec: Intent, write: Callable[[], dict[str, Any]],
                     on_done: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], bool]:
@@ -240,10 +244,10 @@ class _UnitRun:
         elif spec.id in self.prepared.intents_existing:
             existing = self.prepared.intents_existing[spec.id]
         else:
-            existing = rt.store.begin_intent(spec.id, spec.kind, spec.key, spec.data)
+            existing = rt.store.begin_intent(spec)
         if existing is not None:
-            if existing.get("state") == "done":
-                return existing.get("result") or {}, False
+            if existing.done:
+                return existing.result or {}, False
             found = recovery.verify(rt, existing)
             if found is not None:
                 on_done(found)
@@ -262,8 +266,9 @@ class _UnitRun:
 
     def drop_unattempted(self) -> None:
         """Intents recorded for this unit's later actions that never ran: nothing to verify."""
-        spare = [s.id for a in self.unit.actions if (s := intent_of(self.rt.config.name, self.unit, a))
-                 and s.kind != "create" and s.id in self.prepared.intents_new and s.id not in self.attempted]
+        spare = [s.id for a in self.unit.actions if (s := intent_of(self.rt.config.name, self.unit.user_key,
+                                                                    self.unit.dev_key, a))
+                 and s.kind != IntentKind.CREATE and s.id in self.prepared.intents_new and s.id not in self.attempted]
         self.rt.store.drop_intents(spare)
 
 
@@ -278,27 +283,28 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
                 rt.check_lease()
                 detail = _apply(run, action)
                 if detail is not None:
-                    result.done.append({"action": action.kind, **detail})
+                    result.done.append(Done(action.kind, detail))
         except JiraApiError as exc:
-            gone = (partners.dev_issue_deleted(rt, unit.user_key, unit.dev_key)
-                    if exc.status == 404 and unit.dev_key and exc.key == unit.dev_key else None)
+            gone = (partners.dev_issue_deleted(rt, unit.user_key, run.dev_key)
+                    if exc.status == 404 and run.dev_key and exc.key == run.dev_key else None)
             if gone is None:
                 raise
             raise gone from None
         _record_observed(run)
     except partners.PartnerGone as exc:
-        result.done.append({"action": "partner_gone", "reason": str(exc), **exc.detail})
-        unit.notes.append(str(exc))
+        result.done.append(Done(ActionKind.PARTNER_GONE, {"reason": str(exc), **exc.detail}))
+        run.notes.append(Note(NoteKind.PARTNER_GONE, str(exc)))
         _record_observed(run)
     except UnitDeferred as exc:
         result.deferred = str(exc)
     except JiraApiError as exc:
         result.error = str(exc)
     finally:
-        result.dev_key = unit.dev_key
+        result.dev_key = run.dev_key
+        result.notes = [*unit.notes, *run.notes]
         if not result.ok:
             run.drop_unattempted()
-        run.batch.audit(_audit_entries(unit, result, cycle_id))
+        run.batch.audit(unit_audit(result, cycle_id))
     return result
 
 
@@ -307,65 +313,76 @@ def _record_observed(run: _UnitRun) -> None:
         run.batch.snapshot(key, {**values, **({"status": run.statuses[key]} if key in run.statuses else {})})
 
 
-def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
+def _adopt(run: _UnitRun, action: AdoptMapping) -> dict[str, Any]:
     rt, unit = run.rt, run.unit
-    if isinstance(action, AdoptMapping):
-        if not rt.store.adopt_mapping(unit.user_key, action.dev_key, linked=action.linked):
-            raise UnitDeferred(f"cannot pair {unit.user_key} with {action.dev_key}: one of them is mapped already")
-        if action.dev_key not in unit.observed:  # not seen this cycle: its status is the baseline
-            dev = rt.jira.get_issue(action.dev_key)
-            if dev is not None:
-                run.batch.snapshot(dev.key, {"side": DEV, "status": dev.status, "project": dev.project,
-                                             "issuetype": dev.issuetype, "version": 0})
-        return {"dev_key": action.dev_key, "reason": action.reason}
-    if isinstance(action, CreateDevIssue):
-        return _create(run, action)
-    if isinstance(action, (TransitionIssue, AddComment, MirrorComment, UpdateMirror, DeleteMirror)):
-        if unit.key_of(action.side) is None:  # the user issue itself needs no partner
+    if not rt.store.adopt_mapping(unit.user_key, action.dev_key, linked=action.linked):
+        raise UnitDeferred(f"cannot pair {unit.user_key} with {action.dev_key}: one of them is mapped already")
+    if action.dev_key not in unit.observed:  # not seen this cycle: its status is the baseline
+        dev = rt.jira.get_issue(action.dev_key)
+        if dev is not None:
+            run.batch.snapshot(dev.key, {"side": DEV, "status": dev.status, "project": dev.project,
+                                         "issuetype": dev.issuetype, "version": 0})
+    return {"dev_key": action.dev_key, "reason": action.reason}
+
+
+def _check_user_issue(run: _UnitRun, action: CheckUserIssue) -> dict[str, Any]:
+    rt, unit, dev_key = run.rt, run.unit, run.dev_key
+    assert dev_key is not None
+    gone = partners.check_user_issue(rt, unit.user_key, dev_key, f"left:{rt.config.name}:{unit.user_key}", run.batch)
+    if gone is not None:
+        raise gone
+    return {"key": unit.user_key, "unlinked_by_a_person": True}
+
+
+def _link(run: _UnitRun, action: LinkIssues) -> dict[str, Any]:
+    rt, user_key, dev_key = run.rt, run.unit.user_key, run.dev_key
+    assert dev_key is not None
+
+    def write() -> dict[str, Any]:
+        rt.jira.link(dev_key=dev_key, user_key=user_key)
+        return {}
+
+    _, wrote = run.with_intent(run.intent(action), write, lambda _: run.batch.linked(user_key))
+    return {"key": user_key, "dev_key": dev_key, "wrote": wrote}
+
+
+def _update_mirror(run: _UnitRun, action: UpdateMirror) -> dict[str, Any]:
+    rt, target = run.rt, run.key_of(action.side)
+    assert target is not None
+    restriction = action.restriction
+    rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key),
+                         internal=restriction.internal if action.restrict else None,
+                         visibility=restriction.visibility)
+    run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
+    return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
+
+
+def _delete_mirror(run: _UnitRun, action: DeleteMirror) -> dict[str, Any]:
+    rt, target = run.rt, run.key_of(action.side)
+    assert target is not None
+    wrote = rt.jira.delete_comment(target, action.mirror_id)  # idempotent: gone is gone
+    run.batch.mirror_removed(action.source_key, action.comment_id,
+                             mirror_intent_id(action.source_key, action.comment_id))
+    return {"key": target, "comment": action.mirror_id, "reason": action.reason, "wrote": wrote,
+            "source": f"{action.source_key}/{action.comment_id}"}
+
+
+def _edit(run: _UnitRun, action: EditDevIssue) -> dict[str, Any]:
+    dev_key = run.dev_key
+    assert dev_key is not None
+    sent = _edit_dev(run, dev_key, action.fields)
+    run.batch.fields_hash(run.unit.user_key, action.fields_hash)  # also when the screen took none: said once
+    return {"key": dev_key, "fields": sent}
+
+
+def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
+    """Carry out one action; returns what it did (audited), or None when there is nothing to say."""
+    if not isinstance(action, (AdoptMapping, CreateDevIssue)):
+        # Every other action writes to an issue of the pair: the dev issue unless it names a side.
+        side = action.side if isinstance(action, SidedAction) else DEV
+        if run.key_of(side) is None:  # the user issue itself needs no partner
             raise UnitDeferred("no dev issue yet")
-    elif unit.dev_key is None:
-        raise UnitDeferred("no dev issue yet")
-    dev_key = unit.dev_key
-    if isinstance(action, CheckUserIssue):
-        assert dev_key is not None
-        gone = partners.check_user_issue(rt, unit.user_key, dev_key, f"left:{rt.config.name}:{unit.user_key}",
-                                         run.batch)
-        if gone is not None:
-            raise gone
-        return {"key": unit.user_key, "unlinked_by_a_person": True}
-    if isinstance(action, LinkIssues):
-        assert dev_key is not None
-        spec = intent_of(rt.config.name, unit, action)
-        assert spec is not None
-        _, wrote = run.with_intent(spec, lambda: (rt.jira.link(dev_key=dev_key, user_key=unit.user_key), {})[1],
-                                   lambda _: run.batch.linked(unit.user_key))
-        return {"key": unit.user_key, "dev_key": dev_key, "wrote": wrote}
-    if isinstance(action, TransitionIssue):
-        return _transition(run, action)
-    if isinstance(action, (AddComment, MirrorComment)):
-        return _comment(run, action)
-    if isinstance(action, UpdateMirror):
-        target = unit.key_of(action.side)
-        assert target is not None
-        restriction = action.restriction
-        rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key),
-                             internal=restriction.internal if action.restrict else None,
-                             visibility=restriction.visibility)
-        run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
-        return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
-    if isinstance(action, DeleteMirror):
-        target = unit.key_of(action.side)
-        assert target is not None
-        wrote = rt.jira.delete_comment(target, action.mirror_id)  # idempotent: gone is gone
-        run.batch.mirror_removed(action.source_key, action.comment_id, mirror_intent_id(action.source_key, action.comment_id))
-        return {"key": target, "comment": action.mirror_id, "reason": action.reason, "wrote": wrote,
-                "source": f"{action.source_key}/{action.comment_id}"}
-    if isinstance(action, EditDevIssue):
-        assert dev_key is not None
-        sent = _edit_dev(run, dev_key, action.fields)
-        run.batch.fields_hash(unit.user_key, action.fields_hash)  # also when the screen took none: said once
-        return {"key": dev_key, "fields": sent}
-    raise TypeError(f"unknown action {action!r}")
+    return _HANDLERS[action.kind](run, action)
 
 
 def link_on_create(rt: PairRuntime, action: CreateDevIssue) -> bool:
@@ -381,8 +398,7 @@ def link_on_create(rt: PairRuntime, action: CreateDevIssue) -> bool:
 
 def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     rt, unit, cfg = run.rt, run.unit, run.rt.config
-    spec = intent_of(cfg.name, unit, action)
-    assert spec is not None
+    spec = run.intent(action)
     if unit.user_key in run.prepared.create_links:
         recorded_link = run.prepared.create_links[unit.user_key]
     else:
@@ -399,7 +415,7 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
                 raise UnitDeferred(f"creation of the dev issue for {unit.user_key} is unresolved")
         else:
             dev_key = existing.dev_key
-        unit.dev_key = dev_key
+        run.dev_key = dev_key
         return {"dev_key": dev_key, "recovered": True}
     try:
         screen = rt.jira.create_screen(cfg.dev_project_key, action.issuetype)
@@ -418,13 +434,13 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     dev_key, link_now = _send_create(run, action, screen, fields, link_now, source)
     # Audited before the mapping is recorded (the batch stores the audit first): a kill
     # between the two leaves a pending create that recovery audits, never an unaudited one.
-    run.batch.audit([_entry(run.cycle_id, [unit.user_key, dev_key], "create_issue", "ok",
-                            {"dev_key": dev_key, "linked": link_now})])
+    run.batch.audit([AuditEntry(run.cycle_id, [unit.user_key, dev_key], ActionKind.CREATE_ISSUE, Outcome.OK,
+                                {"dev_key": dev_key, "linked": link_now})])
     status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=link_now,
                                     batch=run.batch)
     if status:
         run.statuses[dev_key] = status
-    unit.dev_key = dev_key
+    run.dev_key = dev_key
     if action.link and not link_now:
         # Not on the create screen: a request of its own. A crash before it is recorded
         # leaves the create to recovery, which finds the issue by its source property and
@@ -497,8 +513,8 @@ def _report_screen_once(run: _UnitRun, screen: CreateScreen, action: CreateDevIs
     reason = (f"the create screen of {cfg.dev_project_key} ({action.issuetype}) lacks "
               f"{', '.join(left_out + (['issuelinks'] if link_later else []))}: {'; '.join(parts)}")
     log.warning(reason, extra={"pair": cfg.name, "left_out": left_out, "link_after_create": link_later})
-    run.batch.audit([_entry(run.cycle_id, [], "create_screen", "warning",
-                            {"reason": reason, "left_out": left_out, "link_after_create": link_later})])
+    run.batch.audit([AuditEntry(run.cycle_id, [], AuditEvent.CREATE_SCREEN, Outcome.WARNING,
+                                {"reason": reason, "left_out": left_out, "link_after_create": link_later})])
 
 
 def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
@@ -534,19 +550,18 @@ def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
             reason = (f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
                       "user-side edits of them are not copied to dev issues")
             log.warning(reason, extra={"pair": rt.config.name, "left_out": sorted(new)})
-            run.batch.audit([_entry(run.cycle_id, [], "edit_screen", "warning",
-                                    {"reason": reason, "left_out": sorted(new)})])
+            run.batch.audit([AuditEntry(run.cycle_id, [], AuditEvent.EDIT_SCREEN, Outcome.WARNING,
+                                        {"reason": reason, "left_out": sorted(new)})])
         send = {k: v for k, v in send.items() if k not in gone}
     raise AssertionError("unreachable")
 
 
 def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
-    rt, unit = run.rt, run.unit
-    key = unit.key_of(action.side)
+    rt = run.rt
+    key = run.key_of(action.side)
     assert key is not None
     current = run.statuses.get(key, action.current_status)
-    spec = intent_of(rt.config.name, unit, action)
-    assert spec is not None
+    spec = run.intent(action)
 
     def write() -> dict[str, Any]:
         moved = rt.jira.transition_to(key, action.target_status, project=action.project,
@@ -569,17 +584,16 @@ def _resolution_setting(rt: PairRuntime, rule_id: str) -> str:
 
 
 def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any]:
-    rt, unit = run.rt, run.unit
-    key = unit.key_of(action.side)
+    rt = run.rt
+    key = run.key_of(action.side)
     assert key is not None
-    spec = intent_of(rt.config.name, unit, action)
-    assert spec is not None
+    spec = run.intent(action)
     if isinstance(action, MirrorComment):
         restriction = action.restriction
         withheld = _unsupported_restriction(rt, key, restriction.visibility)
         if withheld:
-            unit.notes.append(f"withheld: comment {action.comment.id} on {action.source_key} not copied to {key}: "
-                              f"{withheld}")
+            run.notes.append(Note.tagged(NoteKind.WITHHELD, f"comment {action.comment.id} on {action.source_key} "
+                                         f"not copied to {key}: {withheld}"))
             return {"key": key, "wrote": False, "withheld": withheld,
                     "source": f"{action.source_key}/{action.comment.id}"}
         body = _mirror_body(rt, action.comment, action.source_key)
@@ -607,13 +621,13 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         if visibility:
             # Jira refused the restriction (our account is not in that role or group): no
             # copy at all rather than a wider one.
-            unit.notes.append(f"withheld: a restricted comment from {action.source_key} was not copied to {key}: "
-                              f"{exc.jira_message}")
+            run.notes.append(Note.tagged(NoteKind.WITHHELD, f"a restricted comment from {action.source_key} was "
+                                         f"not copied to {key}: {exc.jira_message}"))
             return {"key": key, "wrote": False, "withheld": exc.jira_message}
         # Jira refuses this one comment (its body): skip it, audited, so it cannot hold up
         # the comments and changes after it; it is not tried again.
-        unit.notes.append(f"skipped: comment {source[1]} on {source[0]} could not be copied to {key}: "
-                          f"{exc.jira_message}")
+        run.notes.append(Note.tagged(NoteKind.SKIPPED, f"comment {source[1]} on {source[0]} could not be copied "
+                                     f"to {key}: {exc.jira_message}"))
         return {"key": key, "wrote": False, "skipped": exc.jira_message}
     wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
@@ -639,7 +653,7 @@ def _unsupported_restriction(rt: PairRuntime, key: str, visibility: dict[str, st
 def _template_text(run: _UnitRun, action: AddComment) -> str:
     unit = run.unit
     source_side = USER if action.source_key == unit.user_key else DEV
-    target_key = unit.key_of(DEV if source_side == USER else USER)
+    target_key = run.key_of(DEV if source_side == USER else USER)
     source_issue = unit.user if source_side == USER else unit.dev
     return render_template(action.template, run.rt.template_values(
         sourceKey=action.source_key, targetKey=target_key, sourceStatus=action.source_status,
@@ -663,21 +677,32 @@ def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str) -> adf.
     return adf.prepend(header, body, rt.jira.adf)
 
 
-def _entry(cycle_id: str, keys: list[str], action: str, result: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"ts": datetime.now(UTC), "cycle": cycle_id, "keys": keys, "action": action, "result": result,
-            "detail": detail}
-
-
-def _audit_entries(unit: UnitPlan, result: UnitResult, cycle_id: str) -> list[dict[str, Any]]:
-    keys = [k for k in (unit.user_key, result.dev_key) if k]
+def unit_audit(result: UnitResult, cycle_id: str) -> list[AuditEntry]:
+    """A unit's audit entries: what it did, why it stopped, and its notes."""
+    keys = [k for k in (result.user_key, result.dev_key) if k]
     entries = [
-        _entry(cycle_id, keys, d["action"], "ok", {k: v for k, v in d.items() if k != "action"})
+        AuditEntry(cycle_id, keys, d.kind, Outcome.OK, d.detail)
         for d in result.done
-        if d["action"] != "create_issue"  # audited where it happens: _create, recovery.resolve_create
+        if d.kind is not ActionKind.CREATE_ISSUE  # audited where it happens: _create, recovery.resolve_create
     ]
     if result.error or result.deferred:
-        entries.append(_entry(cycle_id, keys, "unit", "error" if result.error else "deferred",
-                              {"reason": result.error or result.deferred}))
-    for note in unit.notes:
-        entries.append(_entry(cycle_id, keys, "note", "info", {"reason": note}))
+        entries.append(AuditEntry(cycle_id, keys, AuditEvent.UNIT, Outcome.ERROR if result.error else Outcome.DEFERRED,
+                                  {"reason": result.error or result.deferred}))
+    entries += [AuditEntry(cycle_id, keys, AuditEvent.NOTE, Outcome.INFO, {"reason": note.text})
+                for note in result.notes]
     return entries
+
+
+# One handler per kind of action (each takes the action of its kind).
+_HANDLERS: dict[ActionKind, Callable[[_UnitRun, Any], dict[str, Any] | None]] = {
+    ActionKind.ADOPT_MAPPING: _adopt,
+    ActionKind.CREATE_ISSUE: _create,
+    ActionKind.CHECK_USER_ISSUE: _check_user_issue,
+    ActionKind.LINK: _link,
+    ActionKind.TRANSITION: _transition,
+    ActionKind.COMMENT: _comment,
+    ActionKind.MIRROR_COMMENT: _comment,
+    ActionKind.UPDATE_MIRROR: _update_mirror,
+    ActionKind.DELETE_MIRROR: _delete_mirror,
+    ActionKind.EDIT_ISSUE: _edit,
+}

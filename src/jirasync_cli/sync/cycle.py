@@ -28,7 +28,10 @@ from typing import Any
 from jirasync_cli.jira.client import RECONCILE_LIMIT, SearchResult
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, split_order, sync_jql
+from jirasync_cli.sync import retry
+from jirasync_cli.sync.actions import NoteKind
 from jirasync_cli.sync.apply import UnitResult, apply_units
+from jirasync_cli.sync.mode import Why, choose_mode
 from jirasync_cli.sync.plan import (
     CyclePlan,
     PlanInput,
@@ -37,6 +40,7 @@ from jirasync_cli.sync.plan import (
     unrecorded_own_dev_issues,
 )
 from jirasync_cli.sync.privacy import resolve_internal_flags
+from jirasync_cli.sync.records import ActionKind
 from jirasync_cli.sync.recovery import learn_initial_status, recover_pending
 from jirasync_cli.sync.runtime import PairRuntime
 
@@ -105,20 +109,16 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     report = CycleReport(cfg.name, uuid.uuid4().hex[:12], "incremental", dry_run, jira.server_now())
     requests_before = jira.requests.snapshot()
 
-    if state.last_sync is None and not state.initial_sync_completed and cfg.initial_sync_enabled:
-        report.mode = "full"
+    mode = choose_mode(last_sync=state.last_sync, initial_sync_completed=state.initial_sync_completed,
+                       watch_from=state.watch_from, initial_sync_enabled=cfg.initial_sync_enabled,
+                       now=jira.server_now(), overlap=timedelta(seconds=rt.overlap_seconds))
+    report.mode, report.since, watch_from = mode.name, mode.since, mode.watch_from
+    if mode.why is Why.INITIAL:
         log.info("Running initial full sync", extra={"pair": cfg.name})
-    elif state.last_sync is None:
-        if state.initial_sync_completed:
-            log.warning("Last sync state lost, using current time for incremental sync", extra={"pair": cfg.name})
-        else:
-            log.info("Initial sync disabled, starting incremental sync from now", extra={"pair": cfg.name})
-        report.since = jira.server_now()
-    else:
-        report.since = state.last_sync - timedelta(seconds=rt.overlap_seconds)
-        if state.watch_from is not None:  # the overlap never reaches before we started watching
-            report.since = max(report.since, state.watch_from)
-    watch_from = report.since if state.last_sync is None else state.watch_from
+    elif mode.why is Why.STATE_LOST:
+        log.warning("Last sync state lost, using current time for incremental sync", extra={"pair": cfg.name})
+    elif mode.why is Why.INITIAL_DISABLED:
+        log.info("Initial sync disabled, starting incremental sync from now", extra={"pair": cfg.name})
 
     if not dry_run:
         report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
@@ -127,7 +127,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
         since=report.since, zone=jira.me.time_zone,
     )
-    retry_keys = sorted(state.retry_keys)[:MAX_RETRY_KEYS] if report.since is not None else []
+    retry_keys = retry.due(state.retry_keys, MAX_RETRY_KEYS) if report.since is not None else []
     result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
     report.issues_seen = len(result.issues)
 
@@ -157,7 +157,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     report.plan = plan
     report.unchanged = plan.skipped_unchanged
     for unit in plan.units:
-        report.unhandled += [n for n in unit.notes if n.startswith("unhandled")]
+        report.unhandled += [n.text for n in unit.notes if n.kind is NoteKind.UNHANDLED]
     progress.planned(len(plan.units))
     if dry_run:
         report.actions.update(a.kind for u in plan.units for a in u.actions)
@@ -166,13 +166,8 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         return report
 
     results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
-    new_retry = _summarise(report, results, state.retry_keys)
-    # Keys not fetched this cycle (beyond its share, or refused without being named) wait
-    # for the next one; only keys Jira named as gone are forgotten.
-    seen_keys = {i.key for i in result.issues}
-    for key, entry in state.retry_keys.items():
-        if key not in seen_keys and key not in new_retry and key not in dropped:
-            new_retry[key] = entry
+    failures = _summarise(report, results, state.retry_keys)
+    new_retry = retry.next_retry(state.retry_keys, failures, seen={i.key for i in result.issues}, dropped=dropped)
     for note in report.unhandled:
         log.debug(note, extra={"pair": cfg.name})
     if report.unhandled:  # one line: an initial sync may see a thousand of them
@@ -299,31 +294,29 @@ def _written_ids(result: SearchResult, results: list[UnitResult]) -> list[str]:
     ids = {i.key: i.id for i in result.issues if i.id}
     out: list[str] = []
     for res in results:
-        if any(d.get("wrote", True) and d["action"] != "adopt_mapping" for d in res.done):
+        if any(d.wrote and d.kind is not ActionKind.ADOPT_MAPPING for d in res.done):
             out += [ids[k] for k in (res.user_key, res.dev_key) if k in ids]
     return list(dict.fromkeys(out))[:RECONCILE_LIMIT]
 
 
-def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> dict[str, Any]:
-    retry: dict[str, Any] = {}
+def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> list[retry.Failure]:
+    """Counts what the units did into the report; returns the units that did not finish."""
+    failures: list[retry.Failure] = []
     for res in results:
         for done in res.done:
-            if done.get("wrote", True) and not done.get("recovered"):
-                report.actions[done["action"]] += 1
-            if done["action"] == "create_issue" and done.get("dev_key") and not done.get("recovered"):
-                report.created.append((res.user_key, done["dev_key"]))
+            if done.wrote and not done.recovered:
+                report.actions[done.kind] += 1
+            if done.kind is ActionKind.CREATE_ISSUE and done.detail.get("dev_key") and not done.recovered:
+                report.created.append((res.user_key, done.detail["dev_key"]))
         if res.ok:
             continue
         reason = res.error or res.deferred or ""
         (report.errors if res.error else report.deferred).append(f"{res.user_key}: {reason}")
-        attempts = int((old_retry.get(res.user_key) or {}).get("attempts", 0)) + 1
-        retry[res.user_key] = {"attempts": attempts, "reason": reason[:300]}
-        if res.dev_key:
-            retry[res.dev_key] = {"attempts": attempts, "reason": reason[:300]}
-        repeated = (old_retry.get(res.user_key) or {}).get("reason") == reason[:300]
+        failure = retry.Failure(res.user_key, res.dev_key, reason)
+        failures.append(failure)
         if res.error:  # logged when it first happens (or changes), not again every cycle
-            log.log(logging.INFO if repeated else logging.ERROR,
+            log.log(logging.INFO if retry.repeated(old_retry, failure) else logging.ERROR,
                     "sync of an issue failed; it will be retried next cycle",
                     extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
-                           "attempts": attempts})
-    return retry
+                           "attempts": retry.attempts(old_retry, failure)})
+    return failures

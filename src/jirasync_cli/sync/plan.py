@@ -13,145 +13,34 @@ carry that name, so a re-run after a crash finds the intent and does not write t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY, CommentData, IssueData
-from jirasync_cli.store.pair import Mapping, Snapshot, content_hash
+from jirasync_cli.sync.actions import (
+    DEV,
+    USER,
+    Action,
+    AddComment,
+    AdoptMapping,
+    CheckUserIssue,
+    CreateDevIssue,
+    DeleteMirror,
+    EditDevIssue,
+    LinkIssues,
+    MirrorComment,
+    Note,
+    NoteKind,
+    Restriction,
+    TransitionIssue,
+    UpdateMirror,
+    other,
+)
+from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
 from jirasync_cli.sync.rules import match_rule
 
 if TYPE_CHECKING:
     from jirasync_cli.config import Rule, SyncPairConfig
-
-USER, DEV = "user", "dev"
-
-
-def other(side: str) -> str:
-    return DEV if side == USER else USER
-
-
-# -- actions ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CreateDevIssue:
-    rule_id: str
-    issuetype: str
-    fields: dict[str, Any]
-    fields_hash: str
-    link: bool
-    kind: str = "create_issue"
-
-
-@dataclass(frozen=True)
-class LinkIssues:
-    rule_id: str
-    kind: str = "link"
-
-
-@dataclass(frozen=True)
-class TransitionIssue:
-    side: str  # the side whose issue moves
-    target_status: str
-    rule_id: str
-    event: str
-    source_key: str
-    source_status: str
-    current_status: str | None  # the moving issue's status as far as we know (None: just created)
-    project: str
-    issuetype: str
-    resolution: str | None = None  # the rule's choice, for a transition screen that asks for one
-    kind: str = "transition"
-
-
-@dataclass(frozen=True)
-class AddComment:
-    side: str  # the side whose issue gets the comment
-    template: str
-    rule_id: str
-    event: str
-    source_key: str
-    source_status: str
-    target_status: str | None
-    verify: bool = False  # look for the comment in Jira first (see _unrecorded_own_comments)
-    internal: bool = False  # posted as a JSM internal note (agents only)
-    kind: str = "comment"
-
-
-@dataclass(frozen=True)
-class Restriction:
-    """Who may read a comment jirasync writes: a role/group, and/or agents only (JSM)."""
-
-    visibility: dict[str, str] | None = None
-    internal: bool = False
-
-    @property
-    def label(self) -> str | None:
-        """``role:Developers+internal``, as :attr:`CommentData.privacy` names it; None: public."""
-        parts = [f"{self.visibility['type']}:{self.visibility['value']}"] if self.visibility else []
-        return "+".join([*parts, *(["internal"] if self.internal else [])]) or None
-
-
-@dataclass(frozen=True)
-class MirrorComment:
-    side: str  # the side the copy goes to
-    source_key: str
-    comment: CommentData
-    verify: bool = False
-    restriction: Restriction = Restriction()
-    kind: str = "mirror_comment"
-
-
-@dataclass(frozen=True)
-class UpdateMirror:
-    side: str
-    source_key: str
-    comment: CommentData
-    mirror_id: str
-    restriction: Restriction = Restriction()
-    restrict: bool = False  # the original's privacy changed: the copy's follows
-    kind: str = "update_mirror"
-
-
-@dataclass(frozen=True)
-class DeleteMirror:
-    """The original is gone, or may no longer be read by the other side's audience."""
-
-    side: str  # the side the copy is on
-    source_key: str
-    comment_id: str  # the original
-    mirror_id: str
-    reason: str  # "deleted" | "restricted"
-    kind: str = "delete_mirror"
-
-
-@dataclass(frozen=True)
-class EditDevIssue:
-    fields: dict[str, Any]
-    fields_hash: str
-    kind: str = "edit_issue"
-
-
-@dataclass(frozen=True)
-class AdoptMapping:
-    """Take an existing dev issue as the partner: ours by its source property, or one a
-    person linked to the user issue before the rule fired."""
-
-    dev_key: str
-    linked: bool
-    reason: str  # "property" | "link"
-    kind: str = "adopt_mapping"
-
-
-@dataclass(frozen=True)
-class CheckUserIssue:
-    """The dev issue no longer links to its user issue: was the user issue moved out of the
-    project, deleted, or only unlinked by a person? Checked before anything is written."""
-
-    user_key: str
-    kind: str = "check_user_issue"
-
-
-Action = (CheckUserIssue | CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror | DeleteMirror
-          | EditDevIssue | AdoptMapping)
 
 
 @dataclass
@@ -162,7 +51,7 @@ class UnitPlan:
     user: IssueData | None = None
     dev: IssueData | None = None
     actions: list[Action] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     # Snapshot fields to store once every action succeeded: {issue key: {field: value}}
     observed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -174,16 +63,23 @@ class UnitPlan:
         return [k for k in (self.user_key, self.dev_key) if k]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PlanInput:
+    """Everything the planner reads besides the issues; it changes none of it."""
+
     config: SyncPairConfig
     initial: bool  # the initial full sync (rules with onInitialSync=false sit it out)
     snapshots: dict[str, Snapshot]
     mappings: list[Mapping]
     sync_account: str  # our own Jira account id: its comments are never mirrored back
     retry_keys: frozenset[str] = frozenset()
-    # Filled by plan_cycle from the above and the issues: dev keys that have a partner,
-    # and this cycle's dev issues that have none (candidates for adoption by link).
+
+
+@dataclass(frozen=True)
+class _Context(PlanInput):
+    """The input and what plan_cycle learnt from the issues: dev keys that have a partner,
+    and this cycle's dev issues that have none (candidates for adoption by link)."""
+
     mapped_dev_keys: frozenset[str] = frozenset()
     unmapped_dev: dict[str, IssueData] = field(default_factory=dict)
 
@@ -241,6 +137,7 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
     skipped = 0
     ignored: list[str] = []
     seen: set[str] = set()
+    unmapped_dev: dict[str, IssueData] = {}
 
     for issue in issues:
         if issue.key in seen:
@@ -260,7 +157,7 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
                 source = _source_of(issue, config)
                 if source is None or source in by_user:
                     ignored.append(issue.key)
-                    data.unmapped_dev[issue.key] = issue
+                    unmapped_dev[issue.key] = issue
                     continue
                 # Our own dev issue whose mapping was lost: adopt it, act on nothing yet.
                 linked = any(link.other_key == source for link in issue.links)
@@ -276,14 +173,15 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
         else:
             ignored.append(issue.key)
 
-    data.mapped_dev_keys = frozenset(by_dev)
+    context = _Context(**{f.name: getattr(data, f.name) for f in fields(PlanInput)},
+                       mapped_dev_keys=frozenset(by_dev), unmapped_dev=unmapped_dev)
     for unit in units.values():
         if unit.actions and isinstance(unit.actions[0], AdoptMapping):
             if unit.user is not None:  # baseline the user side too
                 unit.observed[unit.user_key] = observed_snapshot(
                     unit.user, USER, data.snapshots.get(unit.user_key), config)
             continue
-        _plan_unit(unit, data)
+        _plan_unit(unit, context)
     return CyclePlan(list(units.values()), skipped, ignored)
 
 
@@ -308,7 +206,7 @@ def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
     return None
 
 
-def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
+def _plan_unit(unit: UnitPlan, data: _Context) -> None:
     config = data.config
     mapping = unit.mapping
     # A pending mapping is a create from an earlier cycle whose outcome recovery could not
@@ -338,7 +236,8 @@ def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
             continue
         rule = match_rule(config, side, issue, initial=data.initial and snap is None)
         if rule is None:
-            unit.notes.append(f"unhandled: {issue.key} is now {issue.status!r} and no rule matches")
+            unit.notes.append(Note.tagged(NoteKind.UNHANDLED,
+                                          f"{issue.key} is now {issue.status!r} and no rule matches"))
             continue
         event = f"{issue.key}@{snap.version if snap else 0}:{issue.status}"
         creating = _rule_actions(unit, rule, side, issue, event, data, creating) or creating
@@ -349,7 +248,7 @@ def _plan_unit(unit: UnitPlan, data: PlanInput) -> None:
 
 
 def _rule_actions(
-    unit: UnitPlan, rule: Rule, side: str, issue: IssueData, event: str, data: PlanInput, creating: bool
+    unit: UnitPlan, rule: Rule, side: str, issue: IssueData, event: str, data: _Context, creating: bool
 ) -> bool:
     config, acts = data.config, rule.actions
     has_partner = unit.dev_key is not None or creating
@@ -378,18 +277,19 @@ def _rule_actions(
                 target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype,
                 resolution=rule.resolution))
         else:
-            unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to move")
+            unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: {issue.key} has no partner issue to move"))
     if acts.add_comment and acts.comment_template:
         on = {"target": target, "source": side, "user": USER, "dev": DEV}[acts.comment_on]
         if not has_partner and needs_partner(acts.comment_template):
-            unit.notes.append(f"rule {rule.id}: the comment names the partner issue (${{targetKey}}) and "
-                              f"{issue.key} has none")
+            unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: the comment names the partner issue "
+                                   f"(${{targetKey}}) and {issue.key} has none"))
         elif on == side or has_partner:
             unit.actions.append(AddComment(
                 on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status,
                 verify=on in _unrecorded_own_comments(unit, data), internal=on == USER and not acts.comment_public))
         else:
-            unit.notes.append(f"rule {rule.id}: {issue.key} has no partner issue to comment on")
+            unit.notes.append(Note(NoteKind.NO_PARTNER,
+                                   f"rule {rule.id}: {issue.key} has no partner issue to comment on"))
     return creating
 
 
@@ -413,7 +313,7 @@ def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -
     return None, project, ""
 
 
-def _linked_dev_issue(issue: IssueData, data: PlanInput) -> str | None:
+def _linked_dev_issue(issue: IssueData, data: _Context) -> str | None:
     """A dev issue a person already linked to ``issue`` (and no other pair owns): the partner."""
     prefix = data.config.dev_project_key + "-"
     keys = sorted({link.other_key for link in issue.links if link.other_key.startswith(prefix)},
@@ -510,8 +410,8 @@ def _mirror_one(unit: UnitPlan, key: str, snap: Snapshot, comment: CommentData, 
         if mirror_id is not None:
             unit.actions.append(DeleteMirror(target, key, comment.id, mirror_id, "restricted"))
         elif known is None or was != comment.privacy:
-            unit.notes.append(f"withheld: comment {comment.id} on {key} is restricted ({comment.privacy}); "
-                              "not copied to the other issue")
+            unit.notes.append(Note.tagged(NoteKind.WITHHELD, f"comment {comment.id} on {key} is restricted "
+                                          f"({comment.privacy}); not copied to the other issue"))
         return
     if mirror_id is None:
         if known is None or was is not None:  # new, or withheld until now

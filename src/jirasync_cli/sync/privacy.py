@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.models import CommentData, IssueData
-from jirasync_cli.store.pair import Snapshot, content_hash
+from jirasync_cli.sync.records import Snapshot, content_hash
 from jirasync_cli.sync.runtime import PairRuntime
 
 SERVICE_PROJECT = "service_desk"

@@ -23,44 +23,45 @@ from typing import Any
 
 from jirasync_cli.jira.jql import created_since_jql
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from jirasync_cli.store.pair import Mapping, WriteBatch
+from jirasync_cli.store.pair import WriteBatch
+from jirasync_cli.sync.records import ActionKind, AuditEntry, Intent, IntentKind, Mapping, Outcome
 from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
 
 
-def verify(rt: PairRuntime, intent: dict[str, Any]) -> dict[str, Any] | None:
+def verify(rt: PairRuntime, intent: Intent) -> dict[str, Any] | None:
     """The result of ``intent`` if Jira shows it happened, else None."""
-    kind, key, data = intent["kind"], intent["key"], intent.get("data") or {}
-    if kind == "comment":
-        comment_id = rt.jira.find_comment_by_intent(key, intent["_id"])
+    kind, key, data = intent.kind, intent.key, intent.data
+    if kind == IntentKind.COMMENT:
+        comment_id = rt.jira.find_comment_by_intent(key, intent.id)
         return {"comment_id": comment_id} if comment_id else None
-    if kind == "transition":
+    if kind == IntentKind.TRANSITION:
         status = rt.jira.current_status(key)
         target = data.get("target_status", "")
         if status is not None and status.casefold() == str(target).casefold():
             return {"status": target, "moved": True}
         return None
-    if kind == "link":
+    if kind == IntentKind.LINK:
         issue = rt.jira.get_issue(key)
         if issue is not None and any(link.other_key == data.get("dev_key") for link in issue.links):
             return {}
         return None
-    log.warning("unknown intent kind in journal", extra={"intent": intent["_id"], "kind": kind})
+    log.warning("unknown intent kind in journal", extra={"intent": intent.id, "kind": str(kind)})
     return None
 
 
-def _record_verified(batch: WriteBatch, intent: dict[str, Any], result: dict[str, Any]) -> None:
+def _record_verified(batch: WriteBatch, intent: Intent, result: dict[str, Any]) -> None:
     """What a write found in Jira means for our state (as if we had seen it succeed)."""
-    kind, key, data = intent["kind"], intent["key"], intent.get("data") or {}
-    if kind == "comment":
+    kind, key, data = intent.kind, intent.key, intent.data
+    if kind == IntentKind.COMMENT:
         source = data.get("source")
-        batch.own_comment(key, result["comment_id"], "", tuple(source) if source else None)
-    elif kind == "transition":
+        batch.own_comment(key, result["comment_id"], "", (str(source[0]), str(source[1])) if source else None)
+    elif kind == IntentKind.TRANSITION:
         batch.status(key, data["target_status"], side=data.get("side", "user"))
-    elif kind == "link":
+    elif kind == IntentKind.LINK:
         batch.linked(key)
-    batch.intent_done(intent["_id"], result)
+    batch.intent_done(intent.id, result)
 
 
 def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
@@ -167,11 +168,9 @@ def learn_initial_status(rt: PairRuntime, project: str, issuetype: str, sample_k
 def _audit_recovered_create(rt: PairRuntime, user_key: str, dev_key: str) -> None:
     """The audit trail names every dev issue we created, including those whose record was
     lost in a crash (once: the entry may have been stored before the crash)."""
-    from datetime import UTC, datetime
-
     if not rt.store.audited_create(user_key):
-        rt.store.audit([{"ts": datetime.now(UTC), "cycle": "recovery", "keys": [user_key, dev_key],
-                         "action": "create_issue", "result": "ok", "detail": {"dev_key": dev_key, "recovered": True}}])
+        rt.store.audit([AuditEntry("recovery", [user_key, dev_key], ActionKind.CREATE_ISSUE, Outcome.OK,
+                                   {"dev_key": dev_key, "recovered": True})])
 
 
 def recover_pending(rt: PairRuntime) -> dict[str, int]:
@@ -190,7 +189,7 @@ def recover_pending(rt: PairRuntime) -> dict[str, int]:
         rt.check_lease()
         result = verify(rt, intent)
         if result is None:
-            rt.store.drop_intent(intent["_id"])
+            rt.store.drop_intent(intent.id)
             counts["dropped"] += 1
         else:
             _record_verified(batch, intent, result)
