@@ -17,8 +17,7 @@ from jirasync_cli.health.report import (
     overall,
     unhealthy_reason,
 )
-from jirasync_cli.runtime.wiring import instance_id, process_scope
-from jirasync_cli.store.lease import _dead_on_this_host
+from jirasync_cli.store.lease import _dead_on_this_host, owner_id, process_scope
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -97,10 +96,7 @@ def test_metrics_names_and_worker_ok():
 
 @pytest.mark.skipif(process_scope() is None, reason="needs /proc (Linux)")
 def test_only_dead_processes_of_our_own_namespace_are_presumed_dead():
-    class Cfg:
-        name = "sync-ab"
-
-    mine = instance_id(Cfg())
+    mine = owner_id("sync-ab")
     assert not _dead_on_this_host(mine), "we are alive"
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

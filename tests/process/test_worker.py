@@ -116,3 +116,17 @@ def test_cli_one_line_errors_without_traceback(emu, tmp_path):
     result = jirasync("run-worker", "sync-ab", "--once", "--dry-run", env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
     assert SECRET_TOKEN not in result.stderr + result.stdout
+
+
+def test_once_fenced_out_by_a_newer_holder_is_one_line_and_exit_3(emu, mongo_url, tmp_path):
+    """A newer lease holder has written the pair's state (higher fence): this runner's write
+    is refused, and `--once` says so in one line with the lease exit code, not as a crash."""
+    doc = sync_config("sync-ab", emu.url)
+    write_config(tmp_path / "config", doc)
+    MongoClient(mongo_url)[doc["database"]].sync_state.insert_one({"_id": "state", "name": "sync-ab", "fence": 1000})
+    result = jirasync("run-worker", "sync-ab", "--once", env=cli_env(mongo_url, tmp_path / "config"))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: lease of sync-ab lost: a newer lease holder has written its state; stopping writes"), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "internal error" not in result.stderr
+    assert MongoClient(mongo_url)[doc["database"]].sync_state.find_one({"_id": "state"})["fence"] == 1000

@@ -16,7 +16,6 @@ from jirasync_cli.store import (
     StoreUnavailable,
     mongo_client,
 )
-from jirasync_cli.store.pair import FencedOut
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def test_state_writes_are_fenced(store):
     store.save_state(last_sync=datetime(2026, 1, 1, tzinfo=UTC), initial_sync_completed=True)
     stale = PairStore(store.client, store.database, store.pair)
     stale.fence = 1
-    with pytest.raises(FencedOut):
+    with pytest.raises(LeaseLost, match="newer lease holder"):
         stale.save_state(last_sync=datetime(2020, 1, 1, tzinfo=UTC))
     assert store.load_state().last_sync == datetime(2026, 1, 1, tzinfo=UTC)
 

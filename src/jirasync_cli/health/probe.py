@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.config import load_config_dir
+from jirasync_cli.config.loader import load_config_dir
 from jirasync_cli.health.report import overall, unhealthy_reason
 from jirasync_cli.runtime.timing import heartbeat_timeout
 from jirasync_cli.settings import Settings

@@ -46,15 +46,15 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.ipc import LineReader, encode
 from jirasync_cli.runtime.proctitle import set_title, supervisor_title
 from jirasync_cli.runtime.rate_budget import DEFAULT_CEILING, SiteBudget
 from jirasync_cli.runtime.timing import backoff, heartbeat_timeout
+from jirasync_cli.settings import Settings
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -78,16 +78,17 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def config_message(wire: dict[str, Any], interval: float, settings: ProcessSettings) -> dict[str, Any]:
+def config_message(wire: dict[str, Any], interval: float, settings: Settings) -> dict[str, Any]:
     # No share of the site's rate in here: the budget is lent at run time, so a pair added to
     # the site changes nothing for the others (and restarts none of them).
-    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": asdict(settings)}
+    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": settings.to_dict()}
 
 
-def load_configs(settings: ProcessSettings) -> dict[str, Any]:
+def load_configs(settings: Settings) -> dict[str, Any]:
     """Validate the config dir in a child process (see :mod:`jirasync_cli.config.export`)."""
     done = subprocess.run(
-        [sys.executable, "-m", "jirasync_cli.config.export", settings.config_dir, str(settings.sync_interval_minutes)],
+        [sys.executable, "-m", "jirasync_cli.config.export", str(settings.config_dir),
+         str(settings.sync_interval_minutes)],
         capture_output=True, text=True, timeout=120,
     )
     if done.returncode != 0:
@@ -161,9 +162,9 @@ def describe_exit(code: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, settings: ProcessSettings, worker_command: list[str] | None = None) -> None:
+    def __init__(self, settings: Settings, worker_command: list[str] | None = None) -> None:
         self.settings = settings
-        self.config_dir = Path(settings.config_dir)
+        self.config_dir = settings.config_dir
         self.health_host = settings.health_host
         self.health_port = settings.health_port
         self.worker_command = worker_command or [sys.executable, "-m", "jirasync_cli", "run-worker"]
@@ -609,11 +610,11 @@ class Supervisor:
 SETTINGS_VARIABLE = "JIRASYNC_PROCESS_SETTINGS"
 
 
-def exec_supervisor(settings: ProcessSettings) -> None:
+def exec_supervisor(settings: Settings) -> None:
     """Replace the CLI process with a lean supervisor (same pid, so signals and a container's
     PID 1 stay right): the CLI resolved the settings with pydantic-settings, the supervisor
     process then runs for months without pydantic, typer or rich in memory."""
-    env = {**os.environ, SETTINGS_VARIABLE: settings.to_json()}
+    env = {**os.environ, SETTINGS_VARIABLE: json.dumps(settings.to_dict())}
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.runtime.supervisor"], env)
@@ -634,12 +635,12 @@ def main() -> int:
     if raw is None:
         print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
         return 2
-    settings = ProcessSettings.from_json(raw)
-    problem = config_dir_problem(Path(settings.config_dir))
+    settings = Settings.from_dict(json.loads(raw))
+    problem = config_dir_problem(settings.config_dir)
     if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
         print(f"error: {problem}", file=sys.stderr)
         return 1
-    set_title(supervisor_title(settings.config_dir))
+    set_title(supervisor_title(str(settings.config_dir)))
     logs.configure(settings.log_level, settings.log_format, worker="supervisor")
     try:
         return Supervisor(settings).run()
