@@ -50,6 +50,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jirasync_cli import __version__
+from jirasync_cli.health.report import (
+    CYCLE_KEYS,
+    UP_STATES,
+    HealthReport,
+    Supervised,
+    SupervisorFacts,
+    WorkerHealth,
+    build_report,
+    iso,
+)
+from jirasync_cli.health.sampler import ProcessSampler
 from jirasync_cli.runtime.ipc import LineReader, encode
 from jirasync_cli.runtime.proctitle import set_title, supervisor_title
 from jirasync_cli.runtime.rate_budget import DEFAULT_CEILING, SiteBudget
@@ -137,6 +149,24 @@ class Child:
     def timeout(self) -> float:
         return heartbeat_timeout(self.interval)
 
+    def health(self, now: float, rss_bytes: int | None, cpu_percent: float | None) -> WorkerHealth:
+        """Its ``/health`` row, from its last heartbeat (``now``: monotonic)."""
+        status = self.status or {}
+        error = status.get("error")
+        last_cycle = status.get("last_cycle") or None
+        return WorkerHealth(
+            name=self.name, pid=self.pid, state=self.state,
+            ok=self.state in UP_STATES and not error and status.get("state") != "error",
+            last_heartbeat=iso(self.last_heartbeat_wall),
+            last_cycle={k: last_cycle.get(k) for k in CYCLE_KEYS} if last_cycle else None,
+            jira_requests=status.get("jira_requests") or {}, error=error,
+            supervised=Supervised(
+                restarts=self.restarts, last_exit=self.last_exit,
+                heartbeat_age_seconds=round(now - self.last_heartbeat, 1) if self.last_heartbeat else None,
+                interval_seconds=self.interval, cycles=status.get("cycles", 0),
+                last_success=iso(status.get("last_success")), rss_bytes=rss_bytes, cpu_percent=cpu_percent),
+        )
+
 
 def own_failure(code: int, killed_as_hung: bool) -> bool:
     """Did the worker fail by itself (count it towards ``failed``), or was it stopped from outside?
@@ -187,6 +217,7 @@ class Supervisor:
         self._child_exited = False
         self._last_reap = 0.0
         self.health_server: Any = None
+        self.sampler = ProcessSampler()
 
     # -- configs ----------------------------------------------------------------------
     def desired(self) -> dict[str, Child] | None:
@@ -524,10 +555,15 @@ class Supervisor:
             child.gen += 1
 
     # -- health -----------------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
-        from jirasync_cli.health.report import supervisor_health
-
-        return supervisor_health(self)
+    def health_report(self) -> HealthReport:
+        """The ``/health`` report; called on the health server's thread, so it reads copies."""
+        now = time.monotonic()
+        children = sorted(self.children.copy().values(), key=lambda c: c.name)  # copy: the loop mutates it
+        rows = [child.health(now, *self.sampler.sample(child.pid)) for child in children]
+        self.sampler.forget_except({row.pid for row in rows if row.pid})
+        facts = SupervisorFacts(version=__version__, uptime_seconds=round(time.time() - self.started, 1),
+                                loop_age_seconds=round(now - self.loop_beat, 2))
+        return build_report(rows, config_dir=str(self.config_dir), invalid_configs=self.problems, supervisor=facts)
 
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
@@ -537,7 +573,7 @@ class Supervisor:
         return max(0.0, min(5.0, self.timers[0][0] - time.monotonic()))
 
     def run(self) -> int:
-        from jirasync_cli.health.report import HealthServer
+        from jirasync_cli.health.http import HealthServer
 
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
@@ -560,7 +596,7 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, on_child_exit)
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
-        self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
+        self.health_server = HealthServer(self.health_host, self.health_port, self.health_report,
                                           alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
         self.health_server.start()
         log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
