@@ -3,6 +3,10 @@
 Keys are camelCase, as in the files users already have. Unknown keys are rejected so a
 typo (``syncIntervalMinute``) cannot silently fall back to a default; keys starting with
 ``_`` are comments and are stripped by the loader before validation.
+
+Used only where files are validated (the loader, the schema): the rest of the program runs
+on :class:`~jirasync_cli.config.pair.PairConfig`, which :meth:`SyncPairConfig.to_pair_config`
+makes of a validated file.
 """
 
 from __future__ import annotations
