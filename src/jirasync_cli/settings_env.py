@@ -43,7 +43,7 @@ class EnvSettings(BaseSettings):
 def read_settings() -> Settings:
     """The settings of this process; a bad value is a :class:`SettingsError` naming the variable."""
     try:
-        parsed = EnvSettings()  # type: ignore[call-arg]  # every value has a default or comes from the environment
+        parsed = EnvSettings()
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
     return Settings(**parsed.model_dump())  # a field missing in Settings fails here, at once
