@@ -13,7 +13,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.helpers` for config builders
 
-from jirasync_cli.config import SyncPairConfig  # noqa: E402
+from jirasync_cli.config import PairConfig  # noqa: E402
+from jirasync_cli.config.models import SyncPairConfig  # noqa: E402
 from jirasync_cli.doubles.mongo import EmbeddedMongo  # noqa: E402
 from jirasync_cli.emulator import JiraEmulator, Workflow  # noqa: E402
 from jirasync_cli.settings import Settings  # noqa: E402
@@ -38,9 +39,9 @@ def emulator(mode: str = "cloud", pairs: list[tuple[str, str]] = (("USER", "DEV"
 
 
 def pair_config(emu: JiraEmulator, name: str = "sync-bench", user: str = "USER", dev: str = "DEV",
-                **overrides: Any) -> SyncPairConfig:
+                **overrides: Any) -> PairConfig:
     doc = sync_config(name, emu.url, user, dev, database=f"bench_{uuid.uuid4().hex[:8]}", **overrides)
-    return SyncPairConfig.model_validate(doc)
+    return SyncPairConfig.model_validate(doc).to_pair_config()
 
 
 def settings(mongo_url: str, **kwargs: Any) -> Settings:

@@ -57,9 +57,10 @@ while True:
 
 LAUNCH = r'''
 import sys
-from jirasync_cli.process_settings import ProcessSettings
+from pathlib import Path
+from jirasync_cli.settings import Settings
 from jirasync_cli.runtime.supervisor import Supervisor
-settings = ProcessSettings(sys.argv[1], "mongodb://127.0.0.1:9", "127.0.0.1", 0, 5.0, "WARNING", "json", 30.0)
+settings = Settings(Path(sys.argv[1]), "mongodb://127.0.0.1:9", "127.0.0.1", 0, 5.0, "WARNING", "json", 30.0)
 sys.exit(Supervisor(settings, worker_command=[sys.executable, "-S", sys.argv[2], "run-worker"]).run())
 '''
 

@@ -11,14 +11,18 @@ import urllib.request
 
 import pytest
 
+from jirasync_cli.health.http import HealthServer
+from jirasync_cli.health.metrics import metrics_text
 from jirasync_cli.health.report import (
-    HealthServer,
-    metrics_text,
+    HealthReport,
+    Stored,
+    Supervised,
+    WorkerHealth,
+    build_report,
     overall,
     unhealthy_reason,
 )
-from jirasync_cli.runtime.wiring import instance_id, process_scope
-from jirasync_cli.store.lease import _dead_on_this_host
+from jirasync_cli.store.lease import _dead_on_this_host, owner_id, process_scope
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -29,14 +33,21 @@ def _get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def worker(name: str, state: str = "running", ok: bool = True) -> dict:
-    return {"name": name, "state": state, "ok": ok, "restarts": 1, "cycles": 3,
-            "last_success": "2026-11-24T10:00:00+00:00", "rss_bytes": 4.2e7, "heartbeat_age_seconds": 0.5}
+def worker(name: str, state: str = "running", ok: bool = True, **changes) -> WorkerHealth:
+    supervised = Supervised(restarts=1, last_exit=None, heartbeat_age_seconds=0.5, interval_seconds=60.0, cycles=3,
+                            last_success="2026-11-24T10:00:00+00:00", rss_bytes=42_000_000, cpu_percent=0.1)
+    return WorkerHealth(**{"name": name, "pid": 4711, "state": state, "ok": ok, "last_heartbeat": None,
+                           "last_cycle": {"result": "ok"}, "jira_requests": {}, "error": None,
+                           "supervised": supervised, **changes})
 
 
-def failing(name: str) -> dict:
+def failing(name: str) -> WorkerHealth:
     """A worker up but whose last cycle could not run (what a MongoDB outage looks like)."""
-    return {**worker(name, ok=False), "error": "MongoDB is unreachable", "last_cycle": {"result": "failed"}}
+    return worker(name, ok=False, error="MongoDB is unreachable", last_cycle={"result": "failed"})
+
+
+def report(*workers: WorkerHealth, invalid_configs: tuple[str, ...] = ()) -> HealthReport:
+    return build_report(workers, config_dir="/config", invalid_configs=invalid_configs)
 
 
 @pytest.mark.parametrize(("workers", "status", "code"), [
@@ -60,7 +71,7 @@ def test_overall_status(workers, status, code):
 def test_unhealthy_reason_names_the_cause():
     assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
     assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
-    down = [failing("a"), {**worker("b", ok=False), "last_cycle": {"result": "failed"}}, worker("c", "failed", ok=False)]
+    down = [failing("a"), worker("b", ok=False, last_cycle={"result": "failed"}), worker("c", "failed", ok=False)]
     assert unhealthy_reason(down, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed; "
                                             "c: failed)"]
     assert unhealthy_reason([failing("a"), worker("b", ok=False)], "/c") == []
@@ -68,7 +79,7 @@ def test_unhealthy_reason_names_the_cause():
 
 def test_endpoints_and_liveness():
     alive = {"value": True}
-    doc = {"status": "healthy", "http_status": 200, "workers": [worker("sync-ab"), worker("sync-cd", ok=False)]}
+    doc = report(worker("sync-ab"), worker("sync-cd", ok=False))
     server = HealthServer("127.0.0.1", 0, lambda: doc, alive=lambda: alive["value"])
     server.start()
     try:
@@ -84,23 +95,20 @@ def test_endpoints_and_liveness():
 
 
 def test_metrics_names_and_worker_ok():
-    doc = {"status": "degraded", "workers": [worker("sync-ab"), worker("sync-cd", ok=False)]}
+    doc = report(worker("sync-ab"), worker("sync-cd", ok=False)).to_dict()
     text = metrics_text(doc).decode()
     assert 'jirasync_worker_ok{worker="sync-ab"} 1.0' in text
     assert 'jirasync_worker_ok{worker="sync-cd"} 0.0' in text
     assert 'jirasync_worker_restarts_total{worker="sync-ab"} 1.0' in text
     assert "jirasync_last_successful_sync_timestamp_seconds" in text and "jirasync_healthy 0.5" in text
     # Stored heartbeats know no restarts: no made-up zero series.
-    assert "jirasync_worker_restarts_total{" not in metrics_text(
-        {"status": "healthy", "workers": [{"name": "x", "state": "running", "ok": True}]}).decode()
+    stored = worker("x", supervised=None, stored=Stored(instances=1))
+    assert "jirasync_worker_restarts_total{" not in metrics_text(report(stored).to_dict()).decode()
 
 
 @pytest.mark.skipif(process_scope() is None, reason="needs /proc (Linux)")
 def test_only_dead_processes_of_our_own_namespace_are_presumed_dead():
-    class Cfg:
-        name = "sync-ab"
-
-    mine = instance_id(Cfg())
+    mine = owner_id("sync-ab")
     assert not _dead_on_this_host(mine), "we are alive"
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -151,9 +159,8 @@ def test_root_is_an_html_page_for_browsers_and_json_for_everyone_else():
     from jirasync_cli import secrets
 
     secrets.register("s3cr3t-token-for-page")
-    doc = {"status": "degraded", "http_status": 200, "errors": [], "invalid_configs": ["sync-x.json: $: bad"],
-           "workers": [worker("sync-ab"), {**worker("sync-<cd>", ok=False), "state": "running",
-                                           "error": "HTTP 401 <b>for</b> s3cr3t-token-for-page"}]}
+    doc = report(worker("sync-ab"), worker("sync-<cd>", ok=False, error="HTTP 401 <b>for</b> s3cr3t-token-for-page"),
+                 invalid_configs=("sync-x.json: $: bad",))
     server = HealthServer("127.0.0.1", 0, lambda: doc)
     server.start()
     try:

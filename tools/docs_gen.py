@@ -6,7 +6,7 @@ the hand-written text around the markers is kept:
 * every key of a ``sync-*.json`` file, from ``schemas/sync-config.schema.json``: nested
   objects (``$defs``) get a section each, with type, required-ness, default, allowed
   values and constraints;
-* the process settings (environment variables) of :class:`jirasync_cli.settings.Settings`.
+* the process settings (environment variables) of :class:`jirasync_cli.settings_env.EnvSettings`.
 
 A developer tool, run through the project's venv (it imports the package)::
 
@@ -31,7 +31,7 @@ DOC_PATH = Path("docs/configuration.md")
 REGENERATE = "python3 tools/dev.py docs"
 REPO = Path(__file__).resolve().parent.parent
 
-# What each process setting means. Settings has no field descriptions of its own; a new
+# What each process setting means. EnvSettings has no field descriptions of its own; a new
 # field without an entry here (or a description on the field) stops the generator.
 SETTING_HELP = {
     "config_dir": "Directory holding the `sync-*.json` files.",
@@ -241,11 +241,11 @@ def _constraints(field: Any) -> list[str]:
 
 
 def settings_rows() -> list[dict[str, str]]:
-    """One row per Settings field: env names, type, default, meaning (raises if undocumented)."""
-    from jirasync_cli.settings import Settings
+    """One row per setting (EnvSettings field): env names, type, default, meaning (raises if undocumented)."""
+    from jirasync_cli.settings_env import EnvSettings
 
     rows = []
-    for name, field in Settings.model_fields.items():
+    for name, field in EnvSettings.model_fields.items():
         choices = list(field.validation_alias.choices) if field.validation_alias else [name.upper()]
         meaning = field.description or SETTING_HELP.get(name)
         if not meaning:

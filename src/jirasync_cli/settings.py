@@ -1,70 +1,54 @@
-"""Process settings, from the environment (prefix ``JIRASYNC_``) and an optional ``.env`` file.
+"""Process settings: one frozen dataclass, whatever process runs.
 
-The unprefixed names the original deployment used (``MONGODB_URL``, ``CONFIG_DIR``,
-``HEALTH_PORT``, ``SYNC_INTERVAL_MINUTES``, ``LOG_LEVEL``) stay accepted so existing
-``.env`` files keep working; the prefixed name wins when both are set.
+The CLI reads them from the environment (prefix ``JIRASYNC_``) and an optional ``.env``
+with pydantic-settings (:mod:`jirasync_cli.settings_env`, loaded only there); the
+supervisor and its workers receive the result as JSON (:meth:`Settings.to_dict`) and never
+load pydantic (about 20 MB each, times the number of pairs).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 from jirasync_cli.errors import JirasyncError
 
 
-def _env(name: str) -> AliasChoices:
-    return AliasChoices(f"JIRASYNC_{name}", name)
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Defaults and meaning: :class:`jirasync_cli.settings_env.EnvSettings` (a test keeps both in step)."""
 
+    config_dir: Path = Path("./config")
+    mongodb_url: str = "mongodb://localhost:27017"
+    health_host: str = "0.0.0.0"
+    health_port: int = 3000
+    sync_interval_minutes: float = 5.0
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    lease_ttl_seconds: float = 30.0  # one runner per pair across supervisors
+    # Not an environment setting: `supervise --reload-on-hup` (SIGHUP reloads even with stdin on a terminal).
+    reload_on_hup: bool = False
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the given values (None means: keep this one)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    config_dir: Path = Field(Path("./config"), validation_alias=_env("CONFIG_DIR"))
-    mongodb_url: str = Field("mongodb://localhost:27017", validation_alias=_env("MONGODB_URL"))
-    health_host: str = Field("0.0.0.0", validation_alias=_env("HEALTH_HOST"))
-    health_port: int = Field(3000, ge=0, le=65535, validation_alias=_env("HEALTH_PORT"))
-    sync_interval_minutes: float = Field(
-        5.0, gt=0, validation_alias=_env("SYNC_INTERVAL_MINUTES")
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=_env("LOG_LEVEL")
-    )
-    log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias=_env("LOG_FORMAT"))
-    # Lease time-to-live for one runner per pair across supervisors (seconds).
-    lease_ttl_seconds: float = Field(30.0, gt=0, validation_alias=_env("LEASE_TTL_SECONDS"))
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "config_dir": str(self.config_dir)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        return cls(**{**data, "config_dir": Path(data["config_dir"])})
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process settings; a bad value is a :class:`JirasyncError` naming the variable."""
-    from pydantic import ValidationError
+    """The process settings from the environment; a bad value is a :class:`SettingsError` naming the variable."""
+    from jirasync_cli.settings_env import read_settings
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
-
-
-def _describe(error: Any) -> str:
-    import os
-
-    problems = []
-    for item in error.errors(include_url=False):
-        loc = str(item["loc"][0]) if item["loc"] else ""
-        names = next(([str(c) for c in f.validation_alias.choices] for f in Settings.model_fields.values()
-                      if isinstance(f.validation_alias, AliasChoices) and loc in f.validation_alias.choices), [loc])
-        environ = {k.upper() for k in os.environ}
-        present = [n for n in names if n.upper() in environ]
-        name = present[0] if present else f"{names[0]} (from .env)"
-        value = item.get("input")
-        reason = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{name}={str(value)[:60]!r}: {reason}")
-    return "invalid setting " + "; ".join(problems)
+    return read_settings()
 
 
 class SettingsError(JirasyncError):

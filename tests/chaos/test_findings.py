@@ -77,12 +77,12 @@ def test_a_recovered_create_does_not_change_how_later_dev_issues_are_seen(emu, p
     """Same runtime (one worker process): after recovering a create whose dev issue had
     already moved on, a dev issue created later that moves To Do -> In Progress must still
     move its user issue to In Progress."""
-    from jirasync_cli.runtime.wiring import instance_id, open_runtime, open_store
-    from jirasync_cli.store import Lease
+    from jirasync_cli.runtime.wiring import open_runtime, open_store
+    from jirasync_cli.store import Lease, owner_id
     from jirasync_cli.sync.cycle import run_cycle
 
     store = open_store(pair.config, pair.settings)
-    lease = Lease(store.client, pair.config.db_name, instance_id(pair.config), pair.settings.lease_ttl_seconds)
+    lease = Lease(store.client, pair.config.db_name, owner_id(pair.config.name), pair.settings.lease_ttl_seconds)
     assert lease.acquire()
     store.fence = lease.fence
     lease.start_renewal()

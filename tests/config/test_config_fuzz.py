@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jirasync_cli.config import load_config_dir
+from jirasync_cli.config.loader import load_config_dir
 from jirasync_cli.config.loader import parse_config
 from tests.conftest import pair_config
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from jirasync_cli.config import load_config_dir
+from jirasync_cli.config.loader import load_config_dir
 from jirasync_cli.config.loader import parse_config
 from tests.conftest import SECRET_TOKEN, pair_config
 

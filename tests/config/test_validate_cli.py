@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jirasync_cli.config import config_json_schema
+from jirasync_cli.config.models import config_json_schema
 from tests.conftest import SECRET_TOKEN, pair_config
 
 ENV = {"JIRA_API_TOKEN": SECRET_TOKEN}

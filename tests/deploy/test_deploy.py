@@ -23,7 +23,7 @@ import yaml
 from jirasync_cli.config.models import TEMPLATE_VARIABLES
 from jirasync_cli.health.probe import EXIT_CODES
 from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS
-from jirasync_cli.settings import Settings
+from jirasync_cli.settings_env import EnvSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -188,8 +188,8 @@ def test_environment_exposure_and_stop_signal(dockerfile):
     assert one(stage, "EXPOSE").args.split() == ["3000"]
     assert one(stage, "STOPSIGNAL").args == "SIGTERM"
     # Settings must accept what the image sets.
-    settings = Settings(_env_file=None, JIRASYNC_CONFIG_DIR=env["JIRASYNC_CONFIG_DIR"],
-                        JIRASYNC_LOG_FORMAT=env["JIRASYNC_LOG_FORMAT"])
+    settings = EnvSettings(_env_file=None, JIRASYNC_CONFIG_DIR=env["JIRASYNC_CONFIG_DIR"],
+                           JIRASYNC_LOG_FORMAT=env["JIRASYNC_LOG_FORMAT"])
     assert str(settings.config_dir) == "/config" and settings.log_format == "json"
 
 
@@ -359,7 +359,7 @@ def test_every_variable_used_is_in_the_env_example():
 
 def test_env_example_documents_every_setting():
     _, text = env_example()
-    for name, field in Settings.model_fields.items():
+    for name, field in EnvSettings.model_fields.items():
         env_names = field.validation_alias.choices if field.validation_alias else [name.upper()]
         prefixed = [n for n in env_names if n.startswith("JIRASYNC_")]
         assert prefixed and re.search(rf"^#?\s*{prefixed[0]}=", text, re.M), f"{prefixed or name} missing"
@@ -368,7 +368,7 @@ def test_env_example_documents_every_setting():
 def test_env_example_defaults_match_the_settings_model():
     _, text = env_example()
     image_env = env_of(final_stage(parse_dockerfile(DOCKERFILE.read_text())))
-    for name, field in Settings.model_fields.items():
+    for name, field in EnvSettings.model_fields.items():
         env_name = f"JIRASYNC_{name.upper()}"
         match = re.search(rf"^#\s*{env_name}=(\S+)$", text, re.M)
         assert match, env_name
@@ -392,7 +392,7 @@ def test_env_files_are_not_sent_to_the_docker_daemon():
 
 
 def test_example_configs_load_with_the_env_example_once_tokens_are_filled_in():
-    from jirasync_cli.config import load_config_dir
+    from jirasync_cli.config.loader import load_config_dir
 
     assigned, _ = env_example()
     env = {**assigned, "JIRA_API_TOKEN": "cloud-token-123", "JIRA_DC_TOKEN": "dc-token-456"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jirasync_cli.settings import Settings
+from jirasync_cli.settings_env import EnvSettings
 from tests.docs.markdown import REPO, anchors, read
 from tests.docs.tools_path import docs_gen
 
@@ -88,7 +88,7 @@ def test_links_inside_the_reference_resolve():
 
 def test_every_process_setting_is_documented_with_its_env_names():
     text = read("configuration.md")
-    for name, field in Settings.model_fields.items():
+    for name, field in EnvSettings.model_fields.items():
         for env_name in field.validation_alias.choices:
             assert f"`{env_name}`" in text, f"{env_name} ({name}) missing from docs/configuration.md"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from types import SimpleNamespace
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from jirasync_cli.config.loader import parse_config
-from jirasync_cli.health.report import UP_STATES, metrics_text, supervisor_health
-from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS, Child
+from jirasync_cli.health.metrics import metrics_text
+from jirasync_cli.health.report import UP_STATES
+from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS, Child, Supervisor
+from jirasync_cli.settings import Settings
 from tests.docs.markdown import DOCS, REPO, blocks, doc_files, read
 
 SCHEMA = json.loads((REPO / "schemas" / "sync-config.schema.json").read_text())
@@ -159,8 +161,12 @@ def live_health_document() -> dict[str, Any]:
     child.state = "running"
     child.last_heartbeat = child.last_heartbeat_wall = 1.0
     child.status = {"cycles": 1, "last_cycle": {"result": "ok", "mode": "full"}, "last_success": 1.0}
-    sup = SimpleNamespace(children={"sync-ab": child}, started=0.0, loop_beat=0.0, problems=[], config_dir="/config")
-    return supervisor_health(sup)
+    sup = Supervisor(Settings(config_dir=Path("/config")))
+    sup.children[child.name] = child
+    try:
+        return sup.health_report().to_dict()
+    finally:
+        sup.selector.close()
 
 
 def documented_health_example() -> dict[str, Any]:

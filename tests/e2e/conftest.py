@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.config import PairConfig
+from jirasync_cli.config.models import SyncPairConfig
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from jirasync_cli.settings import Settings
 from tests.helpers import sync_config
@@ -36,7 +37,7 @@ def cloud_emu() -> Iterator[JiraEmulator]:
 @dataclass
 class Pair:
     emu: JiraEmulator
-    config: SyncPairConfig
+    config: PairConfig
     settings: Settings
     config_dir: Path
 
@@ -66,7 +67,7 @@ def escalate_issues(emu: JiraEmulator, n: int = 2) -> list[str]:
 
 def make_pair(emu: JiraEmulator, mongo_url: str, tmp_path: Path, **overrides: Any) -> Pair:
     doc = sync_config(overrides.pop("name", "sync-ab"), emu.url, **overrides)
-    config = SyncPairConfig.model_validate(doc)
+    config = SyncPairConfig.model_validate(doc).to_pair_config()
     settings = Settings(mongodb_url=mongo_url, config_dir=tmp_path / "config", lease_ttl_seconds=10)
     from tests.helpers import write_config
 

@@ -7,9 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
-
-from jirasync_cli.config import JiraConnection
+from jirasync_cli.config.models import JiraConnection
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from jirasync_cli.jira import connect, pacing
 from jirasync_cli.store.pair import STATE_ID
@@ -26,7 +24,7 @@ def _fresh_pacers():
 
 def _client(emu: JiraEmulator, page_size: int | None = None):
     client = connect(JiraConnection(base_url=emu.url, email="bot@example.com",
-                                    api_token=SecretStr("emulator-token"), max_requests_per_second=1000))
+                                    api_token="emulator-token", max_requests_per_second=1000).to_site())
     if page_size:
         client.server_page_size = page_size
     return client

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from jirasync_cli.emulator import ScreenField, Status, Transition, Workflow
-from jirasync_cli.runtime.wiring import instance_id, open_runtime
-from jirasync_cli.store import Lease
+from jirasync_cli.runtime.wiring import open_runtime
+from jirasync_cli.store import Lease, owner_id
 from jirasync_cli.sync.cycle import CycleReport, run_cycle
 from tests.e2e.conftest import Pair, make_pair
 
@@ -66,7 +66,7 @@ def test_required_resolution_is_filled_with_a_default_and_cached(pair: Pair):
 def _worker(pair: Pair) -> Iterator[Callable[[], CycleReport]]:
     """Cycles of one long-lived runtime, as a worker process runs them."""
     store = pair.store()
-    lease = Lease(store.client, pair.config.db_name, instance_id(pair.config), pair.settings.lease_ttl_seconds)
+    lease = Lease(store.client, pair.config.db_name, owner_id(pair.config.name), pair.settings.lease_ttl_seconds)
     assert lease.acquire()
     store.fence = lease.fence
     rt = open_runtime(pair.config, pair.settings, store=store, lease=lease)

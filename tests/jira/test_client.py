@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import SecretStr
-
-from jirasync_cli.config import JiraConnection
+from jirasync_cli.config import JiraSite
+from jirasync_cli.config.models import JiraConnection
 from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow
 from jirasync_cli.jira import JiraApiError, JiraUnavailable, connect, pacing
 from jirasync_cli.jira.adf import text_to_adf, to_text
@@ -37,11 +36,11 @@ def emu(request):
     emulator.stop()
 
 
-def conn(emu: JiraEmulator, **overrides) -> JiraConnection:
-    values = {"base_url": emu.url, "email": "bot@example.com", "api_token": SecretStr("emulator-token"),
+def conn(emu: JiraEmulator, **overrides) -> JiraSite:
+    values = {"base_url": emu.url, "email": "bot@example.com", "api_token": "emulator-token",
               "max_requests_per_second": 500}
     values.update(overrides)
-    return JiraConnection(**values)
+    return JiraConnection(**values).to_site()
 
 
 def test_detects_deployment_and_identity(emu):
@@ -55,7 +54,7 @@ def test_detects_deployment_and_identity(emu):
 def test_bearer_token_and_bad_token(emu):
     assert connect(conn(emu, auth_type="pat", email=None)).me.id
     with pytest.raises(JiraApiError) as err:
-        connect(conn(emu, api_token=SecretStr("wrong-token-value")))
+        connect(conn(emu, api_token="wrong-token-value"))
     assert err.value.status == 401 and "wrong-token-value" not in str(err.value)
 
 
@@ -235,7 +234,7 @@ def test_connection_refused_is_one_clear_error():
     port_owner = start("cloud")
     url = port_owner.url
     port_owner.stop()
-    values = {"base_url": url, "email": "bot@example.com", "api_token": SecretStr("emulator-token")}
+    values = {"base_url": url, "email": "bot@example.com", "api_token": "emulator-token"}
     with pytest.raises(JiraUnavailable) as err:
-        connect(JiraConnection(**values))
+        connect(JiraConnection(**values).to_site())
     assert "connect to Jira failed: no response: ConnectionError" in str(err.value)

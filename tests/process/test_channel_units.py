@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.ipc import LineReader, encode
 from jirasync_cli.runtime.supervisor import Child, Supervisor, own_failure
 from jirasync_cli.runtime.worker import (
@@ -17,6 +16,7 @@ from jirasync_cli.runtime.worker import (
     cycle_digest,
     heartbeat_message,
 )
+from jirasync_cli.settings import Settings
 from jirasync_cli.sync.cycle import CycleReport
 
 
@@ -63,7 +63,8 @@ def test_line_reader_reports_every_dropped_line():
 
 
 def _supervisor(tmp_path) -> Supervisor:
-    settings = ProcessSettings(str(tmp_path), "mongodb://unused", "127.0.0.1", 0, 1.0, "info", "json", 30.0)
+    settings = Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1", health_port=0,
+                        sync_interval_minutes=1.0, log_format="json")
     return Supervisor(settings)
 
 

@@ -13,10 +13,13 @@ import time
 
 import pytest
 
-from jirasync_cli.health.report import HealthServer
+from jirasync_cli.health.http import HealthServer
+from jirasync_cli.health.report import WorkerHealth, build_report
 from tests.helpers import wait_for
 
-DOC = {"status": "healthy", "http_status": 200, "workers": []}
+ROW = WorkerHealth(name="sync-ab", pid=None, state="running", ok=True, last_heartbeat=None, last_cycle=None,
+                   jira_requests={}, error=None)
+DOC = build_report([ROW], config_dir="/config", invalid_configs=())
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ import subprocess
 import sys
 import time
 
-from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.supervisor import Child, Supervisor
+from jirasync_cli.settings import Settings
 from tests.helpers import wait_for
 
 
 def _supervisor(tmp_path) -> Supervisor:
-    return Supervisor(ProcessSettings(str(tmp_path), "mongodb://unused", "127.0.0.1", 0, 1.0, "INFO", "json", 30.0))
+    return Supervisor(Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1",
+                               health_port=0, sync_interval_minutes=1.0, log_format="json"))
 
 
 def _sleeper() -> subprocess.Popen[bytes]:

@@ -16,8 +16,8 @@ import time
 import psutil
 import pytest
 
-from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.supervisor import HUNG_GRACE_SECONDS, Child, Supervisor
+from jirasync_cli.settings import Settings
 from tests.helpers import wait_for
 from tests.process.conftest import PAIRS
 
@@ -74,7 +74,8 @@ IGNORES_SIGTERM = ("import signal, time; signal.signal(signal.SIGTERM, signal.SI
 def test_a_hung_child_ignoring_sigterm_gets_one_term_one_kill_and_one_line(tmp_path, caplog):
     """The supervisor's own hang handling, with a real child that never heartbeats and ignores
     SIGTERM: the loop turns every 10 ms meanwhile, as it would when heartbeats of others wake it."""
-    settings = ProcessSettings(str(tmp_path), "mongodb://unused", "127.0.0.1", 0, 1.0, "info", "json", 30.0)
+    settings = Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1", health_port=0,
+                        sync_interval_minutes=1.0, log_format="json")
     sup = Supervisor(settings, worker_command=[sys.executable, "-c", IGNORES_SIGTERM])
     child = Child("sync-hung", {"type": "config"}, "d", 3.0)
     sup.children[child.name] = child

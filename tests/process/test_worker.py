@@ -116,3 +116,72 @@ def test_cli_one_line_errors_without_traceback(emu, tmp_path):
     result = jirasync("run-worker", "sync-ab", "--once", "--dry-run", env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
     assert SECRET_TOKEN not in result.stderr + result.stdout
+
+
+def test_once_fenced_out_by_a_newer_holder_is_one_line_and_exit_3(emu, mongo_url, tmp_path):
+    """A newer lease holder has written the pair's state (higher fence): this runner's write
+    is refused, and `--once` says so in one line with the lease exit code, not as a crash."""
+    doc = sync_config("sync-ab", emu.url)
+    write_config(tmp_path / "config", doc)
+    MongoClient(mongo_url)[doc["database"]].sync_state.insert_one({"_id": "state", "name": "sync-ab", "fence": 1000})
+    result = jirasync("run-worker", "sync-ab", "--once", env=cli_env(mongo_url, tmp_path / "config"))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: lease of sync-ab lost: a newer lease holder has written its state; stopping writes"), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "internal error" not in result.stderr
+    assert MongoClient(mongo_url)[doc["database"]].sync_state.find_one({"_id": "state"})["fence"] == 1000
+
+
+def test_supervised_worker_runs_on_the_exported_config_without_pydantic(emu, mongo_url, tmp_path):
+    """What the supervisor does, by hand: export the config dir, hand one pair to a worker over
+    its stdin, read its heartbeats from the pipe. The worker syncs on the PairConfig rebuilt
+    from that JSON and never maps pydantic's extension (about 20 MB per pair)."""
+    import os
+    import select
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from jirasync_cli.config.export import export
+    from jirasync_cli.runtime.ipc import LineReader, encode
+    from jirasync_cli.runtime.supervisor import config_message
+    from jirasync_cli.settings import Settings
+
+    doc = sync_config("sync-ab", emu.url, syncIntervalMinutes=FAST)
+    write_config(tmp_path / "config", doc)
+    [pair] = export(str(tmp_path / "config"), 5.0)["pairs"]
+    settings = Settings(config_dir=tmp_path / "config", mongodb_url=mongo_url, log_format="json")
+    key = emu.create_issue("USER", summary="Over the pipe", as_account="alice")
+    emu.transition(key, "Will Do", as_account="alice")
+    read_fd, write_fd = os.pipe()
+    worker = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "run-worker", "sync-ab", "--ipc-fd",
+                               str(write_fd)], stdin=subprocess.PIPE, pass_fds=(write_fd,),
+                              stderr=open(tmp_path / "worker.log", "wb"))  # noqa: SIM115
+    os.close(write_fd)
+    try:
+        worker.stdin.write(encode(config_message(pair["config"], pair["interval_seconds"], settings)))
+        worker.stdin.flush()
+        reader, beats = LineReader(), []
+
+        def cycled() -> bool:
+            if select.select([read_fd], [], [], 0.2)[0]:
+                for message in reader.feed(os.read(read_fd, 65536)):
+                    if message.get("type") == "heartbeat":
+                        beats.append(message)
+                    elif message.get("type") == "tokens":  # the site's rate budget: lend what it asks for
+                        worker.stdin.write(encode({"type": "grant", "n": int(message.get("want") or 1)}))
+                        worker.stdin.flush()
+            return any(b.get("cycles", 0) >= 1 for b in beats)
+
+        wait_for(cycled, 40, message="a cycle reported over the pipe")
+        assert len(emu.issues("DEV")) == 1
+        maps = Path(f"/proc/{worker.pid}/maps")
+        if maps.exists():
+            assert "pydantic" not in maps.read_text()
+        assert not [b for b in beats if b.get("error")], beats
+    finally:
+        worker.stdin.close()  # the supervisor is gone: the worker stops
+        assert worker.wait(20) == 0
+        os.close(read_fd)
+    log = (tmp_path / "worker.log").read_text()
+    assert "cycle finished" in log and doc["jira"]["apiToken"] not in log

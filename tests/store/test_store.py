@@ -11,12 +11,14 @@ import pytest
 
 from jirasync_cli.store import (
     Lease,
+    LeaseBusy,
     LeaseLost,
     PairStore,
     StoreUnavailable,
+    holding,
     mongo_client,
+    owner_id,
 )
-from jirasync_cli.store.pair import FencedOut
 from jirasync_cli.sync.records import Intent, IntentKind
 
 
@@ -73,7 +75,7 @@ def test_state_writes_are_fenced(store):
     store.save_state(last_sync=datetime(2026, 1, 1, tzinfo=UTC), initial_sync_completed=True)
     stale = PairStore(store.client, store.database, store.pair)
     stale.fence = 1
-    with pytest.raises(FencedOut):
+    with pytest.raises(LeaseLost, match="newer lease holder"):
         stale.save_state(last_sync=datetime(2020, 1, 1, tzinfo=UTC))
     assert store.load_state().last_sync == datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -144,6 +146,24 @@ def test_lease_contention_has_exactly_one_winner(client):
         t.join()
     assert len(wins) == 1
     client.drop_database(db)
+
+
+def test_holding_fences_writes_keeps_the_lease_and_lets_go_when_fenced_out(store):
+    """The one lease protocol of `run-worker --once` and the worker loop."""
+    other = Lease(store.client, store.database, owner_id("sync-t"), ttl=30)
+    with Lease(store.client, store.database, owner_id("sync-t"), ttl=30) as lease:
+        with holding(lease, store):
+            assert store.fence == lease.fence and lease.held and lease._renewer is not None
+            store.save_state(initial_sync_completed=True)
+        assert lease.held, "kept between cycles"
+        with pytest.raises(LeaseBusy, match=r"another runner holds the lease of sync-t \(\S+:\d+:\d+:\w+:sync-t "), \
+                holding(other, store):
+            pass
+        with pytest.raises(LeaseLost, match="newer lease holder"), holding(lease, store):
+            store.db.sync_state.update_one({"_id": "state"}, {"$set": {"fence": lease.fence + 1}})
+            store.save_state(initial_sync_completed=False)
+        assert not lease.held and lease._renewer is None, "fenced out: no longer held, no longer renewed"
+    assert store.load_state().initial_sync_completed, "the fenced-out write changed nothing"
 
 
 def test_unreachable_mongo_is_one_clear_error():

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.config import PairConfig
+from jirasync_cli.config.models import SyncPairConfig
 from jirasync_cli.jira.models import SOURCE_PROPERTY, CommentData, IssueData, LinkData
 from jirasync_cli.sync.actions import (
     AddComment,
@@ -27,11 +28,11 @@ from tests.conftest import pair_config
 BOT = "bot-account"
 
 
-def config(**overrides: Any) -> SyncPairConfig:
+def config(**overrides: Any) -> PairConfig:
     doc = pair_config()
     doc["jira"]["apiToken"] = "t0ken"
     doc.update(overrides)
-    return SyncPairConfig.model_validate(doc)
+    return SyncPairConfig.model_validate(doc).to_pair_config()
 
 
 def issue(key: str, status: str, *, updated: str = "2026-11-24T10:00:00.000+0000", comments=(), links=(),
@@ -50,7 +51,7 @@ def comment(cid: str, text: str, author: str = "alice", **kw: Any) -> CommentDat
                        **kw)
 
 
-def snap(i: IssueData, side: str, cfg: SyncPairConfig | None = None, **kw: Any) -> Snapshot:
+def snap(i: IssueData, side: str, cfg: PairConfig | None = None, **kw: Any) -> Snapshot:
     s = Snapshot(key=i.key, side=side, status=i.status, updated="old", project=i.project, issuetype=i.issuetype,
                  comments={c.id: content_hash(c.body) for c in i.comments},
                  fields_hash=fields_hash(i, cfg or config()) if side == "user" else None)

@@ -24,7 +24,7 @@ def state_show(
 ) -> None:
     """Last sync, initial-sync flag, mapped issues, last cycle and recent actions per pair."""
     from jirasync_cli.cli.state_report import issue_state, pair_state
-    from jirasync_cli.config import load_config_dir
+    from jirasync_cli.config.loader import load_config_dir
     from jirasync_cli.runtime.wiring import find_config
 
     settings = get_settings()

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from jirasync_cli.cli.jsonkeys import camel_keys
-from jirasync_cli.config import SyncPairConfig
+from jirasync_cli.config import PairConfig
 from jirasync_cli.runtime.wiring import open_store
 from jirasync_cli.settings import Settings
 
@@ -26,7 +26,7 @@ def _dates(value: Any) -> Any:
     return value
 
 
-def pair_state(config: SyncPairConfig, settings: Settings, recent: int = 10) -> dict[str, Any]:
+def pair_state(config: PairConfig, settings: Settings, recent: int = 10) -> dict[str, Any]:
     store = open_store(config, settings, indexes=False)
     state = store.load_state()
     return _iso({
@@ -44,7 +44,7 @@ def pair_state(config: SyncPairConfig, settings: Settings, recent: int = 10) -> 
     })
 
 
-def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[str, Any]:
+def issue_state(config: PairConfig, settings: Settings, key: str) -> dict[str, Any]:
     key = key.strip().upper()  # Jira keys are upper case; "sup-4" means SUP-4
     store = open_store(config, settings, indexes=False)
     mapping = store.mapping(key) or store.mapping_by_dev(key)
@@ -66,7 +66,7 @@ def issue_state(config: SyncPairConfig, settings: Settings, key: str) -> dict[st
     })
 
 
-def lease_holder(config: SyncPairConfig, settings: Settings) -> Any:  # -> Holder | None
+def lease_holder(config: PairConfig, settings: Settings) -> Any:  # -> Holder | None
     """Who runs the pair now (a supervisor's worker, a standalone ``run-worker``), if anyone."""
     from jirasync_cli.runtime.wiring import mongo
     from jirasync_cli.store.lease import live_holder
@@ -74,7 +74,7 @@ def lease_holder(config: SyncPairConfig, settings: Settings) -> Any:  # -> Holde
     return live_holder(mongo(settings), config.db_name)
 
 
-def reset_state(config: SyncPairConfig, settings: Settings, *, forget_mappings: bool) -> dict[str, int]:
+def reset_state(config: PairConfig, settings: Settings, *, forget_mappings: bool) -> dict[str, int]:
     return open_store(config, settings, indexes=False).reset_state(forget_mappings=forget_mappings)
 
 

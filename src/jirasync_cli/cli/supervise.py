@@ -19,9 +19,8 @@ def supervise(
         "--reload-on-hup", help="Reload on SIGHUP even with stdin on a terminal (there it means hang-up: stop)")] = False,
 ) -> None:
     """Run one worker per valid config, restart crashed or hung ones, serve /health."""
-    from jirasync_cli.process_settings import ProcessSettings
     from jirasync_cli.runtime.supervisor import exec_supervisor
 
-    settings = ProcessSettings.of(get_settings(), config_dir=str(config_dir_of(config_dir)),
-                                  health_host=health_host, health_port=health_port, reload_on_hup=reload_on_hup)
+    settings = get_settings().replace(config_dir=config_dir_of(config_dir), health_host=health_host,
+                                      health_port=health_port, reload_on_hup=reload_on_hup)
     exec_supervisor(settings)  # does not return

@@ -21,8 +21,8 @@ def validate_configs(
 ) -> None:
     """Check every sync-*.json in the config dir: exit 0 if all valid, 1 if any is invalid or none found."""
     from jirasync_cli.cli.views import validation_report, validation_table
-    from jirasync_cli.config import config_json_schema
     from jirasync_cli.config.lenient import load_for_validation
+    from jirasync_cli.config.models import config_json_schema
 
     if schema:
         print(json.dumps(config_json_schema(), indent=2))

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jirasync_cli.config import LoadResult
+from jirasync_cli.config.loader import LoadResult
 from jirasync_cli.config.models import public_comment_warnings
 from jirasync_cli.sync.actions import (
     Action,

@@ -1,29 +1,23 @@
-"""Sync-pair configuration: models, ``${VAR}`` interpolation and the directory loader.
+"""Sync-pair configuration.
 
-Names are loaded on first use (PEP 562), so a worker importing only
-:mod:`jirasync_cli.config.view` never loads pydantic.
+Two shapes, on purpose: the pydantic models of a file (:mod:`.models`, used only where files
+are validated: :mod:`.loader`) and the frozen dataclasses everything else runs on
+(:mod:`.pair`, re-exported here). Importing this package never loads pydantic, so
+supervised workers stay small.
 """
 
-from __future__ import annotations
+from jirasync_cli.config.pair import (
+    Actions,
+    CommentSync,
+    Conditions,
+    Direction,
+    FieldSync,
+    JiraSite,
+    JqlFilters,
+    PairConfig,
+    Rule,
+    Secret,
+)
 
-from importlib import import_module
-from typing import Any
-
-_EXPORTS = {
-    "LoadedConfig": "loader", "LoadResult": "loader", "Problem": "loader", "load_config_dir": "loader",
-    "load_config_file": "loader",
-    "Actions": "models", "CommentSync": "models", "Conditions": "models", "Direction": "models",
-    "FieldSync": "models", "JiraConnection": "models", "Rule": "models", "SyncPairConfig": "models",
-    "config_json_schema": "models",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["Actions", "CommentSync", "Conditions", "Direction", "FieldSync", "JiraSite", "JqlFilters", "PairConfig",
+           "Rule", "Secret"]

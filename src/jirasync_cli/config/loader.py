@@ -1,5 +1,8 @@
 """Load every ``sync-*.json`` of a directory: valid configs plus one problem per bad file.
 
+Validation is pydantic's (:mod:`jirasync_cli.config.models`); what comes out is the runtime's
+:class:`~jirasync_cli.config.pair.PairConfig`.
+
 Nothing here raises for bad input: unreadable files, invalid JSON, schema errors and
 clashes between files (same ``name`` or ``database``) each become a :class:`Problem`
 naming the file, the JSON path of the field and the reason, and the valid files still load.
@@ -27,6 +30,7 @@ from jirasync_cli.config.interpolate import (
     strip_comments,
 )
 from jirasync_cli.config.models import SyncPairConfig
+from jirasync_cli.config.pair import PairConfig
 from jirasync_cli.config.suggest import did_you_mean
 
 CONFIG_GLOB = "sync-*.json"
@@ -53,7 +57,7 @@ class Problem:
 @dataclass(frozen=True)
 class LoadedConfig:
     file: str
-    config: SyncPairConfig
+    config: PairConfig
 
 
 @dataclass
@@ -67,7 +71,7 @@ class LoadResult:
     def ok(self) -> bool:
         return bool(self.configs) and not self.problems
 
-    def by_name(self) -> dict[str, SyncPairConfig]:
+    def by_name(self) -> dict[str, PairConfig]:
         return {c.config.name: c.config for c in self.configs}
 
 
@@ -175,7 +179,7 @@ def _decode_text(raw: bytes) -> str:
         raise UnicodeError(f"not UTF-8 text (byte {exc.start})") from None
 
 
-def parse_config(file: str, raw: bytes, env: Mapping[str, str] | None = None) -> SyncPairConfig | list[Problem]:
+def parse_config(file: str, raw: bytes, env: Mapping[str, str] | None = None) -> PairConfig | list[Problem]:
     env = os.environ if env is None else env
     try:
         text = _decode_text(raw)
@@ -201,7 +205,7 @@ def parse_config(file: str, raw: bytes, env: Mapping[str, str] | None = None) ->
     _register_secrets(data)
     data.setdefault("name", Path(file).stem)
     try:
-        return SyncPairConfig.model_validate(data)
+        return SyncPairConfig.model_validate(data).to_pair_config()
     except ValidationError as exc:
         return _validation_problems(file, exc)
 
@@ -255,7 +259,7 @@ def read_config_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(fd)
 
 
-def load_config_file(path: Path, env: Mapping[str, str] | None = None) -> SyncPairConfig | list[Problem]:
+def load_config_file(path: Path, env: Mapping[str, str] | None = None) -> PairConfig | list[Problem]:
     try:
         raw = read_config_bytes(path)
     except ValueError as exc:
@@ -275,7 +279,7 @@ def load_config_dir(directory: Path | str, env: Mapping[str, str] | None = None)
     if not directory.is_dir():
         result.missing_directory = True
         return result
-    candidates: list[tuple[str, SyncPairConfig]] = []
+    candidates: list[tuple[str, PairConfig]] = []
     for path in sorted(directory.glob(CONFIG_GLOB)):
         loaded = load_config_file(path, env)
         if isinstance(loaded, list):

@@ -3,25 +3,30 @@
 Keys are camelCase, as in the files users already have. Unknown keys are rejected so a
 typo (``syncIntervalMinute``) cannot silently fall back to a default; keys starting with
 ``_`` are comments and are stripped by the loader before validation.
+
+Used only where files are validated (the loader, the schema): the rest of the program runs
+on :class:`~jirasync_cli.config.pair.PairConfig`, which :meth:`SyncPairConfig.to_pair_config`
+makes of a validated file.
 """
 
 from __future__ import annotations
 
 import re
-from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
+    GetPydanticSchema,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
-from jirasync_cli.config.view import interval_seconds, ordered_rules
+from jirasync_cli.config.pair import Direction, JiraSite, PairConfig, Secret
 
 # Placeholders a comment template may use; env interpolation leaves them alone.
 TEMPLATE_VARIABLES = frozenset(
@@ -44,16 +49,25 @@ class _Model(BaseModel):
     )
 
 
-class Direction(str, Enum):
-    USER_TO_DEV = "user_to_dev"
-    DEV_TO_USER = "dev_to_user"
-    BOTH = "both"
+def _token_out(value: Secret, info: core_schema.SerializationInfo) -> Secret | str:
+    return "**********" if info.mode_is_json() else value  # model_dump() keeps the Secret, JSON masks it
+
+
+# A token is validated as a string and held as the runtime's Secret from the start: one
+# secret type, masked in every repr and JSON dump; the schema reads as pydantic's SecretStr's.
+ApiToken = Annotated[
+    Secret,
+    GetPydanticSchema(lambda _type, _handler: core_schema.no_info_after_validator_function(
+        Secret, core_schema.str_schema(),
+        serialization=core_schema.plain_serializer_function_ser_schema(_token_out, info_arg=True))),
+    WithJsonSchema({"type": "string", "format": "password", "writeOnly": True}),
+]
 
 
 class JiraConnection(_Model):
     base_url: str = Field(description="Jira site URL, e.g. https://example.atlassian.net")
     email: str | None = Field(None, description="Account e-mail (basic auth on Cloud)")
-    api_token: SecretStr = Field(
+    api_token: ApiToken = Field(
         description="API token (basic) or personal access token (pat); use ${JIRA_API_TOKEN}"
     )
     auth_type: Literal["basic", "pat"] = Field("basic", description="basic = email + API token; pat = bearer token")
@@ -96,6 +110,9 @@ class JiraConnection(_Model):
             raise ValueError(f"maxRequestsPerSecondCeiling ({self.max_requests_per_second_ceiling:g}) must not be "
                              f"below maxRequestsPerSecond ({self.max_requests_per_second:g})")
         return self
+
+    def to_site(self) -> JiraSite:
+        return JiraSite.from_dict(self.model_dump())
 
 
 class Conditions(_Model):
@@ -240,30 +257,12 @@ class SyncPairConfig(_Model):
             object.__setattr__(self, "database", database)
         return self
 
-    @property
-    def db_name(self) -> str:
-        assert self.database is not None
-        return self.database
-
-    def interval_seconds(self, default_minutes: float) -> float:
-        return interval_seconds(self.sync_interval_minutes, default_minutes)
-
-    def rules_in_order(self) -> list[Rule]:
-        """Enabled rules, lowest priority number first, file order breaking ties."""
-        return ordered_rules(self.rules)
-
-    def wire(self) -> dict[str, Any]:
-        """Validated values with the token in clear, for a worker's :class:`PairView`."""
-        data = self.model_dump(mode="json")
-        data["jira"]["api_token"] = self.jira.api_token.get_secret_value()
-        return data
-
-    def public_dict(self) -> dict[str, Any]:
-        """The config as camelCase JSON with the token masked."""
-        return self.model_dump(mode="json", by_alias=True)
+    def to_pair_config(self) -> PairConfig:
+        """The validated values as the runtime's frozen dataclasses."""
+        return PairConfig.from_dict(self.model_dump())
 
 
-def public_comment_warnings(config: SyncPairConfig) -> list[str]:
+def public_comment_warnings(config: PairConfig) -> list[str]:
     """Settings that let customers read comments jirasync writes: legal, but worth a second look."""
     out = []
     if config.comment_sync.enabled and config.comment_sync.dev_to_user and config.comment_sync.customer_visibility == "public":

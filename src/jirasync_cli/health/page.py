@@ -97,4 +97,4 @@ def render(doc: dict[str, Any]) -> bytes:
         "JSON at <a href=\"/health\">/health</a>, metrics at <a href=\"/metrics\">/metrics</a>.</p>"
         f"{problem_list}<table id=\"workers\"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         "</body></html>"
-    ).encode("utf-8")
+    ).encode()

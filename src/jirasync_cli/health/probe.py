@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.config import load_config_dir
-from jirasync_cli.health.report import overall, unhealthy_reason
+from jirasync_cli.config.loader import load_config_dir
+from jirasync_cli.health.report import HealthReport, Stored, StoredFacts, WorkerHealth, build_report
 from jirasync_cli.runtime.timing import heartbeat_timeout
 from jirasync_cli.settings import Settings
 
@@ -27,10 +27,12 @@ def fetch(url: str, timeout: float = 5.0) -> dict[str, Any]:
     """The health document at ``url``; an unreachable endpoint is reported as unhealthy."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - operator-given URL
-            return json.loads(response.read())
+            doc: dict[str, Any] = json.loads(response.read())
+            return doc
     except urllib.error.HTTPError as exc:  # 503 still carries the document
         try:
-            return json.loads(exc.read())
+            doc = json.loads(exc.read())
+            return doc
         except ValueError:
             return {"status": "unhealthy", "workers": [], "errors": [f"HTTP {exc.code} from {url}"]}
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -38,7 +40,7 @@ def fetch(url: str, timeout: float = 5.0) -> dict[str, Any]:
         return {"status": "unreachable", "workers": [], "errors": [f"cannot reach {url}: {reason}"]}
 
 
-def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
+def mongo_health(settings: Settings, config_dir: Path) -> HealthReport:
     """Health of standalone workers from their stored heartbeats."""
     from jirasync_cli.errors import JirasyncError
     from jirasync_cli.runtime.wiring import open_store
@@ -59,24 +61,22 @@ def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
         fresh = [b for b in beats if isinstance(b.get("ts"), datetime) and
                  (now - _aware(b["ts"])).total_seconds() <= limit and b.get("state") not in ("stopping", "stopped")]
         best = _pick(fresh)
-        state = "failed" if not best else ("standby" if best.get("state") == "standby" else "running")
-        last_cycle = (best or {}).get("last_cycle") or None
-        workers.append({
-            "name": cfg.name,
-            "pid": (best or {}).get("pid"),
-            "state": state,
-            "ok": bool(best) and not best.get("error") and best.get("state") != "error",
-            "instances": len(fresh),
-            "last_heartbeat": _aware(best["ts"]).isoformat(timespec="seconds") if best else None,
-            "last_cycle": None if not last_cycle else {k: last_cycle.get(k) for k in ("result", "mode", "startedAt")},
-            "jira_requests": (best or {}).get("jira_requests") or {},
-            "error": (best or {}).get("error") or (None if best else "no recent heartbeat"),
-        })
-    status, code = overall(workers)
-    return {"status": status, "http_status": code, "source": "mongodb", "workers": workers,
-            "invalid_configs": [p.line() for p in result.problems],
-            "errors": unhealthy_reason(workers, str(config_dir)) + errors,
-            "generated_at": now.isoformat(timespec="seconds"), "ts": time.time()}
+        beat = best or {}
+        last_cycle = beat.get("last_cycle") or None
+        workers.append(WorkerHealth(
+            name=cfg.name,
+            pid=beat.get("pid"),
+            state="failed" if not best else ("standby" if beat.get("state") == "standby" else "running"),
+            ok=bool(best) and not beat.get("error") and beat.get("state") != "error",
+            last_heartbeat=_aware(beat["ts"]).isoformat(timespec="seconds") if best else None,
+            last_cycle={k: last_cycle.get(k) for k in ("result", "mode", "startedAt")} if last_cycle else None,
+            jira_requests=beat.get("jira_requests") or {},
+            error=beat.get("error") or (None if best else "no recent heartbeat"),
+            stored=Stored(instances=len(fresh)),
+        ))
+    return build_report(workers, config_dir=str(config_dir), invalid_configs=[p.line() for p in result.problems],
+                        problems=errors, stored=StoredFacts(generated_at=now.isoformat(timespec="seconds"),
+                                                            ts=time.time()))
 
 
 def _aware(value: datetime) -> datetime:

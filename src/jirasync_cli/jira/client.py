@@ -58,7 +58,7 @@ from jirasync_cli.jira.transitions import (
 from jirasync_cli.jira.transport import PacedAdapter, RequestCounter, ServerClock
 
 if TYPE_CHECKING:
-    from jirasync_cli.config import JiraConnection
+    from jirasync_cli.config import JiraSite
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Identity:
 
 
 class JiraClient:
-    def __init__(self, jira: Any, cfg: JiraConnection, pacer: SitePacer, clock: ServerClock, server_info: dict[str, Any],
+    def __init__(self, jira: Any, cfg: JiraSite, pacer: SitePacer, clock: ServerClock, server_info: dict[str, Any],
                  requests: RequestCounter | None = None):
         self._jira = jira
         self.requests = requests or RequestCounter()  # every request sent, by kind (counted by the transport)
@@ -752,7 +752,7 @@ def _zone(me: dict[str, Any], server_info: dict[str, Any]) -> ZoneInfo:
 
 
 def connect(
-    cfg: JiraConnection,
+    cfg: JiraSite,
     *,
     cancel: threading.Event | None = None,
     pool_size: int = 16,

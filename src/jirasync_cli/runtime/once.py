@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from jirasync_cli.errors import JirasyncError
-from jirasync_cli.runtime.wiring import instance_id, open_runtime, open_store
-from jirasync_cli.store import Lease
+from jirasync_cli.config.pair import PairConfig
+from jirasync_cli.runtime.wiring import open_runtime, open_store
+from jirasync_cli.settings import Settings
+from jirasync_cli.store import Lease, PairStore, holding, owner_id
 from jirasync_cli.sync.cycle import CycleReport, Progress, run_cycle
 
-if TYPE_CHECKING:
-    from jirasync_cli.config import SyncPairConfig
-    from jirasync_cli.settings import Settings
 
-
-def run_once(config: SyncPairConfig, settings: Settings, *, dry_run: bool = False,
+def run_once(config: PairConfig, settings: Settings, *, dry_run: bool = False,
              progress: Progress | None = None) -> CycleReport:
+    """One cycle; :class:`~jirasync_cli.store.LeaseBusy` while another runner syncs the pair,
+    :class:`~jirasync_cli.store.LeaseLost` if one takes over meanwhile (both exit 3)."""
     store = open_store(config, settings, indexes=not dry_run)
-    lease = None
-    if not dry_run:
-        lease = Lease(store.client, config.db_name, instance_id(config), settings.lease_ttl_seconds)
-        if not lease.acquire():
-            raise JirasyncError(
-                f"another runner holds the lease of {config.name} ({lease.describe_holder()}); "
-                "it is being synced already", exit_code=3,
-            )
-        store.fence = lease.fence
-        lease.start_renewal()
-    rt = None
+    if dry_run:
+        return _cycle(config, settings, store, None, dry_run=True, progress=progress)
+    with Lease(store.client, config.db_name, owner_id(config.name), settings.lease_ttl_seconds) as lease, \
+            holding(lease, store):
+        return _cycle(config, settings, store, lease, dry_run=False, progress=progress)
+
+
+def _cycle(config: PairConfig, settings: Settings, store: PairStore, lease: Lease | None, *, dry_run: bool,
+           progress: Progress | None) -> CycleReport:
+    rt = open_runtime(config, settings, store=store, lease=lease)
     try:
-        rt = open_runtime(config, settings, store=store, lease=lease)
         return run_cycle(rt, dry_run=dry_run, progress=progress)
     finally:
-        if lease is not None:
-            lease.release()
-        if rt is not None:
-            rt.jira.close()
+        rt.jira.close()

@@ -46,15 +46,27 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jirasync_cli.process_settings import ProcessSettings
+from jirasync_cli import __version__
+from jirasync_cli.health.report import (
+    CYCLE_KEYS,
+    UP_STATES,
+    HealthReport,
+    Supervised,
+    SupervisorFacts,
+    WorkerHealth,
+    build_report,
+    iso,
+)
+from jirasync_cli.health.sampler import ProcessSampler
 from jirasync_cli.runtime.ipc import LineReader, encode
 from jirasync_cli.runtime.proctitle import set_title, supervisor_title
 from jirasync_cli.runtime.rate_budget import DEFAULT_CEILING, SiteBudget
 from jirasync_cli.runtime.timing import backoff, heartbeat_timeout
+from jirasync_cli.settings import Settings
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -78,16 +90,17 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def config_message(wire: dict[str, Any], interval: float, settings: ProcessSettings) -> dict[str, Any]:
+def config_message(wire: dict[str, Any], interval: float, settings: Settings) -> dict[str, Any]:
     # No share of the site's rate in here: the budget is lent at run time, so a pair added to
     # the site changes nothing for the others (and restarts none of them).
-    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": asdict(settings)}
+    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": settings.to_dict()}
 
 
-def load_configs(settings: ProcessSettings) -> dict[str, Any]:
+def load_configs(settings: Settings) -> dict[str, Any]:
     """Validate the config dir in a child process (see :mod:`jirasync_cli.config.export`)."""
     done = subprocess.run(
-        [sys.executable, "-m", "jirasync_cli.config.export", settings.config_dir, str(settings.sync_interval_minutes)],
+        [sys.executable, "-m", "jirasync_cli.config.export", str(settings.config_dir),
+         str(settings.sync_interval_minutes)],
         capture_output=True, text=True, timeout=120,
     )
     if done.returncode != 0:
@@ -136,6 +149,24 @@ class Child:
     def timeout(self) -> float:
         return heartbeat_timeout(self.interval)
 
+    def health(self, now: float, rss_bytes: int | None, cpu_percent: float | None) -> WorkerHealth:
+        """Its ``/health`` row, from its last heartbeat (``now``: monotonic)."""
+        status = self.status or {}
+        error = status.get("error")
+        last_cycle = status.get("last_cycle") or None
+        return WorkerHealth(
+            name=self.name, pid=self.pid, state=self.state,
+            ok=self.state in UP_STATES and not error and status.get("state") != "error",
+            last_heartbeat=iso(self.last_heartbeat_wall),
+            last_cycle={k: last_cycle.get(k) for k in CYCLE_KEYS} if last_cycle else None,
+            jira_requests=status.get("jira_requests") or {}, error=error,
+            supervised=Supervised(
+                restarts=self.restarts, last_exit=self.last_exit,
+                heartbeat_age_seconds=round(now - self.last_heartbeat, 1) if self.last_heartbeat else None,
+                interval_seconds=self.interval, cycles=status.get("cycles", 0),
+                last_success=iso(status.get("last_success")), rss_bytes=rss_bytes, cpu_percent=cpu_percent),
+        )
+
 
 def own_failure(code: int, killed_as_hung: bool) -> bool:
     """Did the worker fail by itself (count it towards ``failed``), or was it stopped from outside?
@@ -161,9 +192,9 @@ def describe_exit(code: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, settings: ProcessSettings, worker_command: list[str] | None = None) -> None:
+    def __init__(self, settings: Settings, worker_command: list[str] | None = None) -> None:
         self.settings = settings
-        self.config_dir = Path(settings.config_dir)
+        self.config_dir = settings.config_dir
         self.health_host = settings.health_host
         self.health_port = settings.health_port
         self.worker_command = worker_command or [sys.executable, "-m", "jirasync_cli", "run-worker"]
@@ -186,6 +217,7 @@ class Supervisor:
         self._child_exited = False
         self._last_reap = 0.0
         self.health_server: Any = None
+        self.sampler = ProcessSampler()
 
     # -- configs ----------------------------------------------------------------------
     def desired(self) -> dict[str, Child] | None:
@@ -523,10 +555,15 @@ class Supervisor:
             child.gen += 1
 
     # -- health -----------------------------------------------------------------------
-    def snapshot(self) -> dict[str, Any]:
-        from jirasync_cli.health.report import supervisor_health
-
-        return supervisor_health(self)
+    def health_report(self) -> HealthReport:
+        """The ``/health`` report; called on the health server's thread, so it reads copies."""
+        now = time.monotonic()
+        children = sorted(self.children.copy().values(), key=lambda c: c.name)  # copy: the loop mutates it
+        rows = [child.health(now, *self.sampler.sample(child.pid)) for child in children]
+        self.sampler.forget_except({row.pid for row in rows if row.pid})
+        facts = SupervisorFacts(version=__version__, uptime_seconds=round(time.time() - self.started, 1),
+                                loop_age_seconds=round(now - self.loop_beat, 2))
+        return build_report(rows, config_dir=str(self.config_dir), invalid_configs=self.problems, supervisor=facts)
 
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
@@ -536,7 +573,7 @@ class Supervisor:
         return max(0.0, min(5.0, self.timers[0][0] - time.monotonic()))
 
     def run(self) -> int:
-        from jirasync_cli.health.report import HealthServer
+        from jirasync_cli.health.http import HealthServer
 
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_r, False)
@@ -559,7 +596,7 @@ class Supervisor:
         signal.signal(signal.SIGCHLD, on_child_exit)
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
-        self.health_server = HealthServer(self.health_host, self.health_port, self.snapshot,
+        self.health_server = HealthServer(self.health_host, self.health_port, self.health_report,
                                           alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
         self.health_server.start()
         log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
@@ -609,11 +646,11 @@ class Supervisor:
 SETTINGS_VARIABLE = "JIRASYNC_PROCESS_SETTINGS"
 
 
-def exec_supervisor(settings: ProcessSettings) -> None:
+def exec_supervisor(settings: Settings) -> None:
     """Replace the CLI process with a lean supervisor (same pid, so signals and a container's
     PID 1 stay right): the CLI resolved the settings with pydantic-settings, the supervisor
     process then runs for months without pydantic, typer or rich in memory."""
-    env = {**os.environ, SETTINGS_VARIABLE: settings.to_json()}
+    env = {**os.environ, SETTINGS_VARIABLE: json.dumps(settings.to_dict())}
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-m", "jirasync_cli.runtime.supervisor"], env)
@@ -634,12 +671,12 @@ def main() -> int:
     if raw is None:
         print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
         return 2
-    settings = ProcessSettings.from_json(raw)
-    problem = config_dir_problem(Path(settings.config_dir))
+    settings = Settings.from_dict(json.loads(raw))
+    problem = config_dir_problem(settings.config_dir)
     if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
         print(f"error: {problem}", file=sys.stderr)
         return 1
-    set_title(supervisor_title(settings.config_dir))
+    set_title(supervisor_title(str(settings.config_dir)))
     logs.configure(settings.log_level, settings.log_format, worker="supervisor")
     try:
         return Supervisor(settings).run()

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jirasync_cli.config.pair import PairConfig
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.jira.errors import JiraUnavailable
+from jirasync_cli.settings import Settings
 
-if TYPE_CHECKING:  # supervised workers run without pydantic (see config.view)
-    from jirasync_cli.config import SyncPairConfig
-    from jirasync_cli.settings import Settings
+if TYPE_CHECKING:
+    from jirasync_cli.store import Lease, PairStore
+    from jirasync_cli.sync.runtime import PairRuntime
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
 
 
-def find_config(config_dir: Path, name: str) -> SyncPairConfig:
+def find_config(config_dir: Path, name: str) -> PairConfig:
     """The valid config named ``name`` (or whose file is ``name``/``sync-name.json``)."""
-    from jirasync_cli.config import load_config_dir
+    from jirasync_cli.config.loader import load_config_dir  # pydantic: only where files are read
 
     result = load_config_dir(config_dir)
     if result.missing_directory:
@@ -51,7 +50,7 @@ def mongo(settings: Settings) -> Any:
         return client
 
 
-def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = True):  # -> PairStore
+def open_store(config: PairConfig, settings: Settings, *, indexes: bool = True) -> PairStore:
     from jirasync_cli.store import PairStore
 
     store = PairStore(mongo(settings), config.db_name, config.name)
@@ -60,7 +59,7 @@ def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = Tr
     return store
 
 
-def _unreachable_jira(config: SyncPairConfig, exc: Exception) -> JirasyncError:
+def _unreachable_jira(config: PairConfig, exc: Exception) -> JirasyncError:
     """Which Jira, chosen by which setting, and why it does not answer."""
     from jirasync_cli.endpoints import host_port, probe
 
@@ -69,29 +68,14 @@ def _unreachable_jira(config: SyncPairConfig, exc: Exception) -> JirasyncError:
                          f"{config.name}): {reason}")
 
 
-def process_scope() -> str | None:
-    """``host:pid-namespace``: where a pid means the same process (None off Linux)."""
-    try:
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return None
-    return f"{socket.gethostname()}:{namespace}"
-
-
-def instance_id(config: SyncPairConfig) -> str:
-    """Who holds a lease: where, which pid, and a random part (pids get reused)."""
-    scope = process_scope() or f"{socket.gethostname()}:?"
-    return f"{scope}:{os.getpid()}:{uuid.uuid4().hex[:6]}:{config.name}"
-
-
 def open_runtime(
-    config: SyncPairConfig,
+    config: PairConfig,
     settings: Settings,
     *,
     cancel: threading.Event | None = None,
-    store: Any = None,
-    lease: Any = None,
-):  # -> PairRuntime
+    store: PairStore | None = None,
+    lease: Lease | None = None,
+) -> PairRuntime:
     from jirasync_cli.jira import connect
     from jirasync_cli.sync.runtime import PairRuntime
 

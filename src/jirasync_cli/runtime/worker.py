@@ -22,18 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
-from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.proctitle import set_title, worker_title
 from jirasync_cli.runtime.timing import backoff, heartbeat_period, next_slot
+from jirasync_cli.settings import Settings
 
 if TYPE_CHECKING:
-    from jirasync_cli.settings import Settings
+    from jirasync_cli.config.pair import PairConfig
+    from jirasync_cli.store import Lease, PairStore
+    from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger("jirasync.worker")
 
 
 class Worker:
-    def __init__(self, config: Any, settings: Settings | ProcessSettings, *, interval: float,
+    def __init__(self, config: PairConfig, settings: Settings, *, interval: float,
                  channel: Any = None) -> None:
         self.config = config
         self.settings = settings
@@ -47,7 +49,7 @@ class Worker:
         self.cycles = 0
         self.failures = 0
         self.busy_since: float | None = None
-        self.instance = None
+        self.instance: str | None = None  # the lease owner id, once running
         self.jira_requests: Any = None  # the Jira client's RequestCounter, once connected
         self._beat_lock = threading.Lock()
 
@@ -78,18 +80,19 @@ class Worker:
 
     # -- main loop ----------------------------------------------------------------------
     def run(self) -> int:
-        from jirasync_cli.runtime.wiring import instance_id, open_runtime, open_store
-        from jirasync_cli.store import Lease, LeaseLost
+        from jirasync_cli.runtime.wiring import open_runtime, open_store
+        from jirasync_cli.store import Lease, LeaseBusy, LeaseLost, holding, owner_id
         from jirasync_cli.store.mongo import quiet_idle_threads
-        from jirasync_cli.store.pair import FencedOut
         from jirasync_cli.sync.cycle import run_cycle
 
         quiet_idle_threads()  # a worker is idle most of its life
 
-        self.instance = instance_id(self.config)
+        instance = self.instance = owner_id(self.config.name)
         threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True).start()
         self.beat()
-        store = lease = rt = None
+        store: PairStore | None = None
+        lease: Lease | None = None
+        rt: PairRuntime | None = None
         start = next_run = time.monotonic()
         ttl = self.settings.lease_ttl_seconds
         log.info("worker started", extra={"interval_seconds": self.interval, "database": self.config.db_name})
@@ -98,27 +101,17 @@ class Worker:
                 break
             attempt_started = time.time()
             try:
-                if store is None:
+                if store is None or lease is None:
                     store = open_store(self.config, self.settings)
-                    lease = Lease(store.client, self.config.db_name, self.instance, ttl)
-                if not lease.acquire():
-                    if self.state != "standby":
-                        log.info("another runner holds the lease; standing by",
-                                 extra={"holder": lease.describe_holder()})
-                    self.state, self.last_error = "standby", None
+                    lease = Lease(store.client, self.config.db_name, instance, ttl)
+                with holding(lease, store):
+                    if rt is None:
+                        rt = open_runtime(self.config, self.settings, cancel=self.stop, store=store, lease=lease)
+                        self.jira_requests = rt.jira.requests
+                    self.state, self.busy_since = "running", time.monotonic()
                     self.beat()
-                    self._store_heartbeat(store)
-                    next_run = time.monotonic() + min(ttl / 3, self.interval)
-                    continue
-                store.fence = lease.fence
-                lease.start_renewal()
-                if rt is None:
-                    rt = open_runtime(self.config, self.settings, cancel=self.stop, store=store, lease=lease)
-                    self.jira_requests = rt.jira.requests
-                self.state, self.busy_since = "running", time.monotonic()
-                self.beat()
-                self._store_heartbeat(store)  # standalone health sees a long first cycle as running
-                report = run_cycle(rt)
+                    self._store_heartbeat(store)  # standalone health sees a long first cycle as running
+                    report = run_cycle(rt)
                 self.busy_since = None
                 self.cycles += 1
                 self.failures = 0
@@ -133,13 +126,17 @@ class Worker:
                 self.beat()
                 self._store_heartbeat(store)
                 next_run = next_slot(start, self.interval, time.monotonic())
-            except (LeaseLost, FencedOut) as exc:
+            except LeaseBusy as exc:
+                if self.state != "standby":
+                    log.info("another runner holds the lease; standing by", extra={"holder": exc.holder})
+                self.state, self.last_error = "standby", None
+                self.beat()
+                self._store_heartbeat(store)
+                next_run = time.monotonic() + min(ttl / 3, self.interval)
+            except LeaseLost as exc:
                 self.busy_since = None
                 log.warning("lease lost; standing by", extra={"error": str(exc)})
                 self.state, self.last_error = "standby", str(exc)
-                if lease is not None:
-                    lease.stop_renewal()
-                    lease.held = False
                 self.beat()
                 next_run = time.monotonic() + min(ttl / 3, self.interval)
             except JirasyncError as exc:
@@ -239,7 +236,7 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     Started straight from ``python -m jirasync_cli`` without the CLI framework, to keep the
     per-pair process small.
     """
-    from jirasync_cli.config.view import PairView
+    from jirasync_cli.config.pair import PairConfig
     from jirasync_cli.jira import pacing
     from jirasync_cli.jira.pacing import BorrowingPacer
     from jirasync_cli.runtime.ipc import WorkerChannel
@@ -248,17 +245,16 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     channel = WorkerChannel(ipc_fd, sys.stdin.fileno())
     try:
         message = channel.receive_config()
-    except (EOFError, ValueError) as exc:
-        print(f"error: no configuration from the supervisor: {exc}", file=sys.stderr)
+        settings = Settings.from_dict(message["settings"])
+        config = PairConfig.from_dict(message["config"])  # validated by the supervisor's loader
+        interval = float(message["interval_seconds"])
+    except (EOFError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: no configuration from the supervisor: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    settings = ProcessSettings(**message["settings"])
+    secrets.register(config.jira.api_token.get_secret_value())
     logs.configure(settings.log_level, settings.log_format, worker=name)
-    raw = message["config"]
-    token = (raw.get("jira") or {}).get("api_token")
-    secrets.register(token if isinstance(token, str) else None)
-    config = PairView(raw)  # validated by the supervisor
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=float(message["interval_seconds"]), channel=channel)
+    worker = Worker(config, settings, interval=interval, channel=channel)
     _install_signals(worker.stop)
     # The site's rate budget is the supervisor's: this worker borrows tokens from it.
     pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=max(1, int(config.jira.concurrency) * 2))

@@ -6,38 +6,78 @@ same fence. The holder also keeps a conservative local deadline on the monotonic
 when renewal fails and that deadline passes, :meth:`check` raises and the worker stops
 writing before anyone else can take over. State writes carry the fence, so a runner that
 was paused past its lease cannot overwrite its successor's watermark.
+
+Owner ids are made and read here only (:func:`owner_id`). :func:`holding` is the one way
+to write under the lease, for ``run-worker --once`` and the worker loop alike.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.store.mongo import StoreUnavailable, guarded, server_now
+
+if TYPE_CHECKING:
+    from jirasync_cli.store.pair import PairStore
 
 LEASE_ID = "lease"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def process_scope() -> str | None:
+    """``host:pid-namespace``: where a pid means the same process (None off Linux)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+    return f"{socket.gethostname()}:{namespace}"
+
+
+def owner_id(pair: str) -> str:
+    """This process as a lease owner: ``host:pid-namespace:pid:random:pair`` (where, which
+    process, a random part because pids get reused, and the pair)."""
+    scope = process_scope() or f"{socket.gethostname()}:?"
+    return f"{scope}:{os.getpid()}:{uuid.uuid4().hex[:6]}:{pair}"
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """The parts of an :func:`owner_id` that matter to others; ids of older versions
+    (``host:pid:random:pair``) parse with a scope that never matches and no pid."""
+
+    scope: str  # host:pid-namespace
+    host: str
+    pid: int | None
+
+    @classmethod
+    def parse(cls, owner: str) -> _Owner:
+        parts = owner.split(":")
+        pid = int(parts[2]) if len(parts) >= 4 and parts[2].isdigit() else None
+        return cls(":".join(parts[:2]), parts[0], pid)
+
+
 def _dead_on_this_host(owner: str) -> bool:
-    """True if ``owner`` (see :func:`jirasync_cli.runtime.wiring.instance_id`) is a process of our
-    own process namespace that no longer runs. Containers sharing a hostname (host
-    networking) have different pid namespaces, so their live workers are never mistaken
-    for dead ones; where the namespace cannot be known, nobody is presumed dead."""
-    import os
-
-    from jirasync_cli.runtime.wiring import process_scope
-
-    parts = owner.split(":")
+    """True if ``owner`` is a process of our own process namespace that no longer runs.
+    Containers sharing a hostname (host networking) have different pid namespaces, so their
+    live workers are never mistaken for dead ones; where the namespace cannot be known,
+    nobody is presumed dead."""
+    parsed = _Owner.parse(owner)
     scope = process_scope()
-    if scope is None or len(parts) < 4 or ":".join(parts[:2]) != scope or not parts[2].isdigit():
+    if scope is None or parsed.pid is None or parsed.scope != scope:
         return False
     try:
-        os.kill(int(parts[2]), 0)
+        os.kill(parsed.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -74,17 +114,32 @@ def live_holder(client: Any, database: str) -> Holder | None:
         return None
     if _aware(expires) <= server_now(client) or _dead_on_this_host(owner):
         return None
-    parts = owner.split(":")  # host:pid-namespace:pid:random:pair (see service.instance_id)
-    pid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    parsed = _Owner.parse(owner)
     since = doc.get("acquired_at")
-    return Holder(parts[0], pid, _aware(since) if isinstance(since, datetime) else None, _aware(expires))
+    return Holder(parsed.host, parsed.pid, _aware(since) if isinstance(since, datetime) else None, _aware(expires))
 
 
 class LeaseLost(JirasyncError):
-    """This runner no longer holds the pair's lease and must stop writing."""
+    """This runner no longer holds the pair's lease and must stop writing: it lapsed
+    (renewal failed), or a newer holder's fence refused a state write (fenced out)."""
+
+    exit_code = 3
+
+
+class LeaseBusy(JirasyncError):
+    """Another live runner holds the pair's lease."""
+
+    exit_code = 3
+
+    def __init__(self, pair: str, holder: str) -> None:
+        super().__init__(f"another runner holds the lease of {pair} ({holder}); it is being synced already")
+        self.holder = holder
 
 
 class Lease:
+    """The pair's lease as one runner sees it; ``with Lease(...)`` releases it on the way out.
+    Writing under it goes through :func:`holding`."""
+
     def __init__(self, client: Any, database: str, owner: str, ttl: float) -> None:
         self.client = client
         self.collection = client[database].lease
@@ -98,6 +153,13 @@ class Lease:
         self._offset: float | None = None  # MongoDB's clock minus ours, seconds
         self._offset_at = 0.0
         self._stop = threading.Event()
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
 
     @guarded
     def holder(self) -> dict[str, Any] | None:
@@ -226,3 +288,29 @@ class Lease:
         except StoreUnavailable:
             pass
         self.held = False
+
+
+@contextmanager
+def holding(lease: Lease, store: PairStore) -> Iterator[Lease]:
+    """Run the block as the pair's lease holder: the lease taken (or kept, when already
+    held), renewed in the background, and ``store``'s state writes fenced with it.
+
+    Raises :class:`LeaseBusy` while another live runner holds it. :class:`LeaseLost` out of
+    the block (the lease lapsed, or a write was fenced out) leaves the lease not held and
+    no longer renewed. Leaving the block otherwise keeps the lease (a worker holds it from
+    cycle to cycle); releasing it is the lease's owner's business (``with Lease(...)``).
+    """
+    if not lease.acquire():
+        try:
+            holder = lease.describe_holder()
+        except StoreUnavailable:
+            holder = "holder unknown"
+        raise LeaseBusy(store.pair, holder)
+    store.fence = lease.fence
+    lease.start_renewal()
+    try:
+        yield lease
+    except LeaseLost:
+        lease.stop_renewal()
+        lease.held = False
+        raise

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from jirasync_cli.store.lease import LeaseLost
 from jirasync_cli.store.mongo import guarded
 from jirasync_cli.sync.records import ActionKind, AuditEntry, Intent, Mapping, Outcome, Snapshot, utc
 
@@ -143,10 +144,6 @@ class WriteBatch:
                 self.store.db[name].bulk_write(ops[name], ordered=True)
 
 
-class FencedOut(Exception):
-    """A newer lease holder has written state: this runner must stop writing."""
-
-
 class PairStore:
     def __init__(self, client: Any, database: str, pair: str) -> None:
         self.client = client
@@ -208,7 +205,8 @@ class PairStore:
         try:
             self.db.sync_state.update_one(query, update, upsert=True)
         except DuplicateKeyError:
-            raise FencedOut(f"state of {self.pair} was written by a newer lease holder") from None
+            raise LeaseLost(f"lease of {self.pair} lost: a newer lease holder has written its state; "
+                            "stopping writes") from None
 
     @guarded
     def reset_state(self, forget_mappings: bool = False) -> dict[str, int]:

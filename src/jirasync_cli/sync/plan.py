@@ -40,7 +40,7 @@ from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
 from jirasync_cli.sync.rules import match_rule
 
 if TYPE_CHECKING:
-    from jirasync_cli.config import Rule, SyncPairConfig
+    from jirasync_cli.config import PairConfig, Rule
 
 
 @dataclass
@@ -67,7 +67,7 @@ class UnitPlan:
 class PlanInput:
     """Everything the planner reads besides the issues; it changes none of it."""
 
-    config: SyncPairConfig
+    config: PairConfig
     initial: bool  # the initial full sync (rules with onInitialSync=false sit it out)
     snapshots: dict[str, Snapshot]
     mappings: list[Mapping]
@@ -91,12 +91,12 @@ class CyclePlan:
     ignored: list[str]  # dev issues with no partner, issues of other projects
 
 
-def fields_hash(issue: IssueData, config: SyncPairConfig) -> str:
+def fields_hash(issue: IssueData, config: PairConfig) -> str:
     wanted = config.field_sync.fields
     return content_hash({k: v for k, v in issue.synced_fields().items() if k in wanted})
 
 
-def dev_fields(issue: IssueData, config: SyncPairConfig, *, creating: bool) -> dict[str, Any]:
+def dev_fields(issue: IssueData, config: PairConfig, *, creating: bool) -> dict[str, Any]:
     """Fields copied to the dev issue: all on create, the configured ones on edit."""
     values = issue.synced_fields()
     if creating:
@@ -104,7 +104,7 @@ def dev_fields(issue: IssueData, config: SyncPairConfig, *, creating: bool) -> d
     return {k: v for k, v in values.items() if k in config.field_sync.fields}
 
 
-def observed_snapshot(issue: IssueData, side: str, snap: Snapshot | None, config: SyncPairConfig) -> dict[str, Any]:
+def observed_snapshot(issue: IssueData, side: str, snap: Snapshot | None, config: PairConfig) -> dict[str, Any]:
     changed = snap is None or snap.status != issue.status
     return {
         "side": side,
@@ -197,7 +197,7 @@ def presumed_snapshot(issue: IssueData, initial_status: str) -> Snapshot:
     return Snapshot(issue.key, DEV, status=initial_status, project=issue.project, issuetype=issue.issuetype)
 
 
-def _source_of(issue: IssueData, config: SyncPairConfig) -> str | None:
+def _source_of(issue: IssueData, config: PairConfig) -> str | None:
     source = issue.properties.get(SOURCE_PROPERTY)
     if isinstance(source, dict) and source.get("pair") == config.name and not source.get("left"):
         key = source.get("userKey")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jirasync_cli.config.view import direction_covers
 from jirasync_cli.jira.models import IssueData
 
 if TYPE_CHECKING:
-    from jirasync_cli.config import Rule, SyncPairConfig
+    from jirasync_cli.config import PairConfig, Rule
 
 
 def conditions_hold(rule: Rule, issue: IssueData) -> bool:
@@ -25,11 +24,11 @@ def conditions_hold(rule: Rule, issue: IssueData) -> bool:
     return True
 
 
-def match_rule(config: SyncPairConfig, side: str, issue: IssueData, *, initial: bool) -> Rule | None:
+def match_rule(config: PairConfig, side: str, issue: IssueData, *, initial: bool) -> Rule | None:
     """The first enabled rule (by priority) for ``issue`` now in its status on ``side``."""
     status = issue.status.casefold()
     for rule in config.rules_in_order():
-        if not direction_covers(rule.sync_direction, side):
+        if not rule.sync_direction.covers(side):
             continue
         if rule.source_status != "*" and rule.source_status.casefold() != status:
             continue

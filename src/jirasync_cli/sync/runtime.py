@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.config import PairConfig
     from jirasync_cli.jira.client import JiraClient
     from jirasync_cli.store import Lease, PairStore
 
 
 @dataclass
 class PairRuntime:
-    config: SyncPairConfig
+    config: PairConfig
     jira: JiraClient
     store: PairStore
     lease: Lease | None = None

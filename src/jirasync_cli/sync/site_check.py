@@ -16,7 +16,7 @@ from jirasync_cli.jira.models import COPIED_FIELDS
 from jirasync_cli.jira.transitions import transition_plan
 
 if TYPE_CHECKING:
-    from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.config import PairConfig
     from jirasync_cli.jira.client import JiraClient
 
 
@@ -37,7 +37,7 @@ class Finding:
 class Site:
     """What the checks share: the config, the client and answers read once."""
 
-    config: SyncPairConfig
+    config: PairConfig
     jira: JiraClient
     _statuses: dict[str, set[str] | None] = field(default_factory=dict)
 
@@ -62,7 +62,7 @@ def check_projects(site: Site) -> list[Finding]:
             if not site.project_exists(key)]
 
 
-def _create_rules(cfg: SyncPairConfig) -> list[Any]:
+def _create_rules(cfg: PairConfig) -> list[Any]:
     return [r for r in cfg.rules if getattr(r, "enabled", True) and r.actions.create_issue]
 
 
@@ -175,10 +175,10 @@ CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, che
                        check_transition_screens]
 
 
-def run_checks(config: SyncPairConfig, jira: JiraClient, checks: list[Check] | None = None) -> list[Finding]:
+def run_checks(config: PairConfig, jira: JiraClient, checks: list[Check] | None = None) -> list[Finding]:
     site = Site(config, jira)
     return [finding for check in (checks or CHECKS) for finding in check(site)]
 
 
-def report(config: SyncPairConfig, findings: list[Finding]) -> dict[str, Any]:
+def report(config: PairConfig, findings: list[Finding]) -> dict[str, Any]:
     return {"pair": config.name, "ok": not findings, "findings": [asdict(f) | {"line": f.line()} for f in findings]}
