@@ -43,6 +43,9 @@ SETTING_HELP = {
     "lease_ttl_seconds": "Lifetime of a pair's lease, renewed every third of it. A standby supervisor on another "
                          "host takes over a crashed holder's pair once the lease has expired: between 1 and about "
                          "1.33 times this after the crash.",
+    "webhook_secret": "Secret of the Jira webhooks posting to `/webhook` (HMAC-SHA256, `X-Hub-Signature`): "
+                      "unsigned or wrongly signed deliveries get 401. Unset: unsigned webhooks are accepted "
+                      "(only behind a proxy that authenticates Jira). Never logged.",
 }
 
 

@@ -133,6 +133,9 @@ def supervisor_health(sup: Any) -> dict[str, Any]:
             "error": error,
             **_sampler.sample(child.pid),
         })
+        hooks = sup.webhooks.pair_status(child.name) if getattr(sup, "webhooks", None) else None
+        if hooks is not None:
+            workers[-1]["webhooks"] = hooks  # received, coalesced, age of the last one
     _sampler.forget_except({w["pid"] for w in workers if w["pid"]})
     status, code = overall(workers)
     return {
@@ -144,6 +147,7 @@ def supervisor_health(sup: Any) -> dict[str, Any]:
         "workers": workers,
         "invalid_configs": sup.problems,
         "errors": unhealthy_reason(workers, str(sup.config_dir)),
+        **({"webhooks": sup.webhooks.status()} if getattr(sup, "webhooks", None) else {}),
     }
 
 
@@ -187,6 +191,31 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
                     age.add_metric([name], float(w["heartbeat_age_seconds"]))
                 for kind, count in sorted((w.get("jira_requests") or {}).items()):
                     requests.add_metric([name, str(kind)], float(count))
+            hooks = CounterMetricFamily("jirasync_webhook_events", "Webhook deliveries by result (received = "
+                                        "accepted + ignored + rejected)", labels=["result"])
+            summary = doc.get("webhooks") or {}
+            for result in ("received", "accepted", "ignored", "rejected"):
+                if result in summary:
+                    hooks.add_metric([result], float(summary[result]))
+            rejected = CounterMetricFamily("jirasync_webhook_rejected", "Webhook deliveries rejected, by reason",
+                                           labels=["reason"])
+            for reason, count in sorted((summary.get("rejected_by") or {}).items()):
+                rejected.add_metric([reason], float(count))
+            pair_events = CounterMetricFamily("jirasync_webhook_pair_events", "Webhook events routed to the pair",
+                                              labels=["worker"])
+            coalesced = CounterMetricFamily("jirasync_webhook_coalesced", "Webhook events that caused no cycle of "
+                                            "their own (a burst, or events during a cycle)", labels=["worker"])
+            hook_age = GaugeMetricFamily("jirasync_webhook_last_event_age_seconds",
+                                         "Seconds since the pair's last webhook event", labels=["worker"])
+            for w in doc.get("workers", []):
+                pair = w.get("webhooks")
+                if not pair:
+                    continue
+                pair_events.add_metric([w["name"]], float(pair.get("received") or 0))
+                coalesced.add_metric([w["name"]], float(pair.get("coalesced") or 0))
+                if pair.get("last_event_age_seconds") is not None:
+                    hook_age.add_metric([w["name"]], float(pair["last_event_age_seconds"]))
+            yield from (hooks, rejected, pair_events, coalesced, hook_age)
             healthy = GaugeMetricFamily("jirasync_healthy", "1 healthy, 0.5 degraded, 0 unhealthy")
             healthy.add_metric([], {"healthy": 1.0, "degraded": 0.5}.get(doc.get("status", ""), 0.0))
             yield from (up, ok, state, restarts, last_ok, cycles, rss, age, requests, healthy)

@@ -8,7 +8,7 @@ pydantic (about 20 MB each, times the number of pairs).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -23,16 +23,24 @@ class ProcessSettings:
     log_format: str
     lease_ttl_seconds: float
     reload_on_hup: bool = False  # supervisor: SIGHUP reloads even when stdin is a terminal
+    webhook_secret: str | None = field(default=None, repr=False)  # supervisor only: never sent to a worker
 
     @classmethod
     def of(cls, settings: Any, **overrides: Any) -> ProcessSettings:
         values = {name: getattr(settings, name) for name in cls.__dataclass_fields__ if hasattr(settings, name)}
         values["config_dir"] = str(values["config_dir"])
+        secret = values.get("webhook_secret")
+        if secret is not None and hasattr(secret, "get_secret_value"):
+            values["webhook_secret"] = secret.get_secret_value() or None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
+
+    def for_worker(self) -> dict[str, Any]:
+        """What a worker receives: everything but the supervisor's own secrets."""
+        return {**asdict(self), "webhook_secret": None}
 
     @classmethod
     def from_json(cls, text: str) -> ProcessSettings:

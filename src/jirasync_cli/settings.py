@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jirasync_cli.errors import JirasyncError
@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias=_env("LOG_FORMAT"))
     # Lease time-to-live for one runner per pair across supervisors (seconds).
     lease_ttl_seconds: float = Field(30.0, gt=0, validation_alias=_env("LEASE_TTL_SECONDS"))
+    # HMAC secret of Jira webhooks (POST /webhook); unset: unsigned webhooks are accepted.
+    webhook_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("JIRASYNC_WEBHOOK_SECRET"))
 
 
 @lru_cache(maxsize=1)

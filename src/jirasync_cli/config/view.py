@@ -25,8 +25,10 @@ def ordered_rules(rules: Iterable[Any]) -> list[Any]:
     return sorted((r for r in rules if r.enabled), key=lambda r: r.priority)
 
 
-def interval_seconds(configured_minutes: float | None, default_minutes: float) -> float:
-    return 60.0 * (configured_minutes or default_minutes)
+def interval_seconds(configured_minutes: float | None, default_minutes: float,
+                     webhook_poll_minutes: float | None = None) -> float:
+    """Seconds between polls; with webhooks enabled the (longer) safety-net poll interval."""
+    return 60.0 * (webhook_poll_minutes or configured_minutes or default_minutes)
 
 
 class Secret:
@@ -87,7 +89,9 @@ class PairView(View):
         return str(self._data["database"])
 
     def interval_seconds(self, default_minutes: float) -> float:
-        return interval_seconds(self._data.get("sync_interval_minutes"), default_minutes)
+        hooks = self._data.get("webhooks") or {}
+        return interval_seconds(self._data.get("sync_interval_minutes"), default_minutes,
+                                hooks.get("poll_interval_minutes") if hooks.get("enabled") else None)
 
     def rules_in_order(self) -> list[Any]:
         return ordered_rules(self.rules)
