@@ -112,6 +112,11 @@ def _route(emu: JiraEmulator, method: str, sub: str, q: dict, data: dict):
             emu.faults.clear()
         emu.faults.update(data)
         return _reply(200, emu.faults.to_dict())
+    if sub == "/webhooks" and method == "GET":
+        return _reply(200, emu.webhooks.summary())
+    if sub == "/webhooks" and method in ("PUT", "POST"):
+        emu.webhooks.configure(**data)
+        return _reply(200, emu.webhooks.summary())
     if sub == "/settings" and method == "GET":
         return _reply(200, emu.configure())
     if sub == "/settings" and method in ("PUT", "POST"):
