@@ -196,6 +196,8 @@ def _run_once_with_progress(config, settings, dry_run: bool, quiet: bool):  # ty
 
 state_app = typer.Typer(help="Inspect or reset a pair's sync state.", no_args_is_help=True)
 app.add_typer(state_app, name="state")
+from jirasync_cli.webhooks.cli import app as webhooks_app  # noqa: E402
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @state_app.command("show")
