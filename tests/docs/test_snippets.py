@@ -185,7 +185,9 @@ def test_health_example_has_the_shape_the_supervisor_produces():
 def exported_metrics() -> set[str]:
     doc = {"status": "healthy", "workers": [{
         "name": "w", "state": "running", "restarts": 1, "cycles": 1, "last_success": "2026-01-01T00:00:00+00:00",
-        "rss_bytes": 1, "heartbeat_age_seconds": 1.0, "jira_requests": {"search": 1}}]}
+        "rss_bytes": 1, "heartbeat_age_seconds": 1.0, "jira_requests": {"search": 1},
+        "webhooks": {"received": 1, "coalesced": 0, "last_event_age_seconds": 1.0}}],
+        "webhooks": {"received": 1, "accepted": 1, "ignored": 0, "rejected": 0, "rejected_by": {"signature": 0}}}
     text = metrics_text(doc).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
