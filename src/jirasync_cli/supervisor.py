@@ -210,6 +210,7 @@ class Supervisor:
             hooks = pair["config"].get("webhooks") or {}
             if hooks.get("enabled"):
                 listeners.append({"name": pair["name"], "site": pair["site"], "debounce": hooks.get("debounce_seconds", 0.5),
+                                  "recheck": hooks.get("recheck_seconds", 5.0),
                                   "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"])})
             jira = pair["config"].get("jira") or {}
             start = float(jira.get("max_requests_per_second") or 10.0)

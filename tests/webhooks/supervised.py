@@ -16,9 +16,11 @@ SECRET = "webhook-secret-for-tests-7c1d"
 
 
 def hooked_config(emu: JiraEmulator, name: str, user: str, dev: str, *, poll_minutes: float = 30.0,
-                  debounce: float = 0.3, enabled: bool = True, **overrides: Any) -> dict[str, Any]:
+                  debounce: float = 0.3, recheck: float = 1.0, enabled: bool = True,
+                  **overrides: Any) -> dict[str, Any]:
     return sync_config(name, emu.url, user, dev, webhooks={"enabled": enabled, "pollIntervalMinutes": poll_minutes,
-                                                           "debounceSeconds": debounce}, **overrides)
+                                                           "debounceSeconds": debounce, "recheckSeconds": recheck},
+                       **overrides)
 
 
 def start(emu: JiraEmulator, mongo_url: str, directory: Path, log: Path, docs: list[dict[str, Any]],

@@ -192,3 +192,30 @@ def test_a_failed_cycle_also_ends_the_running_state():
     c.event(0.2)
     assert c.finished(0.3) == pytest.approx(0.4) and c.state == ARMED
     assert RUNNING != c.state
+
+
+def test_a_cycle_that_covered_events_is_rechecked_once():
+    c = Coalescer(debounce=0.2, recheck=5.0)
+    c.fire(c.event(0.0))
+    c.started(0.2)
+    assert c.finished(0.5) == pytest.approx(5.5) and c.rechecking  # Cloud's search may not have shown it yet
+    assert c.fire(5.5)
+    c.started(5.5)
+    assert c.finished(5.7) is None and c.state == IDLE  # a recheck is not rechecked
+
+
+def test_an_event_during_the_recheck_wait_runs_sooner_and_is_rechecked_itself():
+    c = Coalescer(debounce=0.2, recheck=5.0)
+    c.fire(c.event(0.0))
+    c.started(0.2)
+    c.finished(0.5)
+    assert c.event(1.0) == pytest.approx(1.2) and not c.rechecking
+    assert c.fire(1.2)
+    c.started(1.2)
+    assert c.finished(1.4) == pytest.approx(6.4)
+
+
+def test_poll_cycles_that_covered_nothing_are_not_rechecked():
+    c = Coalescer(debounce=0.2, recheck=5.0)
+    c.started(0.0)
+    assert c.finished(1.0) is None and c.state == IDLE

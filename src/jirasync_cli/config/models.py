@@ -221,6 +221,12 @@ class Webhooks(_Model):
         0.5, ge=0, le=60,
         description="Wait this long after the first webhook of a burst before the cycle, so a burst costs one cycle",
     )
+    recheck_seconds: float = Field(
+        5.0, ge=0, le=600,
+        description="Run one more cycle this long after a cycle that webhooks triggered: Jira Cloud's search shows "
+                    "a change a few seconds after its webhook, so the first cycle may not see it yet (costs one "
+                    "search per burst); 0: no recheck (Data Center's search shows changes at once)",
+    )
 
 
 class SyncPairConfig(_Model):

@@ -38,19 +38,19 @@ class Hub:
 
     # -- configuration ------------------------------------------------------------------------
     def configure(self, pairs: list[dict[str, Any]]) -> None:
-        """``pairs``: name, site, projects, debounce of each pair with webhooks enabled."""
+        """``pairs``: name, site, projects, debounce, recheck of each pair with webhooks enabled."""
         listeners = [Listener(p["name"], p["site"], tuple(p["projects"])) for p in pairs]
         self.receiver.routes = Routes(listeners)
-        wanted = {p["name"]: float(p["debounce"]) for p in pairs}
+        wanted = {p["name"]: (float(p["debounce"]), float(p.get("recheck", 0.0))) for p in pairs}
         for name in list(self.pairs):
             if name not in wanted:
                 del self.pairs[name]
-        for name, debounce in wanted.items():
+        for name, (debounce, recheck) in wanted.items():
             current = self.pairs.get(name)
             if current is None:
-                self.pairs[name] = Coalescer(debounce=debounce)
+                self.pairs[name] = Coalescer(debounce=debounce, recheck=recheck)
             else:
-                current.debounce = debounce
+                current.debounce, current.recheck = debounce, recheck
 
     @property
     def listening(self) -> bool:
