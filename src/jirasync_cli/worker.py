@@ -267,7 +267,9 @@ def main(name: str, config_dir: Path, settings: Settings) -> int:
     config = find_config(config_dir, name)
     set_title(worker_title(config.name))
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes))
+    if config.webhooks.enabled:  # only a supervisor receives webhooks: poll on the usual interval
+        log.warning("webhooks need `jirasync supervise`; this standalone worker polls every syncIntervalMinutes")
+    worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes, listening=False))
     _install_signals(worker.stop)
     return worker.run()
 

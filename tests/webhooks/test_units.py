@@ -219,3 +219,23 @@ def test_poll_cycles_that_covered_nothing_are_not_rechecked():
     c = Coalescer(debounce=0.2, recheck=5.0)
     c.started(0.0)
     assert c.finished(1.0) is None and c.state == IDLE
+
+
+def test_a_reload_keeps_the_issue_memory():
+    r = routes()
+    r.route(events.parse(cloud_issue_event()))
+    reloaded = Routes(r.listeners.values(), carry=r)
+    dc_comment = {"webhookEvent": "comment_created", "comment": {"self": "https://x/rest/api/2/issue/10007/comment/1"}}
+    assert reloaded.route(events.parse(dc_comment)) == {"sync-ab"}
+
+
+def test_standalone_workers_poll_on_the_usual_interval():
+    from jirasync_cli.config.models import SyncPairConfig
+    from tests.helpers import sync_config
+
+    cfg = SyncPairConfig.model_validate(sync_config("p", "http://jira", syncIntervalMinutes=2,
+                                                    webhooks={"enabled": True, "pollIntervalMinutes": 45}))
+    assert cfg.interval_seconds(5) == 45 * 60
+    assert cfg.interval_seconds(5, listening=False) == 2 * 60
+    off = SyncPairConfig.model_validate(sync_config("p", "http://jira", syncIntervalMinutes=2))
+    assert off.interval_seconds(5) == 2 * 60 and not off.webhooks.enabled

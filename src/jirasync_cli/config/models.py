@@ -272,10 +272,11 @@ class SyncPairConfig(_Model):
         assert self.database is not None
         return self.database
 
-    def interval_seconds(self, default_minutes: float) -> float:
+    def interval_seconds(self, default_minutes: float, *, listening: bool = True) -> float:
+        """Seconds between polls; ``listening=False`` where no webhook can arrive (standalone)."""
         hooks = self.webhooks
         return interval_seconds(self.sync_interval_minutes, default_minutes,
-                                hooks.poll_interval_minutes if hooks.enabled else None)
+                                hooks.poll_interval_minutes if hooks.enabled and listening else None)
 
     def rules_in_order(self) -> list[Rule]:
         """Enabled rules, lowest priority number first, file order breaking ties."""

@@ -26,7 +26,7 @@ class Listener:
 class Routes:
     """Immutable table of listening pairs plus a bounded memory of issue ids."""
 
-    def __init__(self, listeners: Iterable[Listener] = (), known: int = KNOWN_ISSUES) -> None:
+    def __init__(self, listeners: Iterable[Listener] = (), known: int = KNOWN_ISSUES, carry: Routes | None = None) -> None:
         self.listeners = {listener.name: listener for listener in listeners}
         self.by_project: dict[str, list[Listener]] = {}
         for listener in self.listeners.values():
@@ -34,6 +34,8 @@ class Routes:
                 self.by_project.setdefault(key.upper(), []).append(listener)
         self._issues: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._known = known
+        if carry is not None:  # a reload keeps what earlier deliveries taught (pairs gone are filtered at use)
+            self._issues.update(carry._issues)
 
     def route(self, delivery: Delivery, hints: Iterable[str] = ()) -> frozenset[str]:
         pairs = self._by_projects(delivery)
