@@ -109,5 +109,5 @@ class Hub:
         counts = self.receiver.counts()
         last = counts.pop("last_at")
         return {"listening_pairs": len(self.pairs), "signed": self.receiver.secret is not None, **counts,
-                "coalesced": sum(c.coalesced for c in self.pairs.values()),
+                "coalesced": sum(c.coalesced for c in list(self.pairs.values())),  # read off the loop's thread
                 "last_event_age_seconds": round(time.time() - last, 1) if last else None}

@@ -30,6 +30,7 @@ log = logging.getLogger("jirasync.webhooks")
 
 PATH = "/webhook"
 JSON = "application/json"
+LOG_EVERY = 60.0  # rejections are logged at most this often (a probe must not flood the log)
 
 
 def _reply(code: int, doc: dict[str, Any]) -> tuple[int, bytes, str]:
@@ -46,6 +47,7 @@ class Receiver:
         self.totals = {"received": 0, "accepted": 0, "rejected": 0, "ignored": 0}
         self.rejected_by = {"signature": 0, "malformed": 0}
         self.last_any: float | None = None  # wall time of the last accepted delivery
+        self._logged_at = -LOG_EVERY
 
     # -- the HTTP server's thread -----------------------------------------------------------
     def handle(self, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
@@ -85,6 +87,13 @@ class Receiver:
         with self._lock:
             self.totals["rejected"] += 1
             self.rejected_by[reason] += 1
+            now = time.monotonic()
+            due = now - self._logged_at >= LOG_EVERY
+            if due:
+                self._logged_at = now
+            counts = dict(self.rejected_by)
+        if due:  # never the body or the headers: they are the sender's, and may carry anything
+            log.warning("webhook delivery rejected", extra={"reason": reason, "rejected_so_far": counts})
 
     # -- the supervisor's loop ---------------------------------------------------------------
     def take(self) -> list[tuple[frozenset[str], float]]:

@@ -7,6 +7,7 @@ Routing may be generous, never wrong in effect: a pair woken for nothing costs o
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,9 +34,11 @@ class Routes:
             for key in listener.projects:
                 self.by_project.setdefault(key.upper(), []).append(listener)
         self._issues: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()  # routed on the HTTP thread, rebuilt (carried over) on the supervisor's
         self._known = known
         if carry is not None:  # a reload keeps what earlier deliveries taught (pairs gone are filtered at use)
-            self._issues.update(carry._issues)
+            with carry._lock:
+                self._issues.update(carry._issues)
 
     def route(self, delivery: Delivery, hints: Iterable[str] = ()) -> frozenset[str]:
         pairs = self._by_projects(delivery)
@@ -44,8 +47,9 @@ class Routes:
                 self._remember(issue_id, pairs)
             return pairs
         found: set[str] = set()
-        for issue_id in delivery.issue_ids:
-            found |= self._issues.get(issue_id, frozenset())
+        with self._lock:
+            for issue_id in delivery.issue_ids:
+                found |= self._issues.get(issue_id, frozenset())
         if found:
             return frozenset(p for p in found if p in self.listeners)
         return frozenset(h for h in hints if h in self.listeners)
@@ -59,7 +63,8 @@ class Routes:
         return frozenset(c.name for c in (same_site or candidates))
 
     def _remember(self, issue_id: str, pairs: frozenset[str]) -> None:
-        self._issues[issue_id] = pairs
-        self._issues.move_to_end(issue_id)
-        while len(self._issues) > self._known:
-            self._issues.popitem(last=False)
+        with self._lock:
+            self._issues[issue_id] = pairs
+            self._issues.move_to_end(issue_id)
+            while len(self._issues) > self._known:
+                self._issues.popitem(last=False)
