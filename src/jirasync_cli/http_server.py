@@ -304,6 +304,8 @@ class HttpServer:
         if length > self.max_body:  # answered unread: the connection cannot carry another request
             self._respond(conn, 413, b'{"error":"body too large"}\n', "application/json", "POST", close=True)
             return
+        if headers.get("expect") == "100-continue":  # curl and some HTTP clients wait for this before the body
+            conn.outbuf += b"HTTP/1.1 100 Continue\r\n\r\n"
         conn.pending = ("POST", target, headers, close, length)
 
     def _answer_post(self, conn: _Conn, target: str, headers: dict[str, str], body: bytes, close: bool) -> None:

@@ -136,3 +136,25 @@ def test_health_shows_webhook_counts_per_pair(hub):
     assert timers == [("sync-ab", 0.5)]  # one timer for the three
     status = hub.pair_status("sync-ab")
     assert status["received"] == 3 and status["coalesced"] == 2 and status["last_event_age_seconds"] is not None
+
+
+def test_expect_100_continue_is_answered_before_the_body(server, hub):
+    body = issue_event()
+    head = (f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
+            f"X-Hub-Signature: {signature.sign(SECRET, body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        data = b""
+        while b"HTTP/1.1 202" not in data:
+            chunk = sock.recv(4096)
+            assert chunk
+            data += chunk
+
+
+def test_a_chunked_body_gets_411(server, hub):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 411 ")
+    assert hub.receiver.take() == []
