@@ -136,3 +136,20 @@ def test_the_recheck_finds_a_change_cloud_search_showed_late(emu, mongo_url, tmp
     else:  # the webhook's cycle ran before the search showed the change: only the next poll would find it
         time.sleep(6)
         assert dev_partner(emu, key) is None
+
+
+def test_duplicated_delayed_and_reordered_webhooks_sync_each_change_once(emu, mongo_url, tmp_path, supervisors):
+    emu.webhooks.configure(duplicate=1.0, delay_seconds=0.2, reorder_seconds=0.5)
+    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
+                [hooked_config(emu, "sync-ab", "USER", "DEV")])
+    supervisors.append(sup)
+    keys = [emu.create_issue("USER", f"Shuffled {n}", as_account="alice") for n in range(8)]
+    settle(sup, "sync-ab", quiet=2.0)
+    began = time.monotonic()
+    for key in keys:
+        emu.transition(key, "Will Do", as_account="alice")
+    wait_for(lambda: all(dev_partner(emu, k) for k in keys), 10, interval=0.05, message="every escalation mirrored")
+    assert time.monotonic() - began < 5  # within seconds, not at the 30-minute poll
+    settle(sup, "sync-ab", quiet=2.0)
+    assert len(emu.issues("DEV")) == len(keys)  # a duplicate delivery never duplicates a write
+    assert sup.worker("sync-ab")["webhooks"]["received"] >= 2 * 2 * len(keys)  # created + escalated, each twice
