@@ -253,8 +253,10 @@ class Webhooks:
                           "updated": r.ts(issue.updated), "reporter": r.user(issue.reporter),
                           "resolution": r.resolution(issue.resolution_id)}
         doc["issue"] = full
-        doc["issue_event_type_name"] = {
-            "jira:issue_created": "issue_created", "jira:issue_deleted": "issue_deleted"}.get(kind, "issue_generic")
+        transition = any(i.get("field") == "status" for i in items or ())
+        doc["issue_event_type_name"] = {  # Jira's finer name: a transition is issue_generic, an edit issue_updated
+            "jira:issue_created": "issue_created", "jira:issue_deleted": "issue_deleted"}.get(
+            kind, "issue_generic" if transition else "issue_updated")
         if items:
             doc["changelog"] = {"id": str(issue.histories[-1].id) if issue.histories else "0",
                                 "items": [dict(i) for i in items]}
