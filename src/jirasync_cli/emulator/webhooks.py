@@ -105,6 +105,7 @@ class Webhooks:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.deliveries: list[dict[str, Any]] = []  # what happened to each one (sent, dropped, failed)
+        self._compiled: dict[str, Any] = {}  # JQL filter -> compiled predicate
 
     # ---------------------------------------------------------------- switches
     def configure(self, **values: Any) -> dict[str, Any]:
@@ -214,10 +215,14 @@ class Webhooks:
     def _matches(self, r: Registration, issue: Issue) -> bool:
         if not r.jql:
             return True
-        try:
-            compiled = compile_query(r.jql, self._env(self.emu.accounts.get(r.updated_by)))
-        except JqlError:
-            return False
+        compiled = self._compiled.get(r.jql)
+        if compiled is None:
+            try:
+                compiled = compile_query(r.jql, self._env(self.emu.accounts.get(r.updated_by)))
+            except JqlError:
+                return False
+            if not compiled.uses_now:  # relative dates move with the clock: compiled each time
+                self._compiled[r.jql] = compiled
         return compiled.predicate is None or compiled.predicate(issue)
 
     def _payload(self, kind: str, issue: Issue, actor: str | None, comment: Comment | None,
