@@ -17,7 +17,7 @@ from jirasync_cli.webhooks import signature
 from tests.helpers import wait_for
 from tests.webhooks.supervised import SECRET, cycles, dev_partner, hooked_config, settle, start
 
-CHANGES = int(os.environ.get("JIRASYNC_TEST_WEBHOOK_CHANGES", "30"))
+CHANGES = int(os.environ.get("JIRASYNC_TEST_WEBHOOK_CHANGES", "50"))  # fewer on a slow machine
 
 
 @pytest.fixture(params=["cloud"])
