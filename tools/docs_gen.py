@@ -44,6 +44,9 @@ SETTING_HELP = {
     "lease_ttl_seconds": "Lifetime of a pair's lease, renewed every third of it. A standby supervisor on another "
                          "host takes over a crashed holder's pair once the lease has expired: between 1 and about "
                          "1.33 times this after the crash.",
+    "webhook_secret": "Secret of the Jira webhooks posting to `/webhook` (HMAC-SHA256, `X-Hub-Signature`): "
+                      "unsigned or wrongly signed deliveries get 401. Unset: unsigned webhooks are accepted "
+                      "(only behind a proxy that authenticates Jira). Never logged.",
 }
 
 
@@ -221,6 +224,11 @@ def render_schema(schema: dict[str, Any]) -> str:
 def _type_name(annotation: Any) -> str:
     if typing.get_origin(annotation) is typing.Literal:
         return "string"
+    optional = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(optional) == 1 and len(typing.get_args(annotation)) == 2:  # X | None: an unset setting
+        return _type_name(optional[0])
+    if getattr(annotation, "__name__", "") == "SecretStr":
+        return "string (secret)"
     names = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
@@ -251,7 +259,9 @@ def settings_rows() -> list[dict[str, str]]:
         if not meaning:
             raise ValueError(f"Settings.{name} has no description: add one to SETTING_HELP in {__name__}")
         default = field.default
-        if isinstance(default, float):
+        if default is None:
+            default_text = "unset"
+        elif isinstance(default, float):
             default_text = f"`{default:g}`"
         elif isinstance(default, Path) and not default.is_absolute():
             default_text = f"`./{default}`"

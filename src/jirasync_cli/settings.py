@@ -30,6 +30,8 @@ class Settings:
     lease_ttl_seconds: float = 30.0  # one runner per pair across supervisors
     # Not an environment setting: `supervise --reload-on-hup` (SIGHUP reloads even with stdin on a terminal).
     reload_on_hup: bool = False
+    # HMAC secret of Jira webhooks (supervisor only: never sent to a worker, never in a repr).
+    webhook_secret: str | None = dataclasses.field(default=None, repr=False)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with the given values (None means: keep this one)."""
@@ -37,6 +39,10 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "config_dir": str(self.config_dir)}
+
+    def for_worker(self) -> dict[str, Any]:
+        """What a worker receives: everything but the supervisor's own secrets."""
+        return {**self.to_dict(), "webhook_secret": None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:

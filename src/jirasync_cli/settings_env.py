@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jirasync_cli.settings import Settings, SettingsError
@@ -38,6 +38,8 @@ class EnvSettings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias=_env("LOG_FORMAT"))
     # Lease time-to-live for one runner per pair across supervisors (seconds).
     lease_ttl_seconds: float = Field(30.0, gt=0, validation_alias=_env("LEASE_TTL_SECONDS"))
+    # HMAC secret of Jira webhooks (POST /webhook); unset: unsigned webhooks are accepted.
+    webhook_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("JIRASYNC_WEBHOOK_SECRET"))
 
 
 def read_settings() -> Settings:
@@ -46,7 +48,10 @@ def read_settings() -> Settings:
         parsed = EnvSettings()
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
-    return Settings(**parsed.model_dump())  # a field missing in Settings fails here, at once
+    values = parsed.model_dump()
+    secret = values.pop("webhook_secret")
+    # A field missing in Settings fails here, at once; an empty secret is no secret.
+    return Settings(**values, webhook_secret=secret.get_secret_value() or None if secret else None)
 
 
 def _describe(error: ValidationError) -> str:

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jirasync_cli.config.loader import load_config_dir
-from jirasync_cli.config.loader import parse_config
+from jirasync_cli.config.loader import load_config_dir, parse_config
 from tests.conftest import pair_config
 
 json_values = st.recursive(

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from jirasync_cli.config.loader import load_config_dir
-from jirasync_cli.config.loader import parse_config
+from jirasync_cli.config.loader import load_config_dir, parse_config
 from tests.conftest import SECRET_TOKEN, pair_config
 
 ENV = {"JIRA_API_TOKEN": SECRET_TOKEN}

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from jirasync_cli.config.loader import parse_config
-from jirasync_cli.health.metrics import metrics_text
 from jirasync_cli.health.report import UP_STATES
+from jirasync_cli.health.metrics import metrics_text
 from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS, Child, Supervisor
 from jirasync_cli.settings import Settings
 from tests.docs.markdown import DOCS, REPO, blocks, doc_files, read
@@ -191,7 +191,9 @@ def test_health_example_has_the_shape_the_supervisor_produces():
 def exported_metrics() -> set[str]:
     doc = {"status": "healthy", "workers": [{
         "name": "w", "state": "running", "restarts": 1, "cycles": 1, "last_success": "2026-01-01T00:00:00+00:00",
-        "rss_bytes": 1, "heartbeat_age_seconds": 1.0, "jira_requests": {"search": 1}}]}
+        "rss_bytes": 1, "heartbeat_age_seconds": 1.0, "jira_requests": {"search": 1},
+        "webhooks": {"received": 1, "coalesced": 0, "last_event_age_seconds": 1.0}}],
+        "webhooks": {"received": 1, "accepted": 1, "ignored": 0, "rejected": 0, "rejected_by": {"signature": 0}}}
     text = metrics_text(doc).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 

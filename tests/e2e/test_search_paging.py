@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from jirasync_cli.config.models import JiraConnection
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from jirasync_cli.jira import connect, pacing

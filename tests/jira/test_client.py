@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from jirasync_cli.config import JiraSite
 from jirasync_cli.config.models import JiraConnection
 from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow

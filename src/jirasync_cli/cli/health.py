@@ -60,8 +60,8 @@ def _serve_health_from_mongo(settings, config_dir: Path, port: int | None) -> No
     import signal
     import threading
 
-    from jirasync_cli.health.probe import mongo_health
     from jirasync_cli.health.http import HealthServer
+    from jirasync_cli.health.probe import mongo_health
 
     setup_logging("health")
     bind = port if port is not None else settings.health_port

@@ -220,6 +220,28 @@ class JqlFilters(_Model):
     dev: str | None = Field(None, description="Extra JQL restricting the dev project's issues")
 
 
+class Webhooks(_Model):
+    """Jira webhooks make the pair sync within seconds; polling stays on as the safety net."""
+
+    enabled: bool = Field(False, description="Run a cycle as soon as a Jira webhook names one of the pair's projects "
+                                             "(POST /webhook on the health port; see docs/operations.md)")
+    poll_interval_minutes: float = Field(
+        30.0, gt=0, le=24 * 60,
+        description="Minutes between safety-net polls while webhooks are enabled (replaces syncIntervalMinutes): "
+                    "a dropped or delayed webhook is synced by the next poll at the latest",
+    )
+    debounce_seconds: float = Field(
+        0.5, ge=0, le=60,
+        description="Wait this long after the first webhook of a burst before the cycle, so a burst costs one cycle",
+    )
+    recheck_seconds: float = Field(
+        5.0, ge=0, le=600,
+        description="Run one more cycle this long after a cycle that webhooks triggered: Jira Cloud's search shows "
+                    "a change a few seconds after its webhook, so the first cycle may not see it yet (costs one "
+                    "search per burst); 0: no recheck (Data Center's search shows changes at once)",
+    )
+
+
 class SyncPairConfig(_Model):
     name: str = Field(pattern=PAIR_NAME, description="Pair name; defaults to the file name without .json")
     jira: JiraConnection
@@ -243,6 +265,7 @@ class SyncPairConfig(_Model):
     rules: list[Rule] = Field(min_length=1)
     comment_sync: CommentSync = Field(default_factory=CommentSync)
     field_sync: FieldSync = Field(default_factory=FieldSync)
+    webhooks: Webhooks = Field(default_factory=Webhooks)
 
     @model_validator(mode="after")
     def _derived(self) -> SyncPairConfig:

@@ -140,6 +140,14 @@ class JqlFilters(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
+class Webhooks(_Plain):
+    enabled: bool
+    poll_interval_minutes: float  # replaces syncIntervalMinutes while webhooks are enabled
+    debounce_seconds: float
+    recheck_seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
 class PairConfig(_Plain):
     name: str
     jira: JiraSite
@@ -154,13 +162,18 @@ class PairConfig(_Plain):
     rules: tuple[Rule, ...]
     comment_sync: CommentSync
     field_sync: FieldSync
+    webhooks: Webhooks
 
     @property
     def db_name(self) -> str:
         return self.database
 
-    def interval_seconds(self, default_minutes: float) -> float:
-        """Seconds between cycles: the file's ``syncIntervalMinutes``, else the setting's."""
+    def interval_seconds(self, default_minutes: float, *, listening: bool = True) -> float:
+        """Seconds between polls: the file's ``syncIntervalMinutes``, else the setting's; with
+        webhooks enabled, the (longer) safety-net ``pollIntervalMinutes``. ``listening=False``
+        where no webhook can arrive (a standalone worker has no receiver)."""
+        if self.webhooks.enabled and listening:
+            return 60.0 * self.webhooks.poll_interval_minutes
         return 60.0 * (self.sync_interval_minutes or default_minutes)
 
     def rules_in_order(self) -> list[Rule]:

@@ -175,6 +175,18 @@ def set_faults(c: Control) -> Response:
     return Response(200, c.emu.faults.to_dict())
 
 
+@control.add("GET", "/webhooks")
+def webhooks(c: Control) -> Response:
+    return Response(200, c.emu.webhooks.summary())
+
+
+@control.add("PUT", "/webhooks")
+@control.add("POST", "/webhooks")
+def set_webhooks(c: Control) -> Response:
+    c.emu.webhooks.configure(**c.data)
+    return Response(200, c.emu.webhooks.summary())
+
+
 @control.add("GET", "/settings")
 def settings(c: Control) -> Response:
     return Response(200, c.emu.configure())

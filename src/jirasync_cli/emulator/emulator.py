@@ -25,6 +25,7 @@ from .ops import Domain
 from .persistence import Saver, load_state
 from .server import EmulatorHTTPServer, LogEntry, dispatch
 from .visibility import JSM_PROPERTY, is_internal
+from .webhooks import Webhooks
 from .workflow import Workflow
 
 LOG_LIMIT = 1_000_000  # request log entries kept (oldest dropped beyond)
@@ -65,6 +66,8 @@ class JiraEmulator:
         self.configure(**strictness)
         self.state = State()
         self.domain = Domain(self.state, self.accounts, cloud=mode == "cloud")
+        self.webhooks = Webhooks(self, seed)  # admin webhooks: registrations, deliveries, switches
+        self.domain.on_change = self.webhooks.changed
         self._base_url = base_url
         self._save_debounce = save_debounce_seconds
         self._log_lock = threading.Lock()
@@ -102,6 +105,7 @@ class JiraEmulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.webhooks.stop()
         if self._saver is not None:
             self._saver.stop()
             self._saver = None
@@ -141,6 +145,7 @@ class JiraEmulator:
             self.state.reset()
             self.state.revision = revision + 1
         self.faults.clear()
+        self.webhooks.clear()
         self.clear_request_log()
 
     def dispatch(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:

@@ -33,11 +33,17 @@ LINK_TYPES = {t[0]: t for t in catalog.LINK_TYPES}
 class Domain:
     def __init__(self, state: State, accounts: AccountBook, *, cloud: bool) -> None:
         self.state, self.accounts, self.cloud = state, accounts, cloud
+        # Told of each change (webhooks): on_change(event, issue, actor, comment=, link=, items=)
+        self.on_change: Any = None
         table = catalog.RESOLUTIONS_CLOUD if cloud else catalog.RESOLUTIONS_SERVER
         self.resolution_names = {r[0]: r[1] for r in table}
 
     def _dirty(self) -> None:
         self.state.revision += 1
+
+    def _changed(self, event: str, issue: Issue, actor: str | None, **details: Any) -> None:
+        if self.on_change is not None:
+            self.on_change(event, issue, actor, **details)
 
     # ---------------------------------------------------------------- projects
     def add_project(self, key: str, name: str, workflow: Workflow, lead: str | None = None,
@@ -116,6 +122,7 @@ class Domain:
             self.add_comment(issue, c["body"], actor, now, visibility=c.get("visibility"),
                              properties=c.get("properties"))
         self._dirty()
+        self._changed("jira:issue_created", issue, actor)
         return issue
 
     def apply_changes(self, issue: Issue, changes: dict[str, Any], actor: str, now: int) -> bool:
@@ -153,6 +160,7 @@ class Domain:
             self._record(issue, actor, now, items)
             self.touch(issue, now)
             self._dirty()
+            self._changed("jira:issue_updated", issue, actor, items=items)
         return bool(items)
 
     def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict]) -> None:
@@ -185,6 +193,7 @@ class Domain:
             self.add_comment(issue, c["body"], actor, now, visibility=c.get("visibility"),
                              properties=c.get("properties"))
         self._dirty()
+        self._changed("jira:issue_updated", issue, actor, items=items)
 
     def delete_issue(self, issue: Issue) -> None:
         st = self.state
@@ -198,6 +207,7 @@ class Domain:
             st.comments.pop(cid, None)
         for rid in issue.remote_link_ids:
             st.remote_links.pop(rid, None)
+        self._changed("jira:issue_deleted", issue, None)  # rendered while it still exists
         del st.issues[issue.id]
         for key in (issue.key, *issue.old_keys):
             st.issues_by_key.pop(key, None)
@@ -222,6 +232,7 @@ class Domain:
              "to": str(project.id), "toString": project.name}]))
         self.touch(issue, now)
         self._dirty()
+        self._changed("jira:issue_updated", issue, actor, items=issue.histories[-1].items)
 
     # ---------------------------------------------------------------- comments
     def add_comment(self, issue: Issue, body: Body, actor: str, now: int, *, visibility: dict | None = None,
@@ -232,6 +243,8 @@ class Domain:
         issue.comment_ids.append(c.id)
         self.touch(issue, now)
         self._dirty()
+        self._changed("comment_created", issue, actor, comment=c)
+        self._changed("jira:issue_updated", issue, actor, comment=c)  # issue_commented
         return c
 
     def edit_comment(self, issue: Issue, c: Comment, body: Body, actor: str, now: int,
@@ -245,12 +258,14 @@ class Domain:
             c.properties[p["key"]] = p.get("value")
         self.touch(issue, now)
         self._dirty()
+        self._changed("comment_updated", issue, actor, comment=c)
 
     def delete_comment(self, issue: Issue, c: Comment, now: int) -> None:
         del self.state.comments[c.id]
         issue.comment_ids.remove(c.id)
         self.touch(issue, now)
         self._dirty()
+        self._changed("comment_deleted", issue, None, comment=c)
 
     # ---------------------------------------------------------------- links
     def find_link(self, type_id: str, inward: Issue, outward: Issue) -> IssueLink | None:
@@ -276,6 +291,7 @@ class Domain:
         self.touch(inward, now)
         self.touch(outward, now)
         self._dirty()
+        self._changed("issuelink_created", inward, actor, link=link)
         return link
 
     def delete_link(self, link: IssueLink, actor: str, now: int) -> None:
@@ -292,6 +308,8 @@ class Domain:
                 self._record(issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)])
             self.touch(issue, now)
         self._dirty()
+        if inward is not None:
+            self._changed("issuelink_deleted", inward, actor, link=link)
 
     # ---------------------------------------------------------------- remote links
     def upsert_remote_link(self, issue: Issue, *, obj: dict, global_id: str | None, application: dict | None,

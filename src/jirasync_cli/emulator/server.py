@@ -26,6 +26,7 @@ from . import (  # noqa: F401 (routes)
     handlers_meta,
     handlers_screens,
     handlers_search,
+    webhooks,
 )
 from .errors import ApiError
 from .router import Ctx, Response, router
@@ -38,6 +39,7 @@ log = logging.getLogger("jirasync.emulator")
 API_RE = re.compile(r"^/rest/api/(2|3|latest)(/.*)$")
 ISSUE_IN_PATH = re.compile(r"^/issue/(?!bulk(?:/|$))([^/]+)(?:/|$)")  # writes to one issue: its own limit
 APPLINKS = "/rest/applinks/latest/listApplicationlinks"  # asked by the jira client before remote links
+WEBHOOKS_API = "/rest/webhooks/1.0/"  # admin webhooks (see webhooks.py), routed as /_webhooks/...
 JSON_TYPE = "application/json;charset=UTF-8"
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 
@@ -100,12 +102,15 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
     try:
         if path == APPLINKS:  # no application links configured; served as the v2 API
             path_for_match = "/rest/api/2/_applinks"
+        elif path.startswith(WEBHOOKS_API):
+            path_for_match = "/rest/api/2/_webhooks/" + path[len(WEBHOOKS_API):]
         else:
             path_for_match = path
         if len(raw_path) > emu.max_url_length:  # what the web server in front of Jira answers
             raise ApiError(414, ["URI Too Long"])
         m = API_RE.match(path_for_match)
-        if not m or (m.group(2) == "/_applinks" and path != APPLINKS):
+        if not m or (m.group(2) == "/_applinks" and path != APPLINKS) or (
+                m.group(2).startswith("/_webhooks/") and not path.startswith(WEBHOOKS_API)):
             raise ApiError(404, [f"null for uri: {emu.base_url}{path}"])
         version = "2" if m.group(1) == "latest" else m.group(1)
         sub = m.group(2)

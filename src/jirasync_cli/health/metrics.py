@@ -49,6 +49,7 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
                     age.add_metric([name], float(w["heartbeat_age_seconds"]))
                 for kind, count in sorted((w.get("jira_requests") or {}).items()):
                     requests.add_metric([name, str(kind)], float(count))
+            yield from _webhook_metrics(doc, CounterMetricFamily, GaugeMetricFamily)
             healthy = GaugeMetricFamily("jirasync_healthy", "1 healthy, 0.5 degraded, 0 unhealthy")
             healthy.add_metric([], {"healthy": 1.0, "degraded": 0.5}.get(doc.get("status", ""), 0.0))
             yield from (up, ok, state, restarts, last_ok, cycles, rss, age, requests, healthy)
@@ -56,3 +57,30 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Collector())
     return generate_latest(registry)
+
+
+def _webhook_metrics(doc: dict[str, Any], counter: Any, gauge: Any) -> list[Any]:
+    """Webhook deliveries (all pairs) and events per listening pair."""
+    hooks = counter("jirasync_webhook_events", "Webhook deliveries by result (received = "
+                    "accepted + ignored + rejected)", labels=["result"])
+    summary = doc.get("webhooks") or {}
+    for result in ("received", "accepted", "ignored", "rejected"):
+        if result in summary:
+            hooks.add_metric([result], float(summary[result]))
+    rejected = counter("jirasync_webhook_rejected", "Webhook deliveries rejected, by reason", labels=["reason"])
+    for reason, count in sorted((summary.get("rejected_by") or {}).items()):
+        rejected.add_metric([reason], float(count))
+    pair_events = counter("jirasync_webhook_pair_events", "Webhook events routed to the pair", labels=["worker"])
+    coalesced = counter("jirasync_webhook_coalesced", "Webhook events that caused no cycle of "
+                        "their own (a burst, or events during a cycle)", labels=["worker"])
+    hook_age = gauge("jirasync_webhook_last_event_age_seconds", "Seconds since the pair's last webhook event",
+                     labels=["worker"])
+    for w in doc.get("workers", []):
+        pair = w.get("webhooks")
+        if not pair:
+            continue
+        pair_events.add_metric([w["name"]], float(pair.get("received") or 0))
+        coalesced.add_metric([w["name"]], float(pair.get("coalesced") or 0))
+        if pair.get("last_event_age_seconds") is not None:
+            hook_age.add_metric([w["name"]], float(pair["last_event_age_seconds"]))
+    return [hooks, rejected, pair_events, coalesced, hook_age]

@@ -31,6 +31,11 @@ def _section() -> Any:
     return dataclasses.field(default=None, metadata={"flatten": True})
 
 
+def _optional() -> Any:
+    """A key present only when its producer knows it (None: left out of the document)."""
+    return dataclasses.field(default=None, metadata={"optional": True})
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Supervised:
     """What only a supervisor knows of a worker: its process, restarts and timing."""
@@ -66,6 +71,7 @@ class WorkerHealth:
     error: str | None
     supervised: Supervised | None = _section()
     stored: Stored | None = _section()
+    webhooks: dict[str, Any] | None = _optional()  # received, coalesced, age of the last one (listening pairs)
 
     @property
     def up(self) -> bool:
@@ -101,6 +107,7 @@ class HealthReport:
     invalid_configs: tuple[str, ...]
     errors: tuple[str, ...]
     stored: StoredFacts | None = _section()
+    webhooks: dict[str, Any] | None = _optional()  # deliveries received, accepted, ignored, rejected
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document ``/health`` serves (sections flattened in)."""
@@ -110,12 +117,13 @@ class HealthReport:
 
 def build_report(workers: Sequence[WorkerHealth], *, config_dir: str, invalid_configs: Sequence[str],
                  problems: Sequence[str] = (), supervisor: SupervisorFacts | None = None,
-                 stored: StoredFacts | None = None) -> HealthReport:
+                 stored: StoredFacts | None = None, webhooks: dict[str, Any] | None = None) -> HealthReport:
     """The report of these rows: status, HTTP code and why nothing syncs, decided here only."""
     status, code = overall(workers)
     return HealthReport(status=status, http_status=code, supervisor=supervisor, workers=tuple(workers),
                         invalid_configs=tuple(invalid_configs),
-                        errors=(*unhealthy_reason(workers, config_dir), *problems), stored=stored)
+                        errors=(*unhealthy_reason(workers, config_dir), *problems), stored=stored,
+                        webhooks=webhooks)
 
 
 def overall(workers: Sequence[WorkerHealth]) -> tuple[str, int]:
@@ -158,6 +166,8 @@ def _plain(value: Any) -> Any:
             if f.metadata.get("flatten"):
                 if item is not None:
                     out.update(_plain(item))
+            elif f.metadata.get("optional") and item is None:
+                continue
             else:
                 out[f.name] = _plain(item)
         return out

@@ -15,7 +15,9 @@ client, and a failed ``accept`` (file descriptors exhausted) ends ``serve_foreve
 
 Requests are GET or HEAD without a body; the handler maps a path and the request headers
 (names and values lower-cased) to (status, body, type) and is called on this server's
-thread, so it must be quick (health serves a cached document).
+thread, so it must be quick (health serves a cached document). With a ``post_handler``,
+POST requests with a ``Content-Length`` body of at most ``max_body`` bytes go to it (the
+Jira webhook receiver); a larger one gets 413 unread, a chunked one 411.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from http import HTTPStatus
 log = logging.getLogger("jirasync.http")
 
 Handler = Callable[[str, dict[str, str]], tuple[int, bytes, str]]
+PostHandler = Callable[[str, dict[str, str], bytes], tuple[int, bytes, str]]
 
 IDLE_TIMEOUT = 30.0
 HEADER_TIMEOUT = 5.0
 WRITE_TIMEOUT = 10.0
 MAX_HEAD_BYTES = 8192
+MAX_BODY_BYTES = 1024 * 1024
 ACCEPT_PAUSE = 0.5
 LOG_EVERY = 10.0
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
@@ -52,7 +56,7 @@ def default_max_connections() -> int:
 
 
 class _Conn:
-    __slots__ = ("sock", "inbuf", "outbuf", "close_after", "last_active", "head_started", "write_started")
+    __slots__ = ("sock", "inbuf", "outbuf", "close_after", "last_active", "head_started", "write_started", "pending")
 
     def __init__(self, sock: socket.socket, now: float) -> None:
         self.sock = sock
@@ -62,6 +66,7 @@ class _Conn:
         self.last_active = now
         self.head_started: float | None = None  # first byte of an unfinished request head
         self.write_started: float | None = None  # a response the client has not taken yet
+        self.pending: tuple[str, str, dict[str, str], bool, int] | None = None  # a POST waiting for its body
 
 
 class _RateLimitedLog:
@@ -82,8 +87,11 @@ class _RateLimitedLog:
 class HttpServer:
     def __init__(self, host: str, port: int, handler: Handler, *, server_name: str = "jirasync",
                  idle_timeout: float = IDLE_TIMEOUT, header_timeout: float = HEADER_TIMEOUT,
-                 write_timeout: float = WRITE_TIMEOUT, max_connections: int | None = None) -> None:
+                 write_timeout: float = WRITE_TIMEOUT, max_connections: int | None = None,
+                 post_handler: PostHandler | None = None, max_body: int = MAX_BODY_BYTES) -> None:
         self.handler = handler
+        self.post_handler = post_handler
+        self.max_body = max_body
         self.server_name = server_name
         self.idle_timeout = idle_timeout
         self.header_timeout = header_timeout
@@ -229,6 +237,15 @@ class HttpServer:
         if conn.head_started is None:
             conn.head_started = now
         while not conn.close_after:
+            if conn.pending is not None:  # a POST head was read: wait for the whole body
+                method, target, headers, close, length = conn.pending
+                if len(conn.inbuf) < length:
+                    break
+                body, conn.inbuf = conn.inbuf[:length], conn.inbuf[length:]
+                conn.pending = None
+                conn.head_started = now if conn.inbuf else None
+                self._answer_post(conn, target, headers, body, close)
+                continue
             end = conn.inbuf.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
             if end < 0:
                 if len(conn.inbuf) > MAX_HEAD_BYTES:
@@ -237,6 +254,8 @@ class HttpServer:
             head, conn.inbuf = conn.inbuf[:end], conn.inbuf[end + 4:]
             conn.head_started = now if conn.inbuf else None
             self._answer(conn, head)
+            if conn.pending is not None:
+                conn.head_started = now  # the body must arrive within the header timeout too
         if conn.sock.fileno() in self.conns and conn.outbuf:
             self._flush(conn)
 
@@ -255,6 +274,9 @@ class HttpServer:
                 headers[name.strip().lower()] = value.strip().lower()
         connection = headers.get("connection", "")
         close = "close" in connection if version != "HTTP/1.0" else "keep-alive" not in connection
+        if method == "POST" and self.post_handler is not None:
+            self._start_post(conn, target, headers, close)
+            return
         if headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers:
             close = True  # a body we do not read: the connection cannot carry another request
         if method not in ("GET", "HEAD"):
@@ -266,6 +288,34 @@ class HttpServer:
             log.exception("health request failed", extra={"path": target[:200]})
             code, body, content_type = 500, b'{"error":"internal error"}\n', "application/json"
         self._respond(conn, code, body, content_type, method, close=close)
+
+    def _start_post(self, conn: _Conn, target: str, headers: dict[str, str], close: bool) -> None:
+        if "transfer-encoding" in headers:
+            self._respond(conn, 411, b'{"error":"a Content-Length is required"}\n', "application/json", "POST",
+                          close=True)
+            return
+        try:
+            length = int(headers.get("content-length") or "0")
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._respond(conn, 400, b'{"error":"bad Content-Length"}\n', "application/json", "POST", close=True)
+            return
+        if length > self.max_body:  # answered unread: the connection cannot carry another request
+            self._respond(conn, 413, b'{"error":"body too large"}\n', "application/json", "POST", close=True)
+            return
+        if headers.get("expect") == "100-continue":  # curl and some HTTP clients wait for this before the body
+            conn.outbuf += b"HTTP/1.1 100 Continue\r\n\r\n"
+        conn.pending = ("POST", target, headers, close, length)
+
+    def _answer_post(self, conn: _Conn, target: str, headers: dict[str, str], body: bytes, close: bool) -> None:
+        assert self.post_handler is not None
+        try:
+            code, payload, content_type = self.post_handler(target, headers, body)
+        except Exception:  # noqa: BLE001 - one failing request must not take the server down
+            log.exception("POST request failed", extra={"path": target[:200]})
+            code, payload, content_type = 500, b'{"error":"internal error"}\n', "application/json"
+        self._respond(conn, code, payload, content_type, "POST", close=close)
 
     def _respond(self, conn: _Conn, code: int, body: bytes, content_type: str, method: str, *, close: bool) -> None:
         try:

@@ -1,12 +1,14 @@
 """The supervisor ↔ worker channel: JSON lines over pipes.
 
 * supervisor → worker, on the worker's stdin: one ``config`` message, then ``grant``
-  messages (``{"type": "grant", "n": 5}``: tokens of the site's rate budget lent to it); EOF
+  messages (``{"type": "grant", "n": 5}``: tokens of the site's rate budget lent to it) and
+  ``cycle`` nudges (a Jira webhook named the pair: run a cycle now); EOF
   on stdin means the supervisor is gone and the worker must exit (no orphan keeps syncing);
 * worker → supervisor, on an inherited pipe fd (``--ipc-fd``): ``heartbeat`` messages, and
   the token protocol of :class:`~jirasync_cli.jira.pacing.BorrowingPacer`: ``tokens``
   (``want`` a batch; ``clean`` answers since the last ask) and ``rate`` (``signal``
-  ``near`` for Jira's ``X-RateLimit-NearLimit``, ``limited`` with ``retry_after`` for a 429).
+  ``near`` for Jira's ``X-RateLimit-NearLimit``, ``limited`` with ``retry_after`` for a 429),
+  and ``cycle`` reports (``phase`` ``started`` / ``finished``) that the webhook coalescing follows.
 
 Secrets travel only through these pipes, never through argv or the environment.
 """

@@ -35,6 +35,7 @@ their stdin reaches EOF and they exit.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import itertools
@@ -67,6 +68,7 @@ from jirasync_cli.runtime.proctitle import set_title, supervisor_title
 from jirasync_cli.runtime.rate_budget import DEFAULT_CEILING, SiteBudget
 from jirasync_cli.runtime.timing import backoff, heartbeat_timeout
 from jirasync_cli.settings import Settings
+from jirasync_cli.webhooks.hub import Hub
 
 log = logging.getLogger("jirasync.supervisor")
 
@@ -79,6 +81,7 @@ EXTERNAL_KILL_BACKOFF_CAP = 2.0
 # Signals a process receives from its own faults: dying of one is the worker's own failure.
 FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
                            signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
+WEBHOOKS = object()  # selector data of the webhook receiver's wake-up pipe
 LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
                            # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
 
@@ -93,7 +96,7 @@ def _stdin_is_terminal() -> bool:
 def config_message(wire: dict[str, Any], interval: float, settings: Settings) -> dict[str, Any]:
     # No share of the site's rate in here: the budget is lent at run time, so a pair added to
     # the site changes nothing for the others (and restarts none of them).
-    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": settings.to_dict()}
+    return {"type": "config", "config": wire, "interval_seconds": interval, "settings": settings.for_worker()}
 
 
 def load_configs(settings: Settings) -> dict[str, Any]:
@@ -218,6 +221,7 @@ class Supervisor:
         self._last_reap = 0.0
         self.health_server: Any = None
         self.sampler = ProcessSampler()
+        self.webhooks = Hub(settings.webhook_secret)  # POST /webhook -> coalesced cycle nudges
 
     # -- configs ----------------------------------------------------------------------
     def desired(self) -> dict[str, Child] | None:
@@ -234,7 +238,13 @@ class Supervisor:
             log.error("config directory does not exist", extra={"config_dir": str(self.config_dir)})
         rates: dict[str, tuple[float, float]] = {}
         wanted = {}
+        listeners = []
         for pair in result["pairs"]:
+            hooks = pair["config"].get("webhooks") or {}
+            if hooks.get("enabled"):
+                listeners.append({"name": pair["name"], "site": pair["site"], "debounce": hooks.get("debounce_seconds", 0.5),
+                                  "recheck": hooks.get("recheck_seconds", 5.0),
+                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"])})
             jira = pair["config"].get("jira") or {}
             start = float(jira.get("max_requests_per_second") or 10.0)
             ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
@@ -250,6 +260,10 @@ class Supervisor:
                 self.sites[site] = SiteBudget(start, ceiling)
         for site in set(self.sites) - set(rates):
             del self.sites[site]
+        self.webhooks.configure(listeners)
+        if listeners and self.webhooks.receiver.secret is None:
+            log.warning("webhooks enabled without JIRASYNC_WEBHOOK_SECRET: unsigned deliveries are accepted",
+                        extra={"pairs": [p["name"] for p in listeners]})
         return wanted
 
     def reload(self) -> None:
@@ -374,6 +388,21 @@ class Supervisor:
                         child.state = "standby" if message["state"] == "standby" else "running"
                 elif kind in ("tokens", "rate"):
                     self.on_rate_message(child, message)
+                elif kind == "cycle":
+                    due = self.webhooks.cycle(child.name, str(message.get("phase")), time.monotonic())
+                    if due is not None:
+                        heapq.heappush(self.timers, (due, next(self._seq), "webhook", child.name, 0))
+
+    # -- webhooks -----------------------------------------------------------------------
+    def on_webhooks(self) -> None:
+        """Deliveries the receiver queued: arm each concerned pair's debounce timer."""
+        for name, due in self.webhooks.drain(time.monotonic()):
+            heapq.heappush(self.timers, (due, next(self._seq), "webhook", name, 0))
+
+    def nudge(self, name: str, now: float) -> None:
+        child = self.children.get(name)
+        if child is not None and self.webhooks.fire(name, now):
+            self._send(child, {"type": "cycle"})  # the worker runs a cycle now; it reads Jira as usual
 
     # -- the sites' rate budgets ------------------------------------------------------
     def on_rate_message(self, child: Child, message: dict[str, Any]) -> None:
@@ -442,6 +471,7 @@ class Supervisor:
         if child.fd is not None:
             self.read_heartbeats(child)  # last words
         self._close_channel(child)
+        self.webhooks.reset(child.name)
         child.proc = None
         child.last_exit = describe_exit(code)
         if child.stopping:
@@ -494,6 +524,9 @@ class Supervisor:
                 if budget is not None and budget.due is not None and budget.due <= now:
                     budget.due = None
                     self.grant(target, now)
+                continue
+            if kind == "webhook":
+                self.nudge(target, now)
                 continue
             child: Child = target
             if gen != child.gen or self.children.get(child.name) is not child:
@@ -559,11 +592,13 @@ class Supervisor:
         """The ``/health`` report; called on the health server's thread, so it reads copies."""
         now = time.monotonic()
         children = sorted(self.children.copy().values(), key=lambda c: c.name)  # copy: the loop mutates it
-        rows = [child.health(now, *self.sampler.sample(child.pid)) for child in children]
+        rows = [dataclasses.replace(child.health(now, *self.sampler.sample(child.pid)),
+                                    webhooks=self.webhooks.pair_status(child.name)) for child in children]
         self.sampler.forget_except({row.pid for row in rows if row.pid})
         facts = SupervisorFacts(version=__version__, uptime_seconds=round(time.time() - self.started, 1),
                                 loop_age_seconds=round(now - self.loop_beat, 2))
-        return build_report(rows, config_dir=str(self.config_dir), invalid_configs=self.problems, supervisor=facts)
+        return build_report(rows, config_dir=str(self.config_dir), invalid_configs=self.problems, supervisor=facts,
+                            webhooks=self.webhooks.status())
 
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
@@ -597,7 +632,9 @@ class Supervisor:
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
         self.health_server = HealthServer(self.health_host, self.health_port, self.health_report,
-                                          alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS)
+                                          alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS,
+                                          post_handler=self.webhooks.receiver.handle)
+        self.selector.register(self.webhooks.wake_r, selectors.EVENT_READ, WEBHOOKS)
         self.health_server.start()
         log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
                                               "sighup": "reload" if self.hup_reloads else "stop (terminal hang-up)"})
@@ -617,6 +654,8 @@ class Supervisor:
                                 pass
                         except BlockingIOError:
                             pass
+                    elif key.data is WEBHOOKS:
+                        self.on_webhooks()
                     else:
                         self.read_heartbeats(key.data)
                 # Reap only when a child exited (or every few seconds, should a signal be lost):
@@ -636,6 +675,7 @@ class Supervisor:
             log.info("supervisor stopping", extra={"workers": len(self.children)})
             self.stop_children(list(self.children.values()))
             self.health_server.stop()
+            self.webhooks.close()
             signal.set_wakeup_fd(-1)
             os.close(wake_r)
             os.close(wake_w)
@@ -672,6 +712,9 @@ def main() -> int:
         print("error: start the supervisor with `jirasync supervise`", file=sys.stderr)
         return 2
     settings = Settings.from_dict(json.loads(raw))
+    from jirasync_cli import secrets
+
+    secrets.register(settings.webhook_secret)  # never in a log line, whatever echoes it
     problem = config_dir_problem(settings.config_dir)
     if problem:  # a typo in -c must not leave a supervisor running forever with nothing to do
         print(f"error: {problem}", file=sys.stderr)

@@ -34,6 +34,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("jirasync.worker")
 
 
+class _StopEvent(threading.Event):
+    """Stopping also ends the loop's sleep, which waits on the wake-up event."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def set(self) -> None:
+        super().set()
+        self._wake.set()
+
+
 class Worker:
     def __init__(self, config: PairConfig, settings: Settings, *, interval: float,
                  channel: Any = None) -> None:
@@ -41,7 +53,8 @@ class Worker:
         self.settings = settings
         self.interval = interval
         self.channel = channel
-        self.stop = threading.Event()
+        self.wake = threading.Event()  # a webhook nudge (or stop) ends the sleep between cycles
+        self.stop = _StopEvent(self.wake)
         self.state = "starting"
         self.last_cycle: dict[str, Any] | None = None
         self.last_error: str | None = None
@@ -72,6 +85,27 @@ class Worker:
         while not self.stop.wait(period):
             self.beat()
 
+    def nudge(self) -> None:
+        """A webhook named this pair: run a cycle now instead of at the next poll."""
+        self.wake.set()
+
+    def _sleep_until(self, deadline: float) -> bool:
+        """Sleep until ``deadline`` or a nudge; True when stopping. A nudge never shortens
+        the backoff after a failed cycle (Jira or MongoDB away)."""
+        while not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.wake.wait(remaining):
+                self.wake.clear()
+                if not self.stop.is_set() and self.failures == 0:
+                    return False
+        return True
+
+    def _phase(self, phase: str) -> None:
+        if self.channel is not None:  # the supervisor's webhook coalescing follows the cycles
+            self.channel.send({"type": "cycle", "phase": phase})
+
     def _store_heartbeat(self, store: Any) -> None:
         try:
             store.write_heartbeat(self.instance, {k: v for k, v in self.status().items() if k != "type"})
@@ -97,7 +131,7 @@ class Worker:
         ttl = self.settings.lease_ttl_seconds
         log.info("worker started", extra={"interval_seconds": self.interval, "database": self.config.db_name})
         while not self.stop.is_set():
-            if self.stop.wait(max(0.0, next_run - time.monotonic())):
+            if self._sleep_until(next_run):
                 break
             attempt_started = time.time()
             try:
@@ -111,7 +145,12 @@ class Worker:
                     self.state, self.busy_since = "running", time.monotonic()
                     self.beat()
                     self._store_heartbeat(store)  # standalone health sees a long first cycle as running
-                    report = run_cycle(rt)
+                    self.wake.clear()  # this cycle covers every nudge until now
+                    self._phase("started")
+                    try:
+                        report = run_cycle(rt)
+                    finally:
+                        self._phase("finished")
                 self.busy_since = None
                 self.cycles += 1
                 self.failures = 0
@@ -225,7 +264,9 @@ def main(name: str, config_dir: Path, settings: Settings) -> int:
     config = find_config(config_dir, name)
     set_title(worker_title(config.name))
     logs.set_worker(config.name)
-    worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes))
+    if config.webhooks.enabled:  # only a supervisor receives webhooks: poll on the usual interval
+        log.warning("webhooks need `jirasync supervise`; this standalone worker polls every syncIntervalMinutes")
+    worker = Worker(config, settings, interval=config.interval_seconds(settings.sync_interval_minutes, listening=False))
     _install_signals(worker.stop)
     return worker.run()
 
@@ -269,6 +310,8 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     def on_message(message: dict[str, Any]) -> None:
         if message.get("type") == "grant":
             pacer.granted(int(message.get("n") or 0))
+        elif message.get("type") == "cycle":
+            worker.nudge()
 
     channel.watch_parent(parent_gone, on_message)
     return worker.run()
