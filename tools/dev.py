@@ -2,6 +2,8 @@
 """Bootstrap a virtual environment from the project's own files, then run one task.
 
     python3 tools/dev.py test [pytest args...]   # the test suite (what CI runs)
+    python3 tools/dev.py test --fast             # the fast tier: pure and unit tests, under a minute
+    python3 tools/dev.py lint                    # ruff check, ruff format --check, mypy
     python3 tools/dev.py demo [demo options...]  # the self-contained demo
     python3 tools/dev.py jirasync <args...>      # any jirasync command
     python3 tools/dev.py docs [--check]          # regenerate the config schema and its docs
@@ -45,6 +47,10 @@ def main(argv: list[str]) -> int:
     if task == "test":
         _ensure_venv("test")
         cmd = [str(BIN / "python"), "-m", "pytest", *rest]
+    elif task == "lint":
+        _ensure_venv("test,lint")
+        os.chdir(ROOT)
+        return run_lint()
     elif task == "demo":
         _ensure_venv("test")
         cmd = [str(BIN / "jirasync"), "demo", *rest]
@@ -59,6 +65,24 @@ def main(argv: list[str]) -> int:
         return 2
     os.chdir(ROOT)
     return run_forwarding_signals(cmd)
+
+
+def run_lint() -> int:
+    """Every check runs, so one run shows every finding; any failure fails the task."""
+    checks = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "mypy")],
+    ]
+    failed = []
+    for cmd in checks:
+        print("$ " + " ".join(Path(cmd[0]).name if i == 0 else a for i, a in enumerate(cmd)), flush=True)
+        if subprocess.run(cmd, check=False).returncode != 0:
+            failed.append(" ".join(Path(a).name if i == 0 else a for i, a in enumerate(cmd)))
+    if failed:
+        print("lint failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
 
 
 def regenerate_docs(*, check: bool) -> int:
