@@ -67,22 +67,33 @@ def sync_config(name: str, emu_url: str, user: str = "USER", dev: str = "DEV", *
 
 def write_config(directory: Path, doc: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{doc['name']}.json" if doc["name"].startswith("sync-") else directory / f"sync-{doc['name']}.json"
+    path = (
+        directory / f"{doc['name']}.json" if doc["name"].startswith("sync-") else directory / f"sync-{doc['name']}.json"
+    )
     path.write_text(json.dumps(doc, indent=2))
     return path
 
 
 def cli_env(mongo_url: str, config_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
-    env.update({"JIRASYNC_MONGODB_URL": mongo_url, "JIRASYNC_CONFIG_DIR": str(config_dir),
-                "JIRASYNC_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "JIRASYNC_MONGODB_URL": mongo_url,
+            "JIRASYNC_CONFIG_DIR": str(config_dir),
+            "JIRASYNC_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
-def jirasync(*args: str, env: dict[str, str], timeout: float = 120.0, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jirasync_cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd)
+def jirasync(
+    *args: str, env: dict[str, str], timeout: float = 120.0, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jirasync_cli", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
 
 
 def spawn(*args: str, env: dict[str, str], log: Path | None = None, **kwargs: Any) -> subprocess.Popen[bytes]:

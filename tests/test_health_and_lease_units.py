@@ -60,9 +60,14 @@ def test_overall_status(workers, status, code):
 def test_unhealthy_reason_names_the_cause():
     assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
     assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
-    down = [failing("a"), {**worker("b", ok=False), "last_cycle": {"result": "failed"}}, worker("c", "failed", ok=False)]
-    assert unhealthy_reason(down, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed; "
-                                            "c: failed)"]
+    down = [
+        failing("a"),
+        {**worker("b", ok=False), "last_cycle": {"result": "failed"}},
+        worker("c", "failed", ok=False),
+    ]
+    assert unhealthy_reason(down, "/c") == [
+        "every pair is failing (a: MongoDB is unreachable; b: last cycle failed; c: failed)"
+    ]
     assert unhealthy_reason([failing("a"), worker("b", ok=False)], "/c") == []
 
 
@@ -91,8 +96,10 @@ def test_metrics_names_and_worker_ok():
     assert 'jirasync_worker_restarts_total{worker="sync-ab"} 1.0' in text
     assert "jirasync_last_successful_sync_timestamp_seconds" in text and "jirasync_healthy 0.5" in text
     # Stored heartbeats know no restarts: no made-up zero series.
-    assert "jirasync_worker_restarts_total{" not in metrics_text(
-        {"status": "healthy", "workers": [{"name": "x", "state": "running", "ok": True}]}).decode()
+    assert (
+        "jirasync_worker_restarts_total{"
+        not in metrics_text({"status": "healthy", "workers": [{"name": "x", "state": "running", "ok": True}]}).decode()
+    )
 
 
 @pytest.mark.skipif(process_scope() is None, reason="needs /proc (Linux)")
@@ -129,8 +136,17 @@ def test_live_holder_is_the_unexpired_owner_of_a_live_process(mongo_url):
     gone.wait()
 
     def put(owner, expires_in):
-        lease.replace_one({"_id": "lease"}, {"_id": "lease", "owner": owner, "fence": 3, "acquired_at": since,
-                                             "expires_at": now + timedelta(seconds=expires_in)}, upsert=True)
+        lease.replace_one(
+            {"_id": "lease"},
+            {
+                "_id": "lease",
+                "owner": owner,
+                "fence": 3,
+                "acquired_at": since,
+                "expires_at": now + timedelta(seconds=expires_in),
+            },
+            upsert=True,
+        )
         return live_holder(client, database)
 
     try:
@@ -151,12 +167,20 @@ def test_root_is_an_html_page_for_browsers_and_json_for_everyone_else():
     from jirasync_cli import secrets
 
     secrets.register("s3cr3t-token-for-page")
-    doc = {"status": "degraded", "http_status": 200, "errors": [], "invalid_configs": ["sync-x.json: $: bad"],
-           "workers": [worker("sync-ab"), {**worker("sync-<cd>", ok=False), "state": "running",
-                                           "error": "HTTP 401 <b>for</b> s3cr3t-token-for-page"}]}
+    doc = {
+        "status": "degraded",
+        "http_status": 200,
+        "errors": [],
+        "invalid_configs": ["sync-x.json: $: bad"],
+        "workers": [
+            worker("sync-ab"),
+            {**worker("sync-<cd>", ok=False), "state": "running", "error": "HTTP 401 <b>for</b> s3cr3t-token-for-page"},
+        ],
+    }
     server = HealthServer("127.0.0.1", 0, lambda: doc)
     server.start()
     try:
+
         def get(path, accept):
             request = urllib.request.Request(server.url + path, headers={"Accept": accept})
             with urllib.request.urlopen(request, timeout=5) as r:

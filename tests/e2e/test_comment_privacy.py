@@ -141,15 +141,28 @@ def test_mentions_and_attachments_do_not_cross(pair: Pair):
     user, dev = escalate(pair)
     if emu.mode == "cloud":
         dan_id = emu.accounts.get("dan").account_id
-        body = {"type": "doc", "version": 1, "content": [
-            {"type": "paragraph", "content": [
-                {"type": "text", "text": "MENTION-1 ask "},
-                {"type": "mention", "attrs": {"id": dan_id, "text": "@Dan Okafor"}},
-                {"type": "text", "text": " about "}, {"type": "text", "text": user},
-            ]},
-            {"type": "mediaSingle", "attrs": {"layout": "center"},
-             "content": [{"type": "media", "attrs": {"id": "f1", "type": "file", "collection": "c", "alt": "trace.png"}}]},
-        ]}
+        body = {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "text", "text": "MENTION-1 ask "},
+                        {"type": "mention", "attrs": {"id": dan_id, "text": "@Dan Okafor"}},
+                        {"type": "text", "text": " about "},
+                        {"type": "text", "text": user},
+                    ],
+                },
+                {
+                    "type": "mediaSingle",
+                    "attrs": {"layout": "center"},
+                    "content": [
+                        {"type": "media", "attrs": {"id": "f1", "type": "file", "collection": "c", "alt": "trace.png"}}
+                    ],
+                },
+            ],
+        }
     else:
         body = f"MENTION-1 ask [~dan] about {user}\n!trace.png|thumbnail!"
     emu.add_comment(dev, body, as_account="erin")

@@ -165,8 +165,9 @@ def test_a_400_naming_a_key_drops_only_that_key(pair: Pair):
     gone = emu.create_issue("USER", summary="Deleted later", as_account="alice")
     store = pair.store()
     state = store.db.sync_state.find_one({"_id": STATE_ID})
+    earlier = {f"retry_keys.{k}": v for k, v in state["retry_keys"].items()}
     store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **{f"retry_keys.{k}": v for k, v in state["retry_keys"].items()}}})
+        f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **earlier}})
     emu.delete_issue(gone)
     pair.cycle()
     assert _escalation_notes(pair, key) == 1
@@ -178,8 +179,9 @@ def test_hundreds_of_retry_keys_go_by_post(pair: Pair):
     pair.cycle()
     keys = _open_issues(emu, 200, emu.now() - timedelta(days=2))
     emu.advance(60)
-    pair.store().db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        "retry_keys": {k: {"attempts": 1, "reason": "x"} for k in keys}}})
+    pair.store().db.sync_state.update_one(
+        {"_id": STATE_ID}, {"$set": {"retry_keys": {k: {"attempts": 1, "reason": "x"} for k in keys}}}
+    )
     emu.clear_request_log()
     report = pair.cycle()
     assert report.issues_seen == 200 and not report.errors
@@ -202,8 +204,9 @@ def test_retry_keys_beyond_one_cycles_share_wait_for_the_next(pair: Pair, monkey
     first, second = _open_issues(emu, 2, emu.now() - timedelta(days=2))
     emu.advance(60)
     store = pair.store()
-    store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        "retry_keys": {k: {"attempts": 1, "reason": "x"} for k in (first, second)}}})
+    store.db.sync_state.update_one(
+        {"_id": STATE_ID}, {"$set": {"retry_keys": {k: {"attempts": 1, "reason": "x"} for k in (first, second)}}}
+    )
     pair.cycle()
     assert set(store.db.sync_state.find_one({"_id": STATE_ID})["retry_keys"]) == {second}
     pair.cycle()

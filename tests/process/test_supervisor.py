@@ -51,7 +51,9 @@ def test_stopped_child_is_deemed_hung_killed_and_restarted(deploy):
     before = sup.wait_running(["sync-ab", "sync-cd"])
     os.kill(before["sync-ab"], signal.SIGSTOP)
     wait_for(lambda: sup.children().get("sync-ab") not in (None, before["sync-ab"]), 40, message="hung restart")
-    assert not psutil.pid_exists(before["sync-ab"]) or psutil.Process(before["sync-ab"]).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(before["sync-ab"]) or psutil.Process(before["sync-ab"]).status() == psutil.STATUS_ZOMBIE
+    )
     assert sup.children()["sync-cd"] == before["sync-cd"]
     text = sup.log.read_text()
     assert text.count("worker hung: no heartbeat") == 1, "one hang, one line (and one SIGTERM), not a kill loop"

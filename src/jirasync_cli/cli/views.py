@@ -33,7 +33,7 @@ def validation_report(result: LoadResult, unset: list | None = None) -> dict[str
         "invalid": invalid_files,
         "problems": [p.as_dict() for p in result.problems],
         "warnings": [{"file": p.file, "message": f"{p.path}: {p.reason}"} for p in unset or []]
-                    + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
+        + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
         "error": _empty_reason(result),
     }
 
@@ -54,8 +54,12 @@ def validation_table(result: LoadResult, console: Console, unset: list | None = 
         cfg = loaded.config
         interval = f"{cfg.sync_interval_minutes:g} min" if cfg.sync_interval_minutes else "default"
         table.add_row(
-            escape(loaded.file), escape(cfg.name), f"{cfg.user_project_key} → {cfg.dev_project_key}",
-            interval, str(len(cfg.rules)), "[green]valid[/]",
+            escape(loaded.file),
+            escape(cfg.name),
+            f"{cfg.user_project_key} → {cfg.dev_project_key}",
+            interval,
+            str(len(cfg.rules)),
+            "[green]valid[/]",
         )
     for file in sorted({p.file for p in result.problems}):
         table.add_row(escape(file), "", "", "", "", "[red]invalid[/]")
@@ -64,8 +68,9 @@ def validation_table(result: LoadResult, console: Console, unset: list | None = 
     for problem in result.problems:
         console.print(f"[red]✗[/] {escape(problem.line())}", soft_wrap=True)
     for problem in unset or []:
-        console.print(f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)",
-                      soft_wrap=True)
+        console.print(
+            f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)", soft_wrap=True
+        )
     for loaded in result.configs:
         for message in public_comment_warnings(loaded.config):
             console.print(f"[yellow]![/] {escape(loaded.file)}: {escape(message)}", soft_wrap=True)
@@ -96,8 +101,9 @@ def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:
         for line in report.unhandled:
             console.print(f"  [yellow]{escape(line)}[/]")
     elif report.unhandled:
-        console.print(f"  {len(report.unhandled)} issue(s) moved to a status no rule handles "
-                      "(--show-unhandled lists them)")
+        console.print(
+            f"  {len(report.unhandled)} issue(s) moved to a status no rule handles (--show-unhandled lists them)"
+        )
     for line in report.deferred:
         console.print(f"  [yellow]deferred[/] {escape(line)}")
     for line in report.errors:
@@ -108,8 +114,14 @@ def plan_rows(report) -> list[dict[str, Any]]:
     rows = []
     for unit in report.plan.units if report.plan else []:
         for action in unit.actions:
-            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": action.kind,
-                         "detail": _describe(action, unit, report.pair)})
+            rows.append(
+                {
+                    "user": unit.user_key,
+                    "dev": unit.dev_key,
+                    "action": action.kind,
+                    "detail": _describe(action, unit, report.pair),
+                }
+            )
         for note in unit.notes:
             rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": "note", "detail": note})
     return rows
@@ -129,10 +141,17 @@ def planned_comment(action, unit, pair: str) -> str:
     if target_key is None and creating:
         target_key = NEW_DEV_ISSUE
     source_issue = unit.user if source_is_user else unit.dev
-    values = {"sourceKey": action.source_key, "targetKey": target_key, "sourceStatus": action.source_status,
-              "targetStatus": action.target_status, "summary": source_issue.summary if source_issue else None,
-              "ruleId": action.rule_id, "pair": pair, "sourceProject": action.source_key.rsplit("-", 1)[0],
-              "targetProject": target_key.rsplit("-", 1)[0] if target_key and target_key != NEW_DEV_ISSUE else None}
+    values = {
+        "sourceKey": action.source_key,
+        "targetKey": target_key,
+        "sourceStatus": action.source_status,
+        "targetStatus": action.target_status,
+        "summary": source_issue.summary if source_issue else None,
+        "ruleId": action.rule_id,
+        "pair": pair,
+        "sourceProject": action.source_key.rsplit("-", 1)[0],
+        "targetProject": target_key.rsplit("-", 1)[0] if target_key and target_key != NEW_DEV_ISSUE else None,
+    }
     return render_template(action.template, {k: str(v) for k, v in values.items() if v is not None})
 
 
@@ -148,10 +167,15 @@ def _describe(action, unit=None, pair: str = "") -> str:
         return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
     if kind in ("mirror_comment", "update_mirror"):
         r = action.restriction
-        audience = "".join([f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
-                            " as an internal note" if r.internal else ""])
-        return (f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
-                f"{action.side}{audience}")
+        audience = "".join(
+            [
+                f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
+                " as an internal note" if r.internal else "",
+            ]
+        )
+        return (
+            f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → {action.side}{audience}"
+        )
     if kind == "delete_mirror":
         return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
     if kind == "edit_issue":
@@ -180,46 +204,66 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
         table.add_column(column)
     for s in states:
         last = s.get("lastCycle") or {}
-        result = f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))" if last else "-"
+        result = (
+            f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))"
+            if last
+            else "-"
+        )
         mapped = s["mappings"]["linked"]
         pending = s["mappings"]["pending"]
         failed = s["mappings"].get("failed", 0)
         table.add_row(
-            escape(s["name"]), escape(s["database"]), escape(str(s["lastSync"] or "never")),
+            escape(s["name"]),
+            escape(s["database"]),
+            escape(str(s["lastSync"] or "never")),
             "done" if s["initialSyncCompleted"] else "pending",
-            f"{mapped}" + (f" (+{pending} pending)" if pending else "")
-            + (f" ({failed} refused by Jira)" if failed else ""), escape(result),
+            f"{mapped}"
+            + (f" (+{pending} pending)" if pending else "")
+            + (f" ({failed} refused by Jira)" if failed else ""),
+            escape(result),
         )
     console.print(table)
     for s in states:
         counters = s.get("counters") or {}
         if counters:
-            console.print(f"[bold]{escape(s['name'])}[/] since the last reset: "
-                          + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items())))
+            console.print(
+                f"[bold]{escape(s['name'])}[/] since the last reset: "
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items()))
+            )
         if s.get("retrying"):
             console.print(f"[yellow]{escape(s['name'])}: retrying {', '.join(map(escape, s['retrying']))}[/]")
         recent = s.get("recentActions") or []
         if recent:
             console.print(f"[bold]{escape(s['name'])}[/] recent actions:")
             for entry in recent:
-                console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}"
-                              f"  {escape(' '.join(entry.get('keys') or []))}  {escape(entry.get('result', ''))}"
-                              f"  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+                console.print(
+                    f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}"
+                    f"  {escape(' '.join(entry.get('keys') or []))}  {escape(entry.get('result', ''))}"
+                    f"  {escape(_short(entry.get('detail')))}",
+                    soft_wrap=True,
+                )
 
 
 def issue_view(data: dict[str, Any], console: Console) -> None:
     mapping = data.get("mapping")
     if mapping:
-        console.print(f"[bold]{escape(mapping['userKey'])}[/] ↔ [bold]{escape(str(mapping['devKey']))}[/]"
-                      f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})")
+        console.print(
+            f"[bold]{escape(mapping['userKey'])}[/] ↔ [bold]{escape(str(mapping['devKey']))}[/]"
+            f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})"
+        )
     else:
         console.print(f"[bold]{escape(data['key'])}[/]: not mapped")
     for key, snap in (data.get("snapshots") or {}).items():
-        console.print(f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['commentsSeen']},"
-                      f" written {snap['commentsWritten']}")
+        console.print(
+            f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['commentsSeen']},"
+            f" written {snap['commentsWritten']}"
+        )
     for entry in data.get("history") or []:
-        console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
-                      f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+        console.print(
+            f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
+            f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}",
+            soft_wrap=True,
+        )
 
 
 def _short(detail: Any) -> str:
@@ -243,9 +287,14 @@ def health_table(doc: dict[str, Any], console: Console) -> None:
             cycle = w.get("last_cycle") or {}
             rss = f"{w['rss_bytes'] / 1e6:.0f} MB" if w.get("rss_bytes") else ""
             table.add_row(
-                escape(w.get("name", "")), escape(w.get("state", "")), str(w.get("pid") or ""),
-                str(w.get("restarts", "")), escape(str(w.get("last_heartbeat") or "")),
-                escape(str(cycle.get("result") or "")), rss, escape(str(w.get("error") or "")),
+                escape(w.get("name", "")),
+                escape(w.get("state", "")),
+                str(w.get("pid") or ""),
+                str(w.get("restarts", "")),
+                escape(str(w.get("last_heartbeat") or "")),
+                escape(str(cycle.get("result") or "")),
+                rss,
+                escape(str(w.get("error") or "")),
             )
         console.print(table)
     for error in doc.get("errors") or []:

@@ -54,9 +54,21 @@ class EmbeddedMongo:
             )
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage_path) if self.storage_path else ":memory:",
-             "--log-level", "WARNING"],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                command,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.storage_path) if self.storage_path else ":memory:",
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + timeout

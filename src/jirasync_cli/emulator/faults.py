@@ -211,7 +211,8 @@ class Faults:
             "Retry-After": str(max(1, int(math.ceil(wait)))),
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reset)) + f".{int(reset * 1000) % 1000:03d}Z",
+            "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reset))
+            + f".{int(reset * 1000) % 1000:03d}Z",
             "X-RateLimit-FillRate": str(rate),
             "X-RateLimit-Interval-Seconds": "1",
             "RateLimit-Reason": reason,

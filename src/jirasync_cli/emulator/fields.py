@@ -160,7 +160,7 @@ class FieldParser:
     def link_type(self, value: Any) -> str | None:
         if not isinstance(value, dict):
             return None
-        for tid, name, inward, outward in catalog.LINK_TYPES:
+        for tid, name, _inward, _outward in catalog.LINK_TYPES:
             if str(value.get("id")) == tid or value.get("name") == name:
                 return tid
         return None
@@ -247,10 +247,14 @@ class FieldParser:
                     s.add(value) if verb == "add" else s.discard(value)
                     out.changes["labels"] = sorted(s)
             else:
-                self.errors[name] = f"Field 'labels' does not support operation '{verb}' Supported operation(s) are: 'add,set,remove'"
+                self.errors[name] = (
+                    f"Field 'labels' does not support operation '{verb}' Supported operation(s) are: 'add,set,remove'"
+                )
         elif name == "issuelinks" and "issuelinks" in allow:
             if verb != "add" or not isinstance(value, dict):
-                self.errors[name] = f"Field 'issuelinks' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                self.errors[name] = (
+                    f"Field 'issuelinks' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                )
                 return
             type_id = self.link_type(value.get("type"))
             if type_id is None:
@@ -269,18 +273,22 @@ class FieldParser:
             out.link_adds.append((type_id, other, direction))
         elif name == "comment":
             if verb != "add" or not isinstance(value, dict):
-                self.errors[name] = f"Field 'comment' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                self.errors[name] = (
+                    f"Field 'comment' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                )
                 return
             body = self.text_body("comment", value.get("body"))
             if body is None:
                 self.errors.setdefault("comment", "Comment body can not be empty!")
                 return
-            out.comment_adds.append({"body": body, "visibility": value.get("visibility"),
-                                     "properties": value.get("properties")})
+            out.comment_adds.append(
+                {"body": body, "visibility": value.get("visibility"), "properties": value.get("properties")}
+            )
         elif name in allow and name in SINGLE:
             if verb != "set":
-                self.errors[name] = (f"Field '{name}' does not support operation '{verb}' "
-                                     "Supported operation(s) are: 'set'")
+                self.errors[name] = (
+                    f"Field '{name}' does not support operation '{verb}' Supported operation(s) are: 'set'"
+                )
                 return
             self._set(out, name, value, issue)
         else:

@@ -79,7 +79,9 @@ def _search_jql(ctx: Ctx) -> Response:
     env = _env(ctx)
     compiled, keyed = run_query(env, p["jql"])
     if compiled.predicate is None:
-        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+        raise ApiError(
+            400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]
+        )
     ids_only = not select_fields(p["fields"], "id", True)  # None (ids) or nothing but id/key
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(1, min(limit, 5000 if ids_only else 100))
@@ -136,7 +138,9 @@ def approximate_count(ctx: Ctx) -> Response:
     env = _env(ctx)
     compiled = compile_or_400(body.get("jql") or "", env)
     if compiled.predicate is None:
-        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+        raise ApiError(
+            400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]
+        )
     return Response(200, {"count": sum(1 for i in ctx.state.issues.values() if compiled.predicate(i))})
 
 
@@ -158,17 +162,24 @@ def _search_offset(ctx: Ctx) -> Response:
         # Data Center's text (support KB "Handling JQL REST API searching exceeding
         # max_result_window"), answered as a server error, as Jira does.
         raise ApiError(500, [SEARCH_LIMIT.format(wanted=start + limit, window=window)])
-    page = [i for _, i in keyed[start:start + limit]]
-    body = {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
-            "issues": _render(ctx, page, p, "*navigable")}
+    page = [i for _, i in keyed[start : start + limit]]
+    body = {
+        "expand": "schema,names",
+        "startAt": start,
+        "maxResults": limit,
+        "total": len(keyed),
+        "issues": _render(ctx, page, p, "*navigable"),
+    }
     _result_meta(ctx, body, p, "*navigable")
     ctx.emu._search_page_served()
     return Response(200, body)
 
 
-SEARCH_LIMIT = ("Search limit exceeded. We couldn't complete your search because it requests {wanted:,} results "
-                "which exceeded the search platform limit of {window:,}. Try refining your query or contact "
-                "your Jira administrator. Repeating the same search may not work.")
+SEARCH_LIMIT = (
+    "Search limit exceeded. We couldn't complete your search because it requests {wanted:,} results "
+    "which exceeded the search platform limit of {window:,}. Try refining your query or contact "
+    "your Jira administrator. Repeating the same search may not work."
+)
 
 
 @router.add("GET", "/search", server_only=True)

@@ -288,7 +288,8 @@ class _Parser:
                 self.next()
                 items.append(self.single())
             if not (self.tok.kind == "op" and self.tok.text == ")"):
-                raise _syntax(f"Expecting ')' but got {self.tok.show()}.", self.tok.pos if self.tok.kind != "eof" else None)
+                pos = self.tok.pos if self.tok.kind != "eof" else None
+                raise _syntax(f"Expecting ')' but got {self.tok.show()}.", pos)
             self.next()
             return items
         return self.single()
@@ -303,8 +304,11 @@ class _Parser:
                 self.next()
                 return Empty(t.pos)
             if t.low in KEYWORDS:
-                raise _syntax(f"Expecting either a value, list or function but got '{t.text}'. You must "
-                              f"surround '{t.text}' in quotation marks to use it as a value.", t.pos)
+                raise _syntax(
+                    f"Expecting either a value, list or function but got '{t.text}'. You must "
+                    f"surround '{t.text}' in quotation marks to use it as a value.",
+                    t.pos,
+                )
             self.next()
             if self.tok.kind == "op" and self.tok.text == "(":
                 self.next()
@@ -320,8 +324,9 @@ class _Parser:
                 self.next()
                 return Func(t.text, args, t.pos)
             return Value(t.text, False, t.pos)
-        raise _syntax(f"Expecting either a value, list or function but got {t.show()}.",
-                      t.pos if t.kind != "eof" else None)
+        raise _syntax(
+            f"Expecting either a value, list or function but got {t.show()}.", t.pos if t.kind != "eof" else None
+        )
 
 
 def parse(text: str) -> Query:

@@ -8,9 +8,10 @@ precision; relative dates and now() against the emulator clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from . import catalog
 from .clock import local_to_ms, start_of_day_ms
@@ -108,7 +109,8 @@ class _Compiler:
         kind = FIELD_KIND[fname]
         op = c.op
         if op not in FIELD_OPS[kind]:
-            raise JqlError(f"The operator '{op.upper() if op.isalpha() or ' ' in op else op}' is not supported by the '{c.field}' field.")
+            shown = op.upper() if op.isalpha() or " " in op else op
+            raise JqlError(f"The operator '{shown}' is not supported by the '{c.field}' field.")
         if op in ("is", "is not"):
             if not isinstance(c.operand, Empty):
                 raise JqlError(f"The operator '{op.upper()}' only supports the EMPTY value ('{c.field}').")
@@ -125,17 +127,25 @@ class _Compiler:
     def _getter(self, fname: str) -> Callable[[Issue], Any]:
         st = self.env.state
         return {
-            "project": lambda i: i.project_id, "status": lambda i: i.status,
-            "statusCategory": lambda i: st.statuses[i.status][1], "labels": lambda i: i.labels,
-            "issuetype": lambda i: i.issuetype_id, "priority": lambda i: i.priority_id,
-            "resolution": lambda i: i.resolution_id, "assignee": lambda i: i.assignee,
-            "reporter": lambda i: i.reporter, "creator": lambda i: i.creator,
-            "created": lambda i: i.created, "updated": lambda i: i.updated,
-            "resolutiondate": lambda i: i.resolutiondate, "summary": lambda i: i.summary,
+            "project": lambda i: i.project_id,
+            "status": lambda i: i.status,
+            "statusCategory": lambda i: st.statuses[i.status][1],
+            "labels": lambda i: i.labels,
+            "issuetype": lambda i: i.issuetype_id,
+            "priority": lambda i: i.priority_id,
+            "resolution": lambda i: i.resolution_id,
+            "assignee": lambda i: i.assignee,
+            "reporter": lambda i: i.reporter,
+            "creator": lambda i: i.creator,
+            "created": lambda i: i.created,
+            "updated": lambda i: i.updated,
+            "resolutiondate": lambda i: i.resolutiondate,
+            "summary": lambda i: i.summary,
             "description": lambda i: body_text(i.description),
             "comment": lambda i: " ".join(body_text(st.comments[c].body) for c in i.comment_ids),
-            "text": lambda i: " ".join([i.summary, body_text(i.description)]
-                                       + [body_text(st.comments[c].body) for c in i.comment_ids]),
+            "text": lambda i: " ".join(
+                [i.summary, body_text(i.description)] + [body_text(st.comments[c].body) for c in i.comment_ids]
+            ),
         }[fname]
 
     # -- choice fields: resolve every value to a canonical id, Jira-style errors otherwise
@@ -215,7 +225,9 @@ class _Compiler:
         ids = set()
         for v in self._values(c):
             if not isinstance(v, Value):
-                raise JqlError(f"The operator '{c.op.upper()}' is not supported by the '{c.field}' field for this value.")
+                raise JqlError(
+                    f"The operator '{c.op.upper()}' is not supported by the '{c.field}' field for this value."
+                )
             text = v.text.strip()
             if text.isascii() and text.isdigit():
                 issue = self.env.state.issues.get(int(text))
@@ -264,9 +276,11 @@ class _Compiler:
             self.uses_now = True
             total = sum(int(n) * UNIT_MS[u.lower()] for n, u in PERIOD_PART.findall(m.group(2)))
             return env.now_ms - total if m.group(1) == "-" else env.now_ms + total
-        raise JqlError(f"Date value '{v.text}' for field '{c.field}' is invalid. Valid formats include: "
-                       "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format "
-                       "e.g. '-5d', '4w 2d'.")
+        raise JqlError(
+            f"Date value '{v.text}' for field '{c.field}' is invalid. Valid formats include: "
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format "
+            "e.g. '-5d', '4w 2d'."
+        )
 
     def _date_clause(self, c: Clause, fname: str) -> Pred:
         getter = self._getter(fname)
@@ -284,8 +298,14 @@ class _Compiler:
             if c.op == "!=":
                 return lambda i: getter(i) is not None
             raise JqlError(f"The operator '{c.op}' does not support the EMPTY value for field '{c.field}'.")
-        cmp = {"=": lambda x: x == t, "!=": lambda x: x != t, ">": lambda x: x > t,
-               ">=": lambda x: x >= t, "<": lambda x: x < t, "<=": lambda x: x <= t}[c.op]
+        cmp = {
+            "=": lambda x: x == t,
+            "!=": lambda x: x != t,
+            ">": lambda x: x > t,
+            ">=": lambda x: x >= t,
+            "<": lambda x: x < t,
+            "<=": lambda x: x <= t,
+        }[c.op]
         return lambda i: (x := getter(i)) is not None and cmp(x)
 
     # -- text
@@ -330,12 +350,14 @@ def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple]:
         def k(i: Issue) -> tuple:
             v = fn(i)
             return (1,) if v is None else (0, sign * v)
+
         return k
 
     def text(fn):
         def k(i: Issue) -> tuple:
             v = fn(i)
             return (1,) if v is None else (0, _str_key(v, d))
+
         return k
 
     if fname in ("created", "updated", "resolutiondate"):

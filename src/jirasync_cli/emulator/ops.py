@@ -134,7 +134,9 @@ class Domain:
             issue.priority_id = p1
         if "issuetype_id" in changes and changes["issuetype_id"] != issue.issuetype_id:
             t0, t1 = issue.issuetype_id, changes["issuetype_id"]
-            items.append(self._item("issuetype", t0, ISSUETYPE_NAMES[t0], t1, ISSUETYPE_NAMES[t1], field_id="issuetype"))
+            items.append(
+                self._item("issuetype", t0, ISSUETYPE_NAMES[t0], t1, ISSUETYPE_NAMES[t1], field_id="issuetype")
+            )
             issue.issuetype_id = t1
         if "labels" in changes:
             new = sorted(set(changes["labels"]))
@@ -157,13 +159,28 @@ class Domain:
 
     def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict]) -> None:
         r0 = issue.resolution_id
-        items.append(self._item("resolution", r0, self.resolution_names.get(r0) if r0 else None,
-                                rid, self.resolution_names.get(rid) if rid else None, field_id="resolution"))
+        items.append(
+            self._item(
+                "resolution",
+                r0,
+                self.resolution_names.get(r0) if r0 else None,
+                rid,
+                self.resolution_names.get(rid) if rid else None,
+                field_id="resolution",
+            )
+        )
         issue.resolution_id = rid
         issue.resolutiondate = now if rid else None
 
-    def transition(self, issue: Issue, tr: Transition, actor: str, now: int,
-                   changes: dict | None = None, comment_adds: list[dict] = ()) -> None:
+    def transition(
+        self,
+        issue: Issue,
+        tr: Transition,
+        actor: str,
+        now: int,
+        changes: dict | None = None,
+        comment_adds: list[dict] = (),
+    ) -> None:
         st = self.state
         changes = dict(changes or {})
         old, new = issue.status, tr.to
@@ -182,8 +199,9 @@ class Domain:
         if changes:
             self.apply_changes(issue, changes, actor, now)
         for c in comment_adds:
-            self.add_comment(issue, c["body"], actor, now, visibility=c.get("visibility"),
-                             properties=c.get("properties"))
+            self.add_comment(
+                issue, c["body"], actor, now, visibility=c.get("visibility"), properties=c.get("properties")
+            )
         self._dirty()
 
     def delete_issue(self, issue: Issue) -> None:
@@ -215,17 +233,45 @@ class Domain:
         st.issues_by_key[issue.key] = issue
         if project.workflow.status(issue.status) is None:
             issue.status = project.workflow.initial
-        issue.histories.append(History(st.next_id("history"), actor, now, [
-            {"field": "Key", "fieldtype": "jira", "from": None, "fromString": old_key, "to": None,
-             "toString": issue.key},
-            {"field": "project", "fieldtype": "jira", "from": str(old_project.id), "fromString": old_project.name,
-             "to": str(project.id), "toString": project.name}]))
+        issue.histories.append(
+            History(
+                st.next_id("history"),
+                actor,
+                now,
+                [
+                    {
+                        "field": "Key",
+                        "fieldtype": "jira",
+                        "from": None,
+                        "fromString": old_key,
+                        "to": None,
+                        "toString": issue.key,
+                    },
+                    {
+                        "field": "project",
+                        "fieldtype": "jira",
+                        "from": str(old_project.id),
+                        "fromString": old_project.name,
+                        "to": str(project.id),
+                        "toString": project.name,
+                    },
+                ],
+            )
+        )
         self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- comments
-    def add_comment(self, issue: Issue, body: Body, actor: str, now: int, *, visibility: dict | None = None,
-                    properties: list | dict | None = None) -> Comment:
+    def add_comment(
+        self,
+        issue: Issue,
+        body: Body,
+        actor: str,
+        now: int,
+        *,
+        visibility: dict | None = None,
+        properties: list | dict | None = None,
+    ) -> Comment:
         props = properties if isinstance(properties, dict) else {p["key"]: p.get("value") for p in properties or []}
         c = Comment(self.state.next_id("comment"), issue.id, actor, actor, now, now, body, visibility, dict(props))
         self.state.comments[c.id] = c
@@ -234,8 +280,16 @@ class Domain:
         self._dirty()
         return c
 
-    def edit_comment(self, issue: Issue, c: Comment, body: Body, actor: str, now: int,
-                     visibility: dict | None = None, properties: list | None = None) -> None:
+    def edit_comment(
+        self,
+        issue: Issue,
+        c: Comment,
+        body: Body,
+        actor: str,
+        now: int,
+        visibility: dict | None = None,
+        properties: list | None = None,
+    ) -> None:
         c.body = body
         c.update_author = actor
         c.updated = now
@@ -271,8 +325,15 @@ class Domain:
         inward.link_ids.append(link.id)
         if outward is not inward:
             outward.link_ids.append(link.id)
-        self._record(inward, actor, now, [self._item("Link", None, None, outward.key, f"This issue {outward_desc} {outward.key}")])
-        self._record(outward, actor, now, [self._item("Link", None, None, inward.key, f"This issue {inward_desc} {inward.key}")])
+        self._record(
+            inward,
+            actor,
+            now,
+            [self._item("Link", None, None, outward.key, f"This issue {outward_desc} {outward.key}")],
+        )
+        self._record(
+            outward, actor, now, [self._item("Link", None, None, inward.key, f"This issue {inward_desc} {inward.key}")]
+        )
         self.touch(inward, now)
         self.touch(outward, now)
         self._dirty()
@@ -289,13 +350,24 @@ class Domain:
             if link.id in issue.link_ids:
                 issue.link_ids.remove(link.id)
             if other is not None:
-                self._record(issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)])
+                self._record(
+                    issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)]
+                )
             self.touch(issue, now)
         self._dirty()
 
     # ---------------------------------------------------------------- remote links
-    def upsert_remote_link(self, issue: Issue, *, obj: dict, global_id: str | None, application: dict | None,
-                           relationship: str | None, actor: str, now: int) -> tuple[RemoteLink, bool]:
+    def upsert_remote_link(
+        self,
+        issue: Issue,
+        *,
+        obj: dict,
+        global_id: str | None,
+        application: dict | None,
+        relationship: str | None,
+        actor: str,
+        now: int,
+    ) -> tuple[RemoteLink, bool]:
         st = self.state
         if global_id:
             for rid in issue.remote_link_ids:
@@ -308,8 +380,12 @@ class Domain:
         rl = RemoteLink(st.next_id("remote"), issue.id, global_id, obj, application, relationship)
         st.remote_links[rl.id] = rl
         issue.remote_link_ids.append(rl.id)
-        self._record(issue, actor, now, [self._item("RemoteIssueLink", None, None, str(rl.id),
-                                                    f'This issue links to "{obj.get("title", "")}"')])
+        self._record(
+            issue,
+            actor,
+            now,
+            [self._item("RemoteIssueLink", None, None, str(rl.id), f'This issue links to "{obj.get("title", "")}"')],
+        )
         self.touch(issue, now)
         self._dirty()
         return rl, True
@@ -317,8 +393,16 @@ class Domain:
     def delete_remote_link(self, issue: Issue, rl: RemoteLink, actor: str, now: int) -> None:
         del self.state.remote_links[rl.id]
         issue.remote_link_ids.remove(rl.id)
-        self._record(issue, actor, now, [self._item("RemoteIssueLink", str(rl.id),
-                                                    f'This issue links to "{rl.object.get("title", "")}"', None, None)])
+        self._record(
+            issue,
+            actor,
+            now,
+            [
+                self._item(
+                    "RemoteIssueLink", str(rl.id), f'This issue links to "{rl.object.get("title", "")}"', None, None
+                )
+            ],
+        )
         self.touch(issue, now)
         self._dirty()
 

@@ -145,19 +145,27 @@ class Workflow:
         s = ["Open", "Will Do", "In Progress", "Waiting for Customer", "Resolved", "Closed"]
         return cls(
             "Customer Support Workflow",
-            [Status("Open", "new", "The issue is open and ready for the assignee to start work on it."),
-             Status("Will Do", "new", "Accepted, the team will work on it."),
-             Status("In Progress", "indeterminate", "This issue is being actively worked on at the moment by the assignee."),
-             Status("Waiting for Customer", "indeterminate", "Waiting for a reply from the customer."),
-             Status("Resolved", "done", "A resolution has been taken, and it is awaiting verification by reporter."),
-             Status("Closed", "done", "The issue is considered finished.")],
-            [Transition("11", "Will Do", "Will Do", ("Open",)),
-             Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
-             Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
-             Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
-             Transition("51", "Resolve", "Resolved", tuple(s[:4]), RESOLUTION_SCREEN),
-             Transition("61", "Close", "Closed", ("Resolved",)),
-             Transition("71", "Reopen", "Open", ("Resolved", "Closed"))],
+            [
+                Status("Open", "new", "The issue is open and ready for the assignee to start work on it."),
+                Status("Will Do", "new", "Accepted, the team will work on it."),
+                Status(
+                    "In Progress",
+                    "indeterminate",
+                    "This issue is being actively worked on at the moment by the assignee.",
+                ),
+                Status("Waiting for Customer", "indeterminate", "Waiting for a reply from the customer."),
+                Status("Resolved", "done", "A resolution has been taken, and it is awaiting verification by reporter."),
+                Status("Closed", "done", "The issue is considered finished."),
+            ],
+            [
+                Transition("11", "Will Do", "Will Do", ("Open",)),
+                Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
+                Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
+                Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
+                Transition("51", "Resolve", "Resolved", tuple(s[:4]), RESOLUTION_SCREEN),
+                Transition("61", "Close", "Closed", ("Resolved",)),
+                Transition("71", "Reopen", "Open", ("Resolved", "Closed")),
+            ],
         )
 
     @classmethod
@@ -165,14 +173,20 @@ class Workflow:
         """An internal engineering workflow."""
         return cls(
             "Engineering Workflow",
-            [Status("To Do", "new"), Status("In Progress", "indeterminate"),
-             Status("In Review", "indeterminate"), Status("Done", "done")],
-            [Transition("11", "Start Progress", "In Progress", ("To Do",)),
-             Transition("21", "Request Review", "In Review", ("In Progress",)),
-             Transition("31", "Done", "Done", ("In Progress", "In Review"), RESOLUTION_SCREEN),
-             Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
-             Transition("51", "Stop Progress", "To Do", ("In Progress",)),
-             Transition("61", "Reopen", "To Do", ("Done",))],
+            [
+                Status("To Do", "new"),
+                Status("In Progress", "indeterminate"),
+                Status("In Review", "indeterminate"),
+                Status("Done", "done"),
+            ],
+            [
+                Transition("11", "Start Progress", "In Progress", ("To Do",)),
+                Transition("21", "Request Review", "In Review", ("In Progress",)),
+                Transition("31", "Done", "Done", ("In Progress", "In Review"), RESOLUTION_SCREEN),
+                Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
+                Transition("51", "Stop Progress", "To Do", ("In Progress",)),
+                Transition("61", "Reopen", "To Do", ("Done",)),
+            ],
         )
 
 

@@ -154,7 +154,8 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 
     class Collector:
         def collect(self):  # type: ignore[no-untyped-def]
-            up = GaugeMetricFamily("jirasync_worker_up", "1 if the pair's worker runs (or stands by)", labels=["worker"])
+            up = GaugeMetricFamily("jirasync_worker_up", "1 if the pair's worker runs (or stands by)",
+                                   labels=["worker"])
             ok = GaugeMetricFamily("jirasync_worker_ok", "1 if the worker runs and its last cycle had no error",
                                    labels=["worker"])
             state = GaugeMetricFamily("jirasync_worker_state", "Current state of the worker (1 = in this state)",
