@@ -71,7 +71,7 @@ def run_lint() -> int:
     """Every check runs, so one run shows every finding; any failure fails the task."""
     checks = [
         [str(BIN / "ruff"), "check", "."],
-        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "ruff"), "format", "--check", "--output-format", "concise", "."],
         [str(BIN / "mypy")],
     ]
     failed = []

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jirasync_cli.config import LoadResult
+from jirasync_cli.config import LoadResult, Problem
 from jirasync_cli.config.models import public_comment_warnings
 
+if TYPE_CHECKING:
+    from jirasync_cli.sync.cycle import CycleReport
+    from jirasync_cli.sync.plan import Action, AddComment, UnitPlan
 
-def validation_report(result: LoadResult, unset: list | None = None) -> dict[str, Any]:
+
+def validation_report(result: LoadResult, unset: list[Problem] | None = None) -> dict[str, Any]:
     """``unset``: problems of variables that are only missing here (warnings, see config.lenient)."""
     invalid_files = sorted({p.file for p in result.problems})
     return {
@@ -46,7 +50,7 @@ def _empty_reason(result: LoadResult) -> str | None:
     return None
 
 
-def validation_table(result: LoadResult, console: Console, unset: list | None = None) -> None:
+def validation_table(result: LoadResult, console: Console, unset: list[Problem] | None = None) -> None:
     table = Table(title=f"Sync configs in {escape(result.directory)}")
     for column in ("file", "name", "projects", "interval", "rules", "status"):
         table.add_column(column)
@@ -83,7 +87,7 @@ def validation_table(result: LoadResult, console: Console, unset: list | None = 
         console.print(f"[red]{len({p.file for p in result.problems})} invalid file(s)[/], {len(result.configs)} valid")
 
 
-def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:  # report: CycleReport
+def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = False) -> None:
     mode = "dry run" if report.dry_run else report.mode
     title = f"{report.pair}: {mode} cycle, {report.issues_seen} issue(s) seen, {report.jira_requests} Jira request(s)"
     table = Table(title=escape(title))
@@ -110,8 +114,8 @@ def cycle_table(report, console: Console, show_unhandled: bool = False) -> None:
         console.print(f"  [red]error[/] {escape(line)}", soft_wrap=True)
 
 
-def plan_rows(report) -> list[dict[str, Any]]:
-    rows = []
+def plan_rows(report: CycleReport) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for unit in report.plan.units if report.plan else []:
         for action in unit.actions:
             rows.append(
@@ -130,7 +134,7 @@ def plan_rows(report) -> list[dict[str, Any]]:
 NEW_DEV_ISSUE = "<new dev issue>"
 
 
-def planned_comment(action, unit, pair: str) -> str:
+def planned_comment(action: AddComment, unit: UnitPlan, pair: str) -> str:
     """A template comment as it will read: placeholders filled with what is known now, and
     ``<new dev issue>`` for the key of a dev issue the same cycle creates."""
     from jirasync_cli.sync.rules import render_template
@@ -155,17 +159,27 @@ def planned_comment(action, unit, pair: str) -> str:
     return render_template(action.template, {k: str(v) for k, v in values.items() if v is not None})
 
 
-def _describe(action, unit=None, pair: str = "") -> str:
-    kind = action.kind
-    if kind == "create_issue":
+def _describe(action: Action, unit: UnitPlan | None = None, pair: str = "") -> str:
+    from jirasync_cli.sync.plan import (  # the engine loads only when a plan is shown
+        AddComment,
+        AdoptMapping,
+        CreateDevIssue,
+        DeleteMirror,
+        EditDevIssue,
+        MirrorComment,
+        TransitionIssue,
+        UpdateMirror,
+    )
+
+    if isinstance(action, CreateDevIssue):
         return f"{action.issuetype} {action.fields.get('summary', '')!r}" + (" + link" if action.link else "")
-    if kind == "transition":
+    if isinstance(action, TransitionIssue):
         return f"{action.side} issue → {action.target_status} (rule {action.rule_id})"
-    if kind == "comment":
+    if isinstance(action, AddComment):
         audience = " (internal note)" if action.internal else ""
         text = planned_comment(action, unit, pair) if unit is not None else action.template
         return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
-    if kind in ("mirror_comment", "update_mirror"):
+    if isinstance(action, MirrorComment | UpdateMirror):
         r = action.restriction
         audience = "".join(
             [
@@ -176,16 +190,16 @@ def _describe(action, unit=None, pair: str = "") -> str:
         return (
             f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → {action.side}{audience}"
         )
-    if kind == "delete_mirror":
+    if isinstance(action, DeleteMirror):
         return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
-    if kind == "edit_issue":
+    if isinstance(action, EditDevIssue):
         return "fields " + ", ".join(sorted(action.fields))
-    if kind == "adopt_mapping":
+    if isinstance(action, AdoptMapping):
         return f"re-link {action.dev_key} (from its source property)"
-    return kind
+    return action.kind
 
 
-def plan_table(report, console: Console) -> None:
+def plan_table(report: CycleReport, console: Console) -> None:
     rows = plan_rows(report)
     table = Table(title=f"{escape(report.pair)}: plan ({report.mode}, dry run: nothing written)")
     for column in ("user", "dev", "action", "detail"):

@@ -126,9 +126,11 @@ class Demo:
     def _health(self) -> dict[str, Any] | None:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return json.loads(response.read())
+                doc: dict[str, Any] = json.loads(response.read())
+                return doc
         except urllib.error.HTTPError as exc:
-            return json.loads(exc.read())
+            doc = json.loads(exc.read())
+            return doc
         except (OSError, ValueError):
             return None
 
@@ -220,11 +222,12 @@ class Demo:
         assert self.emu is not None
         from jirasync_cli.jira.models import SOURCE_PROPERTY
 
-        result = {"pairs": [], "workdir": str(self.workdir)}
+        rows: list[dict[str, Any]] = []
+        result = {"pairs": rows, "workdir": str(self.workdir)}
         for pair in self.pairs:
             sources = [i["properties"][SOURCE_PROPERTY]["userKey"] for i in self.emu.issues(pair.dev)
                        if SOURCE_PROPERTY in (i.get("properties") or {})]
-            result["pairs"].append({
+            rows.append({
                 "pair": pair.name, "dev_issues": len(sources), "duplicates": len(sources) - len(set(sources)),
                 **{AUDIT_LABELS[k]: v for k, v in self.stats[pair.name].items()},
             })

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from jirasync_cli.errors import JirasyncError
 
@@ -89,7 +90,7 @@ class EmbeddedMongo:
     def _ping(self) -> bool:
         from pymongo import MongoClient
 
-        client = MongoClient(self.url, serverSelectionTimeoutMS=1000)
+        client: MongoClient[dict[str, Any]] = MongoClient(self.url, serverSelectionTimeoutMS=1000)
         try:
             client.admin.command("ping")
             return True

@@ -27,10 +27,12 @@ def fetch(url: str, timeout: float = 5.0) -> dict[str, Any]:
     """The health document at ``url``; an unreachable endpoint is reported as unhealthy."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - operator-given URL
-            return json.loads(response.read())
+            doc: dict[str, Any] = json.loads(response.read())
+            return doc
     except urllib.error.HTTPError as exc:  # 503 still carries the document
         try:
-            return json.loads(exc.read())
+            doc = json.loads(exc.read())
+            return doc
         except ValueError:
             return {"status": "unhealthy", "workers": [], "errors": [f"HTTP {exc.code} from {url}"]}
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -65,7 +67,7 @@ def mongo_health(settings: Settings, config_dir: Path) -> dict[str, Any]:
             "name": cfg.name,
             "pid": (best or {}).get("pid"),
             "state": state,
-            "ok": bool(best) and not best.get("error") and best.get("state") != "error",
+            "ok": bool(best and not best.get("error") and best.get("state") != "error"),
             "instances": len(fresh),
             "last_heartbeat": _aware(best["ts"]).isoformat(timespec="seconds") if best else None,
             "last_cycle": None if not last_cycle else {k: last_cycle.get(k) for k in ("result", "mode", "startedAt")},

@@ -791,7 +791,8 @@ def _marks(marker: Any, intent_id: str, any_version: bool = False) -> bool:
         return False
     if any_version:
         return _versionless(marker["intent"]) == _versionless(intent_id)
-    return marker["intent"] == intent_id
+    intent: str = marker["intent"]
+    return intent == intent_id
 
 
 def _field_values(fields: dict[str, Any]) -> dict[str, Any]:

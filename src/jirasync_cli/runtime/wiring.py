@@ -14,7 +14,10 @@ from jirasync_cli.jira.errors import JiraUnavailable
 
 if TYPE_CHECKING:  # supervised workers run without pydantic (see config.view)
     from jirasync_cli.config import SyncPairConfig
+    from jirasync_cli.process_settings import ProcessSettings
     from jirasync_cli.settings import Settings
+    from jirasync_cli.store import PairStore
+    from jirasync_cli.sync.runtime import PairRuntime
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -41,7 +44,7 @@ def find_config(config_dir: Path, name: str) -> SyncPairConfig:
     raise JirasyncError(f"no valid config named {name!r} in {config_dir} (valid: {known}{also})")
 
 
-def mongo(settings: Settings) -> Any:
+def mongo(settings: Settings | ProcessSettings) -> Any:
     from jirasync_cli.store import mongo_client
 
     with _clients_lock:
@@ -51,7 +54,7 @@ def mongo(settings: Settings) -> Any:
         return client
 
 
-def open_store(config: SyncPairConfig, settings: Settings, *, indexes: bool = True):  # -> PairStore
+def open_store(config: SyncPairConfig, settings: Settings | ProcessSettings, *, indexes: bool = True) -> PairStore:
     from jirasync_cli.store import PairStore
 
     store = PairStore(mongo(settings), config.db_name, config.name)
@@ -86,12 +89,12 @@ def instance_id(config: SyncPairConfig) -> str:
 
 def open_runtime(
     config: SyncPairConfig,
-    settings: Settings,
+    settings: Settings | ProcessSettings,
     *,
     cancel: threading.Event | None = None,
     store: Any = None,
     lease: Any = None,
-):  # -> PairRuntime
+) -> PairRuntime:
     from jirasync_cli.jira import connect
     from jirasync_cli.sync.runtime import PairRuntime
 

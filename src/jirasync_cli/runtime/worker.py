@@ -28,6 +28,8 @@ from jirasync_cli.runtime.timing import backoff, heartbeat_period, next_slot
 
 if TYPE_CHECKING:
     from jirasync_cli.settings import Settings
+    from jirasync_cli.store import Lease, PairStore
+    from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger("jirasync.worker")
 
@@ -47,7 +49,7 @@ class Worker:
         self.cycles = 0
         self.failures = 0
         self.busy_since: float | None = None
-        self.instance = None
+        self.instance: str | None = None  # who holds the lease, once running
         self.jira_requests: Any = None  # the Jira client's RequestCounter, once connected
         self._beat_lock = threading.Lock()
 
@@ -86,10 +88,12 @@ class Worker:
 
         quiet_idle_threads()  # a worker is idle most of its life
 
-        self.instance = instance_id(self.config)
+        instance = self.instance = instance_id(self.config)
         threading.Thread(target=self._beat_loop, name="heartbeat", daemon=True).start()
         self.beat()
-        store = lease = rt = None
+        store: PairStore | None = None
+        lease: Lease | None = None
+        rt: PairRuntime | None = None
         start = next_run = time.monotonic()
         ttl = self.settings.lease_ttl_seconds
         log.info("worker started", extra={"interval_seconds": self.interval, "database": self.config.db_name})
@@ -98,9 +102,9 @@ class Worker:
                 break
             attempt_started = time.time()
             try:
-                if store is None:
+                if store is None or lease is None:
                     store = open_store(self.config, self.settings)
-                    lease = Lease(store.client, self.config.db_name, self.instance, ttl)
+                    lease = Lease(store.client, self.config.db_name, instance, ttl)
                 if not lease.acquire():
                     if self.state != "standby":
                         log.info("another runner holds the lease; standing by",
@@ -206,7 +210,8 @@ def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, *
 
 
 def secrets_free(message: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(secrets.redact(json.dumps(message, default=str)))
+    redacted: dict[str, Any] = json.loads(secrets.redact(json.dumps(message, default=str)))
+    return redacted
 
 
 def _install_signals(stop: threading.Event) -> None:
