@@ -387,7 +387,8 @@ class Supervisor:
         ``sweep`` (every few seconds, not per event) also finds a child whose exit status was
         collected elsewhere (a ``Popen.poll`` somewhere), which ``waitpid`` no longer reports."""
         if sweep:
-            exited = [(c.proc.pid, c) for c in self.by_pid.values() if c.proc is not None and c.proc.returncode is not None]
+            exited = [(c.proc.pid, c) for c in self.by_pid.values()
+                      if c.proc is not None and c.proc.returncode is not None]
             for pid, child in exited:
                 self.by_pid.pop(pid, None)
                 self._exited(child)
