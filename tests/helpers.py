@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BOT_TOKEN = "emulator-token"
+# The config builders live in the package, where the benchmarks find them too.
+from jirasync_cli.doubles.configs import BOT_TOKEN, sync_config, write_config  # noqa: F401
 
 
 def in_ci() -> bool:
@@ -39,39 +38,6 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
         time.sleep(interval)
-
-
-def sync_config(name: str, emu_url: str, user: str = "USER", dev: str = "DEV", *, token: str = BOT_TOKEN,
-                email: str = "bot@example.com", database: str | None = None, **overrides: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "name": name,
-        "jira": {"baseUrl": emu_url, "email": email, "apiToken": token, "concurrency": 4},
-        "userProjectKey": user,
-        "devProjectKey": dev,
-        "syncIntervalMinutes": 1,
-        "database": database or f"{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}",
-        "rules": [
-            {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-             "actions": {"createIssue": True, "addCrossLink": True, "addComment": True, "commentOn": "source",
-                         "commentTemplate": "Escalated to engineering as ${targetKey}."}},
-            {"id": "dev-started", "sourceStatus": "In Progress", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
-            {"id": "dev-done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "Resolved", "addComment": True,
-                         "commentTemplate": "Fixed in ${sourceKey}."}},
-        ],
-    }
-    doc.update(overrides)
-    return doc
-
-
-def write_config(directory: Path, doc: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = (
-        directory / f"{doc['name']}.json" if doc["name"].startswith("sync-") else directory / f"sync-{doc['name']}.json"
-    )
-    path.write_text(json.dumps(doc, indent=2))
-    return path
 
 
 def cli_env(mongo_url: str, config_dir: Path, **extra: str) -> dict[str, str]:
