@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
@@ -26,8 +25,8 @@ import psutil
 
 from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow
 from jirasync_cli.jira.models import SOURCE_PROPERTY
+from tests.fixtures.supervisor import Supervisor
 from tests.helpers import plain, sync_config, wait_for, write_config
-from tests.process.conftest import Supervisor
 
 FULL = os.environ.get("JIRASYNC_CHAOS_FULL") == "1"
 # How long convergence may take after the faults stop: a create whose outcome is unknown and
@@ -271,46 +270,6 @@ class Killer:
                 continue
             self.kills[name] += 1
             self.log.append((time.time(), name, pid))
-
-
-# -- processes ----------------------------------------------------------------------------------
-def processes_with_env(var: str, value: str) -> list[psutil.Process]:
-    """Live processes of ours whose environment has ``var=value`` (workers carry their supervisor's)."""
-    found = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.pid == os.getpid():
-                continue
-            if proc.environ().get(var) == value and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except (psutil.Error, OSError):
-            continue
-    return found
-
-
-def kill_everything_of(config_dir: Path) -> None:
-    """Last-resort cleanup: every supervisor/worker started for ``config_dir``, by pid."""
-    for proc in processes_with_env("JIRASYNC_CONFIG_DIR", str(config_dir)):
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    for proc in processes_with_env("JIRASYNC_CONFIG_DIR", str(config_dir)):
-        try:
-            proc.wait(10)
-        except psutil.Error:
-            pass
-
-
-def alive(pids: list[int]) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 # -- MongoDB views ------------------------------------------------------------------------------
@@ -565,22 +524,6 @@ def check_invariants(
     explained = (f.suspects + audit_suspects)[:2]
     f.details = "\n".join(explain(emu, mongo_url, p, key)[:6000] for p, key in explained)
     return f
-
-
-class ChaosSupervisor(Supervisor):
-    """The process tests' supervisor handle, plus a hard stop that leaves nothing behind."""
-
-    def kill_hard(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def shutdown(self) -> None:
-        try:
-            self.stop()
-        except (OSError, subprocess.SubprocessError):
-            self.kill_hard()
-        kill_everything_of(self.config_dir)
 
 
 def explain(emu: JiraEmulator, mongo_url: str, pair: PairSpec, user_key: str) -> str:

@@ -14,13 +14,13 @@ from tests.chaos.harness import (
     CONVERGE_SECONDS,
     FULL,
     People,
-    alive,
     check_invariants,
     make_world,
     wait_converged,
     wait_initial_sync,
     write_configs,
 )
+from tests.fixtures.supervisor import alive
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]

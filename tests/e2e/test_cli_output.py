@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.docs.test_snippets import live_health_document
-from tests.e2e.conftest import Pair, make_pair
 from tests.e2e.test_cycle import seed
+from tests.fixtures.pair import Pair, make_pair
 
 SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 DATA_KEYED = {"actions", "counters", "recovered", "snapshots"}  # keys are data: action kinds, issue keys

@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from tests.e2e.conftest import Pair, make_pair
+from tests.fixtures.pair import Pair, make_pair
 from tests.helpers import plain as text
 
 

@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from jirasync_cli.doubles.mongo import free_port
+from tests.fixtures.supervisor import FAST, PAIRS, Supervisor, no_orphans
 from tests.helpers import cli_env, jirasync, sync_config, wait_for, write_config
-from tests.process.conftest import FAST, PAIRS, Supervisor, no_orphans
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ import pytest
 
 from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.runtime.supervisor import HUNG_GRACE_SECONDS, Child, Supervisor
+from tests.fixtures.supervisor import PAIRS
 from tests.helpers import wait_for
-from tests.process.conftest import PAIRS
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from pymongo import MongoClient
 from jirasync_cli.doubles.mongo import free_port
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from tests.conftest import SECRET_TOKEN
+from tests.fixtures.supervisor import FAST
 from tests.helpers import cli_env, jirasync, spawn, sync_config, wait_for, write_config
-from tests.process.conftest import FAST
 
 pytestmark = pytest.mark.slow
 
