@@ -21,6 +21,18 @@ from tests.fixtures.emulator import Project, start_emulator
 SECRET_TOKEN = "tok-SECRET-4f9a2c7e1b"
 
 
+# Fixtures that start a server: a test using none of them (and not marked slow or chaos) is in
+# the fast tier, `tools/dev.py test --fast` (pytest -m unit).
+SERVER_FIXTURES = frozenset({"mongo_server", "make_emu"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) and not any(
+                item.get_closest_marker(m) for m in ("slow", "chaos")):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No developer .env or JIRASYNC_* variable leaks into a test."""

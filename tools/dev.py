@@ -46,6 +46,8 @@ def main(argv: list[str]) -> int:
     task, *rest = argv or ["test"]
     if task == "test":
         _ensure_venv("test")
+        if "--fast" in rest:  # the unit tier: no server, no process tree (see tests/conftest.py)
+            rest = [a for a in rest if a != "--fast"] + ["-m", "unit"]
         cmd = [str(BIN / "python"), "-m", "pytest", *rest]
     elif task == "lint":
         _ensure_venv("test,lint")

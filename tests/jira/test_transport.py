@@ -132,7 +132,7 @@ def script() -> Iterator[tuple[Script, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield plan, f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
