@@ -30,7 +30,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 def _ensure_venv(extras: str) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs under any python3 on the PATH
         sys.exit(f"jirasync needs Python 3.11 or newer (this is {sys.version.split()[0]})")
-    stamp = VENV / ".jirasync-installed"
+    stamp = VENV / f".jirasync-installed-{extras}"  # one per set of extras: test and lint alternate
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == want:
         return
@@ -71,16 +71,12 @@ def main(argv: list[str]) -> int:
 
 def run_lint() -> int:
     """Every check runs, so one run shows every finding; any failure fails the task."""
-    checks = [
-        [str(BIN / "ruff"), "check", "."],
-        [str(BIN / "ruff"), "format", "--check", "--output-format", "concise", "."],
-        [str(BIN / "mypy")],
-    ]
+    checks = [["ruff", "check", "."], ["ruff", "format", "--check", "--output-format", "concise", "."], ["mypy"]]
     failed = []
-    for cmd in checks:
-        print("$ " + " ".join(Path(cmd[0]).name if i == 0 else a for i, a in enumerate(cmd)), flush=True)
-        if subprocess.run(cmd, check=False).returncode != 0:
-            failed.append(" ".join(Path(a).name if i == 0 else a for i, a in enumerate(cmd)))
+    for check in checks:
+        print("$ " + " ".join(check), flush=True)
+        if subprocess.run([str(BIN / check[0]), *check[1:]], check=False).returncode != 0:
+            failed.append(" ".join(check))
     if failed:
         print("lint failed: " + "; ".join(failed), file=sys.stderr)
         return 1

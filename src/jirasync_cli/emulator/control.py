@@ -61,7 +61,8 @@ def handle(emu: JiraEmulator, method: str, path: str, query: str, body: bytes) -
         return _reply(400, {"error": str(exc)})
 
 
-def _route(emu: JiraEmulator, method: str, sub: str, q: dict, data: dict):
+def _route(emu: JiraEmulator, method: str, sub: str, q: dict[str, Any],
+           data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     if sub == "/state" and method == "GET":
         return _reply(200, emu.summary())
     if sub == "/projects" and method == "POST":

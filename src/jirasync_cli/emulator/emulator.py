@@ -20,12 +20,12 @@ from .clock import Clock, from_ms, to_ms, zone
 from .errors import ApiError, EmulatorError
 from .faults import Faults
 from .fields import FieldParser
-from .model import State, body_text, body_wiki
+from .model import Issue, State, body_text, body_wiki
 from .ops import Domain
 from .persistence import Saver, load_state
 from .server import EmulatorHTTPServer, LogEntry, dispatch
 from .visibility import JSM_PROPERTY, is_internal
-from .workflow import Workflow
+from .workflow import Transition, Workflow
 
 LOG_LIMIT = 1_000_000  # request log entries kept (oldest dropped beyond)
 
@@ -143,15 +143,22 @@ class JiraEmulator:
         self.faults.clear()
         self.clear_request_log()
 
-    def dispatch(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
+    def dispatch(self, method: str, path: str, headers: dict[str, Any],
+                 body: bytes = b"") -> tuple[int, dict[str, Any], bytes]:
         """Serve one request without HTTP (used by in-process callers and micro-benchmarks)."""
         return dispatch(self, method, path, headers, body)
 
     # ---------------------------------------------------------------- strictness
-    STRICTNESS = ("strict_transition_screens", "search_properties", "comment_list_properties",
-                  "index_lag_seconds", "max_result_window", "max_url_length")
+    STRICTNESS = (
+        "strict_transition_screens",
+        "search_properties",
+        "comment_list_properties",
+        "index_lag_seconds",
+        "max_result_window",
+        "max_url_length",
+    )
 
-    def configure(self, **values: Any) -> dict:
+    def configure(self, **values: Any) -> dict[str, Any]:
         """Change how strict the emulator is; returns the current settings.
 
         * ``strict_transition_screens``: transitions check their screen (required fields,
@@ -225,17 +232,18 @@ class JiraEmulator:
     def _at(self, at: datetime | None) -> int:
         return self.clock.now_ms() if at is None else to_ms(at)
 
-    def _issue(self, key: str):
+    def _issue(self, key: str) -> Issue:
         issue = self.state.issue(key)
         if issue is None:
             raise EmulatorError(f"no issue {key}")
         return issue
 
     def _parser(self) -> FieldParser:
-        return FieldParser(self.state, self.accounts, version="3" if self.mode == "cloud" else "2",
-                           cloud=self.mode == "cloud")
+        return FieldParser(
+            self.state, self.accounts, version="3" if self.mode == "cloud" else "2", cloud=self.mode == "cloud"
+        )
 
-    def _rest_fields(self, fields: dict) -> dict:
+    def _rest_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Python-API field values (names, plain text) to REST field values."""
         out: dict[str, Any] = {}
         for name, value in fields.items():
@@ -252,7 +260,7 @@ class JiraEmulator:
                 out[name] = value
         return out
 
-    def _body(self, value: str | dict) -> Any:
+    def _body(self, value: str | dict[str, Any]) -> Any:
         """Humans type text; Cloud stores it as ADF, Server as wiki markup."""
         if self.mode == "cloud":
             return value if isinstance(value, dict) else adf.wiki_to_adf(value)
@@ -260,9 +268,16 @@ class JiraEmulator:
             return adf.adf_to_wiki(value)
         return value
 
-    def add_project(self, key: str, name: str | None = None, workflow: Workflow | None = None,
-                    lead: str | None = None, description: str = "", project_type: str | None = None,
-                    screens: Any = None) -> dict:
+    def add_project(
+        self,
+        key: str,
+        name: str | None = None,
+        workflow: Workflow | None = None,
+        lead: str | None = None,
+        description: str = "",
+        project_type: str | None = None,
+        screens: Any = None,
+    ) -> dict[str, Any]:
         """Add a project; ``screens`` (same forms as the constructor's) overrides the
         instance's default create/edit screens for this project."""
         wf = workflow or Workflow.user_default()
@@ -290,7 +305,7 @@ class JiraEmulator:
             proj.screens = table
             self.state.revision += 1
 
-    def screens_summary(self) -> dict:
+    def screens_summary(self) -> dict[str, Any]:
         """The instance default and each project's own screens, by issue type id ("*": the rest)."""
         with self.state.lock:
             return {
@@ -310,7 +325,7 @@ class JiraEmulator:
         self,
         project: str,
         summary: str,
-        description: str | dict | None = None,
+        description: str | dict[str, Any] | None = None,
         issuetype: str = "Task",
         priority: str | None = None,
         labels: list[str] | None = None,
@@ -338,12 +353,13 @@ class JiraEmulator:
             parsed = parser.parse(self._rest_fields(fields), None, issue=None, creating=False)
             parser.raise_if_errors()
             ch = parsed.changes
-            path = []
+            path: list[Transition] = []
             if status:
                 target = proj.workflow.status(status)
-                path = proj.workflow.path(proj.workflow.initial, target.name) if target else None
-                if path is None:
+                found = proj.workflow.path(proj.workflow.initial, target.name) if target else None
+                if found is None:
                     raise EmulatorError(f"status {status!r} is not reachable in {proj.key}'s workflow")
+                path = found
             now = self._at(at)
             issue = self.domain.create_issue(
                 proj,
@@ -373,11 +389,11 @@ class JiraEmulator:
     def add_comment(
         self,
         key: str,
-        body: str | dict,
+        body: str | dict[str, Any],
         as_account: str | None = None,
         at: datetime | None = None,
-        properties: dict | None = None,
-        visibility: dict | None = None,
+        properties: dict[str, Any] | None = None,
+        visibility: dict[str, Any] | None = None,
         internal: bool = False,
     ) -> str:
         """Comment as a person would; ``internal`` makes it a JSM internal note (agents only),
@@ -396,10 +412,10 @@ class JiraEmulator:
         self,
         key: str,
         comment_id: str,
-        body: str | dict | None = None,
+        body: str | dict[str, Any] | None = None,
         as_account: str | None = None,
         at: datetime | None = None,
-        visibility: dict | None = None,
+        visibility: dict[str, Any] | None = None,
         internal: bool | None = None,
     ) -> None:
         """Edit a comment's body (None: keep it), restriction (``{}`` lifts it) or internal flag."""
@@ -426,7 +442,7 @@ class JiraEmulator:
                 raise EmulatorError(f"no comment {comment_id} on {key}")
             self.domain.delete_comment(issue, c, self._at(at))
 
-    def edit(self, key: str, fields: dict, as_account: str | None = None, at: datetime | None = None) -> bool:
+    def edit(self, key: str, fields: dict[str, Any], as_account: str | None = None, at: datetime | None = None) -> bool:
         """Edit fields (summary, description, priority, labels, issuetype, assignee) by name/text.
         Returns whether anything changed."""
         actor = self._actor(as_account)
@@ -487,7 +503,7 @@ class JiraEmulator:
     def _dt(self, ms: int | None) -> datetime | None:
         return None if ms is None else from_ms(ms, self.timezone)
 
-    def issue(self, key: str) -> dict:
+    def issue(self, key: str) -> dict[str, Any]:
         """A snapshot of the internal state of one issue (plain values, aware datetimes)."""
         with self.state.lock:
             i = self._issue(key)
@@ -554,7 +570,7 @@ class JiraEmulator:
                 ],
             }
 
-    def issues(self, project: str | None = None) -> list[dict]:
+    def issues(self, project: str | None = None) -> list[dict[str, Any]]:
         with self.state.lock:
             keys = [
                 i.key
@@ -563,7 +579,7 @@ class JiraEmulator:
             ]
             return [self.issue(k) for k in keys]
 
-    def comments(self, key: str) -> list[dict]:
+    def comments(self, key: str) -> list[dict[str, Any]]:
         with self.state.lock:
             i = self._issue(key)
             out = []
@@ -585,7 +601,7 @@ class JiraEmulator:
                 )
             return out
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         with self.state.lock:
             st = self.state
             per_project = collections.Counter(i.project_id for i in st.issues.values())

@@ -77,7 +77,7 @@ class _Compiler:
         self.env = env
         self.uses_now = False
 
-    def node(self, n) -> Pred:
+    def node(self, n: Clause | BoolOp) -> Pred:
         if isinstance(n, BoolOp):
             preds = [self.node(a) for a in n.args]
             if n.op == "not":
@@ -92,7 +92,7 @@ class _Compiler:
         return self.clause(n)
 
     # -- operand helpers
-    def _values(self, c: Clause) -> list:
+    def _values(self, c: Clause) -> list[Any]:
         return c.operand if isinstance(c.operand, list) else [c.operand]
 
     def _func(self, c: Clause, f: Func, allowed: set[str]) -> str:
@@ -149,7 +149,7 @@ class _Compiler:
         }[fname]
 
     # -- choice fields: resolve every value to a canonical id, Jira-style errors otherwise
-    def _resolve(self, c: Clause, fname: str, v) -> Any:
+    def _resolve(self, c: Clause, fname: str, v: Value | Func | Empty) -> Any:
         env, st = self.env, self.env.state
         if isinstance(v, Empty):
             return None
@@ -182,10 +182,10 @@ class _Compiler:
                 raise missing
             return t[0]
         if fname == "priority":
-            p = next((p for p in catalog.PRIORITIES if text == p[0] or low == p[1].lower()), None)
-            if p is None:
+            prio = next((p for p in catalog.PRIORITIES if text == p[0] or low == p[1].lower()), None)
+            if prio is None:
                 raise missing
-            return p[0]
+            return prio[0]
         if fname == "resolution":
             if low == "unresolved" and not v.quoted:
                 return None
@@ -245,7 +245,7 @@ class _Compiler:
         return lambda i: i.id not in ids
 
     # -- dates
-    def _instant(self, c: Clause, v) -> int | None:
+    def _instant(self, c: Clause, v: Value | Func | Empty) -> int | None:
         env = self.env
         if isinstance(v, Empty):
             return None
@@ -298,14 +298,15 @@ class _Compiler:
             if c.op == "!=":
                 return lambda i: getter(i) is not None
             raise JqlError(f"The operator '{c.op}' does not support the EMPTY value for field '{c.field}'.")
-        cmp = {
+        comparisons: dict[str, Callable[[int], bool]] = {
             "=": lambda x: x == t,
             "!=": lambda x: x != t,
             ">": lambda x: x > t,
             ">=": lambda x: x >= t,
             "<": lambda x: x < t,
             "<=": lambda x: x <= t,
-        }[c.op]
+        }
+        cmp = comparisons[c.op]
         return lambda i: (x := getter(i)) is not None and cmp(x)
 
     # -- text
@@ -328,17 +329,17 @@ class _Compiler:
 @dataclass
 class Compiled:
     predicate: Pred | None  # None: no restriction ("unbounded")
-    sort_key: Callable[[Issue], tuple]
+    sort_key: Callable[[Issue], tuple[Any, ...]]
     order_text: str
     uses_now: bool
 
 
-def _str_key(s: str, desc: bool) -> tuple:
+def _str_key(s: str, desc: bool) -> tuple[Any, ...]:
     # Strings in a descending sort: negate code points (with a sentinel so prefixes sort right).
     return tuple(-ord(ch) for ch in s) + (1,) if desc else (s,)
 
 
-def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple]:
+def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple[Any, ...]]:
     fname = _canon_field(s.field)
     if fname not in SORTABLE:
         raise JqlError(f"Field '{s.field}' does not support sorting.")
@@ -346,15 +347,15 @@ def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple]:
     sign = -1 if s.desc else 1
     d = s.desc
 
-    def num(fn):
-        def k(i: Issue) -> tuple:
+    def num(fn: Callable[[Issue], Any]) -> Callable[[Issue], tuple[Any, ...]]:
+        def k(i: Issue) -> tuple[Any, ...]:
             v = fn(i)
             return (1,) if v is None else (0, sign * v)
 
         return k
 
-    def text(fn):
-        def k(i: Issue) -> tuple:
+    def text(fn: Callable[[Issue], Any]) -> Callable[[Issue], tuple[Any, ...]]:
+        def k(i: Issue) -> tuple[Any, ...]:
             v = fn(i)
             return (1,) if v is None else (0, _str_key(v, d))
 
@@ -389,7 +390,7 @@ def compile_query(text: str, env: Env) -> Compiled:
     parts = [_sort_part(env, s) for s in order]
     tie = -1 if order[-1].desc else 1
 
-    def sort_key(i: Issue) -> tuple:
+    def sort_key(i: Issue) -> tuple[Any, ...]:
         return tuple(p(i) for p in parts) + (tie * i.id,)
 
     order_text = ", ".join(f"{s.field} {'DESC' if s.desc else 'ASC'}" for s in order)

@@ -7,6 +7,7 @@ history; comments, links and remote links bump ``updated``; issue properties tou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import catalog
@@ -73,14 +74,15 @@ class Domain:
             return handle, handle
         return (acc.account_id if self.cloud else acc.name), acc.display_name
 
-    def _item(self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *, field_id: str | None = None) -> dict:
+    def _item(self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *,
+              field_id: str | None = None) -> dict[str, Any]:
         item = {"field": field, "fieldtype": "jira"}
         if self.cloud and field_id:
             item["fieldId"] = field_id
         item.update({"from": frm, "fromString": frm_s, "to": to, "toString": to_s})
         return item
 
-    def _record(self, issue: Issue, actor: str, now: int, items: list[dict]) -> None:
+    def _record(self, issue: Issue, actor: str, now: int, items: list[dict[str, Any]]) -> None:
         if items:
             issue.histories.append(History(self.state.next_id("history"), actor, now, items))
 
@@ -91,8 +93,9 @@ class Domain:
     def create_issue(self, project: Project, *, summary: str, issuetype_id: str, actor: str, now: int,
                      description: Body | None = None, priority_id: str | None = None,
                      labels: list[str] | None = None, reporter: str | None = None,
-                     assignee: str | None = None, properties: dict | None = None,
-                     link_adds: list[tuple[str, Issue, str]] = (), comment_adds: list[dict] = ()) -> Issue:
+                     assignee: str | None = None, properties: dict[str, Any] | None = None,
+                     link_adds: Sequence[tuple[str, Issue, str]] = (),
+                     comment_adds: Sequence[dict[str, Any]] = ()) -> Issue:
         st = self.state
         iid = st.next_id("issue")
         key = f"{project.key}-{project.next_number}"
@@ -120,7 +123,7 @@ class Domain:
 
     def apply_changes(self, issue: Issue, changes: dict[str, Any], actor: str, now: int) -> bool:
         """Apply normalized field changes; returns whether anything changed."""
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         if "summary" in changes and changes["summary"] != issue.summary:
             items.append(self._item("summary", None, issue.summary, None, changes["summary"], field_id="summary"))
             issue.summary = changes["summary"]
@@ -139,15 +142,16 @@ class Domain:
             )
             issue.issuetype_id = t1
         if "labels" in changes:
-            new = sorted(set(changes["labels"]))
-            if new != issue.labels:
-                items.append(self._item("labels", None, " ".join(issue.labels), None, " ".join(new), field_id="labels"))
-                issue.labels = new
+            labels = sorted(set(changes["labels"]))
+            if labels != issue.labels:
+                items.append(self._item("labels", None, " ".join(issue.labels), None, " ".join(labels),
+                                        field_id="labels"))
+                issue.labels = labels
         for who in ("assignee", "reporter"):
             if who in changes and changes[who] != getattr(issue, who):
-                f0, f0s = self._user_ref(getattr(issue, who))
-                t0, t0s = self._user_ref(changes[who])
-                items.append(self._item(who, f0, f0s, t0, t0s, field_id=who))
+                was, was_s = self._user_ref(getattr(issue, who))
+                now_ref, now_s = self._user_ref(changes[who])
+                items.append(self._item(who, was, was_s, now_ref, now_s, field_id=who))
                 setattr(issue, who, changes[who])
         if "resolution_id" in changes and changes["resolution_id"] != issue.resolution_id:
             self._set_resolution(issue, changes["resolution_id"], now, items)
@@ -157,7 +161,7 @@ class Domain:
             self._dirty()
         return bool(items)
 
-    def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict]) -> None:
+    def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict[str, Any]]) -> None:
         r0 = issue.resolution_id
         items.append(
             self._item(
@@ -178,8 +182,8 @@ class Domain:
         tr: Transition,
         actor: str,
         now: int,
-        changes: dict | None = None,
-        comment_adds: list[dict] = (),
+        changes: dict[str, Any] | None = None,
+        comment_adds: Sequence[dict[str, Any]] = (),
     ) -> None:
         st = self.state
         changes = dict(changes or {})
@@ -269,8 +273,8 @@ class Domain:
         actor: str,
         now: int,
         *,
-        visibility: dict | None = None,
-        properties: list | dict | None = None,
+        visibility: dict[str, Any] | None = None,
+        properties: list[Any] | dict[str, Any] | None = None,
     ) -> Comment:
         props = properties if isinstance(properties, dict) else {p["key"]: p.get("value") for p in properties or []}
         c = Comment(self.state.next_id("comment"), issue.id, actor, actor, now, now, body, visibility, dict(props))
@@ -287,8 +291,8 @@ class Domain:
         body: Body,
         actor: str,
         now: int,
-        visibility: dict | None = None,
-        properties: list | None = None,
+        visibility: dict[str, Any] | None = None,
+        properties: list[Any] | None = None,
     ) -> None:
         c.body = body
         c.update_author = actor
@@ -361,9 +365,9 @@ class Domain:
         self,
         issue: Issue,
         *,
-        obj: dict,
+        obj: dict[str, Any],
         global_id: str | None,
-        application: dict | None,
+        application: dict[str, Any] | None,
         relationship: str | None,
         actor: str,
         now: int,

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import screens
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State
@@ -23,7 +23,7 @@ log = logging.getLogger("jirasync.emulator")
 FORMAT_VERSION = 1
 
 
-def dump_state(st: State) -> dict:
+def dump_state(st: State) -> dict[str, Any]:
     """A JSON-able snapshot; call with ``st.lock`` held."""
     return {
         "format": FORMAT_VERSION,
@@ -105,7 +105,7 @@ def dump_state(st: State) -> dict:
     }
 
 
-def load_state(st: State, data: dict) -> None:
+def load_state(st: State, data: dict[str, Any]) -> None:
     """Replace ``st``'s content with a snapshot; call with ``st.lock`` held."""
     if data.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported emulator state format {data.get('format')!r}")

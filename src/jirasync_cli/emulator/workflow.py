@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 CATEGORIES = ("new", "indeterminate", "done")
 
@@ -105,7 +106,7 @@ class Workflow:
                 queue.append((t.to, trail + [t]))
         return None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "initial": self.initial,
@@ -119,7 +120,7 @@ class Workflow:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Workflow:
+    def from_dict(cls, d: dict[str, Any]) -> Workflow:
         return cls(
             d.get("name", "custom"),
             [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""))
@@ -190,7 +191,7 @@ class Workflow:
         )
 
 
-def _screen(raw: list | None) -> tuple[ScreenField, ...] | None:
+def _screen(raw: list[Any] | None) -> tuple[ScreenField, ...] | None:
     if raw is None:
         return None
     return tuple(ScreenField(str(f["id"]), str(f.get("name") or f["id"]), bool(f.get("required"))) for f in raw)
