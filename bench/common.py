@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `tests.helpers` for config builders
+from jirasync_cli.config import PairConfig
+from jirasync_cli.config.models import SyncPairConfig
+from jirasync_cli.doubles.configs import sync_config
+from jirasync_cli.doubles.mongo import EmbeddedMongo
+from jirasync_cli.emulator import JiraEmulator, Workflow
+from jirasync_cli.settings import Settings
 
-from jirasync_cli.config import PairConfig  # noqa: E402
-from jirasync_cli.config.models import SyncPairConfig  # noqa: E402
-from jirasync_cli.doubles.mongo import EmbeddedMongo  # noqa: E402
-from jirasync_cli.emulator import JiraEmulator, Workflow  # noqa: E402
-from jirasync_cli.settings import Settings  # noqa: E402
-from tests.helpers import sync_config  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager

@@ -42,8 +42,16 @@ def main() -> None:
         for i in range(args.issues):
             emu.create_issue("USER", f"Customer issue {i}", status="Will Do" if i < args.changes * 2 else "Open")
         emu.faults(latency_ms=args.latency_ms)
-        cfg = pair_config(emu, rules=RULES, jira={"baseUrl": emu.url, "email": "bot@example.com", "apiToken": "emulator-token",
-                                     "maxRequestsPerSecond": 1000})
+        cfg = pair_config(
+            emu,
+            rules=RULES,
+            jira={
+                "baseUrl": emu.url,
+                "email": "bot@example.com",
+                "apiToken": "emulator-token",
+                "maxRequestsPerSecond": 1000,
+            },
+        )
         rt = open_runtime(cfg, settings(server.url))
         rt.overlap_seconds = 60
         run_cycle(rt)  # initial sync: creates dev issues
@@ -58,8 +66,9 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         idle = emu.requests()
         results.append(figure("Jira requests per idle cycle", len(idle) / args.idle_cycles, "requests", "1"))
-        results.append(figure("  as the cycle reports count them", counted / args.idle_cycles, "requests",
-                              "= the line above"))
+        results.append(
+            figure("  as the cycle reports count them", counted / args.idle_cycles, "requests", "= the line above")
+        )
         results.append(figure("  of which writes", sum(e["method"] in WRITE_METHODS for e in idle), "requests", "0"))
         results.append(figure("CPU per idle cycle (jirasync process)", 1000 * cpu / args.idle_cycles, "ms"))
         results.append(figure("wall time per idle cycle", 1000 * wall / args.idle_cycles, "ms"))
@@ -76,13 +85,24 @@ def main() -> None:
         report = run_cycle(rt)
         synced = emu.requests()
         writes = [e for e in synced if e["method"] in WRITE_METHODS]
-        results.append(figure("requests while syncing changes: Jira's log / cycle report", len(synced) / report.jira_requests,
-                              "x", "1"))
+        results.append(
+            figure(
+                "requests while syncing changes: Jira's log / cycle report",
+                len(synced) / report.jira_requests,
+                "x",
+                "1",
+            )
+        )
         print("  by kind:", report.summary()["requestsByKind"], flush=True)
-        issue_gets = [e for e in synced if e["method"] == "GET" and "/issue/" in e["path"]
-                      and not e["path"].endswith("/transitions")]
+        issue_gets = [
+            e
+            for e in synced
+            if e["method"] == "GET" and "/issue/" in e["path"] and not e["path"].endswith("/transitions")
+        ]
         lookups = [e for e in synced if e["method"] == "GET" and e["path"].endswith("/transitions")]
-        results.append(figure(f"writes per synced change ({changes} changes)", len(writes) / changes, "writes", "<= 1.2"))
+        results.append(
+            figure(f"writes per synced change ({changes} changes)", len(writes) / changes, "writes", "<= 1.2")
+        )
         results.append(figure("issue GETs while syncing changes", len(issue_gets), "requests", "0"))
         results.append(figure("transition lookups (cached per workflow step)", len(lookups), "requests"))
         results.append(figure("all requests per synced change", len(synced) / changes, "requests"))

@@ -27,8 +27,7 @@ class Deployment:
                  jira: dict[str, Any] | None = None) -> None:
         """``intervals``: minutes for some pairs (by index); ``code``: run the ``src`` tree of
         another checkout (a baseline) instead of this one; ``jira``: extra ``jira`` settings."""
-        sys.path.insert(0, str(ROOT))
-        from tests.helpers import sync_config
+        from jirasync_cli.doubles.configs import sync_config
 
         self.mongo_url = server.url
         self.emu = emu

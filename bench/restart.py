@@ -13,7 +13,7 @@ import os
 import signal
 import statistics
 import time
-from datetime import timezone
+from datetime import UTC
 
 from common import figure, save
 from deployment import deployment
@@ -45,7 +45,7 @@ def main() -> None:
             while True:
                 doc = db.workers.find_one({"pid": new, "state": "running"})
                 if doc:
-                    ts = doc["ts"] if doc["ts"].tzinfo else doc["ts"].replace(tzinfo=timezone.utc)
+                    ts = doc["ts"] if doc["ts"].tzinfo else doc["ts"].replace(tzinfo=UTC)
                     running.append(ts.timestamp() - killed)
                     break
                 time.sleep(0.01)

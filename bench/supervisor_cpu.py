@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import psutil
-from common import ROOT, figure, save
+from common import figure, save
 from deployment import baseline_tree
 
 STAND_IN = r'''
@@ -66,8 +66,7 @@ sys.exit(Supervisor(settings, worker_command=[sys.executable, "-S", sys.argv[2],
 
 
 def measure(pairs: int, window: float, code: Path | None, interval_minutes: float = 5.0) -> float:
-    sys.path.insert(0, str(ROOT))
-    from tests.helpers import sync_config
+    from jirasync_cli.doubles.configs import sync_config
 
     work = Path(tempfile.mkdtemp(prefix="jirasync-supcpu-"))
     config_dir = work / "config"

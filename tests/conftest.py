@@ -1,10 +1,12 @@
-"""Shared fixtures: a CLI runner, a config-dir builder, and environment isolation."""
+"""Shared fixtures: environment isolation, a CLI runner, a config-dir builder, and one fixture
+per double: ``mongo_server`` (embedded MongoDB, per session) and ``make_emu`` (Jira emulators,
+stopped after the test), with ``emu`` (both modes), ``cloud`` and ``server`` built on it."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,23 @@ import pytest
 from typer.testing import CliRunner
 
 from jirasync_cli.cli import app
+from jirasync_cli.emulator import JiraEmulator
+from tests.fixtures.emulator import Project, start_emulator
 
 # A recognisable token: tests assert it never shows up in any output.
 SECRET_TOKEN = "tok-SECRET-4f9a2c7e1b"
+
+
+# Fixtures that start a server: a test using none of them (and not marked slow or chaos) is in
+# the fast tier, `tools/dev.py test --fast` (pytest -m unit).
+SERVER_FIXTURES = frozenset({"mongo_server", "make_emu"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) and not any(
+                item.get_closest_marker(m) for m in ("slow", "chaos")):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +138,42 @@ def mongo_server():
 @pytest.fixture
 def mongo_url(mongo_server) -> str:
     return mongo_server.url
+
+
+@pytest.fixture
+def make_emu() -> Iterator[Callable[..., JiraEmulator]]:
+    """``make_emu(mode="cloud", *, projects=None, **options)``: a started emulator (the
+    standard USER/DEV projects unless ``projects`` says otherwise), stopped after the test."""
+    started: list[JiraEmulator] = []
+
+    def make(mode: str = "cloud", *, projects: Sequence[Project] | None = None, **options: Any) -> JiraEmulator:
+        emu = start_emulator(mode, projects=projects, **options)
+        started.append(emu)
+        return emu
+
+    yield make
+    for emu in reversed(started):
+        emu.stop()
+
+
+@pytest.fixture
+def emu_options() -> dict[str, Any]:
+    """Emulator options of ``emu``, ``cloud`` and ``server``; a directory may override them."""
+    return {}
+
+
+@pytest.fixture(params=["cloud", "server"])
+def emu(request: pytest.FixtureRequest, make_emu: Callable[..., JiraEmulator],
+        emu_options: dict[str, Any]) -> JiraEmulator:
+    """The emulator with the standard projects, once as Jira Cloud and once as Data Center."""
+    return make_emu(request.param, **emu_options)
+
+
+@pytest.fixture
+def cloud(make_emu: Callable[..., JiraEmulator], emu_options: dict[str, Any]) -> JiraEmulator:
+    return make_emu("cloud", **emu_options)
+
+
+@pytest.fixture
+def server(make_emu: Callable[..., JiraEmulator], emu_options: dict[str, Any]) -> JiraEmulator:
+    return make_emu("server", **emu_options)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BOT_TOKEN = "emulator-token"
+# The config builders live in the package, where the benchmarks find them too.
+from jirasync_cli.doubles.configs import BOT_TOKEN, sync_config, write_config  # noqa: F401
 
 
 def in_ci() -> bool:
@@ -41,48 +40,26 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         time.sleep(interval)
 
 
-def sync_config(name: str, emu_url: str, user: str = "USER", dev: str = "DEV", *, token: str = BOT_TOKEN,
-                email: str = "bot@example.com", database: str | None = None, **overrides: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "name": name,
-        "jira": {"baseUrl": emu_url, "email": email, "apiToken": token, "concurrency": 4},
-        "userProjectKey": user,
-        "devProjectKey": dev,
-        "syncIntervalMinutes": 1,
-        "database": database or f"{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}",
-        "rules": [
-            {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-             "actions": {"createIssue": True, "addCrossLink": True, "addComment": True, "commentOn": "source",
-                         "commentTemplate": "Escalated to engineering as ${targetKey}."}},
-            {"id": "dev-started", "sourceStatus": "In Progress", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
-            {"id": "dev-done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "Resolved", "addComment": True,
-                         "commentTemplate": "Fixed in ${sourceKey}."}},
-        ],
-    }
-    doc.update(overrides)
-    return doc
-
-
-def write_config(directory: Path, doc: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{doc['name']}.json" if doc["name"].startswith("sync-") else directory / f"sync-{doc['name']}.json"
-    path.write_text(json.dumps(doc, indent=2))
-    return path
-
-
 def cli_env(mongo_url: str, config_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
-    env.update({"JIRASYNC_MONGODB_URL": mongo_url, "JIRASYNC_CONFIG_DIR": str(config_dir),
-                "JIRASYNC_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "JIRASYNC_MONGODB_URL": mongo_url,
+            "JIRASYNC_CONFIG_DIR": str(config_dir),
+            "JIRASYNC_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
-def jirasync(*args: str, env: dict[str, str], timeout: float = 120.0, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jirasync_cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd)
+def jirasync(
+    *args: str, env: dict[str, str], timeout: float = 120.0, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jirasync_cli", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
 
 
 def spawn(*args: str, env: dict[str, str], log: Path | None = None, **kwargs: Any) -> subprocess.Popen[bytes]:

@@ -2,6 +2,8 @@
 """Bootstrap a virtual environment from the project's own files, then run one task.
 
     python3 tools/dev.py test [pytest args...]   # the test suite (what CI runs)
+    python3 tools/dev.py test --fast             # the fast tier: pure and unit tests, under a minute
+    python3 tools/dev.py lint                    # ruff check, ruff format --check, mypy
     python3 tools/dev.py demo [demo options...]  # the self-contained demo
     python3 tools/dev.py jirasync <args...>      # any jirasync command
     python3 tools/dev.py docs [--check]          # regenerate the config schema and its docs
@@ -26,9 +28,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 def _ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs under any python3 on the PATH
         sys.exit(f"jirasync needs Python 3.11 or newer (this is {sys.version.split()[0]})")
-    stamp = VENV / ".jirasync-installed"
+    stamp = VENV / f".jirasync-installed-{extras}"  # one per set of extras: test and lint alternate
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == want:
         return
@@ -44,7 +46,13 @@ def main(argv: list[str]) -> int:
     task, *rest = argv or ["test"]
     if task == "test":
         _ensure_venv("test")
+        if "--fast" in rest:  # the unit tier: no server, no process tree (see tests/conftest.py)
+            rest = [a for a in rest if a != "--fast"] + ["-m", "unit"]
         cmd = [str(BIN / "python"), "-m", "pytest", *rest]
+    elif task == "lint":
+        _ensure_venv("test,lint")
+        os.chdir(ROOT)
+        return run_lint()
     elif task == "demo":
         _ensure_venv("test")
         cmd = [str(BIN / "jirasync"), "demo", *rest]
@@ -59,6 +67,20 @@ def main(argv: list[str]) -> int:
         return 2
     os.chdir(ROOT)
     return run_forwarding_signals(cmd)
+
+
+def run_lint() -> int:
+    """Every check runs, so one run shows every finding; any failure fails the task."""
+    checks = [["ruff", "check", "."], ["ruff", "format", "--check", "--output-format", "concise", "."], ["mypy"]]
+    failed = []
+    for check in checks:
+        print("$ " + " ".join(check), flush=True)
+        if subprocess.run([str(BIN / check[0]), *check[1:]], check=False).returncode != 0:
+            failed.append(" ".join(check))
+    if failed:
+        print("lint failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
 
 
 def regenerate_docs(*, check: bool) -> int:

@@ -61,7 +61,8 @@ def probe(url: str, timeout: float = 5.0) -> str | None:
     except socket.gaierror:
         return "unknown host (the name does not resolve)"
     try:
-        with socket.create_connection(infos[0][4][:2], timeout=timeout):
+        address = infos[0][4]  # (host, port[, flow, scope]) of an IPv4 or IPv6 stream socket
+        with socket.create_connection((str(address[0]), int(address[1])), timeout=timeout):
             return None
     except ConnectionRefusedError:
         return "connection refused (nothing listens there)"

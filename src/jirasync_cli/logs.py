@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,9 @@ class _SafeRecords(logging.Logger):
     """``extra`` keys that clash with LogRecord attributes (``created``, ``name`` ...) are
     renamed instead of raising: a log line must never take a cycle down."""
 
-    def makeRecord(self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None):  # type: ignore[no-untyped-def,override]
+    def makeRecord(self, name: str, level: int, fn: str, lno: int, msg: object, args: Any, exc_info: Any,
+                   func: str | None = None, extra: Mapping[str, object] | None = None,
+                   sinfo: str | None = None) -> logging.LogRecord:
         if extra:
             extra = {(f"{k}_" if k in _STANDARD_ATTRS else k): v for k, v in extra.items()}
         return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)

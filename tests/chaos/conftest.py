@@ -4,7 +4,7 @@ stopped (and every process killed by pid) at teardown, whatever the test did."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +13,28 @@ import pytest
 from jirasync_cli.doubles.mongo import EmbeddedMongo
 from jirasync_cli.emulator import Account, JiraEmulator, default_accounts
 from jirasync_cli.errors import JirasyncError
-from tests.chaos.harness import LEASE_TTL, ChaosSupervisor
+from tests.chaos.harness import LEASE_TTL
+from tests.fixtures.supervisor import Supervisor
 from tests.helpers import skip_or_fail
 
 
 class Chaos:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, make_emu: Callable[..., JiraEmulator]) -> None:
         self.tmp_path = tmp_path
         self.tag = uuid.uuid4().hex[:6]
-        self._emulators: list[JiraEmulator] = []
-        self._supervisors: list[ChaosSupervisor] = []
+        self._make_emu = make_emu  # stops them after everything here has stopped
+        self._supervisors: list[Supervisor] = []
         self._actors: list[Any] = []
         self._mongos: list[EmbeddedMongo] = []
 
     def emulator(self, accounts: list[Account] | None = None, **kwargs: Any) -> JiraEmulator:
-        emu = JiraEmulator(mode="cloud", accounts=accounts or default_accounts(), **kwargs).start()
-        self._emulators.append(emu)
-        return emu
+        return self._make_emu("cloud", projects=(), accounts=accounts or default_accounts(), **kwargs)
 
     def supervisor(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path | None = None,
-                   **env: str) -> ChaosSupervisor:
+                   **env: str) -> Supervisor:
         env = {"JIRASYNC_LEASE_TTL_SECONDS": LEASE_TTL, **env}
         log = log or self.tmp_path / f"supervisor{len(self._supervisors)}.log"
-        sup = ChaosSupervisor(emu, mongo_url, config_dir, log, **env)
+        sup = Supervisor(emu, mongo_url, config_dir, log, **env)
         self._supervisors.append(sup)
         return sup
 
@@ -61,15 +60,13 @@ class Chaos:
                 pass
         for sup in self._supervisors:
             sup.shutdown()
-        for emu in self._emulators:
-            emu.stop()
         for server in self._mongos:
             server.stop()
 
 
 @pytest.fixture
-def chaos(tmp_path: Path) -> Iterator[Chaos]:
-    world = Chaos(tmp_path)
+def chaos(tmp_path: Path, make_emu: Callable[..., JiraEmulator]) -> Iterator[Chaos]:
+    world = Chaos(tmp_path, make_emu)
     try:
         yield world
     finally:

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
@@ -26,8 +25,8 @@ import psutil
 
 from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow
 from jirasync_cli.jira.models import SOURCE_PROPERTY
+from tests.fixtures.supervisor import Supervisor
 from tests.helpers import plain, sync_config, wait_for, write_config
-from tests.process.conftest import Supervisor
 
 FULL = os.environ.get("JIRASYNC_CHAOS_FULL") == "1"
 # How long convergence may take after the faults stop: a create whose outcome is unknown and
@@ -140,7 +139,8 @@ class People:
                 if now - self._last_scan > 0.5:
                     self._scan()
                     self._last_scan = now
-                due = total if self.escalate_within <= 0 else int(total * min(1.0, (now - started) / self.escalate_within))
+                elapsed_share = min(1.0, (now - started) / self.escalate_within) if self.escalate_within > 0 else 1.0
+                due = int(total * elapsed_share)
                 if len(self.escalated) < due:
                     pair, key = next(escalations)
                     self.emu.transition(key, "Will Do", as_account=SUPPORT)
@@ -185,9 +185,17 @@ class People:
 class FaultSchedule:
     """Steady 5xx, lost write responses and latency, plus 429 bursts switched on and off."""
 
-    def __init__(self, emu: JiraEmulator, *, error_rate: float = 0.05, lost_response_rate: float = 0.02,
-                 latency_ms: tuple[float, float] = (1, 15), burst_every: float = 8.0, burst_for: float = 2.0,
-                 rate_limit: RateLimit | None = None) -> None:
+    def __init__(
+        self,
+        emu: JiraEmulator,
+        *,
+        error_rate: float = 0.05,
+        lost_response_rate: float = 0.02,
+        latency_ms: tuple[float, float] = (1, 15),
+        burst_every: float = 8.0,
+        burst_for: float = 2.0,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
         self.emu = emu
         self.error_rate, self.lost_response_rate, self.latency_ms = error_rate, lost_response_rate, latency_ms
         self.burst_every, self.burst_for = burst_every, burst_for
@@ -264,46 +272,6 @@ class Killer:
             self.log.append((time.time(), name, pid))
 
 
-# -- processes ----------------------------------------------------------------------------------
-def processes_with_env(var: str, value: str) -> list[psutil.Process]:
-    """Live processes of ours whose environment has ``var=value`` (workers carry their supervisor's)."""
-    found = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.pid == os.getpid():
-                continue
-            if proc.environ().get(var) == value and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except (psutil.Error, OSError):
-            continue
-    return found
-
-
-def kill_everything_of(config_dir: Path) -> None:
-    """Last-resort cleanup: every supervisor/worker started for ``config_dir``, by pid."""
-    for proc in processes_with_env("JIRASYNC_CONFIG_DIR", str(config_dir)):
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    for proc in processes_with_env("JIRASYNC_CONFIG_DIR", str(config_dir)):
-        try:
-            proc.wait(10)
-        except psutil.Error:
-            pass
-
-
-def alive(pids: list[int]) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 # -- MongoDB views ------------------------------------------------------------------------------
 def database(mongo_url: str, pair: PairSpec):
     from pymongo import MongoClient
@@ -322,8 +290,9 @@ def wait_initial_sync(mongo_url: str, pairs: list[PairSpec], timeout: float = 90
     wait_for(done, timeout, interval=0.3, message="initial full sync of every pair")
 
 
-def wait_converged(mongo_url: str, pairs: list[PairSpec], since: datetime, timeout: float,
-                   sup: Supervisor | None = None) -> dict[str, list[dict[str, Any]]]:
+def wait_converged(
+    mongo_url: str, pairs: list[PairSpec], since: datetime, timeout: float, sup: Supervisor | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Wait until each pair ran two consecutive clean cycles that began after ``since``.
 
     Clean: no error, nothing deferred, no write left to do, no retry pending, and no
@@ -343,11 +312,17 @@ def wait_converged(mongo_url: str, pairs: list[PairSpec], since: datetime, timeo
                 continue
             seen[pair.name].append(cycle)
             started = datetime.fromisoformat(cycle["startedAt"])
-            clean = (started > since and cycle.get("result") == "ok" and not cycle.get("errors")
-                     and not cycle.get("deferred") and not cycle.get("actions") and not cycle.get("recovered")
-                     and not state.get("retry_keys")
-                     and db.journal.count_documents({"state": "pending"}) == 0
-                     and db.issue_map.count_documents({"state": "pending"}) == 0)
+            clean = (
+                started > since
+                and cycle.get("result") == "ok"
+                and not cycle.get("errors")
+                and not cycle.get("deferred")
+                and not cycle.get("actions")
+                and not cycle.get("recovered")
+                and not state.get("retry_keys")
+                and db.journal.count_documents({"state": "pending"}) == 0
+                and db.issue_map.count_documents({"state": "pending"}) == 0
+            )
             clean_streak[pair.name] = clean_streak[pair.name] + 1 if clean else 0
         return all(clean_streak[p.name] >= 2 for p in pairs)
 
@@ -355,9 +330,16 @@ def wait_converged(mongo_url: str, pairs: list[PairSpec], since: datetime, timeo
         out = []
         for pair in pairs:
             last = seen[pair.name][-3:]
-            out.append(f"{pair.name}: streak {clean_streak[pair.name]}, last cycles "
-                       + json.dumps([{k: c.get(k) for k in ("startedAt", "result", "actions", "errors", "deferred",
-                                                             "recovered")} for c in last], default=str)[:3000])
+            out.append(
+                f"{pair.name}: streak {clean_streak[pair.name]}, last cycles "
+                + json.dumps(
+                    [
+                        {k: c.get(k) for k in ("startedAt", "result", "actions", "errors", "deferred", "recovered")}
+                        for c in last
+                    ],
+                    default=str,
+                )[:3000]
+            )
         if sup is not None:
             try:
                 out.append("health: " + json.dumps(sup.health(), default=str)[:2000])
@@ -403,13 +385,19 @@ EXPECTED_USER_STATUS = {
 }
 
 
-def check_invariants(emu: JiraEmulator, mongo_url: str, pairs: list[PairSpec], people: People | None,
-                     escalated: set[str], final_cycles: dict[str, list[str]] | None = None) -> Findings:
+def check_invariants(
+    emu: JiraEmulator,
+    mongo_url: str,
+    pairs: list[PairSpec],
+    people: People | None,
+    escalated: set[str],
+    final_cycles: dict[str, list[str]] | None = None,
+) -> Findings:
     """Everything a correct sync leaves behind once it has converged."""
     f = Findings()
     audit_suspects: list[tuple[PairSpec, str]] = []
     people_comments: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for key, body, who in (people.comments if people else []):
+    for key, body, who in people.comments if people else []:
         people_comments[key].append((body, who))
 
     for pair in pairs:
@@ -460,8 +448,11 @@ def check_invariants(emu: JiraEmulator, mongo_url: str, pairs: list[PairSpec], p
             # status changes applied per the rules
             allowed = EXPECTED_USER_STATUS.get(dev["status"], set())
             if user["status"] not in allowed:
-                f.add(f"{user_key} is {user['status']!r} but its dev issue {dev_key} is {dev['status']!r} "
-                      f"(expected one of {sorted(allowed)})", suspect)
+                f.add(
+                    f"{user_key} is {user['status']!r} but its dev issue {dev_key} is {dev['status']!r} "
+                    f"(expected one of {sorted(allowed)})",
+                    suspect,
+                )
             f.stats[f"dev {dev['status']}"] += 1
 
             # comments: nothing twice; every person's comment mirrored exactly once; templates once
@@ -508,8 +499,10 @@ def check_invariants(emu: JiraEmulator, mongo_url: str, pairs: list[PairSpec], p
             if detail.get("dev_key") not in dev_issues:
                 f.add(f"{pair.name}: audit names a create of {detail.get('dev_key')} that is not in Jira")
             elif devs_by_user.get(user_key) != [detail.get("dev_key")]:
-                f.add(f"{pair.name}: audit says {user_key} got {detail.get('dev_key')}, "
-                      f"Jira says {devs_by_user.get(user_key)}")
+                f.add(
+                    f"{pair.name}: audit says {user_key} got {detail.get('dev_key')}, "
+                    f"Jira says {devs_by_user.get(user_key)}"
+                )
         fresh = [e for e in creates if not (e.get("detail") or {}).get("recovered")]
         fresh_by_user = Counter(e["keys"][0] for e in fresh)
         for user_key, n in fresh_by_user.items():
@@ -517,8 +510,10 @@ def check_invariants(emu: JiraEmulator, mongo_url: str, pairs: list[PairSpec], p
                 f.add(f"{pair.name}: audit records {n} fresh creates for {user_key}")
         unaudited = sorted(set(devs_by_user) - set(audited))
         if unaudited:
-            f.add(f"{pair.name}: {len(unaudited)} dev issue(s) created without a create_issue audit entry, "
-                  f"e.g. for {unaudited[:5]}")
+            f.add(
+                f"{pair.name}: {len(unaudited)} dev issue(s) created without a create_issue audit entry, "
+                f"e.g. for {unaudited[:5]}"
+            )
         f.stats["audited creates"] += len(set(audited))
         if unaudited:
             audit_suspects.append((pair, unaudited[0]))
@@ -529,22 +524,6 @@ def check_invariants(emu: JiraEmulator, mongo_url: str, pairs: list[PairSpec], p
     explained = (f.suspects + audit_suspects)[:2]
     f.details = "\n".join(explain(emu, mongo_url, p, key)[:6000] for p, key in explained)
     return f
-
-
-class ChaosSupervisor(Supervisor):
-    """The process tests' supervisor handle, plus a hard stop that leaves nothing behind."""
-
-    def kill_hard(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def shutdown(self) -> None:
-        try:
-            self.stop()
-        except (OSError, subprocess.SubprocessError):
-            self.kill_hard()
-        kill_everything_of(self.config_dir)
 
 
 def explain(emu: JiraEmulator, mongo_url: str, pair: PairSpec, user_key: str) -> str:

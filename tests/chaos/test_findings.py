@@ -7,12 +7,12 @@ in-process cycles, so a fix can be checked in seconds. Each test asserts the cor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
-from jirasync_cli.emulator import JiraEmulator, Workflow
-from tests.e2e.conftest import Pair, make_pair
+from jirasync_cli.emulator import JiraEmulator
+from tests.fixtures.pair import Pair, make_pair
 from tests.helpers import plain
 
 pytestmark = pytest.mark.chaos
@@ -22,12 +22,8 @@ CREATE = r"/rest/api/\d/issue$"
 
 
 @pytest.fixture
-def emu() -> Iterator[JiraEmulator]:
-    emulator = JiraEmulator(mode="cloud").start()
-    emulator.add_project("USER", workflow=Workflow.user_default())
-    emulator.add_project("DEV", workflow=Workflow.dev_default())
-    yield emulator
-    emulator.stop()
+def emu(make_emu: Callable[..., JiraEmulator]) -> JiraEmulator:
+    return make_emu("cloud")
 
 
 @pytest.fixture

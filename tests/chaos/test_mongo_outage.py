@@ -14,7 +14,6 @@ from tests.chaos.harness import (
     CONVERGE_SECONDS,
     FULL,
     People,
-    alive,
     check_invariants,
     database,
     make_world,
@@ -22,6 +21,7 @@ from tests.chaos.harness import (
     wait_initial_sync,
     write_configs,
 )
+from tests.fixtures.supervisor import alive
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]

@@ -43,7 +43,7 @@ def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_
     pairs = make_world(emu, SPECS, 15, chaos.tag)
     config_dir = tmp_path / "config"
     # One pair reads the token from the environment, one has it in the file.
-    write_configs(emu, pairs[:1], config_dir, token="${%s}" % TOKEN_VARIABLE)
+    write_configs(emu, pairs[:1], config_dir, token=f"${{{TOKEN_VARIABLE}}}")
     write_configs(emu, pairs[1:], config_dir, token=TOKEN)
     # Jira refuses this one (token of another account): its errors must not echo the token either.
     emu.add_project("REF", workflow=Workflow.user_default())

@@ -14,13 +14,13 @@ from tests.chaos.harness import (
     CONVERGE_SECONDS,
     FULL,
     People,
-    alive,
     check_invariants,
     make_world,
     wait_converged,
     wait_initial_sync,
     write_configs,
 )
+from tests.fixtures.supervisor import alive
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1500 if FULL else 600)]
@@ -63,12 +63,12 @@ def test_supervisor_killed_mid_cycle_workers_exit_and_successor_converges(chaos,
     for round_ in range(KILLS):
         before = _creates(emu)
         # Mid-cycle: dev issues are being created right now, and plenty remain to create.
-        wait_for(lambda: _creates(emu) >= before + 3, 90, interval=0.1, message="creates in flight")
+        wait_for(lambda before=before: _creates(emu) >= before + 3, 90, interval=0.1, message="creates in flight")
         workers = sup.children()
         assert set(workers) == set(names)
         sup.kill_hard()
         killed_at = time.monotonic()
-        wait_for(lambda: not alive(list(workers.values())), 60, interval=0.1,
+        wait_for(lambda workers=workers: not alive(list(workers.values())), 60, interval=0.1,
                  message="workers exit on their own once their supervisor is gone")
         exited_after = time.monotonic() - killed_at
         # They stopped, not died: each logged its last line (lease released, Jira closed).

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from jirasync_cli.config.loader import parse_config
-from jirasync_cli.health.report import UP_STATES
 from jirasync_cli.health.metrics import metrics_text
+from jirasync_cli.health.report import UP_STATES
 from jirasync_cli.runtime.supervisor import STOP_GRACE_SECONDS, Child, Supervisor
 from jirasync_cli.settings import Settings
 from tests.docs.markdown import DOCS, REPO, blocks, doc_files, read

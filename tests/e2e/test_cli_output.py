@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.docs.test_snippets import live_health_document
-from tests.e2e.conftest import Pair, make_pair
 from tests.e2e.test_cycle import seed
+from tests.fixtures.pair import Pair, make_pair
 
 SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 DATA_KEYED = {"actions", "counters", "recovered", "snapshots"}  # keys are data: action kinds, issue keys
@@ -111,7 +111,7 @@ def test_dry_run_shows_comments_as_they_will_read(pair: Pair, cli):
     (user_key,), _ = seed(pair.emu, 1, 0)
     result = cli.run("run-worker", "sync-ab", "--once", "--dry-run", "--json", env=env_of(pair))
     details = [row["detail"] for row in json.loads(result.stdout)["plan"] if row["action"] == "comment"]
-    assert details == [f"on user issue (internal note): 'Escalated to engineering as <new dev issue>.' "
+    assert details == ["on user issue (internal note): 'Escalated to engineering as <new dev issue>.' "
                        "(rule create-dev)"] or details == [
         "on user issue: 'Escalated to engineering as <new dev issue>.' (rule create-dev)"], details
     assert "${" not in result.stdout

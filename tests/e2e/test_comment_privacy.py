@@ -7,13 +7,14 @@ an account in no staff group, whom the emulator shows only public, unrestricted 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
 
 from jirasync_cli.emulator import JiraEmulator, Workflow
-from tests.e2e.conftest import Pair, make_pair
+from tests.fixtures.emulator import Project
+from tests.fixtures.pair import Pair, make_pair
 from tests.helpers import plain as text
 
 SECRETS = {
@@ -26,13 +27,11 @@ GROUP = {"type": "group", "value": "developers"}
 
 
 @pytest.fixture(params=["cloud", "server"])
-def jsm_emu(request) -> Iterator[JiraEmulator]:
+def jsm_emu(request: pytest.FixtureRequest, make_emu: Callable[..., JiraEmulator]) -> JiraEmulator:
     """Both projects are service projects, so internal notes exist on both sides."""
-    emulator = JiraEmulator(mode=request.param, timezone="Europe/Berlin").start()
-    emulator.add_project("USER", name="Customer Support", workflow=Workflow.user_default())
-    emulator.add_project("DEV", name="Engineering Desk", workflow=Workflow.dev_default(), project_type="service_desk")
-    yield emulator
-    emulator.stop()
+    return make_emu(request.param, timezone="Europe/Berlin", projects=[
+        Project("USER", "Customer Support", Workflow.user_default()),
+        Project("DEV", "Engineering Desk", Workflow.dev_default(), project_type="service_desk")])
 
 
 def escalate(pair: Pair) -> tuple[str, str]:
@@ -141,15 +140,28 @@ def test_mentions_and_attachments_do_not_cross(pair: Pair):
     user, dev = escalate(pair)
     if emu.mode == "cloud":
         dan_id = emu.accounts.get("dan").account_id
-        body = {"type": "doc", "version": 1, "content": [
-            {"type": "paragraph", "content": [
-                {"type": "text", "text": "MENTION-1 ask "},
-                {"type": "mention", "attrs": {"id": dan_id, "text": "@Dan Okafor"}},
-                {"type": "text", "text": " about "}, {"type": "text", "text": user},
-            ]},
-            {"type": "mediaSingle", "attrs": {"layout": "center"},
-             "content": [{"type": "media", "attrs": {"id": "f1", "type": "file", "collection": "c", "alt": "trace.png"}}]},
-        ]}
+        body = {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "text", "text": "MENTION-1 ask "},
+                        {"type": "mention", "attrs": {"id": dan_id, "text": "@Dan Okafor"}},
+                        {"type": "text", "text": " about "},
+                        {"type": "text", "text": user},
+                    ],
+                },
+                {
+                    "type": "mediaSingle",
+                    "attrs": {"layout": "center"},
+                    "content": [
+                        {"type": "media", "attrs": {"id": "f1", "type": "file", "collection": "c", "alt": "trace.png"}}
+                    ],
+                },
+            ],
+        }
     else:
         body = f"MENTION-1 ask [~dan] about {user}\n!trace.png|thumbnail!"
     emu.add_comment(dev, body, as_account="erin")

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from tests.e2e.conftest import Pair
+from tests.fixtures.pair import Pair
 from tests.helpers import plain as to_text
 
 

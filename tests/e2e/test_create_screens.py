@@ -12,7 +12,7 @@ from jirasync_cli.jira.client import CreateScreen, JiraClient
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from jirasync_cli.runtime.wiring import open_runtime
 from jirasync_cli.sync.cycle import run_cycle
-from tests.e2e.conftest import Pair
+from tests.fixtures.pair import Pair
 
 
 def escalate(emu, summary: str = "Customer problem") -> str:

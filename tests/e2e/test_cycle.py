@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from tests.e2e.conftest import Pair, make_pair
+from tests.fixtures.pair import Pair, make_pair
 from tests.helpers import plain as text
 
 
@@ -109,7 +109,9 @@ def test_comments_mirror_both_ways_without_echo(pair: Pair):
     cid = emu.comments(user_key)[1]["id"]
     emu.edit_comment(user_key, cid, "It still fails on Safari 17.", as_account="bob")
     pair.cycle()
-    assert [text(c["body"]) for c in emu.comments(dev_key)][1:] == ["Bob Lindqvist wrote:\nIt still fails on Safari 17."]
+    assert [text(c["body"]) for c in emu.comments(dev_key)][1:] == [
+        "Bob Lindqvist wrote:\nIt still fails on Safari 17."
+    ]
 
 
 def test_user_field_edits_update_the_dev_copy(pair: Pair):
@@ -226,9 +228,14 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
     result = cli.run("state", "show", "sync-ab", "--json", env=env)
     assert result.exit_code == 0, result.output
     doc = __import__("json").loads(result.stdout)
-    requests = {k.removeprefix("jira_requests_"): v for k, v in doc["counters"].items() if k.startswith("jira_requests_")}
-    assert {k: v for k, v in doc["counters"].items() if not k.startswith("jira_requests_")} == \
-        {"cycles": 2, "create_issue": 1, "comment": 1}
+    requests = {
+        k.removeprefix("jira_requests_"): v for k, v in doc["counters"].items() if k.startswith("jira_requests_")
+    }
+    assert {k: v for k, v in doc["counters"].items() if not k.startswith("jira_requests_")} == {
+        "cycles": 2,
+        "create_issue": 1,
+        "comment": 1,
+    }
     assert requests["search"] == 2 and requests["create"] == 1 and requests["comment"] >= 1
     assert doc["lastCycle"]["requestsByKind"]["search"] == 1
     assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0, "failed": 0}
@@ -243,10 +250,20 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
 def test_comments_on_the_user_issue_without_a_partner_are_posted_not_deferred(emu, mongo_url, tmp_path):
     """commentOn source or user needs no dev issue: what the dry run plans, the real run
     posts, once (it used to be deferred "no dev issue yet" every cycle, forever)."""
-    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-              "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Seen ${sourceKey}."}},
-             {"id": "wait", "sourceStatus": "Waiting for Customer", "syncDirection": "user_to_dev",
-              "actions": {"addComment": True, "commentOn": "user", "commentTemplate": "Waiting: ${sourceStatus}."}}]
+    rules = [
+        {
+            "id": "ack",
+            "sourceStatus": "Will Do",
+            "syncDirection": "user_to_dev",
+            "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Seen ${sourceKey}."},
+        },
+        {
+            "id": "wait",
+            "sourceStatus": "Waiting for Customer",
+            "syncDirection": "user_to_dev",
+            "actions": {"addComment": True, "commentOn": "user", "commentTemplate": "Waiting: ${sourceStatus}."},
+        },
+    ]
     pair = make_pair(emu, mongo_url, tmp_path, rules=rules)
     (user_key,), _ = seed(emu, 1, 0)
     assert pair.cycle(dry_run=True).actions == {"comment": 1}

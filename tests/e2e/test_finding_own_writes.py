@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.conftest import Pair, escalate_issues, make_pair
+from tests.fixtures.pair import Pair, escalate_issues, make_pair
 from tests.helpers import plain
 
 UNLINKED_RULES = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e.conftest import make_pair
+from tests.fixtures.pair import make_pair
 from tests.helpers import BOT_TOKEN
 
 PHRASES = {"Blocks": ("blocks", "is blocked by"), "Cloners": ("clones", "is cloned by")}

@@ -3,8 +3,8 @@ marker, and never blocks the comments after it."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Pair
 from tests.e2e.test_comment_privacy import escalate
+from tests.fixtures.pair import Pair
 from tests.helpers import plain as text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.conftest import Pair
+from tests.fixtures.pair import Pair
 from tests.helpers import plain
 
 

@@ -4,8 +4,8 @@ pair once (audited) instead of failing or acting outside the pair every cycle.""
 from __future__ import annotations
 
 from jirasync_cli.emulator import Workflow
-from tests.e2e.conftest import Pair
 from tests.e2e.test_comment_privacy import escalate
+from tests.fixtures.pair import Pair
 from tests.helpers import plain
 
 

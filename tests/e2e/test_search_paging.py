@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jirasync_cli.config.models import JiraConnection
-from jirasync_cli.emulator import JiraEmulator, Workflow
+from jirasync_cli.emulator import JiraEmulator
 from jirasync_cli.jira import connect, pacing
 from jirasync_cli.store.pair import STATE_ID
-from tests.e2e.conftest import Pair, make_pair
+from tests.fixtures.pair import Pair, make_pair
 from tests.helpers import plain
 
 
@@ -42,37 +42,37 @@ def _searches(emu: JiraEmulator) -> list:
 
 # -- Data Center: offset paging ---------------------------------------------------------
 
-def test_data_center_issue_leaving_the_results_between_pages_skips_nothing(server_emu):
-    keys = _open_issues(server_emu, 30, server_emu.now() - timedelta(hours=2))
-    client = _client(server_emu, page_size=10)
+def test_data_center_issue_leaving_the_results_between_pages_skips_nothing(server):
+    keys = _open_issues(server, 30, server.now() - timedelta(hours=2))
+    client = _client(server, page_size=10)
     # Between pages a person resolves two issues of the first page: they leave the results.
-    server_emu.after_search_page(lambda: [server_emu.delete_issue(k) for k in keys[2:4]])
+    server.after_search_page(lambda: [server.delete_issue(k) for k in keys[2:4]])
     found = [i.key for i in client.search('project = "USER" ORDER BY created ASC, key ASC').issues]
     expected = [k for k in keys if k not in keys[2:4]]
     assert [k for k in found if k in expected] == expected, "no issue skipped"
     assert set(found) <= set(keys)
 
 
-def test_data_center_full_sync_beyond_the_result_window(server_emu, mongo_url, tmp_path, monkeypatch):
-    server_emu.configure(max_result_window=50)  # stands in for 10,000
-    keys = _open_issues(server_emu, 130, server_emu.now() - timedelta(hours=3), every_seconds=20)
+def test_data_center_full_sync_beyond_the_result_window(server, mongo_url, tmp_path, monkeypatch):
+    server.configure(max_result_window=50)  # stands in for 10,000
+    keys = _open_issues(server, 130, server.now() - timedelta(hours=3), every_seconds=20)
     monkeypatch.setattr("jirasync_cli.jira.client.SERVER_PAGE", 20)
-    pair = make_pair(server_emu, mongo_url, tmp_path)
-    server_emu.clear_request_log()
+    pair = make_pair(server, mongo_url, tmp_path)
+    server.clear_request_log()
     report = pair.cycle()
     assert report.mode == "full" and not report.errors and report.issues_seen == 130
     assert {s["_id"] for s in pair.store().db.snapshots.find()} == set(keys), "every issue seen"
-    searches = _searches(server_emu)
+    searches = _searches(server)
     assert any("created+%3E%3D" in e.query or "created >=" in e.query for e in searches), "narrowed by created"
     refused = [e for e in searches if e.status != 200]  # (the transport retries a 5xx a few times)
     assert refused and {(e.status, e.query) for e in refused} == {(500, refused[0].query)}, \
         "the window was learnt once, then respected"
 
 
-def test_data_center_window_the_site_configured_lower_is_learnt(server_emu):
-    server_emu.configure(max_result_window=30)
-    keys = _open_issues(server_emu, 75, server_emu.now() - timedelta(hours=2))
-    client = _client(server_emu, page_size=20)
+def test_data_center_window_the_site_configured_lower_is_learnt(server):
+    server.configure(max_result_window=30)
+    keys = _open_issues(server, 75, server.now() - timedelta(hours=2))
+    client = _client(server, page_size=20)
     found = [i.key for i in client.search('project = "USER" ORDER BY created ASC, key ASC').issues]
     assert found == keys and client.result_window == 30
 
@@ -110,24 +110,19 @@ def test_cloud_search_reconciles_the_issues_written_last_cycle(cloud_emu, mongo_
 # -- DST fall-back ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["cloud", "server"])
-def test_change_just_after_a_fall_back_is_not_missed(mode, mongo_url, tmp_path):
-    emu = JiraEmulator(mode=mode, timezone="America/New_York").start()
-    try:
-        emu.add_project("USER", workflow=Workflow.user_default())
-        emu.add_project("DEV", workflow=Workflow.dev_default())
-        # 05:20Z is 01:20 EDT, the first of two 01:20s this night (clocks fall back at 06:00Z).
-        emu.clock_offset_seconds = datetime(2026, 11, 1, 5, 20, tzinfo=UTC).timestamp() - time.time()
-        pair = make_pair(emu, mongo_url, tmp_path)
-        pair.cycle()
-        key = emu.create_issue("USER", summary="Late night", as_account="alice")
-        emu.transition(key, "Will Do", as_account="alice")
-        emu.advance(120)
-        # The filter is "watermark - 5 min" = about 01:15 EDT: read as 01:15 EST it would start
-        # an hour late and miss the change.
-        report = pair.cycle()
-        assert [u for u, _ in report.created] == [key]
-    finally:
-        emu.stop()
+def test_change_just_after_a_fall_back_is_not_missed(mode, make_emu, mongo_url, tmp_path):
+    emu = make_emu(mode, timezone="America/New_York")
+    # 05:20Z is 01:20 EDT, the first of two 01:20s this night (clocks fall back at 06:00Z).
+    emu.clock_offset_seconds = datetime(2026, 11, 1, 5, 20, tzinfo=UTC).timestamp() - time.time()
+    pair = make_pair(emu, mongo_url, tmp_path)
+    pair.cycle()
+    key = emu.create_issue("USER", summary="Late night", as_account="alice")
+    emu.transition(key, "Will Do", as_account="alice")
+    emu.advance(120)
+    # The filter is "watermark - 5 min" = about 01:15 EDT: read as 01:15 EST it would start
+    # an hour late and miss the change.
+    report = pair.cycle()
+    assert [u for u, _ in report.created] == [key]
 
 
 # -- retry keys ---------------------------------------------------------------------------
@@ -164,8 +159,9 @@ def test_a_400_naming_a_key_drops_only_that_key(pair: Pair):
     gone = emu.create_issue("USER", summary="Deleted later", as_account="alice")
     store = pair.store()
     state = store.db.sync_state.find_one({"_id": STATE_ID})
+    earlier = {f"retry_keys.{k}": v for k, v in state["retry_keys"].items()}
     store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **{f"retry_keys.{k}": v for k, v in state["retry_keys"].items()}}})
+        f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **earlier}})
     emu.delete_issue(gone)
     pair.cycle()
     assert _escalation_notes(pair, key) == 1
@@ -177,21 +173,13 @@ def test_hundreds_of_retry_keys_go_by_post(pair: Pair):
     pair.cycle()
     keys = _open_issues(emu, 200, emu.now() - timedelta(days=2))
     emu.advance(60)
-    pair.store().db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        "retry_keys": {k: {"attempts": 1, "reason": "x"} for k in keys}}})
+    pair.store().db.sync_state.update_one(
+        {"_id": STATE_ID}, {"$set": {"retry_keys": {k: {"attempts": 1, "reason": "x"} for k in keys}}}
+    )
     emu.clear_request_log()
     report = pair.cycle()
     assert report.issues_seen == 200 and not report.errors
     assert {e.method for e in _searches(emu)} == {"POST"} and all(e.status == 200 for e in _searches(emu))
-
-
-@pytest.fixture
-def server_emu():
-    emulator = JiraEmulator(mode="server", timezone="America/New_York").start()
-    emulator.add_project("USER", name="Customer Support", workflow=Workflow.user_default())
-    emulator.add_project("DEV", name="Engineering", workflow=Workflow.dev_default())
-    yield emulator
-    emulator.stop()
 
 
 def test_retry_keys_beyond_one_cycles_share_wait_for_the_next(pair: Pair, monkeypatch):
@@ -201,8 +189,9 @@ def test_retry_keys_beyond_one_cycles_share_wait_for_the_next(pair: Pair, monkey
     first, second = _open_issues(emu, 2, emu.now() - timedelta(days=2))
     emu.advance(60)
     store = pair.store()
-    store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        "retry_keys": {k: {"attempts": 1, "reason": "x"} for k in (first, second)}}})
+    store.db.sync_state.update_one(
+        {"_id": STATE_ID}, {"$set": {"retry_keys": {k: {"attempts": 1, "reason": "x"} for k in (first, second)}}}
+    )
     pair.cycle()
     assert set(store.db.sync_state.find_one({"_id": STATE_ID})["retry_keys"]) == {second}
     pair.cycle()

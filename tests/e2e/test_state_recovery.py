@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
-from tests.e2e.conftest import Pair, escalate_issues
+from tests.fixtures.pair import Pair, escalate_issues
 from tests.helpers import plain
 
 

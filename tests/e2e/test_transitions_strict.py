@@ -14,7 +14,7 @@ from jirasync_cli.emulator import ScreenField, Status, Transition, Workflow
 from jirasync_cli.runtime.wiring import open_runtime
 from jirasync_cli.store import Lease, owner_id
 from jirasync_cli.sync.cycle import CycleReport, run_cycle
-from tests.e2e.conftest import Pair, make_pair
+from tests.fixtures.pair import Pair, make_pair
 
 
 def _escalated(pair: Pair, n: int = 1) -> list[tuple[str, str]]:

@@ -42,7 +42,8 @@ class Raw:
 
 
 def adf_text(text: str) -> dict:
-    return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+    paragraph = {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+    return {"type": "doc", "version": 1, "content": [paragraph]}
 
 
 def body_for(emu: JiraEmulator, text: str):

@@ -120,8 +120,9 @@ def test_transition_with_fields_and_comment(emu, raw):
     key = emu.create_issue("DEV", summary="Crash on start")
     emu.transition(key, "In Progress")
     tid = next(t["id"] for t in raw.get(f"issue/{key}/transitions").json()["transitions"] if t["to"]["name"] == "Done")
-    r = raw.post(f"issue/{key}/transitions", {"transition": {"id": tid}, "fields": {"resolution": {"name": "Duplicate"}},
-                                              "update": {"comment": [{"add": {"body": body_for(emu, "dup of DEV-9")}}]}})
+    r = raw.post(f"issue/{key}/transitions", {
+        "transition": {"id": tid}, "fields": {"resolution": {"name": "Duplicate"}},
+        "update": {"comment": [{"add": {"body": body_for(emu, "dup of DEV-9")}}]}})
     assert r.status_code == 204
     snap = emu.issue(key)
     assert snap["status"] == "Done" and snap["resolution"] == "Duplicate" and snap["comment_count"] == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import pytest
@@ -123,7 +123,7 @@ def test_semantics_of_common_clauses():
 def test_date_literals_in_a_half_hour_zone_at_minute_precision():
     # Server in Berlin, but the searching account lives in Kolkata (UTC+05:30): its zone rules.
     emu = _emulator(tz="Europe/Berlin", bot_tz="Asia/Kolkata")
-    base = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)  # = 15:00 in Kolkata
+    base = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # = 15:00 in Kolkata
     before = emu.create_issue("USER", summary="before", at=base - timedelta(milliseconds=1))
     exact = emu.create_issue("USER", summary="exact", at=base)
     mid = emu.create_issue("USER", summary="mid", at=base + timedelta(seconds=30))
@@ -142,8 +142,8 @@ def test_date_literals_in_a_half_hour_zone_at_minute_precision():
 
 def test_date_literals_across_a_dst_change():
     emu = _emulator(tz="America/New_York")
-    i1 = emu.create_issue("DEV", summary="EST", at=datetime(2026, 3, 8, 6, 45, tzinfo=timezone.utc))  # 01:45 EST
-    i2 = emu.create_issue("DEV", summary="EDT", at=datetime(2026, 3, 8, 7, 15, tzinfo=timezone.utc))  # 03:15 EDT
+    i1 = emu.create_issue("DEV", summary="EST", at=datetime(2026, 3, 8, 6, 45, tzinfo=UTC))  # 01:45 EST
+    i2 = emu.create_issue("DEV", summary="EDT", at=datetime(2026, 3, 8, 7, 15, tzinfo=UTC))  # 03:15 EDT
     q = 'project = DEV AND created >= "{}" AND created < "{}" ORDER BY created'
     assert _keys(emu, q.format("2026/03/08 01:30", "2026/03/08 02:00")) == [i1]
     assert _keys(emu, q.format("2026/03/08 03:00", "2026/03/08 03:30")) == [i2]
@@ -164,7 +164,7 @@ def test_relative_dates_follow_the_emulator_clock():
 
 def test_jql_over_http_uses_the_account_zone(emu):
     emu.accounts.get("jirasync-bot").time_zone = "America/New_York"
-    key = emu.create_issue("USER", summary="x", at=datetime(2026, 1, 10, 17, 5, 20, tzinfo=timezone.utc))  # 12:05 EST
+    key = emu.create_issue("USER", summary="x", at=datetime(2026, 1, 10, 17, 5, 20, tzinfo=UTC))  # 12:05 EST
     path = "search/jql" if emu.mode == "cloud" else "search"
     raw = Raw(emu)
     hit = raw.get(path, params={"jql": 'project = USER AND updated >= "2026/01/10 12:05"', "fields": "updated"})

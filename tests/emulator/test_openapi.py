@@ -53,11 +53,9 @@ def assert_issue_fields(issue: dict, what: str) -> None:
 
 
 @pytest.fixture(params=[("cloud", "3"), ("cloud", "2"), ("server", "2")], ids=["cloud-v3", "cloud-v2", "server-v2"])
-def setup(request):
-    from .conftest import _emulator
-
+def setup(request, make_emu):
     mode, version = request.param
-    emu = _emulator(mode)
+    emu = make_emu(mode)
     raw = Raw(emu, version)
     emu.set_screens("all", project="DEV")  # the create request below links on create
     user = emu.create_issue("USER", summary="Customer cannot log in", description="Steps:\n* open\n* fail",
@@ -68,7 +66,6 @@ def setup(request):
     emu.edit(user, {"summary": "Customer cannot log in after reset"}, as_account="alice")
     emu.set_property(user, "jirasync.source", {"pair": "p1"})
     yield emu, raw, version, user, dev
-    emu.stop()
 
 
 def test_metadata_endpoints(setup):

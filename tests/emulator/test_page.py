@@ -29,7 +29,8 @@ def test_root_lists_projects_issues_links_and_who_may_read_each_comment(emu):
     code, headers, body = _get(emu.url + "/")
     assert code == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     page = body.decode()
-    assert '<section class="project" id="project-USER">' in page and '<section class="project" id="project-DEV">' in page
+    assert '<section class="project" id="project-USER">' in page
+    assert '<section class="project" id="project-DEV">' in page
     row = re.search(rf'<tr class="issue" id="{user}".*?</tr>', page, re.S).group(0)
     assert 'data-status="Will Do"' in row
     assert "Printer &lt;script&gt;alert(1)&lt;/script&gt; &amp; fire" in row and "<script>" not in page

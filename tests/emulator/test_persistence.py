@@ -31,7 +31,8 @@ def test_state_survives_restart(tmp_path):
     raw = Raw(emu)
     a = emu.create_issue("USER", summary="Persist me", description="with *markup*", labels=["x"], status="In Progress")
     b = raw.post("issue", {"fields": {"project": {"key": "DEV"}, "summary": "dev side", "issuetype": {"name": "Bug"}},
-                           "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": a}}}]},
+                           "update": {"issuelinks": [
+                               {"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": a}}}]},
                            "properties": [{"key": "src", "value": {"k": a}}]}).json()["key"]
     cid = raw.post(f"issue/{a}/comment", {"body": body_for(emu, "hello"),
                                           "properties": [{"key": "p", "value": 1}]}).json()["id"]

@@ -68,7 +68,8 @@ def test_screens_per_issue_type_and_instance_default():
         user = emu.create_issue("USER", summary="Report")
         assert create(raw, "USER", update=link_to(user)).status_code == 201  # instance default: all
         assert create(raw, "DEV", "Story", labels=["a"]).status_code == 201
-        assert create(raw, "DEV", "Story", update=link_to(user)).json()["errors"] == {"issuelinks": cannot_set("issuelinks")}
+        errors = create(raw, "DEV", "Story", update=link_to(user)).json()["errors"]
+        assert errors == {"issuelinks": cannot_set("issuelinks")}
         assert create(raw, "DEV", "Bug", labels=["a"]).json()["errors"] == {"labels": cannot_set("labels")}
         emu.set_screens(None, project="DEV")  # back to the instance default
         assert create(raw, "DEV", "Bug", update=link_to(user)).status_code == 201
@@ -112,7 +113,8 @@ def test_createmeta_lists_issue_types_and_the_screen_fields(emu, raw):
 
     fields = _fields_page(raw.get(f"issue/createmeta/DEV/issuetypes/{task}").json(), cloud)
     by_id = {f["fieldId"]: f for f in fields}
-    assert set(by_id) == {"summary", "issuetype", "project", "description", "priority", "labels", "assignee", "reporter"}
+    assert set(by_id) == {"summary", "issuetype", "project", "description", "priority", "labels", "assignee",
+                          "reporter"}
     assert by_id["summary"]["required"] and not by_id["labels"]["required"]
     assert [v["name"] for v in by_id["priority"]["allowedValues"]] == ["Highest", "High", "Medium", "Low", "Lowest"]
     assert by_id["project"]["allowedValues"][0]["key"] == "DEV"

@@ -3,7 +3,7 @@ search properties, result window, index lag, URL length, comment properties."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -48,7 +48,8 @@ def test_transition_requires_its_screen_fields_and_nothing_else(emu, raw):
     assert r.json()["errors"] == {
         "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."}
     assert emu.issue(key)["status"] == "In Progress"
-    r = raw.post(f"issue/{key}/transitions", {"transition": {"id": done}, "fields": {"resolution": {"name": "Duplicate"}}})
+    r = raw.post(f"issue/{key}/transitions",
+                 {"transition": {"id": done}, "fields": {"resolution": {"name": "Duplicate"}}})
     assert r.status_code == 204 and emu.issue(key)["resolution"] == "Duplicate"
 
 
@@ -74,7 +75,8 @@ def test_data_center_search_ignores_properties_unless_told(server):
     assert raw.get(f"issue/{key}", params={"properties": "jirasync.source"}).json()["properties"] == {
         "jirasync.source": {"userKey": "USER-1"}}
     server.configure(search_properties=True)
-    assert raw.get("search", params=params).json()["issues"][0]["properties"] == {"jirasync.source": {"userKey": "USER-1"}}
+    found = raw.get("search", params=params).json()["issues"][0]
+    assert found["properties"] == {"jirasync.source": {"userKey": "USER-1"}}
 
 
 def test_data_center_result_window(server):
@@ -155,8 +157,8 @@ def test_ambiguous_wall_time_at_fall_back_reads_as_the_later_instant():
     try:
         emu.add_project("DEV", workflow=Workflow.dev_default())
         # 2026-11-01 01:30 happens at 05:30Z (EDT) and again at 06:30Z (EST)
-        early = emu.create_issue("DEV", summary="first 01:40", at=datetime(2026, 11, 1, 5, 40, tzinfo=timezone.utc))
-        late = emu.create_issue("DEV", summary="second 01:40", at=datetime(2026, 11, 1, 6, 40, tzinfo=timezone.utc))
+        early = emu.create_issue("DEV", summary="first 01:40", at=datetime(2026, 11, 1, 5, 40, tzinfo=UTC))
+        late = emu.create_issue("DEV", summary="second 01:40", at=datetime(2026, 11, 1, 6, 40, tzinfo=UTC))
         r = Raw(emu).get("search", params={"jql": 'project = DEV AND created >= "2026/11/01 01:30"'}).json()
         assert [i["key"] for i in r["issues"]] == [late] and early != late
     finally:

@@ -10,10 +10,11 @@ import pytest
 
 from jirasync_cli.config import JiraSite
 from jirasync_cli.config.models import JiraConnection
-from jirasync_cli.emulator import JiraEmulator, RateLimit, Workflow
+from jirasync_cli.emulator import JiraEmulator, RateLimit
 from jirasync_cli.jira import JiraApiError, JiraUnavailable, connect, pacing
 from jirasync_cli.jira.adf import text_to_adf, to_text
 from jirasync_cli.jira.jql import jql_datetime, sync_jql
+from tests.fixtures.emulator import start_emulator
 
 
 @pytest.fixture(autouse=True)
@@ -21,20 +22,6 @@ def _fresh_pacers():
     pacing._registry.clear()  # each test's emulator is a new "site"
     yield
     pacing._registry.clear()
-
-
-def start(mode: str, timezone: str = "Europe/Berlin", **kwargs) -> JiraEmulator:
-    emu = JiraEmulator(mode=mode, timezone=timezone, **kwargs).start()
-    emu.add_project("USER", workflow=Workflow.user_default())
-    emu.add_project("DEV", workflow=Workflow.dev_default())
-    return emu
-
-
-@pytest.fixture(params=["cloud", "server"])
-def emu(request):
-    emulator = start(request.param)
-    yield emulator
-    emulator.stop()
 
 
 def conn(emu: JiraEmulator, **overrides) -> JiraSite:
@@ -83,21 +70,18 @@ def test_paging_returns_each_issue_once_even_with_150_sharing_a_minute(emu):
 
 
 @pytest.mark.parametrize("mode", ["cloud", "server"])
-def test_incremental_filter_reads_the_account_time_zone(mode):
-    emu = start(mode, timezone="Asia/Kolkata")  # +05:30, not a whole hour
-    try:
-        t0 = datetime(2026, 11, 20, 8, 0, tzinfo=ZoneInfo("UTC"))
-        before = emu.create_issue("USER", summary="before", at=t0 - timedelta(minutes=2))
-        edge = emu.create_issue("USER", summary="same minute", at=t0 + timedelta(seconds=40))
-        after = emu.create_issue("USER", summary="after", at=t0 + timedelta(minutes=3))
-        client = connect(conn(emu))
-        assert client.me.time_zone == ZoneInfo("Asia/Kolkata")
-        assert jql_datetime(t0 + timedelta(seconds=40), client.me.time_zone) == "2026/11/20 13:30"
-        found = {i.key for i in client.search(sync_jql("USER", "DEV", since=t0 + timedelta(seconds=40),
-                                                       zone=client.me.time_zone)).issues}
-        assert found == {edge, after} and before not in found
-    finally:
-        emu.stop()
+def test_incremental_filter_reads_the_account_time_zone(mode, make_emu):
+    emu = make_emu(mode, timezone="Asia/Kolkata")  # +05:30, not a whole hour
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=ZoneInfo("UTC"))
+    before = emu.create_issue("USER", summary="before", at=t0 - timedelta(minutes=2))
+    edge = emu.create_issue("USER", summary="same minute", at=t0 + timedelta(seconds=40))
+    after = emu.create_issue("USER", summary="after", at=t0 + timedelta(minutes=3))
+    client = connect(conn(emu))
+    assert client.me.time_zone == ZoneInfo("Asia/Kolkata")
+    assert jql_datetime(t0 + timedelta(seconds=40), client.me.time_zone) == "2026/11/20 13:30"
+    found = {i.key for i in client.search(sync_jql("USER", "DEV", since=t0 + timedelta(seconds=40),
+                                                   zone=client.me.time_zone)).issues}
+    assert found == {edge, after} and before not in found
 
 
 def test_search_started_at_comes_from_jiras_clock(emu):
@@ -232,7 +216,7 @@ def test_5xx_retried_for_reads_not_for_creates(emu):
 
 
 def test_connection_refused_is_one_clear_error():
-    port_owner = start("cloud")
+    port_owner = start_emulator("cloud", projects=())
     url = port_owner.url
     port_owner.stop()
     values = {"base_url": url, "email": "bot@example.com", "api_token": "emulator-token"}

@@ -13,7 +13,7 @@ from jirasync_cli.emulator import RateLimit
 from jirasync_cli.jira import connect, pacing
 from jirasync_cli.jira.adf import text_to_adf
 
-from .test_client import conn, start
+from .test_client import conn
 
 
 @pytest.fixture(autouse=True)
@@ -21,13 +21,6 @@ def _fresh_pacers():
     pacing._registry.clear()
     yield
     pacing._registry.clear()
-
-
-@pytest.fixture(params=["cloud", "server"])
-def emu(request):
-    emulator = start(request.param)
-    yield emulator
-    emulator.stop()
 
 
 def _hammer(client, key: str, seconds: float, threads: int = 4) -> list[float]:

@@ -26,18 +26,32 @@ def nodes(doc, kind):
 
 
 def test_adf_mentions_become_names_and_media_placeholders_links_stay():
-    doc = {"type": "doc", "version": 1, "content": [
-        {"type": "paragraph", "content": [
-            {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}},
-            {"type": "text", "text": " and "},
-            {"type": "mention", "attrs": {"id": "557058:dan"}},
-            {"type": "text", "text": " see "},
-            {"type": "text", "text": "USER-3", "marks": [{"type": "link", "attrs": {"href": "https://x/browse/USER-3"}}]},
-            {"type": "inlineCard", "attrs": {"url": "https://x/browse/DEV-4"}},
-        ]},
-        {"type": "mediaSingle", "content": [{"type": "media", "attrs": {"id": "abc", "type": "file", "alt": "trace.png"}}]},
-        {"type": "mediaGroup", "content": [{"type": "media", "attrs": {"id": "d", "type": "file"}}]},
-    ]}
+    doc = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}},
+                    {"type": "text", "text": " and "},
+                    {"type": "mention", "attrs": {"id": "557058:dan"}},
+                    {"type": "text", "text": " see "},
+                    {
+                        "type": "text",
+                        "text": "USER-3",
+                        "marks": [{"type": "link", "attrs": {"href": "https://x/browse/USER-3"}}],
+                    },
+                    {"type": "inlineCard", "attrs": {"url": "https://x/browse/DEV-4"}},
+                ],
+            },
+            {
+                "type": "mediaSingle",
+                "content": [{"type": "media", "attrs": {"id": "abc", "type": "file", "alt": "trace.png"}}],
+            },
+            {"type": "mediaGroup", "content": [{"type": "media", "attrs": {"id": "d", "type": "file"}}]},
+        ],
+    }
     out = sanitize(doc, name)
     assert not nodes(out, "mention") and not nodes(out, "media") and not nodes(out, "mediaSingle")
     text = to_text(out)
@@ -50,8 +64,10 @@ def test_adf_mentions_become_names_and_media_placeholders_links_stay():
 
 
 def test_wiki_mentions_and_attachments():
-    body = "Hi [~dan] and [~accountid:557058:dan] / [~JIRAUSER10003], see !shot.png|thumbnail! and [^log.txt]. Done! Thanks!"
+    body = ("Hi [~dan] and [~accountid:557058:dan] / [~JIRAUSER10003], see !shot.png|thumbnail! and [^log.txt]. "
+            "Done! Thanks!")
     out = sanitize(body, name)
-    assert out == ("Hi Dan Okafor and Dan Okafor / Dan Okafor, see [attachment: shot.png] and "
-                   "[attachment: log.txt]. Done! Thanks!")
+    assert out == (
+        "Hi Dan Okafor and Dan Okafor / Dan Okafor, see [attachment: shot.png] and [attachment: log.txt]. Done! Thanks!"
+    )
     assert sanitize("[~ghost] wrote", name) == "someone wrote"

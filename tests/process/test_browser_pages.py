@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.supervisor import PAIRS
 from tests.helpers import wait_for
-from tests.process.conftest import PAIRS
 
 pytestmark = pytest.mark.slow
 

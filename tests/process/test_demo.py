@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from jirasync_cli.doubles.mongo import free_port
+from tests.fixtures.supervisor import descendants, kill_all
 from tests.helpers import wait_for
-from tests.process.conftest import descendants, kill_all
 
 pytestmark = pytest.mark.slow
 

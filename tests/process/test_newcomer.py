@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from jirasync_cli.doubles.mongo import free_port
+from tests.fixtures.supervisor import descendants, kill_all, processes_with_env
 from tests.helpers import wait_for
-from tests.process.conftest import descendants, kill_all, processes_with_env
 
 pytestmark = pytest.mark.slow
 MARK = "JIRASYNC_TEST_NEWCOMER"

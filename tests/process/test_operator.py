@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from jirasync_cli.doubles.mongo import free_port
+from tests.fixtures.supervisor import FAST, PAIRS, Supervisor, no_orphans
 from tests.helpers import cli_env, jirasync, sync_config, wait_for, write_config
-from tests.process.conftest import FAST, PAIRS, Supervisor, no_orphans
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +47,11 @@ def test_an_empty_config_dir_warns_and_health_says_why(emu, mongo_url, tmp_path)
         doc = sup.health()
         assert doc["_code"] == 503 and doc["status"] == "unhealthy"
         assert doc["errors"] == [f"no pairs configured: no valid sync-*.json in {config_dir}"]
-        warning = wait_for(lambda: [x for x in _log_lines(sup) if x["message"] == "no pairs configured: nothing to sync"],
-                           10, message="warning logged")
+        warning = wait_for(
+            lambda: [x for x in _log_lines(sup) if x["message"] == "no pairs configured: nothing to sync"],
+            10,
+            message="warning logged",
+        )
         assert warning[0]["level"] == "warning" and warning[0]["config_dir"] == str(config_dir)
         # A pair added later is picked up by SIGHUP and the warning's condition clears.
         write_config(config_dir, sync_config("sync-ab", emu.url, "USER", "DEV", syncIntervalMinutes=FAST))
@@ -153,7 +156,9 @@ def test_sighup_restarts_only_the_changed_pair_on_a_shared_site(deploy, emu):
     moved["jira"]["baseUrl"] = emu.url.replace("127.0.0.1", "localhost")  # the same emulator, another site
     path.write_text(json.dumps(moved))
     sup.signal(signal.SIGHUP)
-    wait_for(lambda: sup.children().get("sync-cd") not in (None, before["sync-cd"]), 30, message="changed pair restarted")
+    wait_for(
+        lambda: sup.children().get("sync-cd") not in (None, before["sync-cd"]), 30, message="changed pair restarted"
+    )
     after = sup.wait_running(["sync-ab", "sync-cd"])
     assert after["sync-ab"] == before["sync-ab"], "the untouched pair on the shared site was restarted"
     # It keeps syncing: another cycle after the reload, same process.
@@ -171,8 +176,11 @@ def test_state_reset_refuses_while_a_worker_holds_the_lease(deploy):
     assert refused.returncode == 3, refused.stderr
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr
-    assert re.fullmatch(rf"error: sync-ab is being synced by {re.escape(socket.gethostname())} pid {pid} since "
-                        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: stop that worker .* or pass --force", lines[0]), lines[0]
+    assert re.fullmatch(
+        rf"error: sync-ab is being synced by {re.escape(socket.gethostname())} pid {pid} since "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: stop that worker .* or pass --force",
+        lines[0],
+    ), lines[0]
     shown = json.loads(jirasync("state", "show", "sync-ab", "--json", env=sup.env).stdout)
     assert shown["lastSync"] is not None, "a refused reset changed nothing"
 

@@ -82,8 +82,8 @@ def test_pairs_added_to_a_site_restart_none_of_the_others_and_all_sync(deploy, e
     """The budget is lent at run time: no share of it is in a worker's config any more."""
     import signal
 
+    from tests.fixtures.supervisor import FAST, PAIRS
     from tests.helpers import sync_config, wait_for, write_config
-    from tests.process.conftest import FAST, PAIRS
 
     sup = deploy(PAIRS[:2])
     before = sup.wait_running(["sync-ab", "sync-cd"])

@@ -11,8 +11,8 @@ import uuid
 import psutil
 import pytest
 
+from tests.fixtures.supervisor import FAST, PAIRS, no_orphans
 from tests.helpers import sync_config, wait_for, write_config
-from tests.process.conftest import FAST, PAIRS, no_orphans
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,9 @@ def test_stopped_child_is_deemed_hung_killed_and_restarted(deploy):
     before = sup.wait_running(["sync-ab", "sync-cd"])
     os.kill(before["sync-ab"], signal.SIGSTOP)
     wait_for(lambda: sup.children().get("sync-ab") not in (None, before["sync-ab"]), 40, message="hung restart")
-    assert not psutil.pid_exists(before["sync-ab"]) or psutil.Process(before["sync-ab"]).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(before["sync-ab"]) or psutil.Process(before["sync-ab"]).status() == psutil.STATUS_ZOMBIE
+    )
     assert sup.children()["sync-cd"] == before["sync-cd"]
     text = sup.log.read_text()
     assert text.count("worker hung: no heartbeat") == 1, "one hang, one line (and one SIGTERM), not a kill loop"
@@ -161,3 +163,11 @@ def test_two_supervisors_share_the_work_and_fail_over(deploy, emu, tmp_path):
     emu.transition(key2, "Will Do", as_account="alice")
     wait_for(lambda: len(emu.issues("DEV")) == 2, 20, message="b syncs")
     assert {e.account for e in emu.request_log if e.is_write} == {"jirasync-bot-2"}
+
+
+def test_deploy_passes_every_config_override_on(deploy):
+    rules = sync_config("sync-x", "http://unused")["rules"][:1]
+    sup = deploy(PAIRS[:2], start=False, syncIntervalMinutes=2, rules=rules)
+    docs = [json.loads(path.read_text()) for path in sorted(sup.config_dir.glob("sync-*.json"))]
+    assert [(d["name"], d["syncIntervalMinutes"], d["rules"]) for d in docs] == [
+        ("sync-ab", 2, rules), ("sync-cd", 2, rules)]

@@ -18,8 +18,8 @@ import pytest
 
 from jirasync_cli.runtime.supervisor import HUNG_GRACE_SECONDS, Child, Supervisor
 from jirasync_cli.settings import Settings
+from tests.fixtures.supervisor import PAIRS
 from tests.helpers import wait_for
-from tests.process.conftest import PAIRS
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def test_kills_from_outside_restart_promptly_and_never_mark_failed(deploy):
         pid = sup.children()["sync-ab"]
         killed = time.monotonic()
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: sup.children().get("sync-ab") not in (None, pid), 10, interval=0.02, message="restart")
+        wait_for(lambda pid=pid: sup.children().get("sync-ab") not in (None, pid), 10, interval=0.02, message="restart")
         downtimes.append(time.monotonic() - killed)
         time.sleep(0.3)
     worker = wait_for(lambda: (lambda w: w if w["restarts"] == 8 else None)(sup.worker("sync-ab")), 5,

@@ -11,8 +11,8 @@ from pymongo import MongoClient
 from jirasync_cli.doubles.mongo import free_port
 from jirasync_cli.emulator import JiraEmulator, Workflow
 from tests.conftest import SECRET_TOKEN
+from tests.fixtures.supervisor import FAST
 from tests.helpers import cli_env, jirasync, spawn, sync_config, wait_for, write_config
-from tests.process.conftest import FAST
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,11 @@ def test_worker_survives_jira_outage_and_reports_it(mongo_url, tmp_path):
     try:
         wait_for(lambda: any(b.get("cycles", 0) >= 1 for b in _heartbeats(mongo_url, doc["database"])), 30)
         emu.stop()
-        wait_for(lambda: any(b.get("state") == "error" and b.get("error") for b in _heartbeats(mongo_url, doc["database"])),
-                 40, message="error reported in heartbeat")
+        wait_for(
+            lambda: any(b.get("state") == "error" and b.get("error") for b in _heartbeats(mongo_url, doc["database"])),
+            40,
+            message="error reported in heartbeat",
+        )
         assert worker.poll() is None, "no crash on a Jira outage"
         emu = JiraEmulator(mode="cloud", port=port).start()
         for p, wf in (("USER", Workflow.user_default()), ("DEV", Workflow.dev_default())):
@@ -107,8 +110,10 @@ def test_cli_one_line_errors_without_traceback(emu, tmp_path):
     env = cli_env("mongodb://127.0.0.1:1/?directConnection=true&serverSelectionTimeoutMS=500", config_dir)
     result = jirasync("state", "show", "sync-ab", env=env)
     assert result.returncode == 1
-    assert result.stderr.strip() == ("error: MongoDB at 127.0.0.1:1 (JIRASYNC_MONGODB_URL) is unreachable: "
-                                     "connection refused (nothing listens there)"), result.stderr
+    assert result.stderr.strip() == (
+        "error: MongoDB at 127.0.0.1:1 (JIRASYNC_MONGODB_URL) is unreachable: "
+        "connection refused (nothing listens there)"
+    ), result.stderr
     result = jirasync("run-worker", "nope", "--once", env=env)
     assert result.returncode == 1 and "no valid config named 'nope'" in result.stderr
     # Jira refuses the token: one line naming the problem, never the token.

@@ -31,18 +31,18 @@ def test_register_list_update_unregister(emu, sink):
     outcome, hook = register(emu, sink)
     assert outcome == "created" and hook["self"].endswith(f"/rest/webhooks/1.0/webhook/{admin.webhook_id(hook)}")
     assert "secret" not in hook
-    listed = api.list()
+    listed = api.registered()
     assert [h["name"] for h in listed] == ["jirasync sync-ab"]
     assert listed[0]["filters"]["issue-related-events-section"] == "project in (USER, DEV)"
     assert listed[0]["url"] == sink.url + "?pair=sync-ab"
-    assert register(emu, sink)[0] == "updated" and len(api.list()) == 1
+    assert register(emu, sink)[0] == "updated" and len(api.registered()) == 1
     assert api.unregister("jirasync sync-ab") == [admin.webhook_id(hook)]
-    assert api.list() == []
+    assert api.registered() == []
 
 
 def test_only_administrators_may_register(emu, sink):
     with pytest.raises(JiraApiError) as caught:
-        hooks_api(emu, "alice@example.com", "alice-token").list()
+        hooks_api(emu, "alice@example.com", "alice-token").registered()
     assert caught.value.status == 403
 
 

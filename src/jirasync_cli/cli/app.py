@@ -46,7 +46,9 @@ app = typer.Typer(
 
 ConfigDirOption = Annotated[
     Path | None,
-    typer.Option("--config-dir", "-c", help="Directory holding sync-*.json (default: $JIRASYNC_CONFIG_DIR or ./config)"),
+    typer.Option(
+        "--config-dir", "-c", help="Directory holding sync-*.json (default: $JIRASYNC_CONFIG_DIR or ./config)"
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table")]
 
@@ -63,9 +65,13 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG (sets JIRASYNC_LOG_LEVEL)")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log warnings and errors only (sets JIRASYNC_LOG_LEVEL)")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only (sets JIRASYNC_LOG_LEVEL)")
+    ] = False,
 ) -> None:
     """Keep pairs of Jira projects in sync."""
     if verbose and quiet:

@@ -11,9 +11,13 @@ from jirasync_cli.cli.app import app
 
 @app.command("demo")
 def demo(
-    duration: Annotated[float, typer.Option("--duration", min=5, help="Seconds the people act before the summary")] = 60.0,
+    duration: Annotated[
+        float, typer.Option("--duration", min=5, help="Seconds the people act before the summary")
+    ] = 60.0,
     pairs: Annotated[int, typer.Option("--pairs", min=1, max=8, help="Number of user/dev project pairs")] = 2,
-    keep_running: Annotated[bool, typer.Option("--keep-running", help="Keep syncing after --duration until Ctrl-C")] = False,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Keep syncing after --duration until Ctrl-C")
+    ] = False,
     health_port: Annotated[int, typer.Option("--health-port", help="Port of the supervisor's /health")] = 3000,
 ) -> None:
     """See jirasync work with no Jira and no MongoDB: emulator, embedded store, supervisor, people."""
@@ -23,5 +27,12 @@ def demo(
 
     # Its own console: the demo's panels fill the terminal width, the piped default of
     # render.console (no cut rows) would make them very wide.
-    raise typer.Exit(run_demo(duration=duration, pairs=pairs, keep_running=keep_running,
-                              health_port=health_port, console=Console(highlight=False)))
+    raise typer.Exit(
+        run_demo(
+            duration=duration,
+            pairs=pairs,
+            keep_running=keep_running,
+            health_port=health_port,
+            console=Console(highlight=False),
+        )
+    )

@@ -45,7 +45,9 @@ def serve(data: Path | None, port: int, console: Console) -> int:
     try:
         mongo.start()
         console.print(f"MongoDB-compatible server for trying jirasync: {mongo.url}", soft_wrap=True)
-        console.print(f"data: {data.resolve() if data else 'in memory (gone when stopped; --data DIR keeps it)'}", soft_wrap=True)
+        console.print(
+            f"data: {data.resolve() if data else 'in memory (gone when stopped; --data DIR keeps it)'}", soft_wrap=True
+        )
         if port != DEFAULT_PORT:
             console.print(f"in another shell: export JIRASYNC_MONGODB_URL='{mongo.url}'", soft_wrap=True)
         console.print("not for production. Ctrl-C to stop")
@@ -62,8 +64,12 @@ def serve(data: Path | None, port: int, console: Console) -> int:
 
 @app.command("dev-mongo")
 def dev_mongo(
-    data: Annotated[Path | None, typer.Option("--data", help="Keep the data in this directory (default: in memory)")] = None,
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port (27017 is where jirasync looks by default)")] = 27017,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Keep the data in this directory (default: in memory)")
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port (27017 is where jirasync looks by default)")
+    ] = 27017,
 ) -> None:
     """Run a MongoDB-compatible server on this machine to try configs (not for production)."""
     raise typer.Exit(serve(data, port, render.err_console))

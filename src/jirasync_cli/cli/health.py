@@ -21,25 +21,42 @@ from jirasync_cli.settings import get_settings
 
 @app.command("health")
 def health(
-    url: Annotated[str | None, typer.Option("--url", help="Health endpoint (default: http://localhost:$JIRASYNC_HEALTH_PORT/health)")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Health endpoint (default: http://localhost:$JIRASYNC_HEALTH_PORT/health)"),
+    ] = None,
     as_json: JsonOption = False,
     serve: Annotated[bool, typer.Option("--serve", help="Serve /health from heartbeats stored in MongoDB")] = False,
     config_dir: ConfigDirOption = None,
     health_port: Annotated[int | None, typer.Option("--health-port", help="With --serve: port to listen on")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds to wait for the endpoint (default 5)")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds to wait for the endpoint (default 5)")
+    ] = None,
 ) -> None:
     """Print the supervisor's status; exit 0 healthy, 1 degraded, 2 unhealthy or unreachable."""
     from jirasync_cli.health.probe import exit_code, fetch
 
-    given = {"--url": url is not None, "--json": as_json, "--timeout": timeout is not None,
-             "--config-dir": config_dir is not None, "--health-port": health_port is not None}
-    wrong = [o for o in (("--config-dir", "--health-port") if not serve else ("--url", "--json", "--timeout"))
-             if given[o]]
+    given = {
+        "--url": url is not None,
+        "--json": as_json,
+        "--timeout": timeout is not None,
+        "--config-dir": config_dir is not None,
+        "--health-port": health_port is not None,
+    }
+    wrong = [
+        o for o in (("--config-dir", "--health-port") if not serve else ("--url", "--json", "--timeout")) if given[o]
+    ]
     if wrong:
-        mode = ("it serves /health and prints nothing" if serve
-                else "without --serve it queries a running supervisor: use --url http://HOST:PORT/health")
-        raise JirasyncError(f"{', '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not apply "
-                            f"{'with' if serve else 'without'} --serve ({mode})", exit_code=2)
+        mode = (
+            "it serves /health and prints nothing"
+            if serve
+            else "without --serve it queries a running supervisor: use --url http://HOST:PORT/health"
+        )
+        raise JirasyncError(
+            f"{', '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not apply "
+            f"{'with' if serve else 'without'} --serve ({mode})",
+            exit_code=2,
+        )
     settings = get_settings()
     if serve:
         _serve_health_from_mongo(settings, config_dir_of(config_dir), health_port)
@@ -70,8 +87,9 @@ def _serve_health_from_mongo(settings, config_dir: Path, port: int | None) -> No
         server.start()
     except OSError as exc:
         where = "--health-port" if port is not None else "JIRASYNC_HEALTH_PORT"
-        raise JirasyncError(f"cannot serve health on {settings.health_host}:{bind} ({where}): "
-                            f"{exc.strerror or exc}") from None
+        raise JirasyncError(
+            f"cannot serve health on {settings.health_host}:{bind} ({where}): {exc.strerror or exc}"
+        ) from None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -36,8 +36,13 @@ def cycle_progress(console: Console, *, disable: bool = False) -> Iterator[Cycle
     with bar:
         search = bar.add_task("searching Jira", total=None)
         apply = bar.add_task("applying", total=None, visible=False)
+
+        def planned(total: int) -> None:
+            bar.update(search, visible=False)
+            bar.update(apply, total=total, visible=True)
+
         yield CycleProgress(
             searched=lambda n: bar.update(search, completed=n, description=f"searching Jira ({n} issues)"),
-            planned=lambda total: (bar.update(search, visible=False), bar.update(apply, total=total, visible=True)),
+            planned=planned,
             applied=lambda n: bar.update(apply, completed=n),
         )

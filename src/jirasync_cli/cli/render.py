@@ -32,4 +32,6 @@ def print_json(data: Any) -> None:
 
 
 def error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(secrets.redact(message))}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(secrets.redact(message))}", markup=True, highlight=False, soft_wrap=True
+    )

@@ -11,9 +11,10 @@ from jirasync_cli.runtime.wiring import open_store
 from jirasync_cli.settings import Settings
 
 
-def _iso(value: Any) -> Any:
+def _iso(value: dict[str, Any]) -> dict[str, Any]:
     """JSON-ready: datetimes as ISO 8601, keys camelCase (see :mod:`jirasync_cli.cli.jsonkeys`)."""
-    return camel_keys(_dates(value))
+    ready: dict[str, Any] = camel_keys(_dates(value))
+    return ready
 
 
 def _dates(value: Any) -> Any:

@@ -15,9 +15,15 @@ from jirasync_cli.cli.app import ConfigDirOption, JsonOption, app, config_dir_of
 def validate_configs(
     config_dir: ConfigDirOption = None,
     as_json: JsonOption = False,
-    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of a sync-*.json file and exit")] = False,
-    require_env: Annotated[bool, typer.Option(
-        "--require-env", help="An unset ${VAR} makes a file invalid (default: a warning, for CI without secrets)")] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the JSON Schema of a sync-*.json file and exit")
+    ] = False,
+    require_env: Annotated[
+        bool,
+        typer.Option(
+            "--require-env", help="An unset ${VAR} makes a file invalid (default: a warning, for CI without secrets)"
+        ),
+    ] = False,
 ) -> None:
     """Check every sync-*.json in the config dir: exit 0 if all valid, 1 if any is invalid or none found."""
     from jirasync_cli.cli.views import validation_report, validation_table

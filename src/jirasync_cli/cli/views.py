@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jirasync_cli.config.loader import LoadResult
+from jirasync_cli.config.loader import LoadResult, Problem
 from jirasync_cli.config.models import public_comment_warnings
 from jirasync_cli.sync.actions import (
     Action,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from jirasync_cli.sync.plan import UnitPlan
 
 
-def validation_report(result: LoadResult, unset: list[Any] | None = None) -> dict[str, Any]:
+def validation_report(result: LoadResult, unset: list[Problem] | None = None) -> dict[str, Any]:
     """``unset``: problems of variables that are only missing here (warnings, see config.lenient)."""
     invalid_files = sorted({p.file for p in result.problems})
     return {
@@ -49,7 +49,7 @@ def validation_report(result: LoadResult, unset: list[Any] | None = None) -> dic
         "invalid": invalid_files,
         "problems": [p.as_dict() for p in result.problems],
         "warnings": [{"file": p.file, "message": f"{p.path}: {p.reason}"} for p in unset or []]
-                    + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
+        + [{"file": c.file, "message": m} for c in result.configs for m in public_comment_warnings(c.config)],
         "error": _empty_reason(result),
     }
 
@@ -62,7 +62,7 @@ def _empty_reason(result: LoadResult) -> str | None:
     return None
 
 
-def validation_table(result: LoadResult, console: Console, unset: list[Any] | None = None) -> None:
+def validation_table(result: LoadResult, console: Console, unset: list[Problem] | None = None) -> None:
     table = Table(title=f"Sync configs in {escape(result.directory)}")
     for column in ("file", "name", "projects", "interval", "rules", "status"):
         table.add_column(column)
@@ -70,8 +70,12 @@ def validation_table(result: LoadResult, console: Console, unset: list[Any] | No
         cfg = loaded.config
         interval = f"{cfg.sync_interval_minutes:g} min" if cfg.sync_interval_minutes else "default"
         table.add_row(
-            escape(loaded.file), escape(cfg.name), f"{cfg.user_project_key} → {cfg.dev_project_key}",
-            interval, str(len(cfg.rules)), "[green]valid[/]",
+            escape(loaded.file),
+            escape(cfg.name),
+            f"{cfg.user_project_key} → {cfg.dev_project_key}",
+            interval,
+            str(len(cfg.rules)),
+            "[green]valid[/]",
         )
     for file in sorted({p.file for p in result.problems}):
         table.add_row(escape(file), "", "", "", "", "[red]invalid[/]")
@@ -80,8 +84,9 @@ def validation_table(result: LoadResult, console: Console, unset: list[Any] | No
     for problem in result.problems:
         console.print(f"[red]✗[/] {escape(problem.line())}", soft_wrap=True)
     for problem in unset or []:
-        console.print(f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)",
-                      soft_wrap=True)
+        console.print(
+            f"[yellow]![/] {escape(problem.line())} (needed to run; --require-env makes this an error)", soft_wrap=True
+        )
     for loaded in result.configs:
         for message in public_comment_warnings(loaded.config):
             console.print(f"[yellow]![/] {escape(loaded.file)}: {escape(message)}", soft_wrap=True)
@@ -112,8 +117,9 @@ def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = Fa
         for line in report.unhandled:
             console.print(f"  [yellow]{escape(line)}[/]")
     elif report.unhandled:
-        console.print(f"  {len(report.unhandled)} issue(s) moved to a status no rule handles "
-                      "(--show-unhandled lists them)")
+        console.print(
+            f"  {len(report.unhandled)} issue(s) moved to a status no rule handles (--show-unhandled lists them)"
+        )
     for line in report.deferred:
         console.print(f"  [yellow]deferred[/] {escape(line)}")
     for line in report.errors:
@@ -121,11 +127,17 @@ def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = Fa
 
 
 def plan_rows(report: CycleReport) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for unit in report.plan.units if report.plan else []:
         for action in unit.actions:
-            rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": action.kind,
-                         "detail": _describe(action, unit, report.pair)})
+            rows.append(
+                {
+                    "user": unit.user_key,
+                    "dev": unit.dev_key,
+                    "action": action.kind,
+                    "detail": _describe(action, unit, report.pair),
+                }
+            )
         for note in unit.notes:
             rows.append({"user": unit.user_key, "dev": unit.dev_key, "action": AuditEvent.NOTE, "detail": note.text})
     return rows
@@ -145,10 +157,17 @@ def planned_comment(action: AddComment, unit: UnitPlan, pair: str) -> str:
     if target_key is None and creating:
         target_key = NEW_DEV_ISSUE
     source_issue = unit.user if source_is_user else unit.dev
-    values = {"sourceKey": action.source_key, "targetKey": target_key, "sourceStatus": action.source_status,
-              "targetStatus": action.target_status, "summary": source_issue.summary if source_issue else None,
-              "ruleId": action.rule_id, "pair": pair, "sourceProject": action.source_key.rsplit("-", 1)[0],
-              "targetProject": target_key.rsplit("-", 1)[0] if target_key and target_key != NEW_DEV_ISSUE else None}
+    values = {
+        "sourceKey": action.source_key,
+        "targetKey": target_key,
+        "sourceStatus": action.source_status,
+        "targetStatus": action.target_status,
+        "summary": source_issue.summary if source_issue else None,
+        "ruleId": action.rule_id,
+        "pair": pair,
+        "sourceProject": action.source_key.rsplit("-", 1)[0],
+        "targetProject": target_key.rsplit("-", 1)[0] if target_key and target_key != NEW_DEV_ISSUE else None,
+    }
     return render_template(action.template, {k: str(v) for k, v in values.items() if v is not None})
 
 
@@ -197,46 +216,66 @@ def state_table(states: list[dict[str, Any]], console: Console) -> None:
         table.add_column(column)
     for s in states:
         last = s.get("lastCycle") or {}
-        result = f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))" if last else "-"
+        result = (
+            f"{last.get('result', '-')} ({last.get('mode', '')}, {sum((last.get('actions') or {}).values())} action(s))"
+            if last
+            else "-"
+        )
         mapped = s["mappings"]["linked"]
         pending = s["mappings"]["pending"]
         failed = s["mappings"].get("failed", 0)
         table.add_row(
-            escape(s["name"]), escape(s["database"]), escape(str(s["lastSync"] or "never")),
+            escape(s["name"]),
+            escape(s["database"]),
+            escape(str(s["lastSync"] or "never")),
             "done" if s["initialSyncCompleted"] else "pending",
-            f"{mapped}" + (f" (+{pending} pending)" if pending else "")
-            + (f" ({failed} refused by Jira)" if failed else ""), escape(result),
+            f"{mapped}"
+            + (f" (+{pending} pending)" if pending else "")
+            + (f" ({failed} refused by Jira)" if failed else ""),
+            escape(result),
         )
     console.print(table)
     for s in states:
         counters = s.get("counters") or {}
         if counters:
-            console.print(f"[bold]{escape(s['name'])}[/] since the last reset: "
-                          + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items())))
+            console.print(
+                f"[bold]{escape(s['name'])}[/] since the last reset: "
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counters.items()))
+            )
         if s.get("retrying"):
             console.print(f"[yellow]{escape(s['name'])}: retrying {', '.join(map(escape, s['retrying']))}[/]")
         recent = s.get("recentActions") or []
         if recent:
             console.print(f"[bold]{escape(s['name'])}[/] recent actions:")
             for entry in recent:
-                console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}"
-                              f"  {escape(' '.join(entry.get('keys') or []))}  {escape(entry.get('result', ''))}"
-                              f"  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+                console.print(
+                    f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}"
+                    f"  {escape(' '.join(entry.get('keys') or []))}  {escape(entry.get('result', ''))}"
+                    f"  {escape(_short(entry.get('detail')))}",
+                    soft_wrap=True,
+                )
 
 
 def issue_view(data: dict[str, Any], console: Console) -> None:
     mapping = data.get("mapping")
     if mapping:
-        console.print(f"[bold]{escape(mapping['userKey'])}[/] ↔ [bold]{escape(str(mapping['devKey']))}[/]"
-                      f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})")
+        console.print(
+            f"[bold]{escape(mapping['userKey'])}[/] ↔ [bold]{escape(str(mapping['devKey']))}[/]"
+            f"  ({mapping['state']}{', linked' if mapping['linked'] else ''})"
+        )
     else:
         console.print(f"[bold]{escape(data['key'])}[/]: not mapped")
     for key, snap in (data.get("snapshots") or {}).items():
-        console.print(f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['commentsSeen']},"
-                      f" written {snap['commentsWritten']}")
+        console.print(
+            f"  {escape(key)}: status {escape(str(snap['status']))}, comments seen {snap['commentsSeen']},"
+            f" written {snap['commentsWritten']}"
+        )
     for entry in data.get("history") or []:
-        console.print(f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
-                      f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}", soft_wrap=True)
+        console.print(
+            f"  {escape(str(entry.get('ts', ''))[:19])}  {escape(entry.get('action', ''))}  "
+            f"{escape(entry.get('result', ''))}  {escape(_short(entry.get('detail')))}",
+            soft_wrap=True,
+        )
 
 
 def _short(detail: Any) -> str:
@@ -260,9 +299,14 @@ def health_table(doc: dict[str, Any], console: Console) -> None:
             cycle = w.get("last_cycle") or {}
             rss = f"{w['rss_bytes'] / 1e6:.0f} MB" if w.get("rss_bytes") else ""
             table.add_row(
-                escape(w.get("name", "")), escape(w.get("state", "")), str(w.get("pid") or ""),
-                str(w.get("restarts", "")), escape(str(w.get("last_heartbeat") or "")),
-                escape(str(cycle.get("result") or "")), rss, escape(str(w.get("error") or "")),
+                escape(w.get("name", "")),
+                escape(w.get("state", "")),
+                str(w.get("pid") or ""),
+                str(w.get("restarts", "")),
+                escape(str(w.get("last_heartbeat") or "")),
+                escape(str(cycle.get("result") or "")),
+                rss,
+                escape(str(w.get("error") or "")),
             )
         console.print(table)
     for error in doc.get("errors") or []:

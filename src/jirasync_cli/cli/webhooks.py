@@ -99,7 +99,7 @@ def list_(pair: Annotated[str, typer.Argument(help="Pair name: lists the webhook
     from jirasync_cli.webhooks import admin
 
     config, _ = _pair(pair, config_dir)
-    hooks = _admin(config).list()
+    hooks = _admin(config).registered()
     mine = admin.name_of(config.name)
     if json_out:
         print(json.dumps([{"id": admin.webhook_id(h), "name": h.get("name"), "url": h.get("url"),

@@ -124,8 +124,10 @@ class Demo:
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 doc: dict[str, Any] = json.loads(response.read())
+                return doc
         except urllib.error.HTTPError as exc:
             doc = json.loads(exc.read())
+            return doc
         except (OSError, ValueError):
             return None
         return doc

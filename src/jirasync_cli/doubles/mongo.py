@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from jirasync_cli.errors import JirasyncError
 
@@ -54,9 +55,21 @@ class EmbeddedMongo:
             )
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [command, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage_path) if self.storage_path else ":memory:",
-             "--log-level", "WARNING"],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                command,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.storage_path) if self.storage_path else ":memory:",
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + timeout
@@ -77,7 +90,7 @@ class EmbeddedMongo:
     def _ping(self) -> bool:
         from pymongo import MongoClient
 
-        client = MongoClient(self.url, serverSelectionTimeoutMS=1000)
+        client: MongoClient[dict[str, Any]] = MongoClient(self.url, serverSelectionTimeoutMS=1000)
         try:
             client.admin.command("ping")
             return True

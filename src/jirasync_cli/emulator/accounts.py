@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Account:
     active: bool = True
     role: str = ""  # free text for demos: "bot", "support agent", "customer", "developer"
     groups: tuple[str, ...] = ()  # empty: the default groups of ``role`` (see visibility.py)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from .visibility import GROUPS_BY_ROLE
@@ -33,7 +34,7 @@ class Account:
         if not self.account_id:
             self.account_id = "557058:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"jira-emulator/{self.name}"))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "display_name": self.display_name, "email": self.email,
             "token": self.token, "account_id": self.account_id, "time_zone": self.time_zone,
@@ -42,7 +43,7 @@ class Account:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Account:
+    def from_dict(cls, d: dict[str, Any]) -> Account:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d and k != "extra"}
         return cls(**known)
 
@@ -108,12 +109,12 @@ class AccountBook:
         return acc if acc is not None and acc.active else None
 
 
-def avatar_urls(base: str, acc: Account) -> dict:
+def avatar_urls(base: str, acc: Account) -> dict[str, Any]:
     u = f"{base}/secure/useravatar?ownerId={acc.key}"
     return {"48x48": u, "24x24": u + "&size=small", "16x16": u + "&size=xsmall", "32x32": u + "&size=medium"}
 
 
-def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str) -> dict:
+def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str) -> dict[str, Any]:
     """UserDetails as embedded in issues/comments (reporter, author, ...)."""
     if cloud:
         return {

@@ -55,7 +55,7 @@ def _valid_node(node: Any, depth: int) -> bool:
     return True
 
 
-def doc(*blocks: dict) -> dict:
+def doc(*blocks: dict[str, Any]) -> dict[str, Any]:
     return {"type": "doc", "version": 1, "content": list(blocks)}
 
 
@@ -73,13 +73,13 @@ _INLINE_RE = re.compile(
 )
 
 
-def _inline(text: str, marks: list | None = None) -> list[dict]:
-    out: list[dict] = []
+def _inline(text: str, marks: list[Any] | None = None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     pos = 0
 
-    def add_text(t: str, m: list | None) -> None:
+    def add_text(t: str, m: list[Any] | None) -> None:
         if t:
-            node: dict = {"type": "text", "text": t}
+            node: dict[str, Any] = {"type": "text", "text": t}
             if m:
                 node["marks"] = [dict(x) for x in m]
             out.append(node)
@@ -105,8 +105,8 @@ def _inline(text: str, marks: list | None = None) -> list[dict]:
     return out
 
 
-def _inline_lines(lines: list[str]) -> list[dict]:
-    out: list[dict] = []
+def _inline_lines(lines: list[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for i, line in enumerate(lines):
         if i:
             out.append({"type": "hardBreak"})
@@ -114,7 +114,7 @@ def _inline_lines(lines: list[str]) -> list[dict]:
     return out
 
 
-def _para(lines: list[str]) -> dict:
+def _para(lines: list[str]) -> dict[str, Any]:
     content = _inline_lines(lines)
     return {"type": "paragraph", "content": content} if content else {"type": "paragraph"}
 
@@ -124,9 +124,9 @@ _LIST = re.compile(r"^([*#]+)\s+(.*)$")
 _CODE_OPEN = re.compile(r"^\{(code|noformat)(?::([^}]*))?\}\s*$")
 
 
-def wiki_to_adf(text: str) -> dict:
+def wiki_to_adf(text: str) -> dict[str, Any]:
     lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    blocks: list[dict] = []
+    blocks: list[dict[str, Any]] = []
     para: list[str] = []
     i = 0
 
@@ -146,7 +146,7 @@ def wiki_to_adf(text: str) -> dict:
             while i < len(lines) and lines[i].strip() != "{" + tag + "}":
                 body.append(lines[i])
                 i += 1
-            node: dict = {"type": "codeBlock"}
+            node: dict[str, Any] = {"type": "codeBlock"}
             if tag == "code":
                 node["attrs"] = {"language": lang} if lang else {}
             if body and "\n".join(body):
@@ -192,11 +192,11 @@ def wiki_to_adf(text: str) -> dict:
     return doc(*blocks)
 
 
-def _build_list(items: list[tuple[str, str]], start: int) -> tuple[dict, int]:
+def _build_list(items: list[tuple[str, str]], start: int) -> tuple[dict[str, Any], int]:
     marker = items[start][0]
     depth = len(marker)
     kind = "bulletList" if marker[-1] == "*" else "orderedList"
-    node: dict = {"type": kind, "content": []}
+    node: dict[str, Any] = {"type": kind, "content": []}
     i = start
     while i < len(items) and len(items[i][0]) >= depth:
         m, text = items[i]
@@ -214,7 +214,7 @@ def _build_list(items: list[tuple[str, str]], start: int) -> tuple[dict, int]:
 
 # ---------------------------------------------------------------- ADF -> wiki
 
-def _marks_wrap(text: str, marks: list[dict]) -> str:
+def _marks_wrap(text: str, marks: list[dict[str, Any]]) -> str:
     for m in marks or []:
         t = m.get("type")
         if t == "code":
@@ -234,7 +234,7 @@ def _marks_wrap(text: str, marks: list[dict]) -> str:
     return text
 
 
-def _inline_wiki(nodes: list[dict]) -> str:
+def _inline_wiki(nodes: list[dict[str, Any]]) -> str:
     out = []
     for n in nodes or []:
         t = n.get("type")
@@ -257,7 +257,7 @@ def _inline_wiki(nodes: list[dict]) -> str:
     return "".join(out)
 
 
-def _list_wiki(node: dict, prefix: str) -> list[str]:
+def _list_wiki(node: dict[str, Any], prefix: str) -> list[str]:
     marker = prefix + ("*" if node["type"] == "bulletList" else "#")
     lines = []
     for item in node.get("content") or []:
@@ -269,7 +269,7 @@ def _list_wiki(node: dict, prefix: str) -> list[str]:
     return lines
 
 
-def _block_wiki(n: dict) -> str:
+def _block_wiki(n: dict[str, Any]) -> str:
     t = n.get("type")
     content = n.get("content") or []
     if t == "paragraph":
@@ -309,17 +309,17 @@ def _block_wiki(n: dict) -> str:
     return "\n\n".join(_block_wiki(c) for c in content)
 
 
-def adf_to_wiki(d: dict | None) -> str:
+def adf_to_wiki(d: dict[str, Any] | None) -> str:
     if not d:
         return ""
     return "\n\n".join(_block_wiki(b) for b in d.get("content") or [])
 
 
-def adf_to_text(d: dict | None) -> str:
+def adf_to_text(d: dict[str, Any] | None) -> str:
     """Plain text (no markup), for text search."""
     out: list[str] = []
 
-    def walk(n: dict) -> None:
+    def walk(n: dict[str, Any]) -> None:
         if n.get("type") == "text":
             out.append(n.get("text", ""))
         elif n.get("type") == "hardBreak":

@@ -4,7 +4,9 @@ mistake behave here as they would there."""
 
 from __future__ import annotations
 
-STATUS_CATEGORIES = {
+from typing import Any
+
+STATUS_CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
     "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
@@ -59,13 +61,14 @@ RESOLUTIONS_SERVER = [
 DEFAULT_RESOLUTION = "10000"
 
 
-def _f(fid, name, schema, *, nav=True, order=True, search=True, clauses=None, cloud_only=False):
+def _f(fid: str, name: str, schema: dict[str, str] | None, *, nav: bool = True, order: bool = True, search: bool = True,
+       clauses: list[str] | None = None, cloud_only: bool = False) -> dict[str, Any]:
     return {"id": fid, "name": name, "schema": schema, "navigable": nav, "orderable": order,
             "searchable": search, "clauseNames": clauses if clauses is not None else [fid],
             "cloud_only": cloud_only}
 
 
-def _s(typ, system, items=None):
+def _s(typ: str, system: str, items: str | None = None) -> dict[str, str]:
     d = {"type": typ, "system": system}
     if items:
         d["items"] = items

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -46,7 +46,7 @@ class Clock:
         return int(self.epoch() * 1000)
 
     def now(self, tz: str | None = None) -> datetime:
-        dt = datetime.fromtimestamp(self.epoch(), timezone.utc)
+        dt = datetime.fromtimestamp(self.epoch(), UTC)
         return dt.astimezone(zone(tz)) if tz else dt
 
     def http_date(self) -> str:
@@ -60,18 +60,18 @@ def to_ms(dt: datetime) -> int:
 
 
 def from_ms(ms: int, tz: str = "UTC") -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).astimezone(zone(tz))
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone(tz))
 
 
 @lru_cache(maxsize=65536)
 def jira_ts(ms: int, tz: str) -> str:
     """``2026-11-24T04:09:30.390+0100``: Jira's format, offset without a colon."""
-    dt = datetime.fromtimestamp(ms // 1000, timezone.utc).astimezone(zone(tz))
+    dt = datetime.fromtimestamp(ms // 1000, UTC).astimezone(zone(tz))
     return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}{dt:%z}"
 
 
 def iso_utc(ms: int) -> str:
-    dt = datetime.fromtimestamp(ms / 1000, timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
     return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
 
 
@@ -96,7 +96,7 @@ def local_to_ms(naive: datetime, tz: str) -> int:
     client's ``updated >=`` filter start late if it did not allow for it."""
     z = zone(tz)
     later = naive.replace(tzinfo=z, fold=1)
-    in_gap = later.astimezone(timezone.utc).astimezone(z).replace(tzinfo=None) != naive  # skipped when clocks spring forward
+    in_gap = later.astimezone(UTC).astimezone(z).replace(tzinfo=None) != naive  # skipped when clocks spring forward
     return to_ms(naive.replace(tzinfo=z) if in_gap else later)
 
 

@@ -20,13 +20,13 @@ from .clock import Clock, from_ms, to_ms, zone
 from .errors import ApiError, EmulatorError
 from .faults import Faults
 from .fields import FieldParser
-from .model import State, body_text, body_wiki
+from .model import Issue, State, body_text, body_wiki
 from .ops import Domain
 from .persistence import Saver, load_state
 from .server import EmulatorHTTPServer, LogEntry, dispatch
 from .visibility import JSM_PROPERTY, is_internal
 from .webhooks import Webhooks
-from .workflow import Workflow
+from .workflow import Transition, Workflow
 
 LOG_LIMIT = 1_000_000  # request log entries kept (oldest dropped beyond)
 
@@ -148,15 +148,22 @@ class JiraEmulator:
         self.webhooks.clear()
         self.clear_request_log()
 
-    def dispatch(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
+    def dispatch(self, method: str, path: str, headers: dict[str, Any],
+                 body: bytes = b"") -> tuple[int, dict[str, Any], bytes]:
         """Serve one request without HTTP (used by in-process callers and micro-benchmarks)."""
         return dispatch(self, method, path, headers, body)
 
     # ---------------------------------------------------------------- strictness
-    STRICTNESS = ("strict_transition_screens", "search_properties", "comment_list_properties",
-                  "index_lag_seconds", "max_result_window", "max_url_length")
+    STRICTNESS = (
+        "strict_transition_screens",
+        "search_properties",
+        "comment_list_properties",
+        "index_lag_seconds",
+        "max_result_window",
+        "max_url_length",
+    )
 
-    def configure(self, **values: Any) -> dict:
+    def configure(self, **values: Any) -> dict[str, Any]:
         """Change how strict the emulator is; returns the current settings.
 
         * ``strict_transition_screens``: transitions check their screen (required fields,
@@ -230,17 +237,18 @@ class JiraEmulator:
     def _at(self, at: datetime | None) -> int:
         return self.clock.now_ms() if at is None else to_ms(at)
 
-    def _issue(self, key: str):
+    def _issue(self, key: str) -> Issue:
         issue = self.state.issue(key)
         if issue is None:
             raise EmulatorError(f"no issue {key}")
         return issue
 
     def _parser(self) -> FieldParser:
-        return FieldParser(self.state, self.accounts, version="3" if self.mode == "cloud" else "2",
-                           cloud=self.mode == "cloud")
+        return FieldParser(
+            self.state, self.accounts, version="3" if self.mode == "cloud" else "2", cloud=self.mode == "cloud"
+        )
 
-    def _rest_fields(self, fields: dict) -> dict:
+    def _rest_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Python-API field values (names, plain text) to REST field values."""
         out: dict[str, Any] = {}
         for name, value in fields.items():
@@ -257,7 +265,7 @@ class JiraEmulator:
                 out[name] = value
         return out
 
-    def _body(self, value: str | dict) -> Any:
+    def _body(self, value: str | dict[str, Any]) -> Any:
         """Humans type text; Cloud stores it as ADF, Server as wiki markup."""
         if self.mode == "cloud":
             return value if isinstance(value, dict) else adf.wiki_to_adf(value)
@@ -265,17 +273,24 @@ class JiraEmulator:
             return adf.adf_to_wiki(value)
         return value
 
-    def add_project(self, key: str, name: str | None = None, workflow: Workflow | None = None,
-                    lead: str | None = None, description: str = "", project_type: str | None = None,
-                    screens: Any = None) -> dict:
+    def add_project(
+        self,
+        key: str,
+        name: str | None = None,
+        workflow: Workflow | None = None,
+        lead: str | None = None,
+        description: str = "",
+        project_type: str | None = None,
+        screens: Any = None,
+    ) -> dict[str, Any]:
         """Add a project; ``screens`` (same forms as the constructor's) overrides the
         instance's default create/edit screens for this project."""
         wf = workflow or Workflow.user_default()
         table = screens_mod.per_issue_type(screens) if screens is not None else None
         with self.state.lock:
             try:
-                proj = self.domain.add_project(key, name or key, wf, lead, description,
-                                               project_type or ("service_desk" if wf.name.startswith("Customer") else "software"))
+                kind = project_type or ("service_desk" if wf.name.startswith("Customer") else "software")
+                proj = self.domain.add_project(key, name or key, wf, lead, description, kind)
             except ValueError as exc:
                 raise EmulatorError(str(exc)) from None
             proj.screens = table
@@ -295,21 +310,35 @@ class JiraEmulator:
             proj.screens = table
             self.state.revision += 1
 
-    def screens_summary(self) -> dict:
+    def screens_summary(self) -> dict[str, Any]:
         """The instance default and each project's own screens, by issue type id ("*": the rest)."""
         with self.state.lock:
-            return {"default": screens_mod.to_config(self.screens),
-                    "projects": {p.key: screens_mod.to_config(p.screens) for p in self.state.projects.values()
-                                 if p.screens is not None}}
+            return {
+                "default": screens_mod.to_config(self.screens),
+                "projects": {
+                    p.key: screens_mod.to_config(p.screens)
+                    for p in self.state.projects.values()
+                    if p.screens is not None
+                },
+            }
 
     def screens_of(self, project: Any, issuetype_id: str | None) -> screens_mod.Screens:
         """The screens that apply to ``project`` (a model Project) and issue type."""
         return screens_mod.screens_for(self.screens, project.screens, issuetype_id)
 
-    def create_issue(self, project: str, summary: str, description: str | dict | None = None,
-                     issuetype: str = "Task", priority: str | None = None, labels: list[str] | None = None,
-                     status: str | None = None, as_account: str | None = None, assignee: str | None = None,
-                     at: datetime | None = None) -> str:
+    def create_issue(
+        self,
+        project: str,
+        summary: str,
+        description: str | dict[str, Any] | None = None,
+        issuetype: str = "Task",
+        priority: str | None = None,
+        labels: list[str] | None = None,
+        status: str | None = None,
+        as_account: str | None = None,
+        assignee: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
         """Create an issue as a person would in the UI; with ``status``, walk the workflow there."""
         actor = self._actor(as_account)
         with self.state.lock:
@@ -329,17 +358,25 @@ class JiraEmulator:
             parsed = parser.parse(self._rest_fields(fields), None, issue=None, creating=False)
             parser.raise_if_errors()
             ch = parsed.changes
-            path = []
+            path: list[Transition] = []
             if status:
                 target = proj.workflow.status(status)
-                path = proj.workflow.path(proj.workflow.initial, target.name) if target else None
-                if path is None:
+                found = proj.workflow.path(proj.workflow.initial, target.name) if target else None
+                if found is None:
                     raise EmulatorError(f"status {status!r} is not reachable in {proj.key}'s workflow")
+                path = found
             now = self._at(at)
             issue = self.domain.create_issue(
-                proj, summary=ch["summary"], issuetype_id=ch["issuetype_id"], actor=actor, now=now,
-                description=ch.get("description"), priority_id=ch.get("priority_id"), labels=ch.get("labels"),
-                assignee=ch.get("assignee"))
+                proj,
+                summary=ch["summary"],
+                issuetype_id=ch["issuetype_id"],
+                actor=actor,
+                now=now,
+                description=ch.get("description"),
+                priority_id=ch.get("priority_id"),
+                labels=ch.get("labels"),
+                assignee=ch.get("assignee"),
+            )
             for tr in path:
                 self.domain.transition(issue, tr, actor, now)
             return issue.key
@@ -354,8 +391,16 @@ class JiraEmulator:
             except ApiError as exc:
                 raise EmulatorError(str(exc)) from None
 
-    def add_comment(self, key: str, body: str | dict, as_account: str | None = None, at: datetime | None = None,
-                    properties: dict | None = None, visibility: dict | None = None, internal: bool = False) -> str:
+    def add_comment(
+        self,
+        key: str,
+        body: str | dict[str, Any],
+        as_account: str | None = None,
+        at: datetime | None = None,
+        properties: dict[str, Any] | None = None,
+        visibility: dict[str, Any] | None = None,
+        internal: bool = False,
+    ) -> str:
         """Comment as a person would; ``internal`` makes it a JSM internal note (agents only),
         ``visibility`` (``{"type": "role"|"group", "value": ...}``) restricts it to members."""
         actor = self._actor(as_account)
@@ -365,12 +410,19 @@ class JiraEmulator:
         with self.state.lock:
             issue = self._issue(key)
             stored = ("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body))
-            c = self.domain.add_comment(issue, stored, actor, self._at(at), visibility=visibility,
-                                        properties=props)
+            c = self.domain.add_comment(issue, stored, actor, self._at(at), visibility=visibility, properties=props)
             return str(c.id)
 
-    def edit_comment(self, key: str, comment_id: str, body: str | dict | None = None, as_account: str | None = None,
-                     at: datetime | None = None, visibility: dict | None = None, internal: bool | None = None) -> None:
+    def edit_comment(
+        self,
+        key: str,
+        comment_id: str,
+        body: str | dict[str, Any] | None = None,
+        as_account: str | None = None,
+        at: datetime | None = None,
+        visibility: dict[str, Any] | None = None,
+        internal: bool | None = None,
+    ) -> None:
         """Edit a comment's body (None: keep it), restriction (``{}`` lifts it) or internal flag."""
         actor = self._actor(as_account)
         with self.state.lock:
@@ -378,8 +430,11 @@ class JiraEmulator:
             c = self.state.comments.get(int(comment_id))
             if c is None or c.issue_id != issue.id:
                 raise EmulatorError(f"no comment {comment_id} on {key}")
-            stored = c.body if body is None else (
-                ("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body)))
+            stored = (
+                c.body
+                if body is None
+                else (("adf", self._body(body)) if self.mode == "cloud" else ("wiki", self._body(body)))
+            )
             if internal is not None:
                 c.properties[JSM_PROPERTY] = {"internal": internal}
             self.domain.edit_comment(issue, c, stored, actor, self._at(at), visibility)
@@ -392,7 +447,7 @@ class JiraEmulator:
                 raise EmulatorError(f"no comment {comment_id} on {key}")
             self.domain.delete_comment(issue, c, self._at(at))
 
-    def edit(self, key: str, fields: dict, as_account: str | None = None, at: datetime | None = None) -> bool:
+    def edit(self, key: str, fields: dict[str, Any], as_account: str | None = None, at: datetime | None = None) -> bool:
         """Edit fields (summary, description, priority, labels, issuetype, assignee) by name/text.
         Returns whether anything changed."""
         actor = self._actor(as_account)
@@ -418,8 +473,14 @@ class JiraEmulator:
         with self.state.lock:
             self.domain.delete_issue(self._issue(key))
 
-    def link(self, inward_key: str, outward_key: str, link_type: str = "Relates", as_account: str | None = None,
-             at: datetime | None = None) -> str:
+    def link(
+        self,
+        inward_key: str,
+        outward_key: str,
+        link_type: str = "Relates",
+        as_account: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
         """Link two issues: ``inward_key`` <outward description> ``outward_key`` ("A blocks B")."""
         actor = self._actor(as_account)
         with self.state.lock:
@@ -447,7 +508,7 @@ class JiraEmulator:
     def _dt(self, ms: int | None) -> datetime | None:
         return None if ms is None else from_ms(ms, self.timezone)
 
-    def issue(self, key: str) -> dict:
+    def issue(self, key: str) -> dict[str, Any]:
         """A snapshot of the internal state of one issue (plain values, aware datetimes)."""
         with self.state.lock:
             i = self._issue(key)
@@ -457,64 +518,132 @@ class JiraEmulator:
                 lk = st.links[lid]
                 t = next(t for t in catalog.LINK_TYPES if t[0] == lk.type_id)
                 if lk.inward_id == i.id:
-                    links.append({"id": str(lid), "type": t[1], "direction": "outward",
-                                  "description": t[3], "key": st.issues[lk.outward_id].key})
+                    links.append(
+                        {
+                            "id": str(lid),
+                            "type": t[1],
+                            "direction": "outward",
+                            "description": t[3],
+                            "key": st.issues[lk.outward_id].key,
+                        }
+                    )
                 else:
-                    links.append({"id": str(lid), "type": t[1], "direction": "inward",
-                                  "description": t[2], "key": st.issues[lk.inward_id].key})
+                    links.append(
+                        {
+                            "id": str(lid),
+                            "type": t[1],
+                            "direction": "inward",
+                            "description": t[2],
+                            "key": st.issues[lk.inward_id].key,
+                        }
+                    )
             res = self.domain.resolution_names.get(i.resolution_id) if i.resolution_id else None
             return {
-                "id": str(i.id), "key": i.key, "project": st.projects_by_id[i.project_id].key,
-                "summary": i.summary, "description": body_wiki(i.description),
+                "id": str(i.id),
+                "key": i.key,
+                "project": st.projects_by_id[i.project_id].key,
+                "summary": i.summary,
+                "description": body_wiki(i.description),
                 "description_text": body_text(i.description) if i.description else None,
                 "issuetype": next(t[1] for t in catalog.ISSUE_TYPES if t[0] == i.issuetype_id),
                 "priority": next(p[1] for p in catalog.PRIORITIES if p[0] == i.priority_id),
-                "status": i.status, "status_category": st.category(i.status), "resolution": res,
-                "labels": list(i.labels), "reporter": i.reporter, "creator": i.creator, "assignee": i.assignee,
-                "created": self._dt(i.created), "updated": self._dt(i.updated),
-                "resolutiondate": self._dt(i.resolutiondate), "comment_count": len(i.comment_ids),
+                "status": i.status,
+                "status_category": st.category(i.status),
+                "resolution": res,
+                "labels": list(i.labels),
+                "reporter": i.reporter,
+                "creator": i.creator,
+                "assignee": i.assignee,
+                "created": self._dt(i.created),
+                "updated": self._dt(i.updated),
+                "resolutiondate": self._dt(i.resolutiondate),
+                "comment_count": len(i.comment_ids),
                 "links": links,
-                "remote_links": [{"id": str(r), "globalId": st.remote_links[r].global_id,
-                                  "url": st.remote_links[r].object.get("url"),
-                                  "title": st.remote_links[r].object.get("title")} for r in i.remote_link_ids],
+                "remote_links": [
+                    {
+                        "id": str(r),
+                        "globalId": st.remote_links[r].global_id,
+                        "url": st.remote_links[r].object.get("url"),
+                        "title": st.remote_links[r].object.get("title"),
+                    }
+                    for r in i.remote_link_ids
+                ],
                 "properties": json.loads(json.dumps(i.properties)),
-                "changelog": [{"author": h.author, "created": self._dt(h.created),
-                               "items": [dict(x) for x in h.items]} for h in i.histories],
+                "changelog": [
+                    {"author": h.author, "created": self._dt(h.created), "items": [dict(x) for x in h.items]}
+                    for h in i.histories
+                ],
             }
 
-    def issues(self, project: str | None = None) -> list[dict]:
+    def issues(self, project: str | None = None) -> list[dict[str, Any]]:
         with self.state.lock:
-            keys = [i.key for i in self.state.issues.values()
-                    if project is None or self.state.projects_by_id[i.project_id].key == project.upper()]
+            keys = [
+                i.key
+                for i in self.state.issues.values()
+                if project is None or self.state.projects_by_id[i.project_id].key == project.upper()
+            ]
             return [self.issue(k) for k in keys]
 
-    def comments(self, key: str) -> list[dict]:
+    def comments(self, key: str) -> list[dict[str, Any]]:
         with self.state.lock:
             i = self._issue(key)
             out = []
             for cid in i.comment_ids:
                 c = self.state.comments[cid]
-                out.append({"id": str(c.id), "author": c.author, "update_author": c.update_author,
-                            "body": body_wiki(c.body), "body_format": c.body[0], "created": self._dt(c.created),
-                            "updated": self._dt(c.updated), "visibility": c.visibility,
-                            "internal": is_internal(c.properties),
-                            "properties": json.loads(json.dumps(c.properties))})
+                out.append(
+                    {
+                        "id": str(c.id),
+                        "author": c.author,
+                        "update_author": c.update_author,
+                        "body": body_wiki(c.body),
+                        "body_format": c.body[0],
+                        "created": self._dt(c.created),
+                        "updated": self._dt(c.updated),
+                        "visibility": c.visibility,
+                        "internal": is_internal(c.properties),
+                        "properties": json.loads(json.dumps(c.properties)),
+                    }
+                )
             return out
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         with self.state.lock:
             st = self.state
             per_project = collections.Counter(i.project_id for i in st.issues.values())
             return {
-                "mode": self.mode, "url": self.url, "base_url": self.base_url, "timezone": self.timezone,
-                "now": self.now().isoformat(timespec="milliseconds"), "clock_offset_seconds": self.clock_offset_seconds,
+                "mode": self.mode,
+                "url": self.url,
+                "base_url": self.base_url,
+                "timezone": self.timezone,
+                "now": self.now().isoformat(timespec="milliseconds"),
+                "clock_offset_seconds": self.clock_offset_seconds,
                 "persist_path": str(self.persist_path) if self.persist_path else None,
-                "projects": [{"key": p.key, "name": p.name, "id": str(p.id), "workflow": p.workflow.name,
-                              "issues": per_project.get(p.id, 0)} for p in st.projects.values()],
-                "issues": len(st.issues), "comments": len(st.comments), "links": len(st.links),
-                "remote_links": len(st.remote_links), "revision": st.revision,
-                "accounts": [{"name": a.name, "displayName": a.display_name, "email": a.email, "token": a.token,
-                              "accountId": a.account_id, "role": a.role} for a in self.accounts.accounts],
+                "projects": [
+                    {
+                        "key": p.key,
+                        "name": p.name,
+                        "id": str(p.id),
+                        "workflow": p.workflow.name,
+                        "issues": per_project.get(p.id, 0),
+                    }
+                    for p in st.projects.values()
+                ],
+                "issues": len(st.issues),
+                "comments": len(st.comments),
+                "links": len(st.links),
+                "remote_links": len(st.remote_links),
+                "revision": st.revision,
+                "accounts": [
+                    {
+                        "name": a.name,
+                        "displayName": a.display_name,
+                        "email": a.email,
+                        "token": a.token,
+                        "accountId": a.account_id,
+                        "role": a.role,
+                    }
+                    for a in self.accounts.accounts
+                ],
                 "requests": len(self._entries),
                 "faults": self.faults.to_dict(),
             }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EmulatorError(Exception):
     """Raised by the Python API when an action is not possible (e.g. a forbidden transition)."""
@@ -20,7 +22,7 @@ class ApiError(EmulatorError):
         self.headers = dict(headers or {})
         super().__init__("; ".join(self.messages + [f"{k}: {v}" for k, v in self.errors.items()]) or str(status))
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"errorMessages": self.messages, "errors": self.errors}
 
 

@@ -46,8 +46,14 @@ class RateLimit:
             if self.issue_write_burst is None:
                 self.issue_write_burst = max(1, int(math.ceil(self.issue_writes_per_second)))
 
-    def to_dict(self) -> dict:
-        out: dict = {"per_second": self.per_second, "burst": self.burst}
+    @property
+    def burst_size(self) -> int:
+        """``burst``, as __post_init__ settled it."""
+        assert self.burst is not None
+        return self.burst
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"per_second": self.per_second, "burst": self.burst}
         if not self.near_limit:
             out["near_limit"] = False
         if self.issue_writes_per_second is not None:
@@ -58,7 +64,7 @@ class RateLimit:
 @dataclass
 class FailRule:
     method: str
-    path: re.Pattern
+    path: re.Pattern[str]
     status: int
     after_apply: bool
     remaining: int
@@ -66,7 +72,7 @@ class FailRule:
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and bool(self.path.search(path))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "path_regex": self.path.pattern, "status": self.status,
                 "after_apply": self.after_apply, "count": self.remaining}
 
@@ -139,14 +145,14 @@ class Faults:
             self._rules.clear()
             self._buckets.clear()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         lat = self.latency_ms
         return {"latency_ms": list(lat) if isinstance(lat, tuple) else lat, "error_rate": self.error_rate,
                 "lost_response_rate": self.lost_response_rate,
                 "rate_limit": self._rate_limit.to_dict() if self._rate_limit else None,
                 "fail_next": [r.to_dict() for r in self._rules]}
 
-    def update(self, d: dict) -> None:
+    def update(self, d: dict[str, Any]) -> None:
         if "latency_ms" in d:
             lat = d["latency_ms"]
             self.latency_ms = tuple(lat) if isinstance(lat, list) else lat
@@ -180,7 +186,7 @@ class Faults:
             return True, {}
         now = time.monotonic()
         with self._lock:
-            b = self._take(who, float(rl.burst), rl.per_second, now)
+            b = self._take(who, float(rl.burst_size), rl.per_second, now)
             if b.tokens < 1.0:
                 return False, self._limited((1.0 - b.tokens) / rl.per_second, rl.burst, rl.per_second,
                                             "jira-burst-based")
@@ -193,7 +199,7 @@ class Faults:
                                                 "jira-per-issue-on-write")
                 ib.tokens -= 1.0
             b.tokens -= 1.0
-            near = rl.near_limit and b.tokens < NEAR_LIMIT_SHARE * float(rl.burst)
+            near = rl.near_limit and b.tokens < NEAR_LIMIT_SHARE * float(rl.burst_size)
         return True, ({"X-RateLimit-NearLimit": "true"} if near else {})
 
     def _take(self, name: str, burst: float, rate: float, now: float) -> _Bucket:
@@ -211,7 +217,8 @@ class Faults:
             "Retry-After": str(max(1, int(math.ceil(wait)))),
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reset)) + f".{int(reset * 1000) % 1000:03d}Z",
+            "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(reset))
+            + f".{int(reset * 1000) % 1000:03d}Z",
             "X-RateLimit-FillRate": str(rate),
             "X-RateLimit-Interval-Seconds": "1",
             "RateLimit-Reason": reason,

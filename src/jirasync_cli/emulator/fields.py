@@ -12,7 +12,7 @@ from typing import Any
 from . import adf, catalog
 from .accounts import AccountBook
 from .errors import ApiError
-from .model import Body, Issue, State
+from .model import Body, Issue, Project, State
 
 TEXT_LIMIT = 32767
 TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
@@ -32,7 +32,7 @@ def cannot_set(name: str) -> str:
 class Parsed:
     changes: dict[str, Any] = field(default_factory=dict)
     link_adds: list[tuple[str, Issue, str]] = field(default_factory=list)  # (type_id, other, "inward"|"outward")
-    comment_adds: list[dict] = field(default_factory=list)
+    comment_adds: list[dict[str, Any]] = field(default_factory=list)
     project: Any = None
 
 
@@ -136,7 +136,7 @@ class FieldParser:
             return False
         return acc.name
 
-    def project(self, value: Any):
+    def project(self, value: Any) -> Project | None:
         ident = _ident(value) if isinstance(value, dict) else value
         proj = self.state.project(ident) if ident is not None else None
         if proj is None:
@@ -160,7 +160,7 @@ class FieldParser:
     def link_type(self, value: Any) -> str | None:
         if not isinstance(value, dict):
             return None
-        for tid, name, inward, outward in catalog.LINK_TYPES:
+        for tid, name, _inward, _outward in catalog.LINK_TYPES:
             if str(value.get("id")) == tid or value.get("name") == name:
                 return tid
         return None
@@ -204,27 +204,27 @@ class FieldParser:
     def _set(self, out: Parsed, name: str, value: Any, issue: Issue | None) -> None:
         ch = out.changes
         if name == "summary":
-            v = self.summary(value)
-            if v is not None:
-                ch["summary"] = v
+            summary = self.summary(value)
+            if summary is not None:
+                ch["summary"] = summary
         elif name == "description":
             ch["description"] = self.text_body("description", value)
         elif name == "priority":
-            v = self.priority(value)
-            if v:
-                ch["priority_id"] = v
+            priority = self.priority(value)
+            if priority:
+                ch["priority_id"] = priority
         elif name == "issuetype":
-            v = self.issuetype(value)
-            if v:
-                ch["issuetype_id"] = v
+            issuetype = self.issuetype(value)
+            if issuetype:
+                ch["issuetype_id"] = issuetype
         elif name == "labels":
-            v = self.labels(value if value is not None else [])
-            if v is not None:
-                ch["labels"] = v
+            labels = self.labels(value if value is not None else [])
+            if labels is not None:
+                ch["labels"] = labels
         elif name in ("assignee", "reporter"):
-            v = self.user(name, value)
-            if v is not False:
-                ch[name] = v
+            user = self.user(name, value)
+            if user is not False:
+                ch[name] = user
         elif name == "resolution":
             if value is None:
                 ch["resolution_id"] = None
@@ -247,10 +247,14 @@ class FieldParser:
                     s.add(value) if verb == "add" else s.discard(value)
                     out.changes["labels"] = sorted(s)
             else:
-                self.errors[name] = f"Field 'labels' does not support operation '{verb}' Supported operation(s) are: 'add,set,remove'"
+                self.errors[name] = (
+                    f"Field 'labels' does not support operation '{verb}' Supported operation(s) are: 'add,set,remove'"
+                )
         elif name == "issuelinks" and "issuelinks" in allow:
             if verb != "add" or not isinstance(value, dict):
-                self.errors[name] = f"Field 'issuelinks' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                self.errors[name] = (
+                    f"Field 'issuelinks' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                )
                 return
             type_id = self.link_type(value.get("type"))
             if type_id is None:
@@ -269,18 +273,22 @@ class FieldParser:
             out.link_adds.append((type_id, other, direction))
         elif name == "comment":
             if verb != "add" or not isinstance(value, dict):
-                self.errors[name] = f"Field 'comment' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                self.errors[name] = (
+                    f"Field 'comment' does not support operation '{verb}' Supported operation(s) are: 'add'"
+                )
                 return
             body = self.text_body("comment", value.get("body"))
             if body is None:
                 self.errors.setdefault("comment", "Comment body can not be empty!")
                 return
-            out.comment_adds.append({"body": body, "visibility": value.get("visibility"),
-                                     "properties": value.get("properties")})
+            out.comment_adds.append(
+                {"body": body, "visibility": value.get("visibility"), "properties": value.get("properties")}
+            )
         elif name in allow and name in SINGLE:
             if verb != "set":
-                self.errors[name] = (f"Field '{name}' does not support operation '{verb}' "
-                                     "Supported operation(s) are: 'set'")
+                self.errors[name] = (
+                    f"Field '{name}' does not support operation '{verb}' Supported operation(s) are: 'set'"
+                )
                 return
             self._set(out, name, value, issue)
         else:

@@ -21,7 +21,7 @@ def get_issue(ctx: Ctx, ident: str) -> Issue:
     return issue
 
 
-def parse_properties(raw: Any) -> dict:
+def parse_properties(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, list) or not all(isinstance(p, dict) and isinstance(p.get("key"), str) for p in raw):
@@ -41,13 +41,13 @@ def check_property(key: str, value: Any) -> None:
 
 
 # Entity properties behave alike on issues and comments: one implementation for both.
-def property_get(properties: dict, prop: str) -> Response:
+def property_get(properties: dict[str, Any], prop: str) -> Response:
     if prop not in properties:
         raise ApiError(404, [f"The property with key '{prop}' does not exist."])
     return Response(200, {"key": prop, "value": properties[prop]})
 
 
-def property_put(ctx: Ctx, properties: dict, prop: str) -> Response:
+def property_put(ctx: Ctx, properties: dict[str, Any], prop: str) -> Response:
     if ctx.body is None:
         raise ApiError(400, ["The property value must be a valid, non-empty JSON."])
     check_property(prop, ctx.body)
@@ -57,7 +57,7 @@ def property_put(ctx: Ctx, properties: dict, prop: str) -> Response:
     return Response(201 if created else 200)
 
 
-def property_delete(ctx: Ctx, properties: dict, prop: str) -> Response:
+def property_delete(ctx: Ctx, properties: dict[str, Any], prop: str) -> Response:
     if prop not in properties:
         raise ApiError(404, [f"The property with key '{prop}' does not exist."])
     del properties[prop]
@@ -65,11 +65,14 @@ def property_delete(ctx: Ctx, properties: dict, prop: str) -> Response:
     return Response(204)
 
 
-def issue_json(ctx: Ctx, issue: Issue, *, default_fields: str = "*all", comment_limit: int | None = None) -> dict:
+def issue_json(
+    ctx: Ctx, issue: Issue, *, default_fields: str = "*all", comment_limit: int | None = None
+) -> dict[str, Any]:
     fields = select_fields(ctx.query.get("fields", []), default_fields, ctx.cloud) or set()
     props = ctx.query.get("properties")
-    return ctx.renderer().issue(issue, fields, expand=set(ctx.q_list("expand")), properties=props,
-                                comment_limit=comment_limit)
+    return ctx.renderer().issue(
+        issue, fields, expand=set(ctx.q_list("expand")), properties=props, comment_limit=comment_limit
+    )
 
 
 def _create_screen(ctx: Ctx, fields: Any) -> set[str]:
@@ -89,8 +92,9 @@ def _create_screen(ctx: Ctx, fields: Any) -> set[str]:
 def create_issue(ctx: Ctx) -> Response:
     body = ctx.json_body()
     parser = FieldParser(ctx.state, ctx.emu.accounts, version=ctx.version, cloud=ctx.cloud)
-    parsed = parser.parse(body.get("fields"), body.get("update"), issue=None, creating=True,
-                          allow=_create_screen(ctx, body.get("fields")))
+    parsed = parser.parse(
+        body.get("fields"), body.get("update"), issue=None, creating=True, allow=_create_screen(ctx, body.get("fields"))
+    )
     parser.raise_if_errors()
     props = parse_properties(body.get("properties"))  # entity properties: not fields, no screen applies
     proj = parsed.project
@@ -101,10 +105,20 @@ def create_issue(ctx: Ctx) -> Response:
             raise ApiError(400, [f"Transition id '{body['transition']['id']}' is not valid for this issue."])
     ch = parsed.changes
     issue = ctx.domain.create_issue(
-        proj, summary=ch["summary"], issuetype_id=ch["issuetype_id"], actor=ctx.actor, now=ctx.now_ms,
-        description=ch.get("description"), priority_id=ch.get("priority_id"), labels=ch.get("labels"),
-        reporter=ch.get("reporter"), assignee=ch.get("assignee"), properties=props,
-        link_adds=parsed.link_adds, comment_adds=parsed.comment_adds)
+        proj,
+        summary=ch["summary"],
+        issuetype_id=ch["issuetype_id"],
+        actor=ctx.actor,
+        now=ctx.now_ms,
+        description=ch.get("description"),
+        priority_id=ch.get("priority_id"),
+        labels=ch.get("labels"),
+        reporter=ch.get("reporter"),
+        assignee=ch.get("assignee"),
+        properties=props,
+        link_adds=parsed.link_adds,
+        comment_adds=parsed.comment_adds,
+    )
     if tr is not None:
         ctx.domain.transition(issue, tr, ctx.actor, ctx.now_ms)
     api = ctx.renderer().api
@@ -148,6 +162,7 @@ def delete_issue(ctx: Ctx, ident: str) -> Response:
 
 # ---------------------------------------------------------------- transitions
 
+
 @router.add("GET", "/issue/{ident}/transitions")
 def transitions(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
@@ -187,7 +202,7 @@ def do_transition(ctx: Ctx, ident: str) -> Response:
     return Response(204)
 
 
-def _screen_values(ctx: Ctx, tr: Any, fields: Any, update: Any) -> tuple[dict, dict]:
+def _screen_values(ctx: Ctx, tr: Any, fields: Any, update: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check a transition request against the transition's screen, as Jira does: required
     fields must be given ("Field Resolution is required."); fields not on the screen cannot
     be set (a comment can always be added). Screen custom fields are accepted and dropped
@@ -211,12 +226,14 @@ def _screen_values(ctx: Ctx, tr: Any, fields: Any, update: Any) -> tuple[dict, d
 
 # ---------------------------------------------------------------- properties
 
+
 @router.add("GET", "/issue/{ident}/properties")
 def property_keys(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
     api = ctx.renderer().api
-    return Response(200, {"keys": [{"key": k, "self": f"{api}/issue/{issue.id}/properties/{k}"}
-                                   for k in issue.properties]})
+    return Response(
+        200, {"keys": [{"key": k, "self": f"{api}/issue/{issue.id}/properties/{k}"} for k in issue.properties]}
+    )
 
 
 @router.add("GET", "/issue/{ident}/properties/{prop}")
@@ -236,17 +253,23 @@ def delete_property(ctx: Ctx, ident: str, prop: str) -> Response:
 
 # ---------------------------------------------------------------- changelog
 
+
 @router.add("GET", "/issue/{ident}/changelog", cloud_only=True)
 def changelog(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
     start = max(0, ctx.q_int("startAt", 0))
     limit = max(1, min(ctx.q_int("maxResults", 100), 100))
     hs = issue.histories
-    page = hs[start:start + limit]
+    page = hs[start : start + limit]
     r = ctx.renderer()
-    body = {"self": f"{r.api}/issue/{issue.key}/changelog?maxResults={limit}&startAt={start}",
-            "maxResults": limit, "startAt": start, "total": len(hs), "isLast": start + limit >= len(hs),
-            "values": [r.history(h) for h in page]}
+    body = {
+        "self": f"{r.api}/issue/{issue.key}/changelog?maxResults={limit}&startAt={start}",
+        "maxResults": limit,
+        "startAt": start,
+        "total": len(hs),
+        "isLast": start + limit >= len(hs),
+        "values": [r.history(h) for h in page],
+    }
     if not body["isLast"]:
         body["nextPage"] = f"{r.api}/issue/{issue.key}/changelog?maxResults={limit}&startAt={start + limit}"
     return Response(200, body)

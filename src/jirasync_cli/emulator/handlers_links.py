@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import catalog
 from .errors import ApiError
 from .handlers_comments import parse_body
 from .handlers_issues import get_issue
+from .model import Issue, IssueLink, RemoteLink
 from .router import Ctx, Response, router
 
 
-def _link_type(ctx: Ctx, raw) -> str:
+def _link_type(ctx: Ctx, raw: Any) -> str:
     if not isinstance(raw, dict):
         raise ApiError(400, ["Issue link type is required."])
     for tid, name, _i, _o in catalog.LINK_TYPES:
@@ -19,7 +22,7 @@ def _link_type(ctx: Ctx, raw) -> str:
     raise ApiError(404, [f"No issue link type with name '{ident}' found."])
 
 
-def _linked(ctx: Ctx, raw, side: str):
+def _linked(ctx: Ctx, raw: Any, side: str) -> Issue:
     ident = raw.get("key") or raw.get("id") if isinstance(raw, dict) else None
     if ident is None:
         raise ApiError(400, [f"The {side} issue must be specified."])
@@ -35,16 +38,16 @@ def create_link(ctx: Ctx) -> Response:
     tid = _link_type(ctx, body.get("type"))
     inward = _linked(ctx, body.get("inwardIssue"), "inward")
     outward = _linked(ctx, body.get("outwardIssue"), "outward")
-    comment = body.get("comment")
-    cbody = parse_body(ctx, comment.get("body")) if isinstance(comment, dict) else None
+    comment = body.get("comment") if isinstance(body.get("comment"), dict) else None
+    cbody = parse_body(ctx, comment.get("body")) if comment is not None else None
     link = ctx.domain.add_link(tid, inward, outward, ctx.actor, ctx.now_ms)
-    if cbody is not None:
+    if comment is not None and cbody is not None:
         ctx.domain.add_comment(inward, cbody, ctx.actor, ctx.now_ms, visibility=comment.get("visibility"))
     api = ctx.renderer().api
     return Response(201, None, {"Location": f"{api}/issueLink/{link.id}"})
 
 
-def _get_link(ctx: Ctx, lid: str):
+def _get_link(ctx: Ctx, lid: str) -> IssueLink:
     link = ctx.state.links.get(int(lid)) if lid.isascii() and lid.isdigit() else None
     if link is None:
         raise ApiError(404, [f"No issue link with id '{lid}' exists."])
@@ -64,7 +67,7 @@ def delete_link(ctx: Ctx, lid: str) -> Response:
 
 # ---------------------------------------------------------------- remote links
 
-def _remote_payload(body: dict) -> dict:
+def _remote_payload(body: dict[str, Any]) -> dict[str, Any]:
     obj = body.get("object")
     errors = {}
     if not isinstance(obj, dict):
@@ -105,7 +108,7 @@ def upsert_remote(ctx: Ctx, ident: str) -> Response:
     return Response(201 if created else 200, {"id": rl.id, "self": f"{api}/issue/{issue.key}/remotelink/{rl.id}"})
 
 
-def _get_remote(ctx: Ctx, issue, lid: str):
+def _get_remote(ctx: Ctx, issue: Issue, lid: str) -> RemoteLink:
     rl = ctx.state.remote_links.get(int(lid)) if lid.isascii() and lid.isdigit() else None
     if rl is None or rl.issue_id != issue.id:
         raise ApiError(404, [f"No remote link with id '{lid}' exists on issue '{issue.key}'."])

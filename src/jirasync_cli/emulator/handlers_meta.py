@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import catalog
 from .clock import jira_ts
 from .errors import ApiError
+from .model import Project
 from .router import Ctx, Response, router
 from .visibility import ROLES
 
@@ -50,7 +51,7 @@ def fields(ctx: Ctx) -> Response:
     return Response(200, out)
 
 
-def _project_or_404(ctx: Ctx, ident: str):
+def _project_or_404(ctx: Ctx, ident: str) -> Project:
     proj = ctx.state.project(ident)
     if proj is None:
         raise ApiError(404, [f"No project could be found with key '{ident}'."])

@@ -13,6 +13,7 @@ from typing import Any
 from . import catalog
 from .errors import ApiError
 from .handlers_issues import get_issue
+from .model import Project
 from .render import Renderer
 from .router import Ctx, Response, router
 from .screens import OPERATIONS, SETTABLE
@@ -22,7 +23,7 @@ REQUIRED = {"summary", "issuetype", "project"}
 NAMES = {**catalog.FIELD_NAMES, "project": "Project"}
 
 
-def field_meta(r: Renderer, fid: str, *, issuetype_id: str, project: Any, create: bool) -> dict:
+def field_meta(r: Renderer, fid: str, *, issuetype_id: str, project: Any, create: bool) -> dict[str, Any]:
     d: dict[str, Any] = {"required": fid in REQUIRED, "schema": dict(catalog.FIELD_SCHEMAS[fid]), "name": NAMES[fid]}
     if create:
         d["fieldId"] = fid
@@ -44,7 +45,7 @@ def field_meta(r: Renderer, fid: str, *, issuetype_id: str, project: Any, create
     return d
 
 
-def _page(ctx: Ctx, items: list, cloud_key: str) -> Response:
+def _page(ctx: Ctx, items: list[Any], cloud_key: str) -> Response:
     start = max(0, ctx.q_int("startAt", 0))
     limit = max(1, min(ctx.q_int("maxResults", 50), 200))
     page = items[start:start + limit]
@@ -54,7 +55,7 @@ def _page(ctx: Ctx, items: list, cloud_key: str) -> Response:
                           "isLast": start + len(page) >= len(items), "values": page})
 
 
-def _project(ctx: Ctx, ident: str):
+def _project(ctx: Ctx, ident: str) -> Project:
     proj = ctx.state.project(ident)
     if proj is None:
         raise ApiError(404, [f"No project could be found with key '{ident}'."])

@@ -3,9 +3,12 @@ Server/DC: ``/search`` with startAt/maxResults/total."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import catalog
 from .errors import ApiError
 from .jql_eval import Env
+from .model import Issue
 from .render import select_fields
 from .router import Ctx, Response, router
 from .search import compile_or_400, make_token, page_after, read_token, run_query
@@ -18,10 +21,10 @@ def _env(ctx: Ctx) -> Env:
     return Env(ctx.state, ctx.emu.accounts, ctx.account, ctx.tz, ctx.now_ms, ctx.cloud)
 
 
-def _params(ctx: Ctx) -> dict:
+def _params(ctx: Ctx) -> dict[str, Any]:
     """GET query parameters or POST body, normalized to lists/strings."""
     if ctx.body is None or not isinstance(ctx.body, dict):
-        def lst(name):
+        def lst(name: str) -> list[str]:
             return ctx.query.get(name, [])
         return {"jql": ctx.q("jql", ""), "fields": lst("fields"), "expand": lst("expand"),
                 "properties": lst("properties"), "nextPageToken": ctx.q("nextPageToken"),
@@ -29,7 +32,7 @@ def _params(ctx: Ctx) -> dict:
                 "reconcileIssues": [t for v in lst("reconcileIssues") for t in v.split(",") if t.strip()]}
     b = ctx.body
 
-    def as_list(v):
+    def as_list(v: Any) -> list[str]:
         if v is None:
             return []
         return [v] if isinstance(v, str) else [str(x) for x in v]
@@ -39,7 +42,7 @@ def _params(ctx: Ctx) -> dict:
             "reconcileIssues": as_list(b.get("reconcileIssues"))}
 
 
-def _int(value, name: str, default: int) -> int:
+def _int(value: Any, name: str, default: int) -> int:
     if value is None or value == "":
         return default
     try:
@@ -48,7 +51,7 @@ def _int(value, name: str, default: int) -> int:
         raise ApiError(400, [f"The '{name}' parameter must be a number."]) from None
 
 
-def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
+def _render(ctx: Ctx, issues: list[Issue], p: dict[str, Any], default_fields: str) -> list[dict[str, Any]]:
     fields = select_fields(p["fields"], default_fields, ctx.cloud)
     if fields is None:
         if ctx.cloud:  # Cloud's default: ids only
@@ -64,7 +67,7 @@ def _render(ctx: Ctx, issues, p: dict, default_fields: str) -> list[dict]:
     return [r.issue(i, fields, expand=expand, properties=props, comment_limit=limit) for i in issues]
 
 
-def _result_meta(ctx: Ctx, body: dict, p: dict, default_fields: str) -> None:
+def _result_meta(ctx: Ctx, body: dict[str, Any], p: dict[str, Any], default_fields: str) -> None:
     expand = {t.strip() for v in p["expand"] for t in v.split(",") if t.strip()}
     fields = select_fields(p["fields"], default_fields, ctx.cloud) or set()
     ordered = [f for f in catalog.ISSUE_FIELD_IDS if f in fields]
@@ -79,7 +82,9 @@ def _search_jql(ctx: Ctx) -> Response:
     env = _env(ctx)
     compiled, keyed = run_query(env, p["jql"])
     if compiled.predicate is None:
-        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+        raise ApiError(
+            400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]
+        )
     ids_only = not select_fields(p["fields"], "id", True)  # None (ids) or nothing but id/key
     limit = _int(p["maxResults"], "maxResults", 50)
     limit = max(1, min(limit, 5000 if ids_only else 100))
@@ -87,7 +92,7 @@ def _search_jql(ctx: Ctx) -> Response:
     cursor = read_token(p["jql"], token) if token else None
     keyed = _indexed(ctx, keyed, _reconcile_ids(p["reconcileIssues"]))
     issues, next_cursor = page_after(keyed, cursor, limit)
-    body = {"issues": _render(ctx, issues, p, "id")}
+    body: dict[str, Any] = {"issues": _render(ctx, issues, p, "id")}
     if next_cursor is not None:
         body["nextPageToken"] = make_token(p["jql"], next_cursor)
     body["isLast"] = next_cursor is None
@@ -99,7 +104,7 @@ def _search_jql(ctx: Ctx) -> Response:
 RECONCILE_LIMIT = 50  # "Accepts max 50 ids." (the /search/jql reference)
 
 
-def _reconcile_ids(raw: list) -> set[int]:
+def _reconcile_ids(raw: list[Any]) -> set[int]:
     try:
         ids = {int(v) for v in raw}
     except (TypeError, ValueError):
@@ -109,7 +114,7 @@ def _reconcile_ids(raw: list) -> set[int]:
     return ids
 
 
-def _indexed(ctx: Ctx, keyed: list, reconcile: set[int]) -> list:
+def _indexed(ctx: Ctx, keyed: list[Any], reconcile: set[int]) -> list[Any]:
     """Cloud's search index is eventually consistent: an issue written less than
     ``index_lag_seconds`` ago is not found yet, unless its id is in ``reconcileIssues``."""
     lag_ms = int(ctx.emu.index_lag_seconds * 1000)
@@ -136,7 +141,9 @@ def approximate_count(ctx: Ctx) -> Response:
     env = _env(ctx)
     compiled = compile_or_400(body.get("jql") or "", env)
     if compiled.predicate is None:
-        raise ApiError(400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."])
+        raise ApiError(
+            400, ["Unbounded JQL queries are not allowed here. Please add a search restriction to your query."]
+        )
     return Response(200, {"count": sum(1 for i in ctx.state.issues.values() if compiled.predicate(i))})
 
 
@@ -158,17 +165,24 @@ def _search_offset(ctx: Ctx) -> Response:
         # Data Center's text (support KB "Handling JQL REST API searching exceeding
         # max_result_window"), answered as a server error, as Jira does.
         raise ApiError(500, [SEARCH_LIMIT.format(wanted=start + limit, window=window)])
-    page = [i for _, i in keyed[start:start + limit]]
-    body = {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(keyed),
-            "issues": _render(ctx, page, p, "*navigable")}
+    page = [i for _, i in keyed[start : start + limit]]
+    body = {
+        "expand": "schema,names",
+        "startAt": start,
+        "maxResults": limit,
+        "total": len(keyed),
+        "issues": _render(ctx, page, p, "*navigable"),
+    }
     _result_meta(ctx, body, p, "*navigable")
     ctx.emu._search_page_served()
     return Response(200, body)
 
 
-SEARCH_LIMIT = ("Search limit exceeded. We couldn't complete your search because it requests {wanted:,} results "
-                "which exceeded the search platform limit of {window:,}. Try refining your query or contact "
-                "your Jira administrator. Repeating the same search may not work.")
+SEARCH_LIMIT = (
+    "Search limit exceeded. We couldn't complete your search because it requests {wanted:,} results "
+    "which exceeded the search platform limit of {window:,}. Try refining your query or contact "
+    "your Jira administrator. Repeating the same search may not work."
+)
 
 
 @router.add("GET", "/search", server_only=True)

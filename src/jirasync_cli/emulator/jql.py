@@ -132,7 +132,7 @@ class Empty:
     pos: int
 
 
-Operand = Value | Func | Empty | list
+Operand = Value | Func | Empty | list[Value | Func | Empty]
 
 
 @dataclass
@@ -146,7 +146,7 @@ class Clause:
 @dataclass
 class BoolOp:
     op: str  # "and" | "or" | "not"
-    args: list
+    args: list[Any]
 
 
 @dataclass
@@ -211,21 +211,21 @@ class _Parser:
             desc = self.next().low == "desc"
         return Sort(t.text, desc, t.pos)
 
-    def or_expr(self):
+    def or_expr(self) -> Clause | BoolOp:
         args = [self.and_expr()]
         while self.is_kw("or") or (self.tok.kind == "op" and self.tok.text in ("||", "|")):
             self.next()
             args.append(self.and_expr())
         return args[0] if len(args) == 1 else BoolOp("or", args)
 
-    def and_expr(self):
+    def and_expr(self) -> Clause | BoolOp:
         args = [self.not_expr()]
         while self.is_kw("and") or (self.tok.kind == "op" and self.tok.text in ("&&", "&")):
             self.next()
             args.append(self.not_expr())
         return args[0] if len(args) == 1 else BoolOp("and", args)
 
-    def not_expr(self):
+    def not_expr(self) -> Clause | BoolOp:
         if self.is_kw("not") or (self.tok.kind == "op" and self.tok.text == "!"):
             self.next()
             return BoolOp("not", [self.not_expr()])
@@ -277,7 +277,7 @@ class _Parser:
                 return low
         raise _syntax(f"Expecting operator but got {t.show()}. {OPERATORS_MSG}", t.pos if t.kind != "eof" else None)
 
-    def operand(self, op: str):
+    def operand(self, op: str) -> Operand:
         t = self.tok
         if op in ("in", "not in") or (t.kind == "op" and t.text == "("):
             if not (t.kind == "op" and t.text == "("):
@@ -288,12 +288,13 @@ class _Parser:
                 self.next()
                 items.append(self.single())
             if not (self.tok.kind == "op" and self.tok.text == ")"):
-                raise _syntax(f"Expecting ')' but got {self.tok.show()}.", self.tok.pos if self.tok.kind != "eof" else None)
+                pos = self.tok.pos if self.tok.kind != "eof" else None
+                raise _syntax(f"Expecting ')' but got {self.tok.show()}.", pos)
             self.next()
             return items
         return self.single()
 
-    def single(self):
+    def single(self) -> Value | Func | Empty:
         t = self.tok
         if t.kind == "string":
             self.next()
@@ -303,8 +304,11 @@ class _Parser:
                 self.next()
                 return Empty(t.pos)
             if t.low in KEYWORDS:
-                raise _syntax(f"Expecting either a value, list or function but got '{t.text}'. You must "
-                              f"surround '{t.text}' in quotation marks to use it as a value.", t.pos)
+                raise _syntax(
+                    f"Expecting either a value, list or function but got '{t.text}'. You must "
+                    f"surround '{t.text}' in quotation marks to use it as a value.",
+                    t.pos,
+                )
             self.next()
             if self.tok.kind == "op" and self.tok.text == "(":
                 self.next()
@@ -320,8 +324,9 @@ class _Parser:
                 self.next()
                 return Func(t.text, args, t.pos)
             return Value(t.text, False, t.pos)
-        raise _syntax(f"Expecting either a value, list or function but got {t.show()}.",
-                      t.pos if t.kind != "eof" else None)
+        raise _syntax(
+            f"Expecting either a value, list or function but got {t.show()}.", t.pos if t.kind != "eof" else None
+        )
 
 
 def parse(text: str) -> Query:

@@ -8,9 +8,10 @@ precision; relative dates and now() against the emulator clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from . import catalog
 from .clock import local_to_ms, start_of_day_ms
@@ -76,7 +77,7 @@ class _Compiler:
         self.env = env
         self.uses_now = False
 
-    def node(self, n) -> Pred:
+    def node(self, n: Clause | BoolOp) -> Pred:
         if isinstance(n, BoolOp):
             preds = [self.node(a) for a in n.args]
             if n.op == "not":
@@ -91,7 +92,7 @@ class _Compiler:
         return self.clause(n)
 
     # -- operand helpers
-    def _values(self, c: Clause) -> list:
+    def _values(self, c: Clause) -> list[Any]:
         return c.operand if isinstance(c.operand, list) else [c.operand]
 
     def _func(self, c: Clause, f: Func, allowed: set[str]) -> str:
@@ -108,7 +109,8 @@ class _Compiler:
         kind = FIELD_KIND[fname]
         op = c.op
         if op not in FIELD_OPS[kind]:
-            raise JqlError(f"The operator '{op.upper() if op.isalpha() or ' ' in op else op}' is not supported by the '{c.field}' field.")
+            shown = op.upper() if op.isalpha() or " " in op else op
+            raise JqlError(f"The operator '{shown}' is not supported by the '{c.field}' field.")
         if op in ("is", "is not"):
             if not isinstance(c.operand, Empty):
                 raise JqlError(f"The operator '{op.upper()}' only supports the EMPTY value ('{c.field}').")
@@ -125,21 +127,29 @@ class _Compiler:
     def _getter(self, fname: str) -> Callable[[Issue], Any]:
         st = self.env.state
         return {
-            "project": lambda i: i.project_id, "status": lambda i: i.status,
-            "statusCategory": lambda i: st.statuses[i.status][1], "labels": lambda i: i.labels,
-            "issuetype": lambda i: i.issuetype_id, "priority": lambda i: i.priority_id,
-            "resolution": lambda i: i.resolution_id, "assignee": lambda i: i.assignee,
-            "reporter": lambda i: i.reporter, "creator": lambda i: i.creator,
-            "created": lambda i: i.created, "updated": lambda i: i.updated,
-            "resolutiondate": lambda i: i.resolutiondate, "summary": lambda i: i.summary,
+            "project": lambda i: i.project_id,
+            "status": lambda i: i.status,
+            "statusCategory": lambda i: st.statuses[i.status][1],
+            "labels": lambda i: i.labels,
+            "issuetype": lambda i: i.issuetype_id,
+            "priority": lambda i: i.priority_id,
+            "resolution": lambda i: i.resolution_id,
+            "assignee": lambda i: i.assignee,
+            "reporter": lambda i: i.reporter,
+            "creator": lambda i: i.creator,
+            "created": lambda i: i.created,
+            "updated": lambda i: i.updated,
+            "resolutiondate": lambda i: i.resolutiondate,
+            "summary": lambda i: i.summary,
             "description": lambda i: body_text(i.description),
             "comment": lambda i: " ".join(body_text(st.comments[c].body) for c in i.comment_ids),
-            "text": lambda i: " ".join([i.summary, body_text(i.description)]
-                                       + [body_text(st.comments[c].body) for c in i.comment_ids]),
+            "text": lambda i: " ".join(
+                [i.summary, body_text(i.description)] + [body_text(st.comments[c].body) for c in i.comment_ids]
+            ),
         }[fname]
 
     # -- choice fields: resolve every value to a canonical id, Jira-style errors otherwise
-    def _resolve(self, c: Clause, fname: str, v) -> Any:
+    def _resolve(self, c: Clause, fname: str, v: Value | Func | Empty) -> Any:
         env, st = self.env, self.env.state
         if isinstance(v, Empty):
             return None
@@ -172,10 +182,10 @@ class _Compiler:
                 raise missing
             return t[0]
         if fname == "priority":
-            p = next((p for p in catalog.PRIORITIES if text == p[0] or low == p[1].lower()), None)
-            if p is None:
+            prio = next((p for p in catalog.PRIORITIES if text == p[0] or low == p[1].lower()), None)
+            if prio is None:
                 raise missing
-            return p[0]
+            return prio[0]
         if fname == "resolution":
             if low == "unresolved" and not v.quoted:
                 return None
@@ -215,7 +225,9 @@ class _Compiler:
         ids = set()
         for v in self._values(c):
             if not isinstance(v, Value):
-                raise JqlError(f"The operator '{c.op.upper()}' is not supported by the '{c.field}' field for this value.")
+                raise JqlError(
+                    f"The operator '{c.op.upper()}' is not supported by the '{c.field}' field for this value."
+                )
             text = v.text.strip()
             if text.isascii() and text.isdigit():
                 issue = self.env.state.issues.get(int(text))
@@ -233,7 +245,7 @@ class _Compiler:
         return lambda i: i.id not in ids
 
     # -- dates
-    def _instant(self, c: Clause, v) -> int | None:
+    def _instant(self, c: Clause, v: Value | Func | Empty) -> int | None:
         env = self.env
         if isinstance(v, Empty):
             return None
@@ -264,9 +276,11 @@ class _Compiler:
             self.uses_now = True
             total = sum(int(n) * UNIT_MS[u.lower()] for n, u in PERIOD_PART.findall(m.group(2)))
             return env.now_ms - total if m.group(1) == "-" else env.now_ms + total
-        raise JqlError(f"Date value '{v.text}' for field '{c.field}' is invalid. Valid formats include: "
-                       "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format "
-                       "e.g. '-5d', '4w 2d'.")
+        raise JqlError(
+            f"Date value '{v.text}' for field '{c.field}' is invalid. Valid formats include: "
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format "
+            "e.g. '-5d', '4w 2d'."
+        )
 
     def _date_clause(self, c: Clause, fname: str) -> Pred:
         getter = self._getter(fname)
@@ -284,8 +298,15 @@ class _Compiler:
             if c.op == "!=":
                 return lambda i: getter(i) is not None
             raise JqlError(f"The operator '{c.op}' does not support the EMPTY value for field '{c.field}'.")
-        cmp = {"=": lambda x: x == t, "!=": lambda x: x != t, ">": lambda x: x > t,
-               ">=": lambda x: x >= t, "<": lambda x: x < t, "<=": lambda x: x <= t}[c.op]
+        comparisons: dict[str, Callable[[int], bool]] = {
+            "=": lambda x: x == t,
+            "!=": lambda x: x != t,
+            ">": lambda x: x > t,
+            ">=": lambda x: x >= t,
+            "<": lambda x: x < t,
+            "<=": lambda x: x <= t,
+        }
+        cmp = comparisons[c.op]
         return lambda i: (x := getter(i)) is not None and cmp(x)
 
     # -- text
@@ -308,17 +329,17 @@ class _Compiler:
 @dataclass
 class Compiled:
     predicate: Pred | None  # None: no restriction ("unbounded")
-    sort_key: Callable[[Issue], tuple]
+    sort_key: Callable[[Issue], tuple[Any, ...]]
     order_text: str
     uses_now: bool
 
 
-def _str_key(s: str, desc: bool) -> tuple:
+def _str_key(s: str, desc: bool) -> tuple[Any, ...]:
     # Strings in a descending sort: negate code points (with a sentinel so prefixes sort right).
     return tuple(-ord(ch) for ch in s) + (1,) if desc else (s,)
 
 
-def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple]:
+def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple[Any, ...]]:
     fname = _canon_field(s.field)
     if fname not in SORTABLE:
         raise JqlError(f"Field '{s.field}' does not support sorting.")
@@ -326,16 +347,18 @@ def _sort_part(env: Env, s: Sort) -> Callable[[Issue], tuple]:
     sign = -1 if s.desc else 1
     d = s.desc
 
-    def num(fn):
-        def k(i: Issue) -> tuple:
+    def num(fn: Callable[[Issue], Any]) -> Callable[[Issue], tuple[Any, ...]]:
+        def k(i: Issue) -> tuple[Any, ...]:
             v = fn(i)
             return (1,) if v is None else (0, sign * v)
+
         return k
 
-    def text(fn):
-        def k(i: Issue) -> tuple:
+    def text(fn: Callable[[Issue], Any]) -> Callable[[Issue], tuple[Any, ...]]:
+        def k(i: Issue) -> tuple[Any, ...]:
             v = fn(i)
             return (1,) if v is None else (0, _str_key(v, d))
+
         return k
 
     if fname in ("created", "updated", "resolutiondate"):
@@ -367,7 +390,7 @@ def compile_query(text: str, env: Env) -> Compiled:
     parts = [_sort_part(env, s) for s in order]
     tie = -1 if order[-1].desc else 1
 
-    def sort_key(i: Issue) -> tuple:
+    def sort_key(i: Issue) -> tuple[Any, ...]:
         return tuple(p(i) for p in parts) + (tie * i.id,)
 
     order_text = ", ".join(f"{s.field} {'DESC' if s.desc else 'ASC'}" for s in order)

@@ -25,7 +25,7 @@ def body_wiki(body: Body | None) -> str | None:
     return value if fmt == "wiki" else adf.adf_to_wiki(value)
 
 
-def body_adf(body: Body | None) -> dict | None:
+def body_adf(body: Body | None) -> dict[str, Any] | None:
     if body is None:
         return None
     fmt, value = body
@@ -58,7 +58,7 @@ class History:
     id: int
     author: str
     created: int
-    items: list[dict]
+    items: list[dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -101,7 +101,7 @@ class Comment:
     created: int
     updated: int
     body: Body
-    visibility: dict | None = None
+    visibility: dict[str, Any] | None = None
     properties: dict[str, Any] = field(default_factory=dict)  # sd.public.comment marks JSM internal notes
 
 
@@ -118,8 +118,8 @@ class RemoteLink:
     id: int
     issue_id: int
     global_id: str | None
-    object: dict
-    application: dict | None = None
+    object: dict[str, Any]
+    application: dict[str, Any] | None = None
     relationship: str | None = None
 
 
@@ -143,7 +143,7 @@ class State:
         self.revision = 0  # bumped by every applied write; drives persistence and the search cache
         # (jql, zone, account, cloud) -> (revision, compiled query, sorted matches): pages 2..n
         # of a search, and idle polls of an unchanged instance, reuse the first page's work.
-        self.search_cache: OrderedDict = OrderedDict()
+        self.search_cache: OrderedDict[tuple[Any, ...], tuple[int, Any, Any]] = OrderedDict()
 
     def next_id(self, kind: str) -> int:
         self.counters[kind] += 1

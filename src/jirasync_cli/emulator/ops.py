@@ -7,6 +7,7 @@ history; comments, links and remote links bump ``updated``; issue properties tou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import catalog
@@ -79,14 +80,15 @@ class Domain:
             return handle, handle
         return (acc.account_id if self.cloud else acc.name), acc.display_name
 
-    def _item(self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *, field_id: str | None = None) -> dict:
+    def _item(self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *,
+              field_id: str | None = None) -> dict[str, Any]:
         item = {"field": field, "fieldtype": "jira"}
         if self.cloud and field_id:
             item["fieldId"] = field_id
         item.update({"from": frm, "fromString": frm_s, "to": to, "toString": to_s})
         return item
 
-    def _record(self, issue: Issue, actor: str, now: int, items: list[dict]) -> None:
+    def _record(self, issue: Issue, actor: str, now: int, items: list[dict[str, Any]]) -> None:
         if items:
             issue.histories.append(History(self.state.next_id("history"), actor, now, items))
 
@@ -97,8 +99,9 @@ class Domain:
     def create_issue(self, project: Project, *, summary: str, issuetype_id: str, actor: str, now: int,
                      description: Body | None = None, priority_id: str | None = None,
                      labels: list[str] | None = None, reporter: str | None = None,
-                     assignee: str | None = None, properties: dict | None = None,
-                     link_adds: list[tuple[str, Issue, str]] = (), comment_adds: list[dict] = ()) -> Issue:
+                     assignee: str | None = None, properties: dict[str, Any] | None = None,
+                     link_adds: Sequence[tuple[str, Issue, str]] = (),
+                     comment_adds: Sequence[dict[str, Any]] = ()) -> Issue:
         st = self.state
         iid = st.next_id("issue")
         key = f"{project.key}-{project.next_number}"
@@ -127,7 +130,7 @@ class Domain:
 
     def apply_changes(self, issue: Issue, changes: dict[str, Any], actor: str, now: int) -> bool:
         """Apply normalized field changes; returns whether anything changed."""
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         if "summary" in changes and changes["summary"] != issue.summary:
             items.append(self._item("summary", None, issue.summary, None, changes["summary"], field_id="summary"))
             issue.summary = changes["summary"]
@@ -141,18 +144,21 @@ class Domain:
             issue.priority_id = p1
         if "issuetype_id" in changes and changes["issuetype_id"] != issue.issuetype_id:
             t0, t1 = issue.issuetype_id, changes["issuetype_id"]
-            items.append(self._item("issuetype", t0, ISSUETYPE_NAMES[t0], t1, ISSUETYPE_NAMES[t1], field_id="issuetype"))
+            items.append(
+                self._item("issuetype", t0, ISSUETYPE_NAMES[t0], t1, ISSUETYPE_NAMES[t1], field_id="issuetype")
+            )
             issue.issuetype_id = t1
         if "labels" in changes:
-            new = sorted(set(changes["labels"]))
-            if new != issue.labels:
-                items.append(self._item("labels", None, " ".join(issue.labels), None, " ".join(new), field_id="labels"))
-                issue.labels = new
+            labels = sorted(set(changes["labels"]))
+            if labels != issue.labels:
+                items.append(self._item("labels", None, " ".join(issue.labels), None, " ".join(labels),
+                                        field_id="labels"))
+                issue.labels = labels
         for who in ("assignee", "reporter"):
             if who in changes and changes[who] != getattr(issue, who):
-                f0, f0s = self._user_ref(getattr(issue, who))
-                t0, t0s = self._user_ref(changes[who])
-                items.append(self._item(who, f0, f0s, t0, t0s, field_id=who))
+                was, was_s = self._user_ref(getattr(issue, who))
+                now_ref, now_s = self._user_ref(changes[who])
+                items.append(self._item(who, was, was_s, now_ref, now_s, field_id=who))
                 setattr(issue, who, changes[who])
         if "resolution_id" in changes and changes["resolution_id"] != issue.resolution_id:
             self._set_resolution(issue, changes["resolution_id"], now, items)
@@ -163,15 +169,30 @@ class Domain:
             self._changed("jira:issue_updated", issue, actor, items=items)
         return bool(items)
 
-    def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict]) -> None:
+    def _set_resolution(self, issue: Issue, rid: str | None, now: int, items: list[dict[str, Any]]) -> None:
         r0 = issue.resolution_id
-        items.append(self._item("resolution", r0, self.resolution_names.get(r0) if r0 else None,
-                                rid, self.resolution_names.get(rid) if rid else None, field_id="resolution"))
+        items.append(
+            self._item(
+                "resolution",
+                r0,
+                self.resolution_names.get(r0) if r0 else None,
+                rid,
+                self.resolution_names.get(rid) if rid else None,
+                field_id="resolution",
+            )
+        )
         issue.resolution_id = rid
         issue.resolutiondate = now if rid else None
 
-    def transition(self, issue: Issue, tr: Transition, actor: str, now: int,
-                   changes: dict | None = None, comment_adds: list[dict] = ()) -> None:
+    def transition(
+        self,
+        issue: Issue,
+        tr: Transition,
+        actor: str,
+        now: int,
+        changes: dict[str, Any] | None = None,
+        comment_adds: Sequence[dict[str, Any]] = (),
+    ) -> None:
         st = self.state
         changes = dict(changes or {})
         old, new = issue.status, tr.to
@@ -190,8 +211,9 @@ class Domain:
         if changes:
             self.apply_changes(issue, changes, actor, now)
         for c in comment_adds:
-            self.add_comment(issue, c["body"], actor, now, visibility=c.get("visibility"),
-                             properties=c.get("properties"))
+            self.add_comment(
+                issue, c["body"], actor, now, visibility=c.get("visibility"), properties=c.get("properties")
+            )
         self._dirty()
         self._changed("jira:issue_updated", issue, actor, items=items)
 
@@ -225,18 +247,46 @@ class Domain:
         st.issues_by_key[issue.key] = issue
         if project.workflow.status(issue.status) is None:
             issue.status = project.workflow.initial
-        issue.histories.append(History(st.next_id("history"), actor, now, [
-            {"field": "Key", "fieldtype": "jira", "from": None, "fromString": old_key, "to": None,
-             "toString": issue.key},
-            {"field": "project", "fieldtype": "jira", "from": str(old_project.id), "fromString": old_project.name,
-             "to": str(project.id), "toString": project.name}]))
+        issue.histories.append(
+            History(
+                st.next_id("history"),
+                actor,
+                now,
+                [
+                    {
+                        "field": "Key",
+                        "fieldtype": "jira",
+                        "from": None,
+                        "fromString": old_key,
+                        "to": None,
+                        "toString": issue.key,
+                    },
+                    {
+                        "field": "project",
+                        "fieldtype": "jira",
+                        "from": str(old_project.id),
+                        "fromString": old_project.name,
+                        "to": str(project.id),
+                        "toString": project.name,
+                    },
+                ],
+            )
+        )
         self.touch(issue, now)
         self._dirty()
         self._changed("jira:issue_updated", issue, actor, items=issue.histories[-1].items)
 
     # ---------------------------------------------------------------- comments
-    def add_comment(self, issue: Issue, body: Body, actor: str, now: int, *, visibility: dict | None = None,
-                    properties: list | dict | None = None) -> Comment:
+    def add_comment(
+        self,
+        issue: Issue,
+        body: Body,
+        actor: str,
+        now: int,
+        *,
+        visibility: dict[str, Any] | None = None,
+        properties: list[Any] | dict[str, Any] | None = None,
+    ) -> Comment:
         props = properties if isinstance(properties, dict) else {p["key"]: p.get("value") for p in properties or []}
         c = Comment(self.state.next_id("comment"), issue.id, actor, actor, now, now, body, visibility, dict(props))
         self.state.comments[c.id] = c
@@ -247,8 +297,16 @@ class Domain:
         self._changed("jira:issue_updated", issue, actor, comment=c)  # issue_commented
         return c
 
-    def edit_comment(self, issue: Issue, c: Comment, body: Body, actor: str, now: int,
-                     visibility: dict | None = None, properties: list | None = None) -> None:
+    def edit_comment(
+        self,
+        issue: Issue,
+        c: Comment,
+        body: Body,
+        actor: str,
+        now: int,
+        visibility: dict[str, Any] | None = None,
+        properties: list[Any] | None = None,
+    ) -> None:
         c.body = body
         c.update_author = actor
         c.updated = now
@@ -286,8 +344,15 @@ class Domain:
         inward.link_ids.append(link.id)
         if outward is not inward:
             outward.link_ids.append(link.id)
-        self._record(inward, actor, now, [self._item("Link", None, None, outward.key, f"This issue {outward_desc} {outward.key}")])
-        self._record(outward, actor, now, [self._item("Link", None, None, inward.key, f"This issue {inward_desc} {inward.key}")])
+        self._record(
+            inward,
+            actor,
+            now,
+            [self._item("Link", None, None, outward.key, f"This issue {outward_desc} {outward.key}")],
+        )
+        self._record(
+            outward, actor, now, [self._item("Link", None, None, inward.key, f"This issue {inward_desc} {inward.key}")]
+        )
         self.touch(inward, now)
         self.touch(outward, now)
         self._dirty()
@@ -305,15 +370,26 @@ class Domain:
             if link.id in issue.link_ids:
                 issue.link_ids.remove(link.id)
             if other is not None:
-                self._record(issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)])
+                self._record(
+                    issue, actor, now, [self._item("Link", other.key, f"This issue {desc} {other.key}", None, None)]
+                )
             self.touch(issue, now)
         self._dirty()
         if inward is not None:
             self._changed("issuelink_deleted", inward, actor, link=link)
 
     # ---------------------------------------------------------------- remote links
-    def upsert_remote_link(self, issue: Issue, *, obj: dict, global_id: str | None, application: dict | None,
-                           relationship: str | None, actor: str, now: int) -> tuple[RemoteLink, bool]:
+    def upsert_remote_link(
+        self,
+        issue: Issue,
+        *,
+        obj: dict[str, Any],
+        global_id: str | None,
+        application: dict[str, Any] | None,
+        relationship: str | None,
+        actor: str,
+        now: int,
+    ) -> tuple[RemoteLink, bool]:
         st = self.state
         if global_id:
             for rid in issue.remote_link_ids:
@@ -326,8 +402,12 @@ class Domain:
         rl = RemoteLink(st.next_id("remote"), issue.id, global_id, obj, application, relationship)
         st.remote_links[rl.id] = rl
         issue.remote_link_ids.append(rl.id)
-        self._record(issue, actor, now, [self._item("RemoteIssueLink", None, None, str(rl.id),
-                                                    f'This issue links to "{obj.get("title", "")}"')])
+        self._record(
+            issue,
+            actor,
+            now,
+            [self._item("RemoteIssueLink", None, None, str(rl.id), f'This issue links to "{obj.get("title", "")}"')],
+        )
         self.touch(issue, now)
         self._dirty()
         return rl, True
@@ -335,8 +415,16 @@ class Domain:
     def delete_remote_link(self, issue: Issue, rl: RemoteLink, actor: str, now: int) -> None:
         del self.state.remote_links[rl.id]
         issue.remote_link_ids.remove(rl.id)
-        self._record(issue, actor, now, [self._item("RemoteIssueLink", str(rl.id),
-                                                    f'This issue links to "{rl.object.get("title", "")}"', None, None)])
+        self._record(
+            issue,
+            actor,
+            now,
+            [
+                self._item(
+                    "RemoteIssueLink", str(rl.id), f'This issue links to "{rl.object.get("title", "")}"', None, None
+                )
+            ],
+        )
         self.touch(issue, now)
         self._dirty()
 

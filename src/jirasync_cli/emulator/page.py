@@ -49,7 +49,7 @@ def index_page(emu: JiraEmulator) -> bytes:
         f"<p class=\"muted\">Read-only view of {escape(emu.base_url)}, refreshed every {REFRESH_SECONDS} s. "
         "The REST API is under <code>/rest/api/</code>.</p>"
         f"{body}</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _projects(emu: JiraEmulator) -> str:

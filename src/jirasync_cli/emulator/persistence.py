@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import screens
 from .model import Comment, History, Issue, IssueLink, Project, RemoteLink, State
@@ -23,38 +23,89 @@ log = logging.getLogger("jirasync.emulator")
 FORMAT_VERSION = 1
 
 
-def dump_state(st: State) -> dict:
+def dump_state(st: State) -> dict[str, Any]:
     """A JSON-able snapshot; call with ``st.lock`` held."""
     return {
         "format": FORMAT_VERSION,
         "counters": dict(st.counters),
         "statuses": {k: list(v) for k, v in st.statuses.items()},
-        "projects": [{"id": p.id, "key": p.key, "name": p.name, "workflow": p.workflow.to_dict(), "lead": p.lead,
-                      "description": p.description, "project_type": p.project_type, "next_number": p.next_number,
-                      "screens": screens.to_config(p.screens) if p.screens else None}
-                     for p in st.projects.values()],
-        "issues": [{
-            "id": i.id, "key": i.key, "project_id": i.project_id, "summary": i.summary,
-            "description": list(i.description) if i.description else None, "issuetype_id": i.issuetype_id,
-            "priority_id": i.priority_id, "labels": i.labels, "status": i.status, "reporter": i.reporter,
-            "creator": i.creator, "assignee": i.assignee, "created": i.created, "updated": i.updated,
-            "statuscategorychangedate": i.statuscategorychangedate, "resolution_id": i.resolution_id,
-            "resolutiondate": i.resolutiondate, "comment_ids": i.comment_ids, "link_ids": i.link_ids,
-            "remote_link_ids": i.remote_link_ids, "properties": i.properties, "old_keys": i.old_keys,
-            "histories": [{"id": h.id, "author": h.author, "created": h.created, "items": h.items} for h in i.histories],
-        } for i in st.issues.values()],
-        "comments": [{"id": c.id, "issue_id": c.issue_id, "author": c.author, "update_author": c.update_author,
-                      "created": c.created, "updated": c.updated, "body": list(c.body), "visibility": c.visibility,
-                      "properties": c.properties} for c in st.comments.values()],
-        "links": [{"id": lk.id, "type_id": lk.type_id, "inward_id": lk.inward_id, "outward_id": lk.outward_id}
-                  for lk in st.links.values()],
-        "remote_links": [{"id": r.id, "issue_id": r.issue_id, "global_id": r.global_id, "object": r.object,
-                          "application": r.application, "relationship": r.relationship}
-                         for r in st.remote_links.values()],
+        "projects": [
+            {
+                "id": p.id,
+                "key": p.key,
+                "name": p.name,
+                "workflow": p.workflow.to_dict(),
+                "lead": p.lead,
+                "description": p.description,
+                "project_type": p.project_type,
+                "next_number": p.next_number,
+                "screens": screens.to_config(p.screens) if p.screens else None,
+            }
+            for p in st.projects.values()
+        ],
+        "issues": [
+            {
+                "id": i.id,
+                "key": i.key,
+                "project_id": i.project_id,
+                "summary": i.summary,
+                "description": list(i.description) if i.description else None,
+                "issuetype_id": i.issuetype_id,
+                "priority_id": i.priority_id,
+                "labels": i.labels,
+                "status": i.status,
+                "reporter": i.reporter,
+                "creator": i.creator,
+                "assignee": i.assignee,
+                "created": i.created,
+                "updated": i.updated,
+                "statuscategorychangedate": i.statuscategorychangedate,
+                "resolution_id": i.resolution_id,
+                "resolutiondate": i.resolutiondate,
+                "comment_ids": i.comment_ids,
+                "link_ids": i.link_ids,
+                "remote_link_ids": i.remote_link_ids,
+                "properties": i.properties,
+                "old_keys": i.old_keys,
+                "histories": [
+                    {"id": h.id, "author": h.author, "created": h.created, "items": h.items} for h in i.histories
+                ],
+            }
+            for i in st.issues.values()
+        ],
+        "comments": [
+            {
+                "id": c.id,
+                "issue_id": c.issue_id,
+                "author": c.author,
+                "update_author": c.update_author,
+                "created": c.created,
+                "updated": c.updated,
+                "body": list(c.body),
+                "visibility": c.visibility,
+                "properties": c.properties,
+            }
+            for c in st.comments.values()
+        ],
+        "links": [
+            {"id": lk.id, "type_id": lk.type_id, "inward_id": lk.inward_id, "outward_id": lk.outward_id}
+            for lk in st.links.values()
+        ],
+        "remote_links": [
+            {
+                "id": r.id,
+                "issue_id": r.issue_id,
+                "global_id": r.global_id,
+                "object": r.object,
+                "application": r.application,
+                "relationship": r.relationship,
+            }
+            for r in st.remote_links.values()
+        ],
     }
 
 
-def load_state(st: State, data: dict) -> None:
+def load_state(st: State, data: dict[str, Any]) -> None:
     """Replace ``st``'s content with a snapshot; call with ``st.lock`` held."""
     if data.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported emulator state format {data.get('format')!r}")
@@ -62,9 +113,17 @@ def load_state(st: State, data: dict) -> None:
     st.counters.update(data["counters"])
     st.statuses = {k: tuple(v) for k, v in data["statuses"].items()}
     for p in data["projects"]:
-        proj = Project(p["id"], p["key"], p["name"], Workflow.from_dict(p["workflow"]), p.get("lead"),
-                       p.get("description", ""), p.get("project_type", "software"), p["next_number"],
-                       screens.from_config(p.get("screens")))
+        proj = Project(
+            p["id"],
+            p["key"],
+            p["name"],
+            Workflow.from_dict(p["workflow"]),
+            p.get("lead"),
+            p.get("description", ""),
+            p.get("project_type", "software"),
+            p["next_number"],
+            screens.from_config(p.get("screens")),
+        )
         st.projects[proj.key] = proj
         st.projects_by_id[proj.id] = proj
     for d in data["issues"]:
@@ -148,8 +207,11 @@ class Saver:
             if rev != last_rev:
                 last_rev, last_change = rev, now
                 first_dirty = first_dirty or now
-            if rev != self.saved_revision and first_dirty is not None and (
-                    now - last_change >= self.debounce or now - first_dirty >= self.max_delay):
+            if (
+                rev != self.saved_revision
+                and first_dirty is not None
+                and (now - last_change >= self.debounce or now - first_dirty >= self.max_delay)
+            ):
                 try:
                     self.save()
                 except OSError:

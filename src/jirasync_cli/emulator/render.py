@@ -7,12 +7,14 @@ response schemas forbid extra properties.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Any
 
 from . import catalog
 from .accounts import Account, AccountBook, user_json
 from .clock import jira_ts
 from .model import (
+    Body,
     Comment,
     History,
     Issue,
@@ -41,13 +43,13 @@ class Renderer:
         self.tz, self.default_tz = tz, default_tz
         self.api = f"{base}/rest/api/{version}"
         self.resolutions = {r[0]: r for r in (catalog.RESOLUTIONS_CLOUD if cloud else catalog.RESOLUTIONS_SERVER)}
-        self._user_cache: dict[str, dict] = {}
+        self._user_cache: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------ small resources
     def ts(self, ms: int | None) -> str | None:
         return None if ms is None else jira_ts(ms, self.tz)
 
-    def user(self, handle: str | None) -> dict | None:
+    def user(self, handle: str | None) -> dict[str, Any] | None:
         if handle is None:
             return None
         hit = self._user_cache.get(handle)
@@ -59,9 +61,9 @@ class Renderer:
             self._user_cache[handle] = hit
         return hit
 
-    def myself(self, handle: str) -> dict:
+    def myself(self, handle: str) -> dict[str, Any]:
         acc = self.accounts.require(handle)
-        d = dict(self.user(handle))
+        d = dict(self.user(handle) or {})
         d["locale"] = "en_US"
         d["groups"] = {"size": len(acc.groups), "items": [{"name": g} for g in acc.groups]}
         d["applicationRoles"] = {"size": 1, "items": []}
@@ -70,19 +72,19 @@ class Renderer:
             d["accountType"] = acc.account_type
         return d
 
-    def status_category(self, cat: str) -> dict:
+    def status_category(self, cat: str) -> dict[str, Any]:
         c = catalog.STATUS_CATEGORIES[cat]
         return {"self": f"{self.api}/statuscategory/{c['id']}", **c}
 
-    def status(self, name: str) -> dict:
+    def status(self, name: str) -> dict[str, Any]:
         sid, cat, desc = self.state.statuses[name]
         return {"self": f"{self.api}/status/{sid}", "description": desc,
                 "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
                 "statusCategory": self.status_category(cat)}
 
-    def priority(self, pid: str, full: bool = False) -> dict:
+    def priority(self, pid: str, full: bool = False) -> dict[str, Any]:
         _id, name, desc, color = PRIORITIES[pid]
-        d = {"self": f"{self.api}/priority/{pid}",
+        d: dict[str, Any] = {"self": f"{self.api}/priority/{pid}",
              "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg", "name": name, "id": pid}
         if full:
             d["description"] = desc
@@ -91,7 +93,7 @@ class Renderer:
                 d["isDefault"] = pid == catalog.DEFAULT_PRIORITY
         return d
 
-    def issuetype(self, tid: str) -> dict:
+    def issuetype(self, tid: str) -> dict[str, Any]:
         _id, name, desc, subtask, level, avatar = ISSUE_TYPES[tid]
         d = {"self": f"{self.api}/issuetype/{tid}", "id": tid, "description": desc,
              "iconUrl": f"{self.base}/secure/viewavatar?size=medium&avatarId={avatar}&avatarType=issuetype",
@@ -100,25 +102,25 @@ class Renderer:
             d["hierarchyLevel"] = level
         return d
 
-    def resolution(self, rid: str | None) -> dict | None:
+    def resolution(self, rid: str | None) -> dict[str, Any] | None:
         if rid is None:
             return None
         _id, name, desc = self.resolutions.get(rid, (rid, rid, ""))
         return {"self": f"{self.api}/resolution/{rid}", "id": rid, "description": desc, "name": name}
 
-    def project_avatars(self, proj: Project) -> dict:
+    def project_avatars(self, proj: Project) -> dict[str, Any]:
         u = f"{self.base}/secure/projectavatar?pid={proj.id}&avatarId=10400"
         return {"48x48": u, "24x24": u + "&size=small", "16x16": u + "&size=xsmall", "32x32": u + "&size=medium"}
 
-    def project_ref(self, proj: Project) -> dict:
-        d = {"self": f"{self.api}/project/{proj.id}", "id": str(proj.id), "key": proj.key, "name": proj.name,
-             "projectTypeKey": proj.project_type}
+    def project_ref(self, proj: Project) -> dict[str, Any]:
+        d: dict[str, Any] = {"self": f"{self.api}/project/{proj.id}", "id": str(proj.id), "key": proj.key,
+                             "name": proj.name, "projectTypeKey": proj.project_type}
         if self.cloud:
             d["simplified"] = False
         d["avatarUrls"] = self.project_avatars(proj)
         return d
 
-    def project(self, proj: Project, full: bool = True) -> dict:
+    def project(self, proj: Project, full: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
                              "self": f"{self.api}/project/{proj.id}", "id": str(proj.id), "key": proj.key}
         if full:
@@ -140,22 +142,22 @@ class Renderer:
             d["properties"] = {}
         return d
 
-    def link_type(self, tid: str) -> dict:
+    def link_type(self, tid: str) -> dict[str, Any]:
         _id, name, inward, outward = LINK_TYPES[tid]
         return {"id": tid, "name": name, "inward": inward, "outward": outward,
                 "self": f"{self.api}/issueLinkType/{tid}"}
 
-    def body(self, body) -> Any:
+    def body(self, body: Body | None) -> Any:
         return body_adf(body) if self.version == "3" else body_wiki(body)
 
     # ------------------------------------------------------------ issue parts
-    def linked_issue(self, issue: Issue) -> dict:
+    def linked_issue(self, issue: Issue) -> dict[str, Any]:
         return {"id": str(issue.id), "key": issue.key, "self": f"{self.api}/issue/{issue.id}",
                 "fields": {"summary": issue.summary, "status": self.status(issue.status),
                            "priority": self.priority(issue.priority_id),
                            "issuetype": self.issuetype(issue.issuetype_id)}}
 
-    def issue_link(self, link: IssueLink, for_issue: Issue | None = None) -> dict:
+    def issue_link(self, link: IssueLink, for_issue: Issue | None = None) -> dict[str, Any]:
         """On an issue: the other side only; standalone (GET issueLink/{id}): both sides."""
         d: dict[str, Any] = {"id": str(link.id), "self": f"{self.api}/issueLink/{link.id}",
                              "type": self.link_type(link.type_id)}
@@ -169,7 +171,7 @@ class Renderer:
             d["inwardIssue"] = self.linked_issue(issues[link.inward_id])
         return d
 
-    def comment(self, c: Comment, with_properties: bool = False) -> dict:
+    def comment(self, c: Comment, with_properties: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"self": f"{self.api}/issue/{c.issue_id}/comment/{c.id}", "id": str(c.id),
                              "author": self.user(c.author), "body": self.body(c.body),
                              "updateAuthor": self.user(c.update_author),
@@ -189,7 +191,7 @@ class Renderer:
         return can_see(self.viewer, c.visibility, c.properties, self._project_type(c))
 
     def comments_page(self, issue: Issue, *, start: int = 0, limit: int | None = None,
-                      newest_first: bool = False, with_properties: bool = False) -> dict:
+                      newest_first: bool = False, with_properties: bool = False) -> dict[str, Any]:
         ids = [cid for cid in (issue.comment_ids[::-1] if newest_first else issue.comment_ids)
                if self.visible(self.state.comments[cid])]
         total = len(ids)
@@ -198,11 +200,11 @@ class Renderer:
         return {"comments": comments, "self": f"{self.api}/issue/{issue.id}/comment",
                 "maxResults": len(comments) if limit is None else limit, "total": total, "startAt": start}
 
-    def history(self, h: History) -> dict:
+    def history(self, h: History) -> dict[str, Any]:
         return {"id": str(h.id), "author": self.user(h.author), "created": self.ts(h.created),
                 "items": [dict(i) for i in h.items]}
 
-    def transition(self, t: Transition, with_fields: bool = False) -> dict:
+    def transition(self, t: Transition, with_fields: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"id": t.id, "name": t.name, "to": self.status(t.to)}
         if self.cloud:
             d.update({"hasScreen": t.screen is not None, "isGlobal": t.sources is None, "isInitial": False,
@@ -211,7 +213,7 @@ class Renderer:
             d["fields"] = {f.id: self.screen_field(f) for f in t.screen or ()}
         return d
 
-    def screen_field(self, f: ScreenField) -> dict:
+    def screen_field(self, f: ScreenField) -> dict[str, Any]:
         """``FieldMetadata`` of a transition screen field (``expand=transitions.fields``)."""
         if f.id == "resolution":
             return {"required": f.required, "schema": {"type": "resolution", "system": "resolution"},
@@ -223,7 +225,7 @@ class Renderer:
                            "customId": number},
                 "name": f.name, "key": f.id, "operations": ["set"]}
 
-    def remote_link(self, rl: RemoteLink) -> dict:
+    def remote_link(self, rl: RemoteLink) -> dict[str, Any]:
         issue = self.state.issues[rl.issue_id]
         d: dict[str, Any] = {"id": rl.id, "self": f"{self.api}/issue/{issue.key}/remotelink/{rl.id}"}
         if rl.global_id is not None:
@@ -268,8 +270,8 @@ class Renderer:
             return self.ts(issue.statuscategorychangedate)
         return None  # lastViewed
 
-    def issue(self, issue: Issue, fields: set[str] | None, *, expand: set[str] = frozenset(),
-              properties: list[str] | None = None, comment_limit: int | None = None) -> dict:
+    def issue(self, issue: Issue, fields: set[str] | None, *, expand: Set[str] = frozenset(),
+              properties: list[str] | None = None, comment_limit: int | None = None) -> dict[str, Any]:
         d: dict[str, Any] = {"expand": ISSUE_EXPAND, "id": str(issue.id), "self": f"{self.api}/issue/{issue.id}",
                              "key": issue.key}
         order = catalog.ISSUE_FIELD_IDS
@@ -323,7 +325,7 @@ def select_fields(values: list[str], default: str, cloud: bool) -> set[str] | No
     return include - exclude
 
 
-def select_properties(props: dict, wanted: list[str]) -> dict:
+def select_properties(props: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
     toks = [t.strip() for v in wanted for t in v.split(",") if t.strip()]
     keys: list[str] = []
     exclude = {t[1:] for t in toks if t.startswith("-")}

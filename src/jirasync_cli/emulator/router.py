@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
 from .render import Renderer
@@ -12,6 +13,8 @@ from .render import Renderer
 if TYPE_CHECKING:
     from .accounts import Account
     from .emulator import JiraEmulator
+    from .model import State
+    from .ops import Domain
 
 
 @dataclass
@@ -32,11 +35,11 @@ class Ctx:
     base: str
 
     @property
-    def state(self):
+    def state(self) -> State:
         return self.emu.state
 
     @property
-    def domain(self):
+    def domain(self) -> Domain:
         return self.emu.domain
 
     @property
@@ -80,7 +83,7 @@ class Ctx:
         raw = self.q(name)
         return default if raw is None else raw.lower() == "true"
 
-    def json_body(self) -> dict:
+    def json_body(self) -> dict[str, Any]:
         if not isinstance(self.body, dict):
             raise ApiError(400, ["Request body must be a JSON object."])
         return self.body
@@ -92,7 +95,7 @@ Handler = Callable[..., Response]
 @dataclass
 class Route:
     method: str
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     handler: Handler
     write: bool
     cloud_only: bool

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 from bisect import bisect_right
+from typing import Any
 
 from .errors import ApiError
 from .jql import JqlError
@@ -26,7 +27,7 @@ def compile_or_400(jql: str, env: Env) -> Compiled:
         raise ApiError(400, [exc.message]) from None
 
 
-def matching(env: Env, compiled: Compiled) -> list[tuple[tuple, Issue]]:
+def matching(env: Env, compiled: Compiled) -> list[tuple[tuple[Any, ...], Issue]]:
     pred = compiled.predicate
     issues = env.state.issues.values()
     hits = issues if pred is None else [i for i in issues if pred(i)]
@@ -39,7 +40,7 @@ def matching(env: Env, compiled: Compiled) -> list[tuple[tuple, Issue]]:
 CACHE_SIZE = 32
 
 
-def run_query(env: Env, jql: str) -> tuple[Compiled, list[tuple[tuple, Issue]]]:
+def run_query(env: Env, jql: str) -> tuple[Compiled, list[tuple[tuple[Any, ...], Issue]]]:
     """Compile and run ``jql``; reuses the result while the state is unchanged (queries with
     relative dates or now() are never cached: their meaning moves with the clock)."""
     st = env.state
@@ -61,31 +62,33 @@ def _fingerprint(jql: str) -> str:
     return hashlib.sha1((jql or "").strip().encode("utf-8")).hexdigest()[:12]
 
 
-def _to_json(v):
+def _to_json(v: Any) -> Any:
     return [_to_json(x) for x in v] if isinstance(v, tuple) else v
 
 
-def _to_tuple(v):
+def _to_tuple(v: Any) -> Any:
     return tuple(_to_tuple(x) for x in v) if isinstance(v, list) else v
 
 
-def make_token(jql: str, key: tuple) -> str:
+def make_token(jql: str, key: tuple[Any, ...]) -> str:
     raw = json.dumps({"q": _fingerprint(jql), "k": _to_json(key)}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def read_token(jql: str, token: str) -> tuple:
+def read_token(jql: str, token: str) -> tuple[Any, ...]:
     try:
         pad = "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(token + pad))
         if data["q"] != _fingerprint(jql):
             raise ValueError("token belongs to another query")
-        return _to_tuple(data["k"])
+        key: tuple[Any, ...] = _to_tuple(data["k"])
+        return key
     except (ValueError, KeyError, TypeError):
         raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
 
 
-def page_after(keyed: list[tuple[tuple, Issue]], cursor: tuple | None, limit: int) -> tuple[list[Issue], tuple | None]:
+def page_after(keyed: list[tuple[tuple[Any, ...], Issue]], cursor: tuple[Any, ...] | None,
+               limit: int) -> tuple[list[Issue], tuple[Any, ...] | None]:
     """One page after ``cursor``; returns (issues, cursor for the next page or None if last)."""
     start = 0
     if cursor is not None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from .workflow import Workflow
+
+if TYPE_CHECKING:
+    from .emulator import JiraEmulator
 
 PAIRS = [("SUP", "Customer Support", "ENG", "Engineering"),
          ("CS", "Customer Success", "PLAT", "Platform"),
@@ -66,7 +70,7 @@ def issue_description(rng: random.Random, title: str) -> str:
             f"*Expected:* it works.\n*Actual:* {rng.choice(['an error page', 'nothing happens', 'a timeout'])}.")
 
 
-def seed_pairs(emu, pairs: int = 2, issues_per_pair: int = 30, rng_seed: int = 1) -> list[dict]:
+def seed_pairs(emu: JiraEmulator, pairs: int = 2, issues_per_pair: int = 30, rng_seed: int = 1) -> list[dict[str, Any]]:
     """Create ``pairs`` user/dev project pairs with ``issues_per_pair`` customer issues each;
     about half are escalated to a linked dev issue. Returns one dict per pair:
     ``{"user_key": "SUP", "dev_key": "ENG", "user_issues": [...], "dev_issues": [...]}``."""

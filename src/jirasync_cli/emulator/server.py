@@ -60,7 +60,7 @@ class LogEntry:
     def __getitem__(self, key: str) -> Any:  # dict-style access as well as attributes
         return getattr(self, key)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -244,7 +244,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        return self.server.emu.clock.http_date()  # type: ignore[attr-defined]
+        date: str = self.server.emu.clock.http_date()  # type: ignore[attr-defined]
+        return date
 
     def log_message(self, format: str, *args: Any) -> None:  # the request log replaces access logs
         pass

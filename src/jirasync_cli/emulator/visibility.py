@@ -53,7 +53,9 @@ def has_role(account: Account, role: str) -> bool:
     return bool(ROLES.get(role, frozenset()).intersection(account.groups))
 
 
-def can_see(account: Account | None, visibility: dict | None, properties: dict[str, Any], project_type: str) -> bool:
+def can_see(
+    account: Account | None, visibility: dict[str, Any] | None, properties: dict[str, Any], project_type: str
+) -> bool:
     if account is None:
         return True  # the Python API inspects everything
     if not is_staff(account):
@@ -67,7 +69,7 @@ def can_see(account: Account | None, visibility: dict | None, properties: dict[s
     return has_role(account, value)
 
 
-def check_visibility(raw: Any, actor: Account) -> dict | None:
+def check_visibility(raw: Any, actor: Account) -> dict[str, Any] | None:
     """Validate a ``visibility`` of a comment written by ``actor``, as Jira does."""
     if raw is None:
         return None

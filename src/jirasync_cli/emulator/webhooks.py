@@ -197,7 +197,7 @@ class Webhooks:
         return Env(emu.state, emu.accounts, account, emu.timezone, emu.clock.now_ms(), emu.mode == "cloud")
 
     def changed(self, kind: str, issue: Issue, actor: str | None, *, comment: Comment | None = None,
-                link: IssueLink | None = None, items: list[dict] | None = None) -> None:
+                link: IssueLink | None = None, items: list[dict[str, Any]] | None = None) -> None:
         """A change the Domain applied; called with the state lock held, so it only renders
         and queues (the sender thread does the HTTP)."""
         if not self.registrations or not self.switches.enabled:
@@ -226,7 +226,7 @@ class Webhooks:
         return compiled.predicate is None or compiled.predicate(issue)
 
     def _payload(self, kind: str, issue: Issue, actor: str | None, comment: Comment | None,
-                 link: IssueLink | None, items: list[dict] | None) -> dict[str, Any]:
+                 link: IssueLink | None, items: list[dict[str, Any]] | None) -> dict[str, Any]:
         emu = self.emu
         cloud = emu.mode == "cloud"
         r = Renderer(emu.state, emu.accounts, base=emu.base_url, version="2", cloud=cloud, tz=emu.timezone,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 CATEGORIES = ("new", "indeterminate", "done")
 
@@ -105,7 +106,7 @@ class Workflow:
                 queue.append((t.to, trail + [t]))
         return None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "initial": self.initial,
@@ -119,7 +120,7 @@ class Workflow:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Workflow:
+    def from_dict(cls, d: dict[str, Any]) -> Workflow:
         return cls(
             d.get("name", "custom"),
             [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""))
@@ -145,19 +146,27 @@ class Workflow:
         s = ["Open", "Will Do", "In Progress", "Waiting for Customer", "Resolved", "Closed"]
         return cls(
             "Customer Support Workflow",
-            [Status("Open", "new", "The issue is open and ready for the assignee to start work on it."),
-             Status("Will Do", "new", "Accepted, the team will work on it."),
-             Status("In Progress", "indeterminate", "This issue is being actively worked on at the moment by the assignee."),
-             Status("Waiting for Customer", "indeterminate", "Waiting for a reply from the customer."),
-             Status("Resolved", "done", "A resolution has been taken, and it is awaiting verification by reporter."),
-             Status("Closed", "done", "The issue is considered finished.")],
-            [Transition("11", "Will Do", "Will Do", ("Open",)),
-             Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
-             Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
-             Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
-             Transition("51", "Resolve", "Resolved", tuple(s[:4]), RESOLUTION_SCREEN),
-             Transition("61", "Close", "Closed", ("Resolved",)),
-             Transition("71", "Reopen", "Open", ("Resolved", "Closed"))],
+            [
+                Status("Open", "new", "The issue is open and ready for the assignee to start work on it."),
+                Status("Will Do", "new", "Accepted, the team will work on it."),
+                Status(
+                    "In Progress",
+                    "indeterminate",
+                    "This issue is being actively worked on at the moment by the assignee.",
+                ),
+                Status("Waiting for Customer", "indeterminate", "Waiting for a reply from the customer."),
+                Status("Resolved", "done", "A resolution has been taken, and it is awaiting verification by reporter."),
+                Status("Closed", "done", "The issue is considered finished."),
+            ],
+            [
+                Transition("11", "Will Do", "Will Do", ("Open",)),
+                Transition("21", "Start Progress", "In Progress", ("Open", "Will Do", "Waiting for Customer")),
+                Transition("31", "Wait for Customer", "Waiting for Customer", ("Open", "Will Do", "In Progress")),
+                Transition("41", "Stop Progress", "Will Do", ("In Progress",)),
+                Transition("51", "Resolve", "Resolved", tuple(s[:4]), RESOLUTION_SCREEN),
+                Transition("61", "Close", "Closed", ("Resolved",)),
+                Transition("71", "Reopen", "Open", ("Resolved", "Closed")),
+            ],
         )
 
     @classmethod
@@ -165,18 +174,24 @@ class Workflow:
         """An internal engineering workflow."""
         return cls(
             "Engineering Workflow",
-            [Status("To Do", "new"), Status("In Progress", "indeterminate"),
-             Status("In Review", "indeterminate"), Status("Done", "done")],
-            [Transition("11", "Start Progress", "In Progress", ("To Do",)),
-             Transition("21", "Request Review", "In Review", ("In Progress",)),
-             Transition("31", "Done", "Done", ("In Progress", "In Review"), RESOLUTION_SCREEN),
-             Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
-             Transition("51", "Stop Progress", "To Do", ("In Progress",)),
-             Transition("61", "Reopen", "To Do", ("Done",))],
+            [
+                Status("To Do", "new"),
+                Status("In Progress", "indeterminate"),
+                Status("In Review", "indeterminate"),
+                Status("Done", "done"),
+            ],
+            [
+                Transition("11", "Start Progress", "In Progress", ("To Do",)),
+                Transition("21", "Request Review", "In Review", ("In Progress",)),
+                Transition("31", "Done", "Done", ("In Progress", "In Review"), RESOLUTION_SCREEN),
+                Transition("41", "Back to In Progress", "In Progress", ("In Review",)),
+                Transition("51", "Stop Progress", "To Do", ("In Progress",)),
+                Transition("61", "Reopen", "To Do", ("Done",)),
+            ],
         )
 
 
-def _screen(raw: list | None) -> tuple[ScreenField, ...] | None:
+def _screen(raw: list[Any] | None) -> tuple[ScreenField, ...] | None:
     if raw is None:
         return None
     return tuple(ScreenField(str(f["id"]), str(f.get("name") or f["id"]), bool(f.get("required"))) for f in raw)

@@ -90,7 +90,8 @@ def render(doc: dict[str, Any]) -> bytes:
     head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\"><title>jirasync: {_text(doc.get('status'))}</title>"
+        f"<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\">"
+        f"<title>jirasync: {_text(doc.get('status'))}</title>"
         f"<style>{_STYLE}</style></head><body>"
         f"<h1>jirasync <span id=\"status\">{_pill(doc.get('status'))}</span></h1>"
         f"<p class=\"muted\">{' · '.join(facts)}. Refreshed every {REFRESH_SECONDS} s; "

@@ -85,7 +85,8 @@ def sanitize(body: Body | None, display_name: Callable[[str], str]) -> Body:
     if isinstance(body, str):
         text = _WIKI_MENTION.sub(lambda m: display_name(m.group(1)), body)
         return _WIKI_MEDIA.sub(lambda m: f"[attachment: {m.group(1) or m.group(2)}]", text)
-    return _sanitize_node(body, display_name)
+    sanitized: dict[str, Any] = _sanitize_node(body, display_name)
+    return sanitized
 
 
 def _sanitize_node(node: Any, display_name: Callable[[str], str]) -> Any:

@@ -68,8 +68,8 @@ SERVER_RESULT_WINDOW = 10_000  # Data Center's jira.search.platform.max.result.w
 RECONCILE_LIMIT = 50  # /search/jql reconcileIssues: "Accepts max 50 ids."
 MAX_GET_JQL = 2000  # longer queries go by POST: URLs beyond ~8 KB are refused before Jira sees them
 COMMENT_LIST_LIMIT = 1000  # POST comment/list: "A maximum of 1000 IDs can be specified."
-MAX_SHIFTS = 50
-BLOCKED_RECHECK_SECONDS = 600  # a transition blocked by its screen is looked at again after this  # steps back while paging before giving up on a result set that keeps moving
+MAX_SHIFTS = 50  # steps back while paging before giving up on a result set that keeps moving
+BLOCKED_RECHECK_SECONDS = 600  # a transition blocked by its screen is looked at again after this
 
 
 @dataclass
@@ -125,8 +125,15 @@ class Identity:
 
 
 class JiraClient:
-    def __init__(self, jira: Any, cfg: JiraSite, pacer: SitePacer, clock: ServerClock, server_info: dict[str, Any],
-                 requests: RequestCounter | None = None):
+    def __init__(
+        self,
+        jira: Any,
+        cfg: JiraSite,
+        pacer: SitePacer,
+        clock: ServerClock,
+        server_info: dict[str, Any],
+        requests: RequestCounter | None = None,
+    ):
         self._jira = jira
         self.requests = requests or RequestCounter()  # every request sent, by kind (counted by the transport)
         self._session = jira._session
@@ -156,7 +163,9 @@ class JiraClient:
         return f"{self.base}/rest/api/{self.api_version}/{path}"
 
     def _call(self, method: str, path: str, *, key: str | None = None, operation: str = "", **kwargs: Any) -> Any:
-        return _request(self._session, method, self._url(path), key=key, operation=operation or f"{method} {path}", **kwargs)
+        return _request(
+            self._session, method, self._url(path), key=key, operation=operation or f"{method} {path}", **kwargs
+        )
 
     def _lib(self, operation: str, key: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A ``jira`` library call with our error mapping."""
@@ -166,8 +175,9 @@ class JiraClient:
         return datetime.fromtimestamp(self.clock.now(), UTC)
 
     # -- search -----------------------------------------------------------------------
-    def search(self, jql: str, on_page: Callable[[int], None] | None = None, *,
-               reconcile_ids: Iterable[str] = ()) -> SearchResult:
+    def search(
+        self, jql: str, on_page: Callable[[int], None] | None = None, *, reconcile_ids: Iterable[str] = ()
+    ) -> SearchResult:
         """All issues matching ``jql`` with the sync's fields, paging the way the deployment wants.
 
         ``reconcile_ids``: ids of issues we wrote recently; Cloud's search, which shows recent
@@ -176,7 +186,9 @@ class JiraClient:
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY}
         tally = _Tally()
         if self.is_cloud:
-            ids = [int(i) for i in list(dict.fromkeys(str(i) for i in reconcile_ids if str(i).isdigit()))[:RECONCILE_LIMIT]]
+            ids = [
+                int(i) for i in list(dict.fromkeys(str(i) for i in reconcile_ids if str(i).isdigit()))[:RECONCILE_LIMIT]
+            ]
             raw = self._search_cloud(tally, params, ids, on_page)
         else:
             raw = self._search_server(tally, params, on_page)
@@ -208,8 +220,9 @@ class JiraClient:
             tally.started = self.clock.last_seen()
         return page or {}
 
-    def _search_cloud(self, tally: _Tally, params: dict[str, Any], reconcile: list[int],
-                      on_page: Callable[[int], None] | None) -> list[dict[str, Any]]:
+    def _search_cloud(
+        self, tally: _Tally, params: dict[str, Any], reconcile: list[int], on_page: Callable[[int], None] | None
+    ) -> list[dict[str, Any]]:
         """``/search/jql``: keyset pages by ``nextPageToken``, nothing skipped or repeated."""
         raw: list[dict[str, Any]] = []
         token: str | None = None
@@ -229,7 +242,9 @@ class JiraClient:
                 raise JiraApiError(None, "search returned the same page token twice", operation="search")
             seen_tokens.add(token)
 
-    def _search_server(self, tally: _Tally, params: dict[str, Any], on_page: Callable[[int], None] | None) -> list[dict[str, Any]]:
+    def _search_server(
+        self, tally: _Tally, params: dict[str, Any], on_page: Callable[[int], None] | None
+    ) -> list[dict[str, Any]]:
         """``/search`` with ``startAt``, made safe for results that change while we page.
 
         Offset paging skips an issue when one before it leaves the result set between two
@@ -253,7 +268,9 @@ class JiraClient:
                 start, anchored = 0, False
                 continue
             try:
-                page = self._search_page(tally, "search", {**params, "jql": query, "startAt": start, "maxResults": size})
+                page = self._search_page(
+                    tally, "search", {**params, "jql": query, "startAt": start, "maxResults": size}
+                )
             except JiraApiError as exc:
                 window = search_window(exc)
                 if window is None or window >= self.result_window:
@@ -277,25 +294,36 @@ class JiraClient:
                 return list(seen.values())
             start, anchored = end - 1, True  # the next page starts on the last issue we have
 
-    def _narrowed(self, where: str, order: str, seen: dict[str, dict[str, Any]], floor: str | None,
-                  narrowable: bool) -> tuple[str, str]:
+    def _narrowed(
+        self, where: str, order: str, seen: dict[str, dict[str, Any]], floor: str | None, narrowable: bool
+    ) -> tuple[str, str]:
         """The query restricted to issues created from the minute of the newest one we have."""
         last = next(reversed(seen.values()), None) if seen else None
         created = ((last or {}).get("fields") or {}).get("created")
         if not narrowable or not created:
-            raise JiraApiError(None, f"search has more than {self.result_window} results and cannot be narrowed",
-                               operation="search")
+            raise JiraApiError(
+                None, f"search has more than {self.result_window} results and cannot be narrowed", operation="search"
+            )
         minute = jql_datetime(parse_jira_time(str(created)), self.me.time_zone)
         if minute == floor:
-            raise JiraApiError(None, f"more than {self.result_window} issues were created in the minute "
-                                     f"{minute}; the search cannot page past them", operation="search")
+            raise JiraApiError(
+                None,
+                f"more than {self.result_window} issues were created in the minute "
+                f"{minute}; the search cannot page past them",
+                operation="search",
+            )
         return f"({where}) AND created >= {quote(minute)} ORDER BY {order}", minute
 
     # -- reads ------------------------------------------------------------------------
     def get_issue(self, key: str) -> IssueData | None:
         try:
-            raw = self._call("GET", f"issue/{key}", key=key, operation="get issue",
-                             params={"fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY})
+            raw = self._call(
+                "GET",
+                f"issue/{key}",
+                key=key,
+                operation="get issue",
+                params={"fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY},
+            )
         except JiraApiError as exc:
             if exc.status == 404:
                 return None
@@ -309,8 +337,13 @@ class JiraClient:
         """The status ``key`` was created in, from its changelog (not its status now: people
         may have moved it already). ``expand=changelog`` works on Cloud and Server alike."""
         try:
-            raw = self._call("GET", f"issue/{key}", key=key, operation="read changelog",
-                             params={"fields": "status", "expand": "changelog"})
+            raw = self._call(
+                "GET",
+                f"issue/{key}",
+                key=key,
+                operation="read changelog",
+                params={"fields": "status", "expand": "changelog"},
+            )
         except JiraApiError as exc:
             if exc.status == 404:
                 return None
@@ -351,17 +384,27 @@ class JiraClient:
         own = [c.id for c in self.comments(key) if c.author_id == self.me.id][::-1]
         if self.is_cloud:
             for start in range(0, len(own), COMMENT_LIST_LIMIT):
-                chunk = own[start:start + COMMENT_LIST_LIMIT]
-                page = self._call("POST", "comment/list", key=key, operation="read comment properties",
-                                  params={"expand": "properties"}, json={"ids": [int(i) for i in chunk]})
+                chunk = own[start : start + COMMENT_LIST_LIMIT]
+                page = self._call(
+                    "POST",
+                    "comment/list",
+                    key=key,
+                    operation="read comment properties",
+                    params={"expand": "properties"},
+                    json={"ids": [int(i) for i in chunk]},
+                )
                 for raw in (page or {}).get("values") or []:
                     if _marks(CommentData.from_json(raw).properties.get(COMMENT_PROPERTY), intent_id, any_version):
                         return str(raw["id"])
             return None
         for comment_id in own:
             try:
-                raw = self._call("GET", f"comment/{comment_id}/properties/{COMMENT_PROPERTY}", key=key,
-                                 operation="read comment property")
+                raw = self._call(
+                    "GET",
+                    f"comment/{comment_id}/properties/{COMMENT_PROPERTY}",
+                    key=key,
+                    operation="read comment property",
+                )
             except JiraApiError as exc:
                 if exc.status == 404:
                     continue
@@ -420,7 +463,9 @@ class JiraClient:
         if link_to:
             # On the new issue, an "outwardIssue" entry reads "<new> <outward phrase> <link_to>",
             # the same direction as link(dev_key=new, user_key=link_to).
-            payload["update"] = {"issuelinks": [{"add": {"type": {"name": self.cfg.link_type}, "outwardIssue": {"key": link_to}}}]}
+            payload["update"] = {
+                "issuelinks": [{"add": {"type": {"name": self.cfg.link_type}, "outwardIssue": {"key": link_to}}}]
+            }
         created = self._call("POST", "issue", key=source_key, operation="create issue", json=payload)
         return str(created["key"])
 
@@ -444,18 +489,25 @@ class JiraClient:
                 raise
             # Jira before 8.4 has no per-issue-type createmeta; the account may lack the
             # permission to read it. Send everything then: a 400 names what is refused.
-            log.warning("cannot read the create screen; creating with every field",
-                        extra={"project": project, "issuetype": issuetype, "error": exc.jira_message})
+            log.warning(
+                "cannot read the create screen; creating with every field",
+                extra={"project": project, "issuetype": issuetype, "error": exc.jira_message},
+            )
             return CreateScreen(project, issuetype, None)
         match = next((t for t in types if str(t.get("name", "")).casefold() == issuetype.casefold()), None)
         if match is None:
             names = ", ".join(sorted(str(t.get("name")) for t in types)) or "none"
-            raise JiraApiError(400, f"issue type {issuetype!r} cannot be created in project {project} "
-                                    f"(available: {names})", None, "read create screen")
+            raise JiraApiError(
+                400,
+                f"issue type {issuetype!r} cannot be created in project {project} (available: {names})",
+                None,
+                "read create screen",
+            )
         fields = self._pages(f"issue/createmeta/{project}/issuetypes/{match['id']}", "fields", "read create screen")
         ids = {str(f.get("fieldId") or f.get("key")) for f in fields}
-        required = {str(f.get("fieldId") or f.get("key")) for f in fields if f.get("required")
-                    and not f.get("hasDefaultValue")}
+        required = {
+            str(f.get("fieldId") or f.get("key")) for f in fields if f.get("required") and not f.get("hasDefaultValue")
+        }
         return CreateScreen(project, issuetype, frozenset(ids), frozenset(required))
 
     def project_statuses(self, project: str) -> set[str] | None:
@@ -471,17 +523,25 @@ class JiraClient:
     def sample_issues(self, project: str, limit: int = 25) -> list[tuple[str, str]]:
         """(key, status) of up to ``limit`` recently updated issues of ``project``: a quick
         look at a workflow through real issues (reading workflows needs admin rights)."""
-        params = {"jql": f"project = {quote(project)} ORDER BY updated DESC", "fields": "status",
-                  "maxResults": limit}
-        page = self._call("GET", "search/jql" if self.is_cloud else "search", operation="sample issues",
-                          params=params) or {}
-        return [(str(i["key"]), str(((i.get("fields") or {}).get("status") or {}).get("name", "")))
-                for i in page.get("issues") or []]
+        params = {"jql": f"project = {quote(project)} ORDER BY updated DESC", "fields": "status", "maxResults": limit}
+        page = (
+            self._call("GET", "search/jql" if self.is_cloud else "search", operation="sample issues", params=params)
+            or {}
+        )
+        return [
+            (str(i["key"]), str(((i.get("fields") or {}).get("status") or {}).get("name", "")))
+            for i in page.get("issues") or []
+        ]
 
     def transition_options(self, key: str) -> list[dict[str, Any]]:
         """The transitions ``key`` offers now, with their screens' fields."""
-        page = self._call("GET", f"issue/{key}/transitions", key=key, operation="list transitions",
-                          params={"expand": "transitions.fields"})
+        page = self._call(
+            "GET",
+            f"issue/{key}/transitions",
+            key=key,
+            operation="list transitions",
+            params={"expand": "transitions.fields"},
+        )
         return list((page or {}).get("transitions") or [])
 
     def link_type_names(self) -> set[str]:
@@ -504,8 +564,9 @@ class JiraClient:
     def edit_issue(self, key: str, fields: dict[str, Any]) -> None:
         self._call("PUT", f"issue/{key}", key=key, operation="edit issue", json={"fields": _field_values(fields)})
 
-    def add_comment(self, key: str, body: Body, intent_id: str, *, internal: bool = False,
-                    visibility: dict[str, str] | None = None) -> str:
+    def add_comment(
+        self, key: str, body: Body, intent_id: str, *, internal: bool = False, visibility: dict[str, str] | None = None
+    ) -> str:
         """Comment carrying our intent marker; ``internal`` makes it a JSM internal note
         (the ``sd.public.comment`` property, set in the same request so the comment is never
         public, not even for a moment), ``visibility`` restricts it to a role or group."""
@@ -518,13 +579,25 @@ class JiraClient:
         created = self._call("POST", f"issue/{key}/comment", key=key, operation="add comment", json=payload)
         return str(created["id"])
 
-    def edit_comment(self, key: str, comment_id: str, body: Body, *, internal: bool | None = None,
-                     visibility: dict[str, str] | None = None) -> None:
+    def edit_comment(
+        self,
+        key: str,
+        comment_id: str,
+        body: Body,
+        *,
+        internal: bool | None = None,
+        visibility: dict[str, str] | None = None,
+    ) -> None:
         """Replace a comment's body; with ``internal`` given, also its internal flag and
         restriction (the flag first: a copy is narrowed before its new text is written)."""
         if internal is not None:
-            self._call("PUT", f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}", key=key,
-                       operation="set comment visibility", json={"internal": internal})
+            self._call(
+                "PUT",
+                f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}",
+                key=key,
+                operation="set comment visibility",
+                json={"internal": internal},
+            )
         payload: dict[str, Any] = {"body": body}
         if internal is not None and visibility:
             payload["visibility"] = dict(visibility)
@@ -544,8 +617,12 @@ class JiraClient:
         """Whether a comment is a JSM internal note, from its ``sd.public.comment`` property
         (Data Center's comments carry no ``jsdPublic``)."""
         try:
-            raw = self._call("GET", f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}", key=key,
-                             operation="read comment visibility")
+            raw = self._call(
+                "GET",
+                f"comment/{comment_id}/properties/{INTERNAL_PROPERTY}",
+                key=key,
+                operation="read comment visibility",
+            )
         except JiraApiError as exc:
             if exc.status == 404:
                 return False
@@ -570,8 +647,11 @@ class JiraClient:
         """A user's display name from an account id (Cloud) or login/key (Server); cached.
         Falls back to "someone": a name is never worth failing a comment for."""
         if ident not in self._display_names:
-            params = {"accountId": ident} if self.is_cloud else (
-                {"key": ident} if ident.startswith("JIRAUSER") else {"username": ident})
+            params = (
+                {"accountId": ident}
+                if self.is_cloud
+                else ({"key": ident} if ident.startswith("JIRAUSER") else {"username": ident})
+            )
             try:
                 raw = self._call("GET", "user", operation="read user", params=params)
                 name = str((raw or {}).get("displayName") or "someone")
@@ -587,12 +667,24 @@ class JiraClient:
         In ``POST issueLink`` the issue sent as ``inwardIssue`` is the one the type's *outward*
         phrase applies to (the issue-linking model: the posted ``inwardIssue`` shows the other
         as its ``outwardIssue``). Posting an existing link again creates no second one."""
-        payload = {"type": {"name": self.cfg.link_type}, "inwardIssue": {"key": dev_key},
-                   "outwardIssue": {"key": user_key}}
+        payload = {
+            "type": {"name": self.cfg.link_type},
+            "inwardIssue": {"key": dev_key},
+            "outwardIssue": {"key": user_key},
+        }
         self._call("POST", "issueLink", key=user_key, operation="link issues", json=payload)
 
-    def transition_to(self, key: str, target: str, *, project: str, issuetype: str, current: str | None,
-                      resolution: str | None = None, rule: str = "") -> bool:
+    def transition_to(
+        self,
+        key: str,
+        target: str,
+        *,
+        project: str,
+        issuetype: str,
+        current: str | None,
+        resolution: str | None = None,
+        rule: str = "",
+    ) -> bool:
         """Move ``key`` to status ``target``; False if it is already there.
 
         The transition, with the screen values it needs (a resolution), is cached per
@@ -646,9 +738,7 @@ class JiraClient:
             if to.casefold() == target.casefold():
                 return transition_plan(option, key=key, target=to, resolution=resolution, rule=rule)
         reachable = ", ".join(sorted({(o.get("to") or {}).get("name", "?") for o in options})) or "none"
-        raise JiraApiError(
-            400, f"no transition reaches status {target!r} (reachable: {reachable})", key, "transition"
-        )
+        raise JiraApiError(400, f"no transition reaches status {target!r} (reachable: {reachable})", key, "transition")
 
     def _post_transition(self, key: str, plan: TransitionPlan) -> None:
         if plan.blocked:
@@ -701,7 +791,8 @@ def _marks(marker: Any, intent_id: str, any_version: bool = False) -> bool:
         return False
     if any_version:
         return _versionless(marker["intent"]) == _versionless(intent_id)
-    return marker["intent"] == intent_id
+    intent: str = marker["intent"]
+    return intent == intent_id
 
 
 def _field_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -764,8 +855,9 @@ def connect(
     auth: dict[str, Any] = (
         {"basic_auth": (cfg.email or "", token)} if cfg.auth_type == "basic" else {"token_auth": token}
     )
-    pacer = pacer_for(cfg.base_url, cfg.max_requests_per_second, cancel,
-                      ceiling=getattr(cfg, "max_requests_per_second_ceiling", None))
+    pacer = pacer_for(
+        cfg.base_url, cfg.max_requests_per_second, cancel, ceiling=getattr(cfg, "max_requests_per_second_ceiling", None)
+    )
     clock = ServerClock()
     try:
         # get_server_info=False only to mount the paced adapter first; we then fetch
@@ -783,7 +875,9 @@ def connect(
     adapter = PacedAdapter(pacer, clock, pool_size=pool_size)
     jira._session.mount("https://", adapter)
     jira._session.mount("http://", adapter)
-    info = _request(jira._session, "GET", f"{cfg.base_url}/rest/api/2/serverInfo", key=None, operation="connect to Jira")
+    info = _request(
+        jira._session, "GET", f"{cfg.base_url}/rest/api/2/serverInfo", key=None, operation="connect to Jira"
+    )
     jira.deploymentType = info.get("deploymentType")
     if jira.deploymentType != "Cloud" and getattr(cfg, "max_requests_per_second_ceiling", None) is None:
         pacer.hold()  # Data Center sends no early warning (NearLimit): rise only to a ceiling set on purpose

@@ -125,7 +125,8 @@ class IssueData:
         for link in f.get("issuelinks") or []:
             other = link.get("outwardIssue") or link.get("inwardIssue")
             if other and other.get("key"):
-                links.append(LinkData(str(link.get("id", "")), str((link.get("type") or {}).get("name", "")), other["key"]))
+                link_type = str((link.get("type") or {}).get("name", ""))
+                links.append(LinkData(str(link.get("id", "")), link_type, other["key"]))
         key = str(raw["key"])
         return cls(
             id=str(raw.get("id", "")),

@@ -53,14 +53,20 @@ def transition_plan(option: dict[str, Any], *, key: str, target: str, resolution
         meta = meta or {}
         name = str(meta.get("name") or field_id)
         if field_id == "resolution":
-            allowed = [str(v.get("name")) for v in meta.get("allowedValues") or [] if isinstance(v, dict) and v.get("name")]
+            allowed = [
+                str(v.get("name")) for v in meta.get("allowedValues") or [] if isinstance(v, dict) and v.get("name")
+            ]
             if resolution:
                 chosen = next((a for a in allowed if a.casefold() == resolution.casefold()), None)
                 if chosen is None:
                     offered = ", ".join(allowed) or "none"
-                    return TransitionPlan(str(option["id"]), blocked=(
-                        f"{where} cannot set resolution {resolution!r}: the screen offers {offered}; "
-                        f"{setting} to one of them"))
+                    return TransitionPlan(
+                        str(option["id"]),
+                        blocked=(
+                            f"{where} cannot set resolution {resolution!r}: the screen offers {offered}; "
+                            f"{setting} to one of them"
+                        ),
+                    )
                 send["resolution"] = {"name": chosen}
             elif meta.get("required"):
                 chosen = _default_resolution(allowed)
@@ -76,9 +82,13 @@ def transition_plan(option: dict[str, Any], *, key: str, target: str, resolution
             continue
         missing.append(f"{name} ({field_id})")
     if missing:
-        return TransitionPlan(str(option["id"]), blocked=(
-            f"{where} requires field {', '.join(missing)}, which jirasync cannot fill; make it optional or "
-            f"give it a default on that transition's screen in Jira, or change the rule's targetStatus"))
+        return TransitionPlan(
+            str(option["id"]),
+            blocked=(
+                f"{where} requires field {', '.join(missing)}, which jirasync cannot fill; make it optional or "
+                f"give it a default on that transition's screen in Jira, or change the rule's targetStatus"
+            ),
+        )
     return TransitionPlan(str(option["id"]), send)
 
 

@@ -175,13 +175,13 @@ class PacedAdapter(HTTPAdapter):
         self.issue_pauses = IssuePauses()
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        return min(self.backoff_cap, self.backoff_base * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
     def _sleep(self, seconds: float) -> None:
         if self.pacer.cancel.wait(seconds):
             raise Cancelled("shutting down during a Jira retry")
 
-    def send(self, request: PreparedRequest, **kwargs) -> Response:  # type: ignore[override]
+    def send(self, request: PreparedRequest, **kwargs: Any) -> Response:  # type: ignore[override]
         method = (request.method or "GET").upper()
         idempotent = method in IDEMPOTENT
         kind = request_kind(method, request.url or "")

@@ -44,7 +44,7 @@ class LineReader:
         self.errors: list[str] = []
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
-        messages = []
+        messages: list[dict[str, Any]] = []
         while data:
             if self._skipping:
                 end = data.find(b"\n")
@@ -114,7 +114,7 @@ class WorkerChannel:
                 raise EOFError("supervisor closed the channel before sending the config")
             data += chunk
         line, self._rest = data.split(b"\n", 1)
-        message = json.loads(line)
+        message: dict[str, Any] = json.loads(line)
         if message.get("type") != "config":
             raise ValueError(f"expected a config message, got {message.get('type')!r}")
         return message

@@ -109,7 +109,8 @@ def load_configs(settings: Settings) -> dict[str, Any]:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"config loader failed: {last}")
-    return json.loads(done.stdout)
+    configs: dict[str, Any] = json.loads(done.stdout)
+    return configs
 
 
 def config_digest(message: dict[str, Any]) -> str:
@@ -447,8 +448,10 @@ class Supervisor:
         ``sweep`` (every few seconds, not per event) also finds a child whose exit status was
         collected elsewhere (a ``Popen.poll`` somewhere), which ``waitpid`` no longer reports."""
         if sweep:
-            for child in [c for c in self.by_pid.values() if c.proc is not None and c.proc.returncode is not None]:
-                self.by_pid.pop(child.proc.pid, None)
+            exited = [(c.proc.pid, c) for c in self.by_pid.values()
+                      if c.proc is not None and c.proc.returncode is not None]
+            for pid, child in exited:
+                self.by_pid.pop(pid, None)
                 self._exited(child)
         while True:
             try:
@@ -457,11 +460,11 @@ class Supervisor:
                 return
             if pid == 0:
                 return
-            child = self.by_pid.pop(pid, None)
-            if child is None or child.proc is None or child.proc.pid != pid:
+            reaped = self.by_pid.pop(pid, None)
+            if reaped is None or reaped.proc is None or reaped.proc.pid != pid:
                 continue
-            child.proc.returncode = os.waitstatus_to_exitcode(status)
-            self._exited(child)
+            reaped.proc.returncode = os.waitstatus_to_exitcode(status)
+            self._exited(reaped)
 
     def _exited(self, child: Child) -> None:
         assert child.proc is not None and child.proc.returncode is not None

@@ -28,6 +28,7 @@ from jirasync_cli.settings import Settings
 
 if TYPE_CHECKING:
     from jirasync_cli.config.pair import PairConfig
+    from jirasync_cli.settings import Settings
     from jirasync_cli.store import Lease, PairStore
     from jirasync_cli.sync.runtime import PairRuntime
 
@@ -242,7 +243,8 @@ def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, *
 
 
 def secrets_free(message: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(secrets.redact(json.dumps(message, default=str)))
+    redacted: dict[str, Any] = json.loads(secrets.redact(json.dumps(message, default=str)))
+    return redacted
 
 
 def _install_signals(stop: threading.Event) -> None:

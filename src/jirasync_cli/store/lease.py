@@ -163,7 +163,8 @@ class Lease:
 
     @guarded
     def holder(self) -> dict[str, Any] | None:
-        return self.collection.find_one({"_id": LEASE_ID})
+        doc: dict[str, Any] | None = self.collection.find_one({"_id": LEASE_ID})
+        return doc
 
     @guarded
     def acquire(self) -> bool:
@@ -205,12 +206,13 @@ class Lease:
         owner = holder.get("owner")
         if not isinstance(owner, str) or not _dead_on_this_host(owner):
             return None
-        return self.collection.find_one_and_update(
+        taken: dict[str, Any] | None = self.collection.find_one_and_update(
             {"_id": LEASE_ID, "owner": owner, "fence": holder.get("fence")},
             {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
              "$inc": {"fence": 1}},
             return_document=ReturnDocument.AFTER,
         )
+        return taken
 
     def renew(self) -> bool:
         """Extend our lease; False (and not held) if it was lost or MongoDB is away."""

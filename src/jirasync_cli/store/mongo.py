@@ -27,7 +27,7 @@ def quiet_idle_threads() -> None:
 
     if hasattr(common, "MIN_HEARTBEAT_INTERVAL") and hasattr(common, "KILL_CURSOR_FREQUENCY"):
         common.MIN_HEARTBEAT_INTERVAL = 2.0
-        common.KILL_CURSOR_FREQUENCY = 5.0
+        common.KILL_CURSOR_FREQUENCY = 5
 
 
 def mongo_client(url: str, *, timeout_ms: int = 5000) -> Any:

@@ -57,13 +57,13 @@ class Admin:
     def _call(self, method: str, url: str, operation: str, **kwargs: Any) -> Any:
         return self._request(self._session, method, url, key=None, operation=operation, **kwargs)
 
-    def list(self) -> list[dict[str, Any]]:
+    def registered(self) -> list[dict[str, Any]]:
         hooks = self._call("GET", self.url, "list webhooks")
         return [h for h in hooks or [] if isinstance(h, dict)]
 
     def register(self, doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create the pair's webhook, or update the one it has: ("created"|"updated", webhook)."""
-        mine = [h for h in self.list() if h.get("name") == doc["name"]]
+        mine = [h for h in self.registered() if h.get("name") == doc["name"]]
         if mine:
             hook = self._call("PUT", f"{self.url}/{webhook_id(mine[0])}", "update webhook", json=doc)
             return "updated", hook or mine[0]
@@ -71,7 +71,7 @@ class Admin:
 
     def unregister(self, name: str) -> list[str]:
         removed = []
-        for hook in self.list():
+        for hook in self.registered():
             if hook.get("name") == name:
                 self._call("DELETE", f"{self.url}/{webhook_id(hook)}", "delete webhook")
                 removed.append(webhook_id(hook))

@@ -52,8 +52,8 @@ def parse(payload: Any) -> Delivery | None:
     urls: list[str] = []
     issue = payload.get("issue")
     if isinstance(issue, dict):
-        fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
-        project = fields.get("project") if isinstance(fields.get("project"), dict) else {}
+        fields = _object(issue.get("fields"))
+        project = _object(fields.get("project"))
         if _text(project.get("key")):
             projects.add(project["key"].upper())
         match = _KEY.match(str(issue.get("key") or "").upper())
@@ -75,3 +75,8 @@ def parse(payload: Any) -> Delivery | None:
             if str(link.get(name) or "").isdigit():
                 ids.add(str(link[name]))
     return Delivery(str(payload["webhookEvent"])[:100], frozenset(projects), frozenset(ids), tuple(urls))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the payload, or an empty one where the payload has something else."""
+    return value if isinstance(value, dict) else {}

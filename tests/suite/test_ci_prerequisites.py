@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import skip_or_fail
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_skip_or_fail_skips_locally_and_fails_in_ci(monkeypatch):

@@ -1,13 +1,16 @@
+"""Log lines: JSON off a terminal, text on request, the worker field, secrets redacted."""
+
 from __future__ import annotations
 
 import io
 import json
 import logging
+import re
 
 import pytest
+from rich.console import Console
 
 from jirasync_cli import logs, secrets
-from jirasync_cli.settings_env import read_settings
 from tests.conftest import SECRET_TOKEN
 
 
@@ -44,19 +47,12 @@ def test_text_format_on_request():
     assert "[sync-cd] hello" in stream.getvalue()
 
 
-def test_settings_defaults_and_legacy_names(monkeypatch):
-    s = read_settings()
-    assert (s.mongodb_url, s.health_port, str(s.config_dir), s.sync_interval_minutes) == (
-        "mongodb://localhost:27017", 3000, "config", 5.0)
-    monkeypatch.setenv("SYNC_INTERVAL_MINUTES", "2")
-    monkeypatch.setenv("MONGODB_URL", "mongodb://legacy:27017")
-    monkeypatch.setenv("JIRASYNC_MONGODB_URL", "mongodb://new:27017")
-    s = read_settings()
-    assert s.sync_interval_minutes == 2.0
-    assert s.mongodb_url == "mongodb://new:27017"
-
-
-def test_settings_from_dotenv(tmp_path, monkeypatch):
-    (tmp_path / ".env").write_text("JIRASYNC_HEALTH_PORT=4000\nJIRASYNC_LOG_FORMAT=json\n")
-    s = read_settings()
-    assert (s.health_port, s.log_format) == (4000, "json")
+def test_text_logs_use_iso_dates():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    logs.configure("INFO", "text", worker="sync-ab", console=console)
+    try:
+        logging.getLogger("jirasync_cli.test").warning("hello")
+    finally:
+        logs.configure("INFO", "json")
+    assert re.search(r"\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\]", out.getvalue()), out.getvalue()
