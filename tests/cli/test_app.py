@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 
 
 def test_completion_can_be_installed():
-    result = subprocess.run([sys.executable, "-m", "jirasync_cli", "--show-completion", "bash"], capture_output=True,
-                            text=True, timeout=60)
+    # --show-completion names the shell it finds among its parent processes: start it from
+    # bash (a second command keeps bash from replacing itself with the first), as a user would.
+    command = f"{shlex.quote(sys.executable)} -m jirasync_cli --show-completion; exit $?"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "complete -o default -F _jirasync_completion jirasync" in result.stdout
 
