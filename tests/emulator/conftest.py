@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jirasync_cli.emulator import JiraEmulator, Workflow
+from jirasync_cli.emulator import JiraEmulator, Workflow, two_sites
 
 from .helpers import Raw
 
@@ -44,3 +44,12 @@ def raw(emu):
     r.s.close()
 
 
+
+
+@pytest.fixture
+def sites():
+    """A Cloud site (user project CUS, English) and a Data Center site (dev project DEV, German
+    status names), each on its own port with its own clock, zone and accounts."""
+    with two_sites() as pair:
+        pair.add_pair_projects()
+        yield pair

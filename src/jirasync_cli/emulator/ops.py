@@ -54,7 +54,9 @@ class Domain:
                 raise ValueError(f"status {s.name!r} already exists with category {known[1]!r}")
         for s in workflow.statuses:
             if s.name not in st.statuses:
-                sid = catalog.WELL_KNOWN_STATUS_IDS.get(s.name)
+                sid = s.id or catalog.WELL_KNOWN_STATUS_IDS.get(s.name)
+                if s.id and any(v[0] == s.id for v in st.statuses.values()):
+                    raise ValueError(f"status id {s.id} of {s.name!r} is taken by another status")
                 if sid is None or any(v[0] == sid for v in st.statuses.values()):
                     sid = str(st.next_id("status"))
                 st.statuses[s.name] = (sid, s.category, s.description)
