@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jirasync_cli.emulator.adf import is_valid_adf
-from jirasync_cli.jira.markup import adf_to_wiki, convert, escape_text, normalize_adf, wiki_to_adf
+from jirasync_cli.jira.markup import adf_to_wiki, convert, escape_text, normalize_adf, template_body, wiki_to_adf
 
 NAMES = {"557058:dan": "Dan Okafor", "dan": "Dan Okafor", "JIRAUSER10003": "Erin Castillo"}
 
@@ -416,3 +416,24 @@ def test_any_plain_text_survives_a_trip_through_wiki(value):
         return
     [paragraph] = back["content"]
     assert "".join(n.get("text", "\n") for n in paragraph["content"]) == value
+
+
+def test_adf_to_adf_keeps_every_node_but_mentions_and_media():
+    panel = {"type": "panel", "attrs": {"panelType": "warning"}, "content": [para(text("careful", "strong"))]}
+    adf = doc(panel, para(text("hi "), {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}}),
+              {"type": "mediaGroup", "content": [{"type": "media", "attrs": {"id": "1", "type": "file",
+                                                                              "collection": "c", "alt": "a.pdf"}}]})
+    out = convert(adf, to_adf=True, display_name=name)
+    assert out["content"][0] == panel
+    assert out["content"][1] == para(text("hi "), text("Dan Okafor"))
+    assert out["content"][2] == para(text("[attachment: a.pdf]"))
+
+
+def test_templates_are_wiki_markup_on_both_sites_with_plain_values():
+    template = "*Fixed* in ${targetKey} for ${summary} by ${nobody}"
+    values = {"targetKey": "DEV-7", "summary": "[urgent] a*b* - c"}
+    wiki = template_body(template, values, to_adf=False, display_name=name)
+    assert wiki == "*Fixed* in DEV-7 for \\[urgent\\] a*b\\* \\- c by $\\{nobody\\}"
+    adf = template_body(template, values, to_adf=True, display_name=name)
+    assert adf == doc(para(text("Fixed", "strong"), text(" in DEV-7 for [urgent] a*b* - c by ${nobody}")))
+    assert wiki_to_adf(wiki, name) == adf

@@ -16,13 +16,13 @@ a ``*`` typed on one site does not become bold on the other. :mod:`.markup_wiki`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from jirasync_cli.jira.adf import Body
+from jirasync_cli.jira.adf import Body, sanitize
 from jirasync_cli.jira.markup_wiki import wiki_to_adf
 
-__all__ = ["DisplayName", "adf_to_wiki", "convert", "escape_text", "normalize_adf", "wiki_to_adf"]
+__all__ = ["DisplayName", "adf_to_wiki", "convert", "escape_text", "normalize_adf", "template_body", "wiki_to_adf"]
 
 DisplayName = Callable[[str], str]  # account id / user name / key -> the person's display name
 
@@ -36,22 +36,36 @@ _LISTS = frozenset({"bulletList", "orderedList", "taskList", "decisionList"})
 
 
 def convert(body: Body | None, *, to_adf: bool, display_name: DisplayName) -> Body:
-    """``body`` (ADF or wiki, either) in the format of the target site: ADF when ``to_adf``."""
+    """``body`` (ADF or wiki, either) in the format of the target site: ADF when ``to_adf``.
+    Mentions become names and attachments placeholders in every direction; ADF to ADF keeps
+    every other node as it is (both sites read it), wiki to wiki goes through the converter
+    so the placeholders are escaped text, not links."""
     if body is None or body == "":
         return wiki_to_adf("", display_name) if to_adf else ""
     if isinstance(body, str):
-        return wiki_to_adf(body, display_name) if to_adf else wiki_to_wiki(body, display_name)
-    return adf_from_adf(body, display_name) if to_adf else adf_to_wiki(body, display_name)
+        return wiki_to_adf(body, display_name) if to_adf else adf_to_wiki(wiki_to_adf(body, display_name),
+                                                                            display_name)
+    if to_adf:
+        clean = sanitize(body, display_name)
+        return clean if isinstance(clean, dict) else wiki_to_adf(str(clean), display_name)
+    return adf_to_wiki(body, display_name)
 
 
-def wiki_to_wiki(text: str, display_name: DisplayName) -> str:
-    """Wiki for another wiki site: the same markup, mentions and attachments made plain."""
-    return adf_to_wiki(wiki_to_adf(text, display_name), display_name)
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def adf_from_adf(doc: dict[str, Any], display_name: DisplayName) -> dict[str, Any]:
-    """ADF for another ADF site: mentions, media and unknown nodes made plain."""
-    return wiki_to_adf(adf_to_wiki(doc, display_name), display_name)
+def template_body(template: str, values: Mapping[str, str | None], *, to_adf: bool,
+                  display_name: DisplayName) -> Body:
+    """A comment template for either kind of site. The template is wiki markup on both (so
+    ``*Fixed* in ${targetKey}`` is bold on Cloud too, as it always was on Data Center); the
+    values filled in are plain text (a summary's ``*`` stays a star). A placeholder without a
+    value stays as written."""
+    def fill(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        return escape_text(value) if value is not None else escape_text(m.group(0))
+
+    wiki = _PLACEHOLDER.sub(fill, template)
+    return wiki_to_adf(wiki, display_name) if to_adf else wiki
 
 
 # ---------------------------------------------------------------- ADF -> wiki
