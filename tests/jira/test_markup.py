@@ -437,3 +437,13 @@ def test_templates_are_wiki_markup_on_both_sites_with_plain_values():
     adf = template_body(template, values, to_adf=True, display_name=name)
     assert adf == doc(para(text("Fixed", "strong"), text(" in DEV-7 for [urgent] a*b* - c by ${nobody}")))
     assert wiki_to_adf(wiki, name) == adf
+
+
+def test_lists_nested_absurdly_deep_stay_text():
+    deep = "*" * 5000 + " too deep"
+    assert wiki_to_adf(deep, name)["content"][0]["type"] == "paragraph"
+
+
+def test_a_mark_that_ends_inside_a_word_braces_both_ends():
+    assert adf_to_wiki(doc(para(text("bold", "strong"), text("ly"))), name) == "{*}bold{*}ly"
+    assert adf_to_wiki(doc(para(text("x "), text("a", "em"), text("-b"))), name) == "x _a_\\-b"

@@ -322,7 +322,7 @@ def _nest(runs: list[tuple[str, tuple[tuple[Any, ...], ...]]]) -> list[_PIECE]:
     return pieces
 
 
-def _join(pieces: list[_PIECE], *, line_start: bool, after: str = "") -> str:
+def _join(pieces: list[_PIECE], *, line_start: bool, after: str = "", resolve: bool = True) -> str:
     """Render pieces; whitespace at a mark's edges moves outside it (Jira ignores ``* x*``),
     and a mark touching a letter uses the brace form ``{*}x{*}``."""
     flat: list[tuple[str, str]] = []  # (kind, text): "raw" rendered markup, "plain" unescaped text
@@ -335,15 +335,15 @@ def _join(pieces: list[_PIECE], *, line_start: bool, after: str = "") -> str:
             flat.extend(_render_mark(value, mark, at_start))  # "*#*" at a line's start is a list
             at_start = False
     out: list[str] = []
+    last = ""  # the last character written
     for i, (kind, text) in enumerate(flat):
         if kind == "plain":
             at_start = line_start and (not out or out[-1].endswith("\n"))
             following = next((t[:1] for _, t in flat[i + 1:] if t), after)
-            before = "".join(out)[-1:]
-            out.append(_escape_plain(text, line_start=at_start, before=before, after=following))
-        else:
-            out.append(text)
-    return _braces("".join(out))
+            text = _escape_plain(text, line_start=at_start, before=last, after=following)
+        out.append(text)
+        last = text[-1:] or last
+    return _braces("".join(out)) if resolve else "".join(out)  # delimiters resolve once, at the top
 
 
 def _render_mark(value: Any, mark: tuple[Any, ...], line_start: bool) -> list[tuple[str, str]]:
@@ -353,7 +353,7 @@ def _render_mark(value: Any, mark: tuple[Any, ...], line_start: bool) -> list[tu
         lead, trail = _edges(inner_plain, core)
         return [("plain", lead), ("raw", "{{" + _escape_plain(core, line_start=False, code=True) + "}}"),
                 ("plain", trail)]
-    inner = _join(value, line_start=line_start)
+    inner = _join(value, line_start=line_start, resolve=False)
     stripped = inner.strip(" ")
     if not stripped:
         return [("raw", inner)]
@@ -379,16 +379,26 @@ _SOFT_OPEN, _SOFT_CLOSE = "\x01", "\x02"
 
 
 def _braces(text: str) -> str:
+    """Soft delimiters made real: plain where Jira sees them (a non-word character outside),
+    ``{*}`` on both ends of a mark where either end touches a letter, digit or the same delimiter."""
     out: list[str] = []
+    opened: list[tuple[int, str, bool]] = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in (_SOFT_OPEN, _SOFT_CLOSE):
-            delim = text[i + 1]
-            before = _visible_before(out)
-            after = _visible_after(text, i + 2)
-            touching = before.isalnum() if ch == _SOFT_OPEN else after.isalnum()
-            out.append("{" + delim + "}" if touching or before == delim or after == delim else delim)
+        if ch == _SOFT_OPEN:
+            delim, before = text[i + 1], _visible_before(out)
+            out.append(delim)
+            opened.append((len(out) - 1, delim, before.isalnum() or before == delim))
+            i += 2
+            continue
+        if ch == _SOFT_CLOSE:
+            delim, after = text[i + 1], _visible_after(text, i + 2)
+            at, _, braced = opened.pop()
+            braced = braced or after.isalnum() or after == delim
+            out.append("{" + delim + "}" if braced else delim)
+            if braced:
+                out[at] = "{" + delim + "}"
             i += 2
             continue
         out.append(ch)

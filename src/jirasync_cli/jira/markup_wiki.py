@@ -21,7 +21,7 @@ _MARK_CHARS = {"*": "strong", "_": "em", "-": "strike", "+": "underline", "^": "
 _ENTITY = re.compile(r"&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")
 _URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|mailto:|file:)\S*$")
 _HEADING = re.compile(r"^\s*h([1-6])\.\s+(.*)$")
-_LIST = re.compile(r"^\s*([*#]+|-)\s+(.*)$")
+_LIST = re.compile(r"^\s*([*#]{1,20}|-)\s+(.*)$")  # deeper is text: no reader nests 20 lists
 _CODE_OPEN = re.compile(r"^\s*\{(code|noformat)(?::([^}]*))?\}")
 _QUOTE = "{quote}"
 _PANEL = re.compile(r"^\s*\{panel(?::[^}]*)?\}\s*$")
@@ -250,6 +250,7 @@ class _Inline:
                 buf.clear()
 
         i, n = 0, len(s)
+        scan = _Scanner(s)
         while i < n:
             ch = s[i]
             if s.startswith("\\\\", i) or ch == "\n":
@@ -266,7 +267,7 @@ class _Inline:
                 i = ent.end()
                 continue
             if s.startswith("{{", i):
-                end = _find(s, i + 2, "}}")
+                end = scan.find(i + 2, "}}")
                 if end > i + 2:
                     flush()
                     out.extend(self._run(s[i + 2:end], [*marks, {"type": "code"}]))
@@ -274,7 +275,7 @@ class _Inline:
                     continue
             if s.startswith("{color:", i):
                 close = s.find("}", i)
-                end = _find(s, close + 1, "{color}") if close > 0 else -1
+                end = scan.find(close + 1, "{color}") if close > 0 else -1
                 if end > 0:
                     flush()
                     color = s[i + 7:close].strip()
@@ -282,7 +283,7 @@ class _Inline:
                     i = end + 7
                     continue
             if ch == "[":
-                end = _find(s, i + 1, "]")
+                end = scan.find(i + 1, "]")
                 if end > i + 1 and (nodes := self._bracket(s[i + 1:end], marks)) is not None:
                     flush()
                     out.extend(nodes)
@@ -295,7 +296,7 @@ class _Inline:
                     buf.append(f"[attachment: {target.rsplit('/', 1)[-1] if _URL.match(target) else target}]")
                     i = end + 1
                     continue
-            mark = self._mark_at(s, i)
+            mark = _mark_at(s, i, scan)
             if mark is not None:
                 kind, inner_start, inner_end, after = mark
                 flush()
@@ -314,40 +315,6 @@ class _Inline:
             i += 1
         flush()
         return out
-
-    def _mark_at(self, s: str, i: int) -> tuple[str, int, int, int] | None:
-        """A mark opening at ``i`` (``*x*``, ``{*}x{*}``, ``??x??``): kind, inner span, end."""
-        braced = s.startswith("{", i) and len(s) > i + 2 and s[i + 1] in _MARK_CHARS and s[i + 2] == "}"
-        if braced:
-            delim, start = s[i + 1], i + 3
-        elif s.startswith("??", i):
-            delim, start = "??", i + 2
-        elif s[i] in _MARK_CHARS:
-            delim, start = s[i], i + 1
-            if i and (s[i - 1].isalnum() or s[i - 1] == delim):
-                return None
-        else:
-            return None
-        if start >= len(s) or s[start].isspace() or s.startswith(delim, start):
-            return None
-        j = start
-        while j < len(s):
-            if s[j] == "\\":
-                j += 2
-                continue
-            if s[j] == "\n":
-                return None
-            if j == start:
-                j += 1
-                continue
-            if delim != "??" and s.startswith("{" + delim + "}", j):
-                return _MARK_CHARS[delim], start, j, j + 3
-            if s.startswith(delim, j) and not s[j - 1].isspace():
-                after = j + len(delim)
-                if after >= len(s) or not s[after].isalnum():
-                    return ("em" if delim == "??" else _MARK_CHARS[delim]), start, j, after
-            j += 1
-        return None
 
     def _bracket(self, inner: str, marks: list[Mark]) -> list[Node] | None:
         if inner.startswith("~"):
@@ -383,17 +350,94 @@ def _split_pipe(text: str) -> list[str]:
     return parts
 
 
-def _find(s: str, start: int, token: str) -> int:
-    """Index of ``token`` from ``start``, skipping backslash escapes; -1 if absent."""
-    i = start
-    while i < len(s):
-        if s[i] == "\\" and not s.startswith("\\\\", i):
-            i += 2
-            continue
-        if s.startswith(token, i):
-            return i
-        i += 1
-    return -1
+class _Scanner:
+    """Searches forward in one string, remembering answers: a later search from between the
+    last start and its answer has the same answer, so a line of 10,000 unclosed ``[`` or
+    ``*`` costs one scan, not 10,000 (Jira bodies run to 32,767 characters)."""
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self._found: dict[str, tuple[int, int, int]] = {}  # token -> (from, answer or -1, scanned up to)
+
+    def find(self, start: int, token: str) -> int:
+        """Index of ``token`` from ``start``, skipping backslash escapes; -1 if absent."""
+        hit = self._remembered(token, start)
+        if hit is not None:
+            return hit
+        s, i = self.s, start
+        while i < len(s):
+            if s[i] == "\\":  # an escaped character, or a line break: skipped whole
+                i += 2
+                continue
+            if s.startswith(token, i):
+                return self._remember(token, start, i, i)
+            i += 1
+        return self._remember(token, start, -1, len(s))
+
+    def closing(self, start: int, delim: str) -> tuple[int, int] | None:
+        """Where a mark opened just before ``start`` closes: (inner end, index after the
+        closing delimiter), or None when the line ends first."""
+        key = "close" + delim
+        hit = self._remembered(key, start)
+        if hit is None:
+            hit = self._scan_closing(start, delim, key)
+        if hit < 0:
+            return None
+        braced = delim != "??" and self.s.startswith("{" + delim + "}", hit)
+        return hit, hit + (3 if braced else len(delim))
+
+    def _scan_closing(self, start: int, delim: str, key: str) -> int:
+        s, j = self.s, start
+        while j < len(s):
+            if s[j] == "\\":
+                j += 2
+                continue
+            if s[j] == "\n":
+                return self._remember(key, start, -1, j)
+            if j > start:
+                if delim != "??" and s.startswith("{" + delim + "}", j):
+                    return self._remember(key, start, j, j)
+                if s.startswith(delim, j) and not s[j - 1].isspace():
+                    after = j + len(delim)
+                    if after >= len(s) or not s[after].isalnum():
+                        return self._remember(key, start, j, j)
+            j += 1
+        return self._remember(key, start, -1, len(s))
+
+    def _remembered(self, key: str, start: int) -> int | None:
+        known = self._found.get(key)
+        if known is None:
+            return None
+        since, answer, until = known
+        if since <= start and (start < answer if answer >= 0 else start < until):
+            return answer
+        return None
+
+    def _remember(self, key: str, start: int, answer: int, until: int) -> int:
+        self._found[key] = (start, answer, until)
+        return answer
+
+
+def _mark_at(s: str, i: int, scan: _Scanner) -> tuple[str, int, int, int] | None:
+    """A mark opening at ``i`` (``*x*``, ``{*}x{*}``, ``??x??``): kind, inner span, end."""
+    braced = s.startswith("{", i) and len(s) > i + 2 and s[i + 1] in _MARK_CHARS and s[i + 2] == "}"
+    if braced:
+        delim, start = s[i + 1], i + 3
+    elif s.startswith("??", i):
+        delim, start = "??", i + 2
+    elif s[i] in _MARK_CHARS:
+        delim, start = s[i], i + 1
+        if i and (s[i - 1].isalnum() or s[i - 1] == delim):
+            return None
+    else:
+        return None
+    if start >= len(s) or s[start].isspace() or s.startswith(delim, start):
+        return None
+    found = scan.closing(start, delim)
+    if found is None:
+        return None
+    end, after = found
+    return ("em" if delim == "??" else _MARK_CHARS[delim]), start, end, after
 
 
 def _mark(kind: str) -> Mark:
