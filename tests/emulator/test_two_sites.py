@@ -10,7 +10,7 @@ import pytest
 import requests
 from jira import JIRA
 
-from jirasync_cli.emulator import Account, EmulatorError, JiraEmulator, Workflow, default_accounts, two_sites
+from jirasync_cli.emulator import Account, EmulatorError, JiraEmulator, Status, Workflow, default_accounts, two_sites
 from jirasync_cli.emulator.sites import DC_BOT_TOKEN
 from jirasync_cli.sync.mapping import Person, Ref, Table, map_user, map_value
 
@@ -153,3 +153,27 @@ def test_sites_can_be_configured_and_stop_cleanly():
     for url in urls:
         with pytest.raises(requests.ConnectionError):
             requests.get(url + "/rest/api/2/serverInfo", timeout=2)
+
+
+def test_another_process_can_create_a_german_project_over_the_control_api():
+    with JiraEmulator(mode="server") as emu:
+        base = f"{emu.url}/_emulator"
+        created = requests.post(f"{base}/projects", json={"key": "ENTW", "workflow": "dev-de"}, timeout=5)
+        assert created.status_code == 201 and created.json()["workflow"] == "Entwicklungs-Workflow"
+        own = requests.post(f"{base}/projects", timeout=5, json={"key": "OWN", "workflow": {
+            "name": "Eigener", "statuses": [{"name": "Neu", "category": "new", "id": "1"},
+                                            {"name": "Fertig", "category": "done", "id": "10001"}],
+            "transitions": [{"id": "11", "name": "Fertig", "to": "Fertig"}]}})
+        assert own.status_code == 400 and "status id 10001 of 'Fertig' is taken" in own.text
+        assert "Neu" not in emu.state.statuses, "a refused project leaves no status behind"
+        key = requests.post(f"{base}/issues", json={"project": "ENTW", "summary": "x", "as": "dan"},
+                            timeout=5).json()["key"]
+        moved = requests.post(f"{base}/issues/{key}/transition", json={"status": "In Arbeit", "as": "dan"}, timeout=5)
+        assert moved.json()["status"] == "In Arbeit"
+        assert emu.state.status_id("In Arbeit") == "3"
+
+
+def test_an_explicit_status_id_wins_over_a_well_known_one():
+    with JiraEmulator(mode="cloud") as emu:
+        emu.add_project("ABC", workflow=Workflow("w", [Status("Open", "new"), Status("Neu", "new", id="1")], []))
+        assert emu.state.status_id("Neu") == "1" and emu.state.status_id("Open") != "1"
