@@ -447,3 +447,21 @@ def test_lists_nested_absurdly_deep_stay_text():
 def test_a_mark_that_ends_inside_a_word_braces_both_ends():
     assert adf_to_wiki(doc(para(text("bold", "strong"), text("ly"))), name) == "{*}bold{*}ly"
     assert adf_to_wiki(doc(para(text("x "), text("a", "em"), text("-b"))), name) == "x _a_\\-b"
+
+
+def test_code_inside_a_list_item_or_a_cell_stays_monospace():
+    code = {"type": "codeBlock", "content": [text("make test\nmake lint")]}
+    lst = bullets(item(para(text("run")), code))
+    assert adf_to_wiki(doc(lst), name) == "* run\\\\{{make test}}\\\\{{make lint}}"
+    table = {"type": "table", "content": [{"type": "tableRow", "content": [{"type": "tableCell", "content": [code]}]}]}
+    assert adf_to_wiki(doc(table), name) == "|{{make test}}\\\\{{make lint}}|"
+
+
+def test_a_code_block_containing_its_closing_tag_stays_one_block():
+    tricky = {"type": "codeBlock", "attrs": {"language": "text"}, "content": [text("a {code} b")]}
+    wiki = adf_to_wiki(doc(tricky), name)
+    assert wiki == "{noformat}\na {code} b\n{noformat}"
+    assert wiki_to_adf(wiki, name)["content"] == [{"type": "codeBlock", "content": [text("a {code} b")]}]
+    both = {"type": "codeBlock", "content": [text("{noformat}")]}
+    assert wiki_to_adf(adf_to_wiki(doc(both), name), name)["content"] == [
+        {"type": "codeBlock", "content": [text("{noformat}")]}]

@@ -120,9 +120,10 @@ def _block(node: Node, name: DisplayName) -> str:
     if kind == "codeBlock":
         body = "".join(str(c.get("text") or "") for c in content)
         language = _attrs(node).get("language")
-        if language and re.fullmatch(r"[\w#+.-]+", str(language)):
-            return f"{{code:{language}}}\n{body}\n{{code}}"
-        return f"{{noformat}}\n{body}\n{{noformat}}"
+        plain = "{noformat}" not in body  # the body must not contain its own closing tag
+        if "{code" not in body and (not plain or (language and re.fullmatch(r"[\w#+.-]+", str(language)))):
+            return f"{{code:{language}}}\n{body}\n{{code}}" if language else f"{{code}}\n{body}\n{{code}}"
+        return f"{{noformat}}\n{body.replace('{noformat}', '{noformat }')}\n{{noformat}}"
     if kind == "rule":
         return "----"
     if kind == "blockquote":
@@ -201,6 +202,12 @@ def _cell_text(node: Node, name: DisplayName) -> str:
         return _paragraph(_children(node), name, one_line=True)
     if kind in _MEDIA:
         return _escape_plain(_media_text(node), line_start=False)
+    if kind in _INLINE_KINDS:
+        return _inline([node], name, line_start=False, in_table=True)
+    if kind == "codeBlock":  # one line: monospace, its line breaks as breaks
+        body = "".join(str(c.get("text") or "") for c in _children(node))
+        lines = [_escape_plain(line, line_start=False, code=True) for line in body.split("\n")]
+        return "\\\\".join("{{" + line + "}}" if line.strip() else "" for line in lines)
     if kind in _LISTS:
         return "\\\\".join(line.split(" ", 1)[1] for line in _list(node, "", name))
     return "\\\\".join(t for t in (_cell_text(c, name) for c in _children(node)) if t)
