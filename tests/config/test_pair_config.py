@@ -23,6 +23,8 @@ from jirasync_cli.config.models import (
     FieldSync,
     JiraConnection,
     JqlFilters,
+    Mappings,
+    MappingTables,
     Rule,
     SyncPairConfig,
 )
@@ -94,7 +96,8 @@ def test_the_round_trip_covers_every_optional_section():
 @pytest.mark.parametrize(("model", "dataclass"), [
     (SyncPairConfig, runtime.PairConfig), (JiraConnection, runtime.JiraSite), (Rule, runtime.Rule),
     (Conditions, runtime.Conditions), (Actions, runtime.Actions), (CommentSync, runtime.CommentSync),
-    (FieldSync, runtime.FieldSync), (JqlFilters, runtime.JqlFilters),
+    (FieldSync, runtime.FieldSync), (JqlFilters, runtime.JqlFilters), (Mappings, runtime.Mappings),
+    (MappingTables, runtime.MappingTables),
 ])
 def test_models_and_dataclasses_name_the_same_fields(model, dataclass):
     assert list(model.model_fields) == [f.name for f in dataclasses.fields(dataclass)]

@@ -14,10 +14,13 @@ from jirasync_cli.config.pair import (
     FieldSync,
     JiraSite,
     JqlFilters,
+    Mappings,
+    MappingTables,
     PairConfig,
     Rule,
     Secret,
+    StrMap,
 )
 
-__all__ = ["Actions", "CommentSync", "Conditions", "Direction", "FieldSync", "JiraSite", "JqlFilters", "PairConfig",
-           "Rule", "Secret"]
+__all__ = ["Actions", "CommentSync", "Conditions", "Direction", "FieldSync", "JiraSite", "JqlFilters", "MappingTables",
+           "Mappings", "PairConfig", "Rule", "Secret", "StrMap"]

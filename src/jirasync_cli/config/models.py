@@ -27,6 +27,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
 from jirasync_cli.config.pair import Direction, JiraSite, PairConfig, Secret
+from jirasync_cli.sync.mapping import KINDS, table_problems
 
 # Placeholders a comment template may use; env interpolation leaves them alone.
 TEMPLATE_VARIABLES = frozenset(
@@ -242,6 +243,48 @@ class Webhooks(_Model):
     )
 
 
+_TABLE_HELP = {
+    "statuses": "Status of the user project -> status of the dev project, each by name or id (a bot account "
+                "whose Jira speaks another language sees other names: map them, or use ids)",
+    "priorities": "Priority name on the user side -> priority name on the dev side",
+    "issue_types": "Issue type name on the user side -> issue type name on the dev side",
+    "users": "Person on the user side -> person on the dev side, each by e-mail address, account id (Cloud) or "
+             "user name (Data Center); people not listed are matched by e-mail where both sites show it, else "
+             "left unassigned with a note",
+}
+
+
+class MappingTables(_Model):
+    """Dev-side value -> user-side value, where reading the user -> dev tables backwards is ambiguous."""
+
+    statuses: dict[str, str] = Field({}, description="Dev status -> user status (by name or id)")
+    priorities: dict[str, str] = Field({}, description="Dev priority -> user priority")
+    issue_types: dict[str, str] = Field({}, description="Dev issue type -> user issue type")
+    users: dict[str, str] = Field({}, description="Dev person -> user-side person")
+
+
+class Mappings(_Model):
+    """Values that differ between the two projects (or sites). A value without an entry maps to
+    the same name on the other side."""
+
+    statuses: dict[str, str] = Field({}, description=_TABLE_HELP["statuses"])
+    priorities: dict[str, str] = Field({}, description=_TABLE_HELP["priorities"])
+    issue_types: dict[str, str] = Field({}, description=_TABLE_HELP["issue_types"])
+    users: dict[str, str] = Field({}, description=_TABLE_HELP["users"])
+    dev_to_user: MappingTables = Field(
+        default_factory=MappingTables,
+        description="Dev -> user entries that settle values two user-side values map to; the rest of the way "
+                    "back is the tables above read backwards")
+
+    @model_validator(mode="after")
+    def _unambiguous(self) -> Mappings:
+        problems = [p for kind in KINDS for p in table_problems(kind, getattr(self, kind),
+                                                                   getattr(self.dev_to_user, kind))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class SyncPairConfig(_Model):
     name: str = Field(pattern=PAIR_NAME, description="Pair name; defaults to the file name without .json")
     jira: JiraConnection
@@ -266,6 +309,7 @@ class SyncPairConfig(_Model):
     comment_sync: CommentSync = Field(default_factory=CommentSync)
     field_sync: FieldSync = Field(default_factory=FieldSync)
     webhooks: Webhooks = Field(default_factory=Webhooks)
+    mappings: Mappings = Field(default_factory=Mappings)
 
     @model_validator(mode="after")
     def _derived(self) -> SyncPairConfig:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Iterator, Mapping
 from enum import Enum, StrEnum
 from typing import Any, Literal, Self, Union, get_args, get_origin, get_type_hints
 
@@ -40,6 +41,33 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class StrMap(Mapping[str, str]):
+    """A read-only ``str -> str`` table (a mapping table of the config): frozen and hashable."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"StrMap({self._items!r})"
 
 
 class Direction(StrEnum):
@@ -148,6 +176,27 @@ class Webhooks(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
+class MappingTables(_Plain):
+    """Values that differ between the sites: user-side value -> dev-side value."""
+
+    statuses: StrMap
+    priorities: StrMap
+    issue_types: StrMap
+    users: StrMap
+
+
+@dataclasses.dataclass(frozen=True)
+class Mappings(_Plain):
+    """The user -> dev tables, and ``dev_to_user`` entries where reading them back is ambiguous."""
+
+    statuses: StrMap
+    priorities: StrMap
+    issue_types: StrMap
+    users: StrMap
+    dev_to_user: MappingTables
+
+
+@dataclasses.dataclass(frozen=True)
 class PairConfig(_Plain):
     name: str
     jira: JiraSite
@@ -163,6 +212,7 @@ class PairConfig(_Plain):
     comment_sync: CommentSync
     field_sync: FieldSync
     webhooks: Webhooks
+    mappings: Mappings
 
     @property
     def db_name(self) -> str:
@@ -207,6 +257,8 @@ def _build(hint: Any, value: Any) -> Any:
             return hint.from_dict(value)
         if hint is Secret:
             return value if isinstance(value, Secret) else Secret(value)
+        if hint is StrMap:
+            return StrMap(value)
         if issubclass(hint, Enum):
             return hint(value)
     return value  # str, int, float, bool, Literal
@@ -219,6 +271,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, Secret):
         return value.get_secret_value()
+    if isinstance(value, StrMap):
+        return dict(value)
     if isinstance(value, Enum):
         return value.value
     return value

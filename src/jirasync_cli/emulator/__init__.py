@@ -13,7 +13,8 @@ from .emulator import JiraEmulator
 from .errors import ApiError, EmulatorError
 from .faults import RateLimit
 from .jql import JqlError
+from .sites import TwoSites, default_dc_accounts, two_sites
 from .workflow import ScreenField, Status, Transition, Workflow
 
 __all__ = ["Account", "ApiError", "EmulatorError", "JiraEmulator", "JqlError", "RateLimit", "ScreenField",
-           "Status", "Transition", "Workflow", "default_accounts"]
+           "Status", "Transition", "TwoSites", "Workflow", "default_accounts", "default_dc_accounts", "two_sites"]

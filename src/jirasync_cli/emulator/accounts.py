@@ -25,6 +25,10 @@ class Account:
     active: bool = True
     role: str = ""  # free text for demos: "bot", "support agent", "customer", "developer"
     groups: tuple[str, ...] = ()  # empty: the default groups of ``role`` (see visibility.py)
+    # Who sees ``emailAddress``. None: as the site does by default. Cloud hides it from other
+    # accounts unless the person's profile makes it public (most don't); Data Center shows it
+    # (False here: a site with ``jira.option.emailvisible`` set to hide). One always sees one's own.
+    email_visible: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -39,7 +43,7 @@ class Account:
             "name": self.name, "display_name": self.display_name, "email": self.email,
             "token": self.token, "account_id": self.account_id, "time_zone": self.time_zone,
             "account_type": self.account_type, "key": self.key, "active": self.active, "role": self.role,
-            "groups": list(self.groups),
+            "groups": list(self.groups), "email_visible": self.email_visible,
         }
 
     @classmethod
@@ -114,13 +118,22 @@ def avatar_urls(base: str, acc: Account) -> dict[str, Any]:
     return {"48x48": u, "24x24": u + "&size=small", "16x16": u + "&size=xsmall", "32x32": u + "&size=medium"}
 
 
-def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str) -> dict[str, Any]:
-    """UserDetails as embedded in issues/comments (reporter, author, ...)."""
+def email_shown(acc: Account, *, cloud: bool, viewer: Account | None) -> bool:
+    """Whether ``viewer`` reads ``acc``'s e-mail address (see :attr:`Account.email_visible`)."""
+    if viewer is not None and viewer.name == acc.name:
+        return True
+    return acc.email_visible is True if cloud else acc.email_visible is not False
+
+
+def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str, show_email: bool = True) -> dict[str, Any]:
+    """UserDetails as embedded in issues/comments (reporter, author, ...); without
+    ``emailAddress`` where the viewer may not see it, as Jira leaves it out."""
+    email = {"emailAddress": acc.email} if show_email else {}
     if cloud:
         return {
             "self": f"{base}/rest/api/{api}/user?accountId={acc.account_id}",
             "accountId": acc.account_id,
-            "emailAddress": acc.email,
+            **email,
             "avatarUrls": avatar_urls(base, acc),
             "displayName": acc.display_name,
             "active": acc.active,
@@ -131,7 +144,7 @@ def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str
         "self": f"{base}/rest/api/2/user?username={acc.name}",
         "name": acc.name,
         "key": acc.key,
-        "emailAddress": acc.email,
+        **email,
         "avatarUrls": avatar_urls(base, acc),
         "displayName": acc.display_name,
         "active": acc.active,

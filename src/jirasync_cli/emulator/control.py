@@ -50,11 +50,13 @@ def _workflow(raw: Any) -> Workflow | None:
         return Workflow.user_default()
     if raw == "dev":
         return Workflow.dev_default()
+    if raw == "dev-de":  # the engineering workflow as a German-speaking site names it
+        return Workflow.dev_german()
     if isinstance(raw, list):
         return Workflow.simple(raw)
     if isinstance(raw, dict):
         return Workflow.from_dict(raw)
-    raise EmulatorError("workflow must be 'user', 'dev', a list of status names or a workflow object")
+    raise EmulatorError("workflow must be 'user', 'dev', 'dev-de', a list of status names or a workflow object")
 
 
 def _at(raw: Any) -> datetime | None:

@@ -55,14 +55,20 @@ class Domain:
             raise ValueError(f"invalid project key {key!r}")
         if key in st.projects:
             raise ValueError(f"project {key} already exists")
+        fixed: dict[str, str] = {}  # explicit id -> status name, checked before anything changes
         for s in workflow.statuses:  # statuses are global: same name, same id and category
             known = st.statuses.get(s.name)
             if known and known[1] != s.category:
                 raise ValueError(f"status {s.name!r} already exists with category {known[1]!r}")
+            if s.id and not known:
+                if s.id in fixed or any(v[0] == s.id for v in st.statuses.values()):
+                    raise ValueError(f"status id {s.id} of {s.name!r} is taken by another status")
+                fixed[s.id] = s.name
         for s in workflow.statuses:
             if s.name not in st.statuses:
-                sid = catalog.WELL_KNOWN_STATUS_IDS.get(s.name)
-                if sid is None or any(v[0] == sid for v in st.statuses.values()):
+                sid = s.id or catalog.WELL_KNOWN_STATUS_IDS.get(s.name)
+                taken = fixed.get(sid or "", s.name) != s.name or any(v[0] == sid for v in st.statuses.values())
+                if sid is None or taken:
                     sid = str(st.next_id("status"))
                 st.statuses[s.name] = (sid, s.category, s.description)
         proj = Project(st.next_id("project"), key, name, workflow, lead, description, project_type)

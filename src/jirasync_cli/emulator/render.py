@@ -11,7 +11,7 @@ from collections.abc import Set
 from typing import Any
 
 from . import catalog
-from .accounts import Account, AccountBook, user_json
+from .accounts import Account, AccountBook, email_shown, user_json
 from .clock import jira_ts
 from .model import (
     Body,
@@ -57,7 +57,8 @@ class Renderer:
             acc = self.accounts.get(handle)
             if acc is None:
                 return None
-            hit = user_json(acc, base=self.base, cloud=self.cloud, api=self.version, default_tz=self.default_tz)
+            hit = user_json(acc, base=self.base, cloud=self.cloud, api=self.version, default_tz=self.default_tz,
+                            show_email=email_shown(acc, cloud=self.cloud, viewer=self.viewer))
             self._user_cache[handle] = hit
         return hit
 

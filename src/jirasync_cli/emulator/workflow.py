@@ -23,6 +23,7 @@ class Status:
     name: str
     category: str = "indeterminate"  # "new" | "indeterminate" | "done"
     description: str = ""
+    id: str | None = None  # None: the well-known id of the name, else the next free one
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -110,8 +111,8 @@ class Workflow:
         return {
             "name": self.name,
             "initial": self.initial,
-            "statuses": [{"name": s.name, "category": s.category, "description": s.description}
-                         for s in self.statuses],
+            "statuses": [{"name": s.name, "category": s.category, "description": s.description,
+                          **({"id": s.id} if s.id else {})} for s in self.statuses],
             "transitions": [{"id": t.id, "name": t.name, "to": t.to,
                              "from": list(t.sources) if t.sources is not None else None,
                              **({"screen": [{"id": f.id, "name": f.name, "required": f.required}
@@ -123,7 +124,8 @@ class Workflow:
     def from_dict(cls, d: dict[str, Any]) -> Workflow:
         return cls(
             d.get("name", "custom"),
-            [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""))
+            [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""),
+                    str(s["id"]) if s.get("id") else None)
              for s in d["statuses"]],
             [Transition(str(t["id"]), t["name"], t["to"],
                         tuple(t["from"]) if t.get("from") is not None else None,
@@ -131,6 +133,31 @@ class Workflow:
              for t in d.get("transitions", [])],
             d.get("initial"),
         )
+
+    def translated(self, names: dict[str, str], ids: dict[str, str] | None = None,
+                   name: str | None = None) -> Workflow:
+        """The same workflow with its statuses (and the transitions named like them) renamed,
+        as a site administered in another language has them: ``names`` maps an original
+        status or transition name to its translation; ``ids`` gives a status (by its original
+        name) a fixed id, e.g. the id the other site uses for the same state."""
+        ids = ids or {}
+
+        def tr(value: str) -> str:
+            return names.get(value, value)
+
+        statuses = [Status(tr(s.name), s.category, s.description, ids.get(s.name, s.id)) for s in self.statuses]
+        transitions = [Transition(t.id, tr(t.name), tr(t.to),
+                                  tuple(tr(x) for x in t.sources) if t.sources is not None else None, t.screen)
+                       for t in self.transitions]
+        return Workflow(name or f"{self.name} ({len(names)} names translated)", statuses, transitions,
+                        tr(self.initial))
+
+    @classmethod
+    def dev_german(cls) -> Workflow:
+        """:meth:`dev_default` as a German-speaking site shows it, "Done" keeping id 10001:
+        the same states under other names, as a bot account set to German sees them."""
+        return cls.dev_default().translated(GERMAN_DEV, {"To Do": "10000", "In Progress": "3", "Done": "10001"},
+                                            name="Entwicklungs-Workflow")
 
     @classmethod
     def simple(cls, names: list[str], categories: list[str] | None = None, name: str = "simple") -> Workflow:
@@ -189,6 +216,14 @@ class Workflow:
                 Transition("61", "Reopen", "To Do", ("Done",)),
             ],
         )
+
+
+# Names a German Jira shows for the statuses and transitions of :meth:`Workflow.dev_default`.
+GERMAN_DEV = {
+    "To Do": "Zu erledigen", "In Progress": "In Arbeit", "In Review": "In Prüfung", "Done": "Erledigt",
+    "Start Progress": "Vorgang beginnen", "Request Review": "Prüfung anfordern",
+    "Back to In Progress": "Zurück zu In Arbeit", "Stop Progress": "Vorgang anhalten", "Reopen": "Erneut öffnen",
+}
 
 
 def _screen(raw: list[Any] | None) -> tuple[ScreenField, ...] | None:
