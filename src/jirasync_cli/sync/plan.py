@@ -245,6 +245,7 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
     skipped = 0
     ignored: list[str] = []
     seen: set[str] = set()
+    baseline: set[str] = set()  # units only observed, not acted on
 
     for issue in issues:
         if issue.key in seen:
@@ -258,6 +259,10 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
             mapping = by_user.get(issue.key)
             unit = units.setdefault(issue.key, UnitPlan(issue.key, mapping.dev_key if mapping else None, mapping))
             unit.user = issue
+            if data.initial and snap is None and mapping is not None and mapping.adopted:
+                # A full sync that rebuilt this pair from the dev issue (an earlier page, or
+                # the same one): the user issue's state now is its baseline, as the dev's is.
+                baseline.add(issue.key)
         elif issue.project == config.dev_project_key:
             mapping = by_dev.get(issue.key)
             if mapping is None:
@@ -282,6 +287,12 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
 
     data.mapped_dev_keys = frozenset(by_dev)
     for unit in units.values():
+        if unit.user_key in baseline:
+            for side, seen_issue in ((USER, unit.user), (DEV, unit.dev)):
+                if seen_issue is not None:
+                    unit.observed[seen_issue.key] = observed_snapshot(
+                        seen_issue, side, data.snapshots.get(seen_issue.key), config)
+            continue
         if unit.actions and isinstance(unit.actions[0], AdoptMapping):
             if unit.user is not None:  # baseline the user side too
                 unit.observed[unit.user_key] = observed_snapshot(
