@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from jirasync_cli.jira.models import CommentData
+from jirasync_cli.jira.models import CommentData, LinkData
 from jirasync_cli.store.pair import Mapping, content_hash
-from jirasync_cli.sync.plan import AddComment, DeleteMirror, MirrorComment, Restriction, UpdateMirror
+from jirasync_cli.sync.plan import AddComment, DeleteMirror, MirrorComment, Restriction, UnitPlan, UpdateMirror
 from tests.sync.test_plan import comment, config, issue, plan, snap
 
 ROLE = {"type": "role", "value": "Developers"}
@@ -20,10 +20,11 @@ def linked_pair(dev_comments: list[CommentData], *, seen: dict[str, str] | None 
                 user_comments: list[CommentData] = (), **overrides: Any):
     m = Mapping("USER-1", "DEV-9", "linked", linked=True)
     u = issue("USER-1", "Will Do", comments=list(user_comments))
-    d = issue("DEV-9", "In Progress", comments=dev_comments)
+    d = issue("DEV-9", "In Progress", comments=dev_comments, links=[LinkData("1", "Relates", "USER-1")])
     snaps = [snap(u, "user", comments={}),
              snap(d, "dev", comments=seen or {}, mirrors=mirrors or {}, restricted=restricted or {})]
-    return plan([u, d], snapshots=snaps, mappings=[m], cfg=config(**overrides)).units[0]
+    units = plan([u, d], snapshots=snaps, mappings=[m], cfg=config(**overrides)).units
+    return units[0] if units else UnitPlan("USER-1", "DEV-9", m)  # nothing new on either side: no unit
 
 
 def kinds(unit, cls):
