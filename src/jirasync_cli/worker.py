@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.memory import release_freed
 from jirasync_cli.process_settings import ProcessSettings
 from jirasync_cli.proctitle import set_title, worker_title
 from jirasync_cli.schedule import backoff, heartbeat_period, next_slot
@@ -92,6 +93,9 @@ class Worker:
             "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
             "errors": report.counts()["errors"], "duration_seconds": round(report.duration_seconds, 3),
             "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
+        seen = report.issues_seen
+        del report
+        release_freed(seen)
 
     def run(self) -> int:
         from jirasync_cli.service import instance_id, open_runtime, open_store

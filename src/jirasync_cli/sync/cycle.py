@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_KEYS = 200  # keys re-fetched by key per cycle (the rest wait); long queries go by POST
 DETAIL_LIMIT = 100  # created pairs, errors, ... a report lists (it counts them all)
-STREAM_AFTER = 1000  # issues an incremental cycle plans as one batch; beyond, it goes page by page
+STREAM_AFTER = 200  # issues an incremental cycle plans as one batch; beyond, it goes page by page
 
 
 @dataclass
@@ -157,14 +157,17 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         # Page by page: memory bounded by a page, however large the project.
         watermark = stream_by_project(rt, report, carry, progress, state.reconcile_ids)
     else:
+        too_large: datetime | None = None
         try:
             watermark = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
-        except _TooLarge as large:
-            # Thousands of changes (the cycle after a large initial sync, a long outage):
-            # page by page too; issues kept for a retry wait for a smaller cycle.
+        except _TooLarge as exc:
+            too_large = exc.started_at  # (not streamed from in here: the traceback holds the pages read)
+        if too_large is not None:
+            # Many changes (the cycle after a large initial sync, a long outage): page by
+            # page too; issues kept for a retry wait for a smaller cycle.
             log.info("many issues changed; syncing them page by page",
                      extra={"pair": cfg.name, "more_than": STREAM_AFTER})
-            watermark = min(large.started_at, stream_by_project(
+            watermark = min(too_large, stream_by_project(
                 rt, report, carry, progress, state.reconcile_ids, since=report.since))
         if dry_run:
             report.duration_seconds = time.monotonic() - monotonic_start
