@@ -11,7 +11,7 @@ first records their snapshots and rebuilds lost mappings (from our source proper
 before any user issue is planned, so a user issue whose partner exists is never given a
 second one. And none of the dev issues the user pages create turn up in the search.
 
-An incremental cycle that finds thousands of changed issues (the one after a large
+An incremental cycle that finds more than a batch of changed issues (the one after a large
 initial sync, or after a long outage) goes the same way, from its watermark.
 
 Interrupted (crash, kill, lost lease), a full sync leaves the watermark and
