@@ -9,8 +9,9 @@ Seed semantics, exactly:
 * ``last_sync`` present → incremental from it (minus an overlap window).
 
 The watermark is Jira's clock at the moment the search began, stored only after the
-cycle's changes were applied. The initial full sync is streamed a page at a time (see
-:mod:`jirasync_cli.sync.pages`); its watermark is the start of its first search. Issues that failed are re-fetched by key next cycle (so one
+cycle's changes were applied. The initial full sync (and an incremental cycle with many
+changes) goes a page at a time (see :mod:`jirasync_cli.sync.pages`); its watermark is the
+start of its first search. Issues that failed are re-fetched by key next cycle (so one
 broken issue neither blocks the watermark nor gets lost).
 """
 
