@@ -4,7 +4,9 @@ A long-lived runtime (as a worker has) against the emulator in its own process w
 injected latency. Idle: nothing changed since the last cycle. Changes: dev issues moving
 to Done (one status sync each) and customer comments (one mirror each).
 
-    python bench/cycle_requests.py [--issues 200] [--changes 50] [--latency-ms 20]
+    python bench/cycle_requests.py [--issues 200] [--changes 50] [--latency-ms 20] [--baseline REV]
+
+With ``--baseline REV`` it runs once more on the ``src`` tree of REV (a previous release).
 """
 
 from __future__ import annotations
@@ -35,7 +37,21 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=50)
     parser.add_argument("--idle-cycles", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--baseline", default=None, help="git revision to compare with, in the same run")
     args = parser.parse_args()
+    if args.baseline:
+        import os
+        import subprocess
+        import sys
+
+        from deployment import baseline_tree
+
+        argv = [a for i, a in enumerate(sys.argv[1:]) if a != "--baseline" and sys.argv[i] != "--baseline"]
+        with baseline_tree(args.baseline) as code:
+            print(f"-- baseline {args.baseline}", flush=True)
+            subprocess.run([sys.executable, __file__, *argv], env={**os.environ, "PYTHONPATH": str(code)},
+                           check=True)
+        print("-- this tree", flush=True)
     results = []
     with mongo() as server:
         emu = RemoteEmulator()
@@ -53,7 +69,6 @@ def main() -> None:
             },
         )
         rt = open_runtime(cfg, settings(server.url))
-        rt.overlap_seconds = 60
         run_cycle(rt)  # initial sync: creates dev issues
         run_cycle(rt)  # sees its own writes once (their `updated` moved)
         # Idle means nothing changed for a while: move Jira's clock past the overlap window.
@@ -107,6 +122,18 @@ def main() -> None:
         results.append(figure("transition lookups (cached per workflow step)", len(lookups), "requests"))
         results.append(figure("all requests per synced change", len(synced) / changes, "requests"))
         assert not report.errors, report.errors
+
+        # The cycle right after that burst of writes: the search returns every issue written
+        # to (their `updated` moved); nothing else should follow from our own writes.
+        emu.clear_requests()
+        cpu = time.process_time()
+        after = run_cycle(rt)
+        cpu = time.process_time() - cpu
+        results.append(figure(f"cycle after a burst of {len(writes)} writes: Jira requests", len(emu.requests()),
+                              "requests"))
+        results.append(figure("  issues planned again (seen, not unchanged)", after.issues_seen - after.unchanged,
+                              "issues", "0"))
+        results.append(figure("  CPU of that cycle", 1000 * cpu, "ms"))
         rt.jira.close()
         emu.stop()
     save(results)

@@ -17,12 +17,15 @@ from jirasync_cli.doubles.mongo import free_port
 
 
 class RemoteEmulator:
-    def __init__(self, mode: str = "cloud", pairs: tuple[tuple[str, str], ...] = (("USER", "DEV"),)) -> None:
+    def __init__(self, mode: str = "cloud", pairs: tuple[tuple[str, str], ...] = (("USER", "DEV"),),
+                 persist: str | None = None) -> None:
+        """``persist``: a state file to start from (and keep saving to); its projects exist already."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jirasync_cli", "emulator", "--mode", mode, "--port", str(self.port),
-             "--no-seed-demo"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--no-seed-demo", *(["--persist", persist] if persist else [])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -32,7 +35,7 @@ class RemoteEmulator:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        for user, dev in pairs:
+        for user, dev in () if persist else pairs:
             self.call("POST", "/projects", {"key": user, "workflow": "user"})
             self.call("POST", "/projects", {"key": dev, "workflow": "dev"})
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jirasync_cli.jira.models import CommentData
+from jirasync_cli.jira.models import CommentData, LinkData
 from jirasync_cli.sync.actions import (
     AddComment,
     DeleteMirror,
@@ -15,6 +15,7 @@ from jirasync_cli.sync.actions import (
     Restriction,
     UpdateMirror,
 )
+from jirasync_cli.sync.plan import UnitPlan
 from jirasync_cli.sync.records import Mapping, content_hash
 from tests.sync.test_plan import comment, config, issue, plan, snap
 
@@ -27,10 +28,11 @@ def linked_pair(dev_comments: list[CommentData], *, seen: dict[str, str] | None 
                 user_comments: list[CommentData] = (), **overrides: Any):
     m = Mapping("USER-1", "DEV-9", "linked", linked=True)
     u = issue("USER-1", "Will Do", comments=list(user_comments))
-    d = issue("DEV-9", "In Progress", comments=dev_comments)
+    d = issue("DEV-9", "In Progress", comments=dev_comments, links=[LinkData("1", "Relates", "USER-1")])
     snaps = [snap(u, "user", comments={}),
              snap(d, "dev", comments=seen or {}, mirrors=mirrors or {}, restricted=restricted or {})]
-    return plan([u, d], snapshots=snaps, mappings=[m], cfg=config(**overrides)).units[0]
+    units = plan([u, d], snapshots=snaps, mappings=[m], cfg=config(**overrides)).units
+    return units[0] if units else UnitPlan("USER-1", "DEV-9", m)  # nothing new on either side: no unit
 
 
 def kinds(unit, cls):

@@ -346,3 +346,19 @@ def test_the_planner_changes_none_of_its_input():
         "USER-1": ["adopt_mapping", "comment"], "USER-2": ["adopt_mapping"], "USER-3": ["transition", "mirror_comment"]}
     again = plan_cycle([u1, d5, lost, u3, d9, issue("OTHER-1", "Open")], data)
     assert again == first
+
+
+def test_full_sync_takes_a_user_issue_of_a_pair_rebuilt_from_its_dev_issue_as_baseline():
+    # The streamed full sync reads dev issues first: a pair rebuilt there from the source
+    # property reaches the user page with a mapping but no user snapshot. Its status now
+    # is the baseline (as when both were planned together), not a trigger to act on again.
+    u = issue("USER-1", "Will Do", comments=[comment("1", "escalated as DEV-9", author=BOT)])
+    adopted = Mapping("USER-1", "DEV-9", "linked", linked=True, adopted=True)
+    p = plan([u], mappings=[adopted], initial=True, snapshots=[snap(issue("DEV-9", "Open"), "dev")])
+    (unit,) = p.units
+    assert unit.actions == [] and unit.observed["USER-1"]["status"] == "Will Do"
+    # A pair we created ourselves whose user snapshot is missing still acts (verifying first).
+    created = Mapping("USER-1", "DEV-9", "linked", linked=True)
+    assert kinds(plan([u], mappings=[created], initial=True, snapshots=[snap(issue("DEV-9", "Open"), "dev")]))
+    # In an incremental cycle a user issue first seen after an adoption is a change to act on.
+    assert kinds(plan([u], mappings=[adopted], snapshots=[snap(issue("DEV-9", "Open"), "dev")]))

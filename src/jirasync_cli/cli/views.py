@@ -113,6 +113,8 @@ def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = Fa
         console.print(f"[bold]{escape(title)}[/]: nothing to do")
     for user_key, dev_key in report.created:
         console.print(f"  created {escape(dev_key)} for {escape(user_key)}")
+    if report.counts()["created"] > len(report.created):  # a report lists the first ones only
+        console.print(f"  ... and {report.counts()['created'] - len(report.created)} more created")
     if show_unhandled:
         for line in report.unhandled:
             console.print(f"  [yellow]{escape(line)}[/]")
@@ -124,6 +126,8 @@ def cycle_table(report: CycleReport, console: Console, show_unhandled: bool = Fa
         console.print(f"  [yellow]deferred[/] {escape(line)}")
     for line in report.errors:
         console.print(f"  [red]error[/] {escape(line)}", soft_wrap=True)
+    if report.counts()["errors"] > len(report.errors):
+        console.print(f"  ... and {report.counts()['errors'] - len(report.errors)} more errors (see the log)")
 
 
 def plan_rows(report: CycleReport) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -109,6 +109,28 @@ class SearchResult:
     requests: int
 
 
+class SearchPages:
+    """One search's issues, page by page (iterate once). ``started_at`` (Jira's clock when
+    the search began) and ``requests`` are known once the first page has been read."""
+
+    def __init__(self, client: JiraClient, raw: Iterator[list[dict[str, Any]]], tally: _Tally) -> None:
+        self._client, self._raw, self._tally = client, raw, tally
+
+    def __iter__(self) -> Iterator[list[IssueData]]:
+        for raw in self._raw:
+            yield self._client._complete(raw, self._tally)
+
+    @property
+    def requests(self) -> int:
+        return self._tally.requests
+
+    @property
+    def started_at(self) -> datetime:
+        # The Date header has second precision and is stamped after the query ran.
+        started = self._tally.started
+        return datetime.fromtimestamp((started if started is not None else self._client.clock.now()) - 2, UTC)
+
+
 @dataclass
 class _Tally:
     """Requests one search made, and Jira's clock at its first page."""
@@ -183,6 +205,14 @@ class JiraClient:
         ``reconcile_ids``: ids of issues we wrote recently; Cloud's search, which shows recent
         writes late, is asked to reconcile them (at most 50) so they are found at once.
         """
+        pages = self.search_pages(jql, on_page, reconcile_ids=reconcile_ids)
+        issues = [issue for page in pages for issue in page]
+        return SearchResult(issues, pages.started_at, pages.requests)
+
+    def search_pages(self, jql: str, on_page: Callable[[int], None] | None = None, *,
+                     reconcile_ids: Iterable[str] = ()) -> SearchPages:
+        """The same search, a page at a time as Jira returns them: memory stays bounded by
+        one page however many issues match."""
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY}
         tally = _Tally()
         if self.is_cloud:
@@ -192,17 +222,16 @@ class JiraClient:
             raw = self._search_cloud(tally, params, ids, on_page)
         else:
             raw = self._search_server(tally, params, on_page)
-        requests = tally.requests
+        return SearchPages(self, raw, tally)
+
+    def _complete(self, raw: list[dict[str, Any]], tally: _Tally) -> list[IssueData]:
         issues = [IssueData.from_json(item) for item in raw]
         for issue in issues:
             if not issue.comments_complete:
                 issue.comments = self.comments(issue.key)
                 issue.comment_total = len(issue.comments)
-                requests += 1
-        # The Date header has second precision and is stamped after the query ran.
-        started = tally.started
-        begun = datetime.fromtimestamp((started if started is not None else self.clock.now()) - 2, UTC)
-        return SearchResult(issues, begun, requests)
+                tally.requests += 1
+        return issues
 
     def _search_page(self, tally: _Tally, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """One page; by POST when the query would make the URL too long for Jira's web server."""
@@ -220,31 +249,32 @@ class JiraClient:
             tally.started = self.clock.last_seen()
         return page or {}
 
-    def _search_cloud(
-        self, tally: _Tally, params: dict[str, Any], reconcile: list[int], on_page: Callable[[int], None] | None
-    ) -> list[dict[str, Any]]:
+    def _search_cloud(self, tally: _Tally, params: dict[str, Any], reconcile: list[int],
+                      on_page: Callable[[int], None] | None) -> Iterator[list[dict[str, Any]]]:
         """``/search/jql``: keyset pages by ``nextPageToken``, nothing skipped or repeated."""
-        raw: list[dict[str, Any]] = []
         token: str | None = None
         seen_tokens: set[str] = set()
+        count = 0
         while True:
             query = {**params, "maxResults": CLOUD_PAGE, **({"nextPageToken": token} if token else {})}
             if reconcile:  # the same ids on every page, as the reference asks
                 query["reconcileIssues"] = reconcile
             page = self._search_page(tally, "search/jql", query)
-            raw.extend(page.get("issues") or [])
+            issues = page.get("issues") or []
+            count += len(issues)
             if on_page:
-                on_page(len(raw))
+                on_page(count)
+            if issues:
+                yield issues
             token = page.get("nextPageToken")
             if page.get("isLast", not token) or not token:
-                return raw
+                return
             if token in seen_tokens:
                 raise JiraApiError(None, "search returned the same page token twice", operation="search")
             seen_tokens.add(token)
 
-    def _search_server(
-        self, tally: _Tally, params: dict[str, Any], on_page: Callable[[int], None] | None
-    ) -> list[dict[str, Any]]:
+    def _search_server(self, tally: _Tally, params: dict[str, Any],
+                       on_page: Callable[[int], None] | None) -> Iterator[list[dict[str, Any]]]:
         """``/search`` with ``startAt``, made safe for results that change while we page.
 
         Offset paging skips an issue when one before it leaves the result set between two
@@ -254,17 +284,19 @@ class JiraClient:
         else issues before it left the results and we step back until the pages join up.
         Near the window, the query is narrowed to issues created from the minute of the
         last one we have, and paging starts again at 0 (what we have twice is dropped).
+        Only the keys of the issues passed on are kept, not the issues.
         """
         jql = params["jql"]
         where, order = split_order(jql)
         narrowable = order.replace(" ", "").lower().startswith("createdasc")
-        seen: dict[str, dict[str, Any]] = {}
+        seen: set[str] = set()
+        last: dict[str, Any] | None = None  # the newest issue passed on (narrowing starts from it)
         query, start, anchored, floor = jql, 0, False, None
         shifts = 0
         while True:
             size = max(2, min(self.server_page_size, self.result_window - start))
             if start + size > self.result_window:
-                query, floor = self._narrowed(where, order, seen, floor, narrowable)
+                query, floor = self._narrowed(where, order, last, floor, narrowable)
                 start, anchored = 0, False
                 continue
             try:
@@ -285,20 +317,26 @@ class JiraClient:
                 start = max(0, start - size + 1)
                 anchored = start > 0
                 continue
+            new = []
             for item in issues:
-                seen.setdefault(str(item.get("key")), item)
+                key = str(item.get("key"))
+                if key not in seen:
+                    seen.add(key)
+                    new.append(item)
+            if issues:
+                last = issues[-1]
             if on_page:
                 on_page(len(seen))
+            if new:
+                yield new
             end = start + len(issues)
             if not issues or end >= int(page.get("total", 0)):
-                return list(seen.values())
+                return
             start, anchored = end - 1, True  # the next page starts on the last issue we have
 
-    def _narrowed(
-        self, where: str, order: str, seen: dict[str, dict[str, Any]], floor: str | None, narrowable: bool
-    ) -> tuple[str, str]:
+    def _narrowed(self, where: str, order: str, last: dict[str, Any] | None, floor: str | None,
+                  narrowable: bool) -> tuple[str, str]:
         """The query restricted to issues created from the minute of the newest one we have."""
-        last = next(reversed(seen.values()), None) if seen else None
         created = ((last or {}).get("fields") or {}).get("created")
         if not narrowable or not created:
             raise JiraApiError(

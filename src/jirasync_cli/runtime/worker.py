@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from jirasync_cli import logs, secrets
 from jirasync_cli.errors import JirasyncError
+from jirasync_cli.runtime.memory import release_freed
 from jirasync_cli.runtime.proctitle import set_title, worker_title
 from jirasync_cli.runtime.timing import backoff, heartbeat_period, next_slot
 from jirasync_cli.settings import Settings
@@ -114,6 +115,25 @@ class Worker:
             pass  # MongoDB away: the supervisor channel still reports
 
     # -- main loop ----------------------------------------------------------------------
+    def _cycle(self, run_cycle: Any, rt: Any) -> None:
+        """One cycle; only its digest outlives it (the report and all it refers to are
+        freed before the idle wait, so an idle worker returns to its idle size)."""
+        report = run_cycle(rt)
+        self.busy_since = None
+        self.cycles += 1
+        self.failures = 0
+        self.last_cycle = cycle_digest(report.summary())
+        self.last_error = "; ".join(report.errors[:3]) or None
+        if not report.errors:
+            self.last_success = time.time()
+        log.info("cycle finished", extra={
+            "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
+            "errors": report.counts()["errors"], "duration_seconds": round(report.duration_seconds, 3),
+            "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
+        seen = report.issues_seen
+        del report
+        release_freed(seen)
+
     def run(self) -> int:
         from jirasync_cli.runtime.wiring import open_runtime, open_store
         from jirasync_cli.store import Lease, LeaseBusy, LeaseLost, holding, owner_id
@@ -149,20 +169,9 @@ class Worker:
                     self.wake.clear()  # this cycle covers every nudge until now
                     self._phase("started")
                     try:
-                        report = run_cycle(rt)
+                        self._cycle(run_cycle, rt)
                     finally:
                         self._phase("finished")
-                self.busy_since = None
-                self.cycles += 1
-                self.failures = 0
-                self.last_cycle = cycle_digest(report.summary())
-                self.last_error = "; ".join(report.errors[:3]) or None
-                if not report.errors:
-                    self.last_success = time.time()
-                log.info("cycle finished", extra={
-                    "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
-                    "errors": len(report.errors), "duration_seconds": round(report.duration_seconds, 3),
-                    "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
                 self.beat()
                 self._store_heartbeat(store)
                 next_run = next_slot(start, self.interval, time.monotonic())
@@ -217,7 +226,7 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
     issues); the full report is in the log line ``cycle finished`` and in MongoDB."""
     digest = {k: summary.get(k) for k in DIGEST_KEYS}
     digest["actions"] = {str(k)[:40]: v for k, v in list((summary.get("actions") or {}).items())[:20]}
-    digest["errors"] = len(summary.get("errors") or ())
+    digest["errors"] = (summary.get("counts") or {}).get("errors", len(summary.get("errors") or ()))
     return digest
 
 

@@ -31,6 +31,17 @@ JOURNAL_TTL = timedelta(days=7)
 AUDIT_TTL = timedelta(days=90)
 
 
+QUERY_KEYS = 500  # keys per $in query: large ones are slow on some servers (the embedded one)
+
+
+def batches(keys: Iterable[str], size: int | None = None) -> Iterable[list[str]]:
+    """``keys`` without repeats, ``size`` (default :data:`QUERY_KEYS`) at a time."""
+    size = size or QUERY_KEYS
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), size):
+        yield unique[start:start + size]
+
+
 @dataclass
 class SyncState:
     name: str
@@ -227,11 +238,18 @@ class PairStore:
     # -- mappings ---------------------------------------------------------------------
     @guarded
     def mappings_for(self, user_keys: Iterable[str] = (), dev_keys: Iterable[str] = ()) -> list[Mapping]:
-        user_keys, dev_keys = list(user_keys), list(dev_keys)
+        user_keys, dev_keys = list(dict.fromkeys(user_keys)), list(dict.fromkeys(dev_keys))
         if not user_keys and not dev_keys:
             return []
-        query = {"$or": [{"_id": {"$in": user_keys}}, {"dev_key": {"$in": dev_keys}}]}
-        return [Mapping.from_doc(d) for d in self.db.issue_map.find(query)]
+        if len(user_keys) + len(dev_keys) <= QUERY_KEYS:  # one round trip, as in every usual cycle
+            query = {"$or": [{"_id": {"$in": user_keys}}, {"dev_key": {"$in": dev_keys}}]}
+            return [Mapping.from_doc(d) for d in self.db.issue_map.find(query)]
+        found: dict[str, Mapping] = {}
+        for key_field, keys in (("_id", user_keys), ("dev_key", dev_keys)):
+            for batch in batches(keys):
+                for doc in self.db.issue_map.find({key_field: {"$in": batch}}):
+                    found.setdefault(doc["_id"], Mapping.from_doc(doc))
+        return list(found.values())
 
     @guarded
     def mapping(self, user_key: str) -> Mapping | None:
@@ -323,10 +341,8 @@ class PairStore:
     # -- snapshots --------------------------------------------------------------------
     @guarded
     def snapshots(self, keys: Iterable[str]) -> dict[str, Snapshot]:
-        keys = list(keys)
-        if not keys:
-            return {}
-        return {d["_id"]: Snapshot.from_doc(d) for d in self.db.snapshots.find({"_id": {"$in": keys}})}
+        return {d["_id"]: Snapshot.from_doc(d) for batch in batches(keys)
+                for d in self.db.snapshots.find({"_id": {"$in": batch}})}
 
     # -- journal and batched records ----------------------------------------------------------------------
     def batch(self) -> WriteBatch:

@@ -9,7 +9,9 @@ Seed semantics, exactly:
 * ``last_sync`` present → incremental from it (minus an overlap window).
 
 The watermark is Jira's clock at the moment the search began, stored only after the
-cycle's changes were applied. Issues that failed are re-fetched by key next cycle (so one
+cycle's changes were applied. The initial full sync (and an incremental cycle with many
+changes) goes a page at a time (see :mod:`jirasync_cli.sync.pages`); its watermark is the
+start of its first search. Issues that failed are re-fetched by key next cycle (so one
 broken issue neither blocks the watermark nor gets lost).
 """
 
@@ -25,28 +27,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jirasync_cli.jira.client import RECONCILE_LIMIT, SearchResult
+from jirasync_cli.jira.client import SearchResult
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, split_order, sync_jql
+from jirasync_cli.store.pair import SyncState
 from jirasync_cli.sync import retry
-from jirasync_cli.sync.actions import NoteKind
-from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.mode import Why, choose_mode
-from jirasync_cli.sync.plan import (
-    CyclePlan,
-    PlanInput,
-    plan_cycle,
-    presumed_snapshot,
-    unrecorded_own_dev_issues,
-)
-from jirasync_cli.sync.privacy import resolve_internal_flags
-from jirasync_cli.sync.records import ActionKind
-from jirasync_cli.sync.recovery import learn_initial_status, recover_pending
+from jirasync_cli.sync.pages import Carry, apply_batch, plan_batch, stream_by_project
+from jirasync_cli.sync.plan import CyclePlan
+from jirasync_cli.sync.recovery import recover_pending
 from jirasync_cli.sync.runtime import PairRuntime
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_KEYS = 200  # keys re-fetched by key per cycle (the rest wait); long queries go by POST
+DETAIL_LIMIT = 100  # created pairs, errors, ... a report lists (it counts them all)
+STREAM_AFTER = 200  # issues an incremental cycle plans as one batch; beyond, it goes page by page
 
 
 @dataclass
@@ -64,16 +60,48 @@ class CycleReport:
     jira_requests: int = 0  # every request sent to Jira during the cycle, retries included
     requests_by_kind: dict[str, int] = field(default_factory=dict)
     actions: Counter[str] = field(default_factory=Counter)
+    # The first DETAIL_LIMIT of each; the counts below are complete. A report outlives its
+    # cycle (heartbeats, the state document): it must not grow with the project.
     created: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     unhandled: list[str] = field(default_factory=list)
+    created_count: int = 0
+    error_count: int = 0
+    deferred_count: int = 0
+    unhandled_count: int = 0
     recovered: dict[str, int] = field(default_factory=dict)
-    plan: CyclePlan | None = None
+    plan: CyclePlan | None = None  # dry runs only (they show it)
 
     @property
     def result(self) -> str:
         return "error" if self.errors else "ok"
+
+    def note_created(self, user_key: str, dev_key: str) -> None:
+        self.created_count += 1
+        if len(self.created) < DETAIL_LIMIT:
+            self.created.append((user_key, dev_key))
+
+    def note_error(self, line: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < DETAIL_LIMIT:
+            self.errors.append(line)
+
+    def note_deferred(self, line: str) -> None:
+        self.deferred_count += 1
+        if len(self.deferred) < DETAIL_LIMIT:
+            self.deferred.append(line)
+
+    def note_unhandled(self, line: str) -> None:
+        self.unhandled_count += 1
+        if len(self.unhandled) < DETAIL_LIMIT:
+            self.unhandled.append(line)
+
+    def counts(self) -> dict[str, int]:
+        """Complete counts (the lists hold the first DETAIL_LIMIT of each)."""
+        return {"created": max(self.created_count, len(self.created)), "errors": max(self.error_count, len(self.errors)),
+                "deferred": max(self.deferred_count, len(self.deferred)),
+                "unhandled": max(self.unhandled_count, len(self.unhandled))}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -86,7 +114,7 @@ class CycleReport:
             "requestsByKind": dict(self.requests_by_kind),
             "actions": dict(self.actions), "created": [{"user": u, "dev": d} for u, d in self.created],
             "errors": self.errors, "deferred": self.deferred, "unhandled": self.unhandled,
-            "recovered": self.recovered,
+            "recovered": self.recovered, "counts": self.counts(),
         }
 
 
@@ -123,69 +151,77 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     if not dry_run:
         report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
 
+    carry = Carry(old_retry=dict(state.retry_keys))
+    if report.mode == "full" and not dry_run:
+        # Page by page: memory bounded by a page, however large the project.
+        watermark = stream_by_project(rt, report, carry, progress, state.reconcile_ids)
+    else:
+        too_large: datetime | None = None
+        try:
+            watermark = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
+        except _TooLarge as exc:
+            too_large = exc.started_at  # (not streamed from in here: the traceback holds the pages read)
+        if too_large is not None:
+            # Many changes (the cycle after a large initial sync, a long outage): page by
+            # page too; issues kept for a retry wait for a smaller cycle.
+            log.info("many issues changed; syncing them page by page",
+                     extra={"pair": cfg.name, "more_than": STREAM_AFTER})
+            watermark = min(too_large, stream_by_project(
+                rt, report, carry, progress, state.reconcile_ids, since=report.since))
+        if dry_run:
+            report.duration_seconds = time.monotonic() - monotonic_start
+            _count_requests(report, jira, requests_before)
+            return report
+    # Keys not fetched this cycle (beyond its share, or refused without being named) wait
+    # for the next one; only keys Jira named as gone are forgotten.
+    new_retry = carry.retry
+    for key, entry in carry.old_retry.items():
+        if key not in new_retry:
+            new_retry[key] = entry
+    if report.unhandled_count:  # one line: an initial sync may see a thousand of them
+        log.info("issues moved to a status no rule handles",
+                 extra={"pair": cfg.name, "count": report.unhandled_count})
+    rt.check_lease()
+    report.watermark = watermark
+    report.duration_seconds = time.monotonic() - monotonic_start
+    _count_requests(report, jira, requests_before)
+    store.save_state(
+        counts={**report.actions, "cycles": 1, "errors": report.counts()["errors"],
+                **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()}},
+        last_sync=watermark, initial_sync_completed=True, retry_keys=new_retry,
+        reconcile_ids=carry.reconcile, watch_from=watch_from, last_cycle=report.summary(),
+    )
+    if report.mode == "full":
+        log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
+                                                   "dev_issues_created": report.counts()["created"]})
+    return report
+
+
+def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, carry: Carry, progress: Progress,
+                      *, dry_run: bool) -> datetime:
+    """An incremental cycle (or a dry run): one search, planned and applied as one batch.
+    Returns the watermark."""
+    cfg, jira = rt.config, rt.jira
     jql = sync_jql(
         cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
         since=report.since, zone=jira.me.time_zone,
     )
     retry_keys = retry.due(state.retry_keys, MAX_RETRY_KEYS) if report.since is not None else []
-    result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids)
+    result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids,
+                                          limit=None if dry_run else STREAM_AFTER)
     report.issues_seen = len(result.issues)
-
-    keys = [i.key for i in result.issues]
-    # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
-    linked = [link.other_key for i in result.issues for link in i.links]
-    mappings = store.mappings_for(user_keys=keys, dev_keys=keys + linked)
-    partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
-    snapshots = store.snapshots(set(keys) | partner_keys)
-    # Data Center's search returns no properties: read the source property of our own dev
-    # issues that we cannot place without it (lost mapping or snapshot); none when idle.
-    mapped_dev = {m.dev_key for m in mappings if m.dev_key}
-    jira.fill_source_properties(
-        i for i in result.issues
-        if i.project == cfg.dev_project_key and i.creator_id == jira.me.id
-        and (i.key not in mapped_dev or i.key not in snapshots))
-    plan_input = PlanInput(
-        config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
-        sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
-    )
-    resolve_internal_flags(rt, result.issues, snapshots)
-    for issue in unrecorded_own_dev_issues(result.issues, plan_input):
-        status = learn_initial_status(rt, issue.project, issue.issuetype, issue.key)
-        if status:
-            snapshots[issue.key] = presumed_snapshot(issue, status)
-    plan = plan_cycle(result.issues, plan_input)
-    report.plan = plan
-    report.unchanged = plan.skipped_unchanged
-    for unit in plan.units:
-        report.unhandled += [n.text for n in unit.notes if n.kind is NoteKind.UNHANDLED]
-    progress.planned(len(plan.units))
+    plan = plan_batch(rt, result.issues, report, retry_keys=retry_keys)
     if dry_run:
+        report.plan = plan
+        progress.planned(len(plan.units))
         report.actions.update(a.kind for u in plan.units for a in u.actions)
-        report.duration_seconds = time.monotonic() - monotonic_start
-        _count_requests(report, jira, requests_before)
-        return report
-
-    results = apply_units(rt, plan.units, report.cycle_id, progress=progress.applied)
-    failures = _summarise(report, results, state.retry_keys)
-    new_retry = retry.next_retry(state.retry_keys, failures, seen={i.key for i in result.issues}, dropped=dropped)
-    for note in report.unhandled:
-        log.debug(note, extra={"pair": cfg.name})
-    if report.unhandled:  # one line: an initial sync may see a thousand of them
-        log.info("issues moved to a status no rule handles", extra={"pair": cfg.name, "count": len(report.unhandled)})
-    rt.check_lease()
-    report.watermark = result.started_at
-    report.duration_seconds = time.monotonic() - monotonic_start
-    _count_requests(report, jira, requests_before)
-    store.save_state(
-        counts={**report.actions, "cycles": 1, "errors": len(report.errors),
-                **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()}},
-        last_sync=result.started_at, initial_sync_completed=True, retry_keys=new_retry,
-        reconcile_ids=_written_ids(result, results), watch_from=watch_from, last_cycle=report.summary(),
-    )
-    if report.mode == "full":
-        log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
-                                                   "dev_issues_created": len(report.created)})
-    return report
+        return result.started_at
+    apply_batch(rt, plan, result.issues, report, carry, progress)
+    # Old entries of issues fetched now are settled (kept in carry.retry if they failed
+    # again), and so are keys Jira named as gone.
+    for key in {i.key for i in result.issues} | dropped:
+        carry.old_retry.pop(key, None)
+    return result.started_at
 
 
 def _count_requests(report: CycleReport, jira: Any, before: dict[str, int]) -> None:
@@ -195,8 +231,16 @@ def _count_requests(report: CycleReport, jira: Any, before: dict[str, int]) -> N
     report.jira_requests = sum(report.requests_by_kind.values())
 
 
+class _TooLarge(Exception):
+    """The cycle's search returned more issues than one batch should hold."""
+
+    def __init__(self, started_at: datetime) -> None:
+        super().__init__()
+        self.started_at = started_at
+
+
 def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
-            reconcile_ids: list[str]) -> tuple[SearchResult, list[str], set[str]]:
+            reconcile_ids: list[str], limit: int | None = None) -> tuple[SearchResult, list[str], set[str]]:
     """The cycle's one search, also re-fetching issues whose actions failed last time
     (whatever their ``updated``). Returns the result, the retry keys it covered and the
     keys Jira named as gone.
@@ -206,7 +250,13 @@ def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress
     searching without them and fetching them apart, so neither one broken key nor an
     unexplained 400 costs the others their retry."""
     def search(query: str) -> SearchResult:
-        return rt.jira.search(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
+        pages = rt.jira.search_pages(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
+        issues = []
+        for page in pages:
+            issues += page
+            if limit is not None and len(issues) > limit:
+                raise _TooLarge(pages.started_at)
+        return SearchResult(issues, pages.started_at, pages.requests)
 
     dropped: set[str] = set()
     while retry_keys:
@@ -286,37 +336,3 @@ def _merged(first: SearchResult | None, second: SearchResult | None) -> SearchRe
     issues = first.issues + [i for i in second.issues if i.key not in known]
     # The earlier start is the safe watermark: nothing changed after it is missed.
     return SearchResult(issues, min(first.started_at, second.started_at), first.requests + second.requests)
-
-
-def _written_ids(result: SearchResult, results: list[UnitResult]) -> list[str]:
-    """Ids of the issues this cycle wrote to (those it saw): Cloud search is asked to
-    reconcile them next cycle, so our own recent writes are not missing from it."""
-    ids = {i.key: i.id for i in result.issues if i.id}
-    out: list[str] = []
-    for res in results:
-        if any(d.wrote and d.kind is not ActionKind.ADOPT_MAPPING for d in res.done):
-            out += [ids[k] for k in (res.user_key, res.dev_key) if k in ids]
-    return list(dict.fromkeys(out))[:RECONCILE_LIMIT]
-
-
-def _summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> list[retry.Failure]:
-    """Counts what the units did into the report; returns the units that did not finish."""
-    failures: list[retry.Failure] = []
-    for res in results:
-        for done in res.done:
-            if done.wrote and not done.recovered:
-                report.actions[done.kind] += 1
-            if done.kind is ActionKind.CREATE_ISSUE and done.detail.get("dev_key") and not done.recovered:
-                report.created.append((res.user_key, done.detail["dev_key"]))
-        if res.ok:
-            continue
-        reason = res.error or res.deferred or ""
-        (report.errors if res.error else report.deferred).append(f"{res.user_key}: {reason}")
-        failure = retry.Failure(res.user_key, res.dev_key, reason)
-        failures.append(failure)
-        if res.error:  # logged when it first happens (or changes), not again every cycle
-            log.log(logging.INFO if retry.repeated(old_retry, failure) else logging.ERROR,
-                    "sync of an issue failed; it will be retried next cycle",
-                    extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
-                           "attempts": retry.attempts(old_retry, failure)})
-    return failures

@@ -138,19 +138,26 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
     ignored: list[str] = []
     seen: set[str] = set()
     unmapped_dev: dict[str, IssueData] = {}
+    baseline: set[str] = set()  # units only observed, not acted on
 
     for issue in issues:
         if issue.key in seen:
             continue
         seen.add(issue.key)
         snap = data.snapshots.get(issue.key)
-        if snap is not None and snap.updated == issue.updated and issue.key not in data.retry_keys:
+        if snap is not None and issue.key not in data.retry_keys and (
+                snap.updated == issue.updated or unchanged_since(issue, snap, _mapping_of(issue, by_user, by_dev),
+                                                                 config)):
             skipped += 1
             continue
         if issue.project == config.user_project_key:
             mapping = by_user.get(issue.key)
             unit = units.setdefault(issue.key, UnitPlan(issue.key, mapping.dev_key if mapping else None, mapping))
             unit.user = issue
+            if data.initial and snap is None and mapping is not None and mapping.adopted:
+                # A full sync that rebuilt this pair from the dev issue (an earlier page, or
+                # the same one): the user issue's state now is its baseline, as the dev's is.
+                baseline.add(issue.key)
         elif issue.project == config.dev_project_key:
             mapping = by_dev.get(issue.key)
             if mapping is None:
@@ -176,6 +183,12 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
     context = _Context(**{f.name: getattr(data, f.name) for f in fields(PlanInput)},
                        mapped_dev_keys=frozenset(by_dev), unmapped_dev=unmapped_dev)
     for unit in units.values():
+        if unit.user_key in baseline:
+            for side, seen_issue in ((USER, unit.user), (DEV, unit.dev)):
+                if seen_issue is not None:
+                    unit.observed[seen_issue.key] = observed_snapshot(
+                        seen_issue, side, data.snapshots.get(seen_issue.key), config)
+            continue
         if unit.actions and isinstance(unit.actions[0], AdoptMapping):
             if unit.user is not None:  # baseline the user side too
                 unit.observed[unit.user_key] = observed_snapshot(
@@ -183,6 +196,41 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
             continue
         _plan_unit(unit, context)
     return CyclePlan(list(units.values()), skipped, ignored)
+
+
+def _mapping_of(issue: IssueData, by_user: dict[str, Mapping], by_dev: dict[str, Mapping]) -> Mapping | None:
+    return by_user.get(issue.key) or by_dev.get(issue.key)
+
+
+def unchanged_since(issue: IssueData, snap: Snapshot, mapping: Mapping | None, config: PairConfig) -> bool:
+    """Whether ``issue`` holds nothing new for the sync although its ``updated`` moved: what
+    our own writes leave behind (a status we set, comments we wrote, a link we added), or a
+    change to something the sync does not look at.
+
+    Compared with the snapshot, which records our writes as they happen: status, project
+    and issue type, every comment (ours by id: Jira may reformat what we sent; the rest by
+    body and audience) and, for user issues, the synced fields. Issues whose pair is being
+    created, was refused, or lost its link are always planned.
+    """
+    if snap.status is None or (snap.status, snap.project, snap.issuetype) != (issue.status, issue.project,
+                                                                              issue.issuetype):
+        return False
+    if mapping is not None:
+        if mapping.state != "linked":
+            return False
+        if issue.key == mapping.dev_key and mapping.linked and not any(
+                link.other_key == mapping.user_key for link in issue.links):
+            return False  # the link to the user issue is gone: planned (it is checked)
+    if issue.project == config.user_project_key and snap.fields_hash != fields_hash(issue, config):
+        return False
+    if not issue.comments_complete:
+        return False
+    others = {c.id: c for c in issue.comments if c.id not in snap.own}
+    if set(others) != set(snap.comments) - snap.own:
+        return False  # a comment added or deleted (ours are not compared: Jira may reformat them)
+    if any(snap.comments[i] != content_hash(c.body) for i, c in others.items()):
+        return False
+    return _restricted_comments(issue, snap) == snap.restricted
 
 
 def unrecorded_own_dev_issues(issues: Iterable[IssueData], data: PlanInput) -> list[IssueData]:

@@ -42,6 +42,7 @@ class Mapping:
     # pending: whether the create request may have been sent (None: recorded by an older
     # version, which did not say). Not sent: recovery drops the entry at once.
     sending: bool | None = None
+    adopted: bool = False  # rebuilt from the dev issue (its source property or a person's link)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Mapping:
@@ -57,6 +58,7 @@ class Mapping:
             error=doc.get("error"),
             failed_updated=doc.get("failed_updated"),
             sending=doc.get("sending"),
+            adopted=bool(doc.get("adopted")),
         )
 
 

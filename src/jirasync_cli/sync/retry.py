@@ -38,6 +38,17 @@ def repeated(retry: dict[str, Any], failure: Failure) -> bool:
     return bool((retry.get(failure.user_key) or {}).get("reason") == failure.reason[:REASON_LIMIT])
 
 
+def entries(retry: dict[str, Any], failures: Iterable[Failure]) -> dict[str, Any]:
+    """Retry entries for ``failures``: both keys of each unit, its attempts counted on from ``retry``."""
+    out: dict[str, Any] = {}
+    for failure in failures:
+        count = attempts(retry, failure)
+        for key in (failure.user_key, failure.dev_key):
+            if key:
+                out[key] = {"attempts": count, "reason": failure.reason[:REASON_LIMIT]}
+    return out
+
+
 def next_retry(retry: dict[str, Any], failures: Iterable[Failure], *, seen: set[str],
                dropped: set[str]) -> dict[str, Any]:
     """The retry keys to store after a cycle.
@@ -46,12 +57,7 @@ def next_retry(retry: dict[str, Any], failures: Iterable[Failure], *, seen: set[
     share, or refused without being named), which wait for the next one. Only keys Jira
     named as gone (``dropped``) and keys fetched without failing are forgotten.
     """
-    out: dict[str, Any] = {}
-    for failure in failures:
-        count = attempts(retry, failure)
-        for key in (failure.user_key, failure.dev_key):
-            if key:
-                out[key] = {"attempts": count, "reason": failure.reason[:REASON_LIMIT]}
+    out = entries(retry, failures)
     for key, entry in retry.items():
         if key not in seen and key not in out and key not in dropped:
             out[key] = entry

@@ -1,0 +1,191 @@
+"""A cycle's work on a batch of issues (a search page, or a whole incremental search), and
+the initial full sync streamed page by page.
+
+Streaming keeps a worker's memory bounded by a page, not by the project: each page is
+planned, applied and recorded, then dropped. What a cycle keeps across pages is bounded
+too: counts, the first few details, retry entries for the issues that failed.
+
+The full sync reads the dev project first, then the user project. A unit is a user issue
+and its dev partner, and the two can sit on pages far apart; reading the dev issues
+first records their snapshots and rebuilds lost mappings (from our source property)
+before any user issue is planned, so a user issue whose partner exists is never given a
+second one. And none of the dev issues the user pages create turn up in the search.
+
+An incremental cycle that finds more than a batch of changed issues (the one after a large
+initial sync, or after a long outage) goes the same way, from its watermark.
+
+Interrupted (crash, kill, lost lease), a full sync leaves the watermark and
+``initial_sync_completed`` untouched, so the next cycle runs it again from the start:
+pages already done find their snapshots and mappings (nothing is created or written
+twice), pages not done yet are done then (nothing is lost).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from jirasync_cli.jira.client import RECONCILE_LIMIT
+from jirasync_cli.jira.jql import jql_datetime, quote
+from jirasync_cli.jira.models import SOURCE_PROPERTY, IssueData
+from jirasync_cli.sync import retry
+from jirasync_cli.sync.actions import NoteKind
+from jirasync_cli.sync.apply import UnitResult, apply_units
+from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
+from jirasync_cli.sync.privacy import resolve_internal_flags
+from jirasync_cli.sync.records import ActionKind
+from jirasync_cli.sync.recovery import learn_initial_status
+from jirasync_cli.sync.runtime import PairRuntime
+
+if TYPE_CHECKING:
+    from jirasync_cli.sync.cycle import CycleReport, Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Carry:
+    """What a cycle carries from one batch to the next: bounded by failures, not issues."""
+
+    old_retry: dict[str, Any]  # retry entries of the last cycle
+    retry: dict[str, Any] = field(default_factory=dict)  # this cycle's
+    reconcile: list[str] = field(default_factory=list)  # ids of issues written (at most RECONCILE_LIMIT)
+    planned: int = 0
+    applied: int = 0
+
+
+def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
+               retry_keys: Iterable[str] = ()) -> CyclePlan:
+    """Load what the store knows about ``issues`` and plan them."""
+    cfg, store, jira = rt.config, rt.store, rt.jira
+    keys = [i.key for i in issues]
+    # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
+    linked = [link.other_key for i in issues for link in i.links]
+    # And the user issues our dev issues name as their source, which may be on another page.
+    sources = [s["userKey"] for i in issues if isinstance(s := i.properties.get(SOURCE_PROPERTY), dict)
+               and isinstance(s.get("userKey"), str)]
+    mappings = store.mappings_for(user_keys=keys + sources, dev_keys=keys + linked)
+    partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
+    snapshots = store.snapshots(set(keys) | partner_keys)
+    # Data Center's search returns no properties: read the source property of our own dev
+    # issues that we cannot place without it (lost mapping or snapshot); none when idle.
+    mapped_dev = {m.dev_key for m in mappings if m.dev_key}
+    jira.fill_source_properties(
+        i for i in issues
+        if i.project == cfg.dev_project_key and i.creator_id == jira.me.id
+        and (i.key not in mapped_dev or i.key not in snapshots))
+    plan_input = PlanInput(
+        config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
+        sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
+    )
+    resolve_internal_flags(rt, issues, snapshots)
+    for issue in unrecorded_own_dev_issues(issues, plan_input):
+        status = learn_initial_status(rt, issue.project, issue.issuetype, issue.key)
+        if status:
+            snapshots[issue.key] = presumed_snapshot(issue, status)
+    plan = plan_cycle(issues, plan_input)
+    report.unchanged += plan.skipped_unchanged
+    for unit in plan.units:
+        for note in unit.notes:
+            if note.kind is NoteKind.UNHANDLED:
+                report.note_unhandled(note.text)
+                log.debug(note.text, extra={"pair": cfg.name})
+    return plan
+
+
+def apply_batch(rt: PairRuntime, plan: CyclePlan, issues: list[IssueData], report: CycleReport, carry: Carry,
+                progress: Progress) -> None:
+    """Apply a planned batch and fold its results into the report and ``carry``."""
+    carry.planned += len(plan.units)
+    progress.planned(carry.planned)
+    done_before = carry.applied
+
+    def applied(n: int) -> None:
+        carry.applied = done_before + n
+        progress.applied(carry.applied)
+
+    results = apply_units(rt, plan.units, report.cycle_id, progress=applied)
+    carry.retry.update(summarise(report, results, carry.old_retry))
+    if len(carry.reconcile) < RECONCILE_LIMIT:
+        carry.reconcile = list(dict.fromkeys(carry.reconcile + written_ids(issues, results)))[:RECONCILE_LIMIT]
+
+
+def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progress: Progress,
+                      reconcile_ids: list[str], since: datetime | None = None) -> datetime:
+    """Every issue of the pair (updated from ``since``, if given), a page at a time: dev
+    project, then user project. Returns the watermark: Jira's clock when the first search began."""
+    cfg = rt.config
+    started: datetime | None = None
+    seen = 0
+    for project, extra in ((cfg.dev_project_key, cfg.jql.dev), (cfg.user_project_key, cfg.jql.user)):
+        def searched(n: int, before: int = seen) -> None:
+            progress.searched(before + n)
+
+        jql = project_jql(project, extra, since, rt.jira.me.time_zone)
+        pages = rt.jira.search_pages(jql, on_page=searched, reconcile_ids=reconcile_ids)
+        for issues in pages:
+            if started is None:
+                started = pages.started_at
+            seen += len(issues)
+            report.issues_seen += len(issues)
+            plan = plan_batch(rt, issues, report)
+            apply_batch(rt, plan, issues, report, carry, progress)
+            # Old retry entries of issues seen here are settled by this cycle (kept above if they failed again).
+            for issue in issues:
+                carry.old_retry.pop(issue.key, None)
+            del plan, issues
+        if started is None:  # no issue at all in the first project: its search still began the sync
+            started = pages.started_at
+    assert started is not None
+    return started
+
+
+def project_jql(project: str, extra: str | None, since: datetime | None = None, zone: ZoneInfo | None = None) -> str:
+    """The issues of one side of the pair, oldest first (the order paging relies on)."""
+    clause = f"project = {quote(project)}"
+    if extra:
+        clause += f" AND ({extra})"
+    if since is not None:
+        clause += f" AND updated >= {quote(jql_datetime(since, zone or ZoneInfo('UTC')))}"
+    return clause + " ORDER BY created ASC, key ASC"
+
+
+def written_ids(issues: list[IssueData], results: list[UnitResult]) -> list[str]:
+    """Ids of the issues this batch wrote to (those it saw): Cloud search is asked to
+    reconcile them next cycle, so our own recent writes are not missing from it."""
+    ids = {i.key: i.id for i in issues if i.id}
+    out: list[str] = []
+    for res in results:
+        if any(d.wrote and d.kind is not ActionKind.ADOPT_MAPPING for d in res.done):
+            out += [ids[k] for k in (res.user_key, res.dev_key) if k in ids]
+    return list(dict.fromkeys(out))[:RECONCILE_LIMIT]
+
+
+def summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[str, Any]) -> dict[str, Any]:
+    """Count ``results`` into ``report``; returns retry entries for the units that failed."""
+    failures: list[retry.Failure] = []
+    for res in results:
+        for done in res.done:
+            if done.wrote and not done.recovered:
+                report.actions[done.kind] += 1
+            if done.kind is ActionKind.CREATE_ISSUE and done.detail.get("dev_key") and not done.recovered:
+                report.note_created(res.user_key, done.detail["dev_key"])
+        if res.ok:
+            continue
+        reason = res.error or res.deferred or ""
+        if res.error:
+            report.note_error(f"{res.user_key}: {reason}")
+        else:
+            report.note_deferred(f"{res.user_key}: {reason}")
+        failure = retry.Failure(res.user_key, res.dev_key, reason)
+        failures.append(failure)
+        if res.error:  # logged when it first happens (or changes), not again every cycle
+            log.log(logging.INFO if retry.repeated(old_retry, failure) else logging.ERROR,
+                    "sync of an issue failed; it will be retried next cycle",
+                    extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
+                           "attempts": retry.attempts(old_retry, failure)})
+    return retry.entries(old_retry, failures)
