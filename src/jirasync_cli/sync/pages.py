@@ -23,7 +23,9 @@ twice), pages not done yet are done then (nothing is lost).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -124,7 +126,7 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
 
         jql = project_jql(project, extra, since, rt.jira.me.time_zone)
         pages = rt.jira.search_pages(jql, on_page=searched, reconcile_ids=reconcile_ids)
-        for issues in pages:
+        for issues in one_ahead(pages):
             if started is None:
                 started = pages.started_at
             seen += len(issues)
@@ -139,6 +141,45 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
             started = pages.started_at
     assert started is not None
     return started
+
+
+def one_ahead(pages: Iterable[list[IssueData]]) -> Iterator[list[IssueData]]:
+    """``pages``, the next one fetched in the background while the caller works on the
+    current one (Jira's latency overlaps the writes; two pages in memory at most). Errors
+    of the search come out here; a caller that stops early stops the fetching."""
+    slot: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slot.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+
+    threading.Thread(target=fetch, name="search-ahead", daemon=True).start()
+    try:
+        while True:
+            kind, value = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+            del value
+    finally:
+        stop.set()
 
 
 def project_jql(project: str, extra: str | None, since: datetime | None = None, zone: ZoneInfo | None = None) -> str:
