@@ -107,3 +107,23 @@ def test_incremental_cycle_with_many_changes_goes_page_by_page(pair: Pair, small
     assert report.actions["transition"] == len(keys)
     again = pair.cycle()  # nothing twice
     assert again.actions.get("transition", 0) == 0 and not again.errors
+
+
+def test_shutdown_stops_a_streamed_sync_between_pages_without_a_watermark(pair: Pair, small_pages, monkeypatch):
+    from jirasync_cli.jira.pacing import Cancelled
+
+    escalate_issues(pair.emu, 10)
+    apply_batch = pages.apply_batch
+    batches = []
+
+    def stopping(rt, plan, issues, report, carry, progress):
+        batches.append(len(issues))
+        apply_batch(rt, plan, issues, report, carry, progress)
+        rt.cancel.set()  # SIGTERM arrives while the first page is applied
+
+    monkeypatch.setattr(pages, "apply_batch", stopping)
+    with pytest.raises(Cancelled):
+        pair.cycle()
+    assert len(batches) == 1  # no page read after the stop was planned or applied
+    state = pair.store().load_state()
+    assert state.last_sync is None and not state.initial_sync_completed

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from jirasync_cli.jira.client import RECONCILE_LIMIT
 from jirasync_cli.jira.jql import jql_datetime, quote
 from jirasync_cli.jira.models import SOURCE_PROPERTY, IssueData
+from jirasync_cli.jira.pacing import Cancelled
 from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
 from jirasync_cli.sync.privacy import resolve_internal_flags
@@ -127,6 +128,8 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
         jql = project_jql(project, extra, since, rt.jira.me.time_zone)
         pages = rt.jira.search_pages(jql, on_page=searched, reconcile_ids=reconcile_ids)
         for issues in one_ahead(pages):
+            if rt.cancel.is_set():  # not one page more; and no watermark over the pages not done
+                raise Cancelled("stopped between two pages of the search; the next cycle does them")
             if started is None:
                 started = pages.started_at
             seen += len(issues)
