@@ -1,23 +1,22 @@
-"""A cycle's work on a batch of issues (a search page, or a whole incremental search), and
-the initial full sync streamed page by page.
+"""A cycle's work on a batch of issues, and the large cycle streamed page by page.
 
-Streaming keeps a worker's memory bounded by a page, not by the project: each page is
-planned, applied and recorded, then dropped. What a cycle keeps across pages is bounded
-too: counts, the first few details, retry entries for the issues that failed.
+A cycle with few issues plans and applies them as one batch. One with many (a large
+project's initial sync, the cycle after it, one after a long outage) is streamed, so a
+worker's memory stays bounded by a page, not by the project: each page is planned,
+applied and recorded, then dropped. What a cycle keeps across pages is bounded too:
+counts, the first few details, retry entries for the issues that failed.
 
-The full sync reads the dev project first, then the user project. A unit is a user issue
-and its dev partner, and the two can sit on pages far apart; reading the dev issues
-first records their snapshots and rebuilds lost mappings (from our source property)
-before any user issue is planned, so a user issue whose partner exists is never given a
-second one. And none of the dev issues the user pages create turn up in the search.
+Streaming reads the dev project first, then the user project. A unit is a user issue and
+its dev partner, and the two can sit on pages far apart; reading the dev issues first
+records their snapshots and rebuilds lost mappings (from our source property) before any
+user issue is planned, so a user issue whose partner exists is never given a second one.
+And none of the dev issues the user pages create turn up in the search.
 
-An incremental cycle that finds more than a batch of changed issues (the one after a large
-initial sync, or after a long outage) goes the same way, from its watermark.
-
-Interrupted (crash, kill, lost lease), a full sync leaves the watermark and
+Interrupted (crash, kill, lost lease, shutdown), a full sync leaves the watermark and
 ``initial_sync_completed`` untouched, so the next cycle runs it again from the start:
 pages already done find their snapshots and mappings (nothing is created or written
-twice), pages not done yet are done then (nothing is lost).
+twice), pages not done yet are done then (nothing is lost). An interrupted incremental
+cycle likewise starts again from the unchanged watermark.
 """
 
 from __future__ import annotations
