@@ -1,5 +1,5 @@
-"""The initial full sync streamed page by page: bounded batches, and an interruption
-mid-way resumed without losing or duplicating anything."""
+"""Large cycles streamed page by page: bounded batches, and an interrupted initial sync
+resumed without losing or duplicating anything."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ PAGE = 4
 
 @pytest.fixture
 def small_pages(monkeypatch):
+    """Pages of 4 issues, and more than 6 issues make a cycle go page by page."""
+    from jirasync_cli.sync import cycle
+
     monkeypatch.setattr(jira_client, "CLOUD_PAGE", PAGE)
     monkeypatch.setattr(jira_client, "SERVER_PAGE", PAGE)
+    monkeypatch.setattr(cycle, "STREAM_AFTER", 6)
 
 
 def _dev_issues_per_user_issue(emu) -> Counter[str]:
@@ -82,12 +86,9 @@ def test_interrupted_initial_sync_resumes_without_loss_or_duplicates(pair: Pair,
 
 
 def test_incremental_cycle_with_many_changes_goes_page_by_page(pair: Pair, small_pages, monkeypatch):
-    from jirasync_cli.sync import cycle
-
     emu = pair.emu
     keys = escalate_issues(emu, 6)
     pair.cycle()
-    monkeypatch.setattr(cycle, "STREAM_AFTER", 3)
     batches: list[int] = []
     plan_batch = pages.plan_batch
 
@@ -107,3 +108,41 @@ def test_incremental_cycle_with_many_changes_goes_page_by_page(pair: Pair, small
     assert report.actions["transition"] == len(keys)
     again = pair.cycle()  # nothing twice
     assert again.actions.get("transition", 0) == 0 and not again.errors
+
+
+def test_shutdown_stops_a_streamed_sync_between_pages_without_a_watermark(pair: Pair, small_pages, monkeypatch):
+    from jirasync_cli.jira.pacing import Cancelled
+
+    escalate_issues(pair.emu, 10)
+    apply_batch = pages.apply_batch
+    batches = []
+
+    def stopping(rt, plan, issues, report, carry, progress):
+        batches.append(len(issues))
+        apply_batch(rt, plan, issues, report, carry, progress)
+        rt.cancel.set()  # SIGTERM arrives while the first page is applied
+
+    monkeypatch.setattr(pages, "apply_batch", stopping)
+    with pytest.raises(Cancelled):
+        pair.cycle()
+    assert len(batches) == 1  # no page read after the stop was planned or applied
+    state = pair.store().load_state()
+    assert state.last_sync is None and not state.initial_sync_completed
+
+
+def test_a_small_initial_sync_is_one_batch(pair: Pair, small_pages, monkeypatch):
+    keys = escalate_issues(pair.emu, 3)  # 3 issues, under the streaming threshold
+    batches: list[int] = []
+    plan_batch = pages.plan_batch
+
+    def recording(rt, issues, report, **kwargs):
+        batches.append(len(issues))
+        return plan_batch(rt, issues, report, **kwargs)
+
+    from jirasync_cli.sync import cycle
+
+    monkeypatch.setattr(pages, "plan_batch", recording)
+    monkeypatch.setattr(cycle, "plan_batch", recording)
+    report = pair.cycle()
+    assert batches == [3] and report.requests_by_kind["search"] == 1  # both projects in one search
+    assert _dev_issues_per_user_issue(pair.emu) == Counter(keys)

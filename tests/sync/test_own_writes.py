@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from jirasync_cli.jira.models import LinkData
-from jirasync_cli.sync.records import Mapping, content_hash
 from jirasync_cli.sync.plan import unchanged_since
+from jirasync_cli.sync.records import Mapping, content_hash
 from tests.sync.test_plan import BOT, comment, config, issue, plan, snap
 
 LATER = "2026-11-24T11:00:00.000+0000"

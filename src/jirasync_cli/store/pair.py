@@ -238,12 +238,8 @@ class PairStore:
     # -- mappings ---------------------------------------------------------------------
     @guarded
     def mappings_for(self, user_keys: Iterable[str] = (), dev_keys: Iterable[str] = ()) -> list[Mapping]:
-        user_keys, dev_keys = list(dict.fromkeys(user_keys)), list(dict.fromkeys(dev_keys))
-        if not user_keys and not dev_keys:
-            return []
-        if len(user_keys) + len(dev_keys) <= QUERY_KEYS:  # one round trip, as in every usual cycle
-            query = {"$or": [{"_id": {"$in": user_keys}}, {"dev_key": {"$in": dev_keys}}]}
-            return [Mapping.from_doc(d) for d in self.db.issue_map.find(query)]
+        # One query per key field (each served by its index), not one $or of both: servers
+        # that scan for an $or (the embedded one) slow down as the map grows.
         found: dict[str, Mapping] = {}
         for key_field, keys in (("_id", user_keys), ("dev_key", dev_keys)):
             for batch in batches(keys):

@@ -9,9 +9,9 @@ Seed semantics, exactly:
 * ``last_sync`` present → incremental from it (minus an overlap window).
 
 The watermark is Jira's clock at the moment the search began, stored only after the
-cycle's changes were applied. The initial full sync (and an incremental cycle with many
-changes) goes a page at a time (see :mod:`jirasync_cli.sync.pages`); its watermark is the
-start of its first search. Issues that failed are re-fetched by key next cycle (so one
+cycle's changes were applied. A cycle with more than STREAM_AFTER issues (a large
+project's initial sync, the cycle after it) goes a page at a time (see
+:mod:`jirasync_cli.sync.pages`); its watermark is the start of its first search. Issues that failed are re-fetched by key next cycle (so one
 broken issue neither blocks the watermark nor gets lost).
 """
 
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_KEYS = 200  # keys re-fetched by key per cycle (the rest wait); long queries go by POST
 DETAIL_LIMIT = 100  # created pairs, errors, ... a report lists (it counts them all)
-STREAM_AFTER = 200  # issues an incremental cycle plans as one batch; beyond, it goes page by page
+STREAM_AFTER = 200  # issues a cycle plans as one batch; beyond, it goes page by page
 
 
 @dataclass
@@ -152,26 +152,22 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         report.recovered = {k: v for k, v in recover_pending(rt).items() if v}
 
     carry = Carry(old_retry=dict(state.retry_keys))
-    if report.mode == "full" and not dry_run:
-        # Page by page: memory bounded by a page, however large the project.
-        watermark = stream_by_project(rt, report, carry, progress, state.reconcile_ids)
-    else:
-        too_large: datetime | None = None
-        try:
-            watermark = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
-        except _TooLarge as exc:
-            too_large = exc.started_at  # (not streamed from in here: the traceback holds the pages read)
-        if too_large is not None:
-            # Many changes (the cycle after a large initial sync, a long outage): page by
-            # page too; issues kept for a retry wait for a smaller cycle.
-            log.info("many issues changed; syncing them page by page",
-                     extra={"pair": cfg.name, "more_than": STREAM_AFTER})
-            watermark = min(too_large, stream_by_project(
-                rt, report, carry, progress, state.reconcile_ids, since=report.since))
-        if dry_run:
-            report.duration_seconds = time.monotonic() - monotonic_start
-            _count_requests(report, jira, requests_before)
-            return report
+    too_large: datetime | None = None
+    try:
+        watermark = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
+    except _TooLarge as exc:
+        too_large = exc.started_at  # (not streamed from in here: the traceback holds the pages read)
+    if too_large is not None:
+        # A large project's initial sync, or many changes (the cycle after it, a long
+        # outage): page by page, memory bounded by a page; issues kept for a retry wait
+        # for a smaller cycle.
+        log.info("many issues to sync; going page by page", extra={"pair": cfg.name, "more_than": STREAM_AFTER})
+        watermark = min(too_large, stream_by_project(
+            rt, report, carry, progress, state.reconcile_ids, since=report.since))
+    if dry_run:
+        report.duration_seconds = time.monotonic() - monotonic_start
+        _count_requests(report, jira, requests_before)
+        return report
     # Keys not fetched this cycle (beyond its share, or refused without being named) wait
     # for the next one; only keys Jira named as gone are forgotten.
     new_retry = carry.retry
@@ -199,8 +195,8 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
 
 def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, carry: Carry, progress: Progress,
                       *, dry_run: bool) -> datetime:
-    """An incremental cycle (or a dry run): one search, planned and applied as one batch.
-    Returns the watermark."""
+    """One search over both projects, planned and applied as one batch (raises
+    :class:`_TooLarge` past STREAM_AFTER issues, dry runs excepted). Returns the watermark."""
     cfg, jira = rt.config, rt.jira
     jql = sync_jql(
         cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,

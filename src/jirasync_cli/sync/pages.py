@@ -1,29 +1,30 @@
-"""A cycle's work on a batch of issues (a search page, or a whole incremental search), and
-the initial full sync streamed page by page.
+"""A cycle's work on a batch of issues, and the large cycle streamed page by page.
 
-Streaming keeps a worker's memory bounded by a page, not by the project: each page is
-planned, applied and recorded, then dropped. What a cycle keeps across pages is bounded
-too: counts, the first few details, retry entries for the issues that failed.
+A cycle with few issues plans and applies them as one batch. One with many (a large
+project's initial sync, the cycle after it, one after a long outage) is streamed, so a
+worker's memory stays bounded by a page, not by the project: each page is planned,
+applied and recorded, then dropped. What a cycle keeps across pages is bounded too:
+counts, the first few details, retry entries for the issues that failed.
 
-The full sync reads the dev project first, then the user project. A unit is a user issue
-and its dev partner, and the two can sit on pages far apart; reading the dev issues
-first records their snapshots and rebuilds lost mappings (from our source property)
-before any user issue is planned, so a user issue whose partner exists is never given a
-second one. And none of the dev issues the user pages create turn up in the search.
+Streaming reads the dev project first, then the user project. A unit is a user issue and
+its dev partner, and the two can sit on pages far apart; reading the dev issues first
+records their snapshots and rebuilds lost mappings (from our source property) before any
+user issue is planned, so a user issue whose partner exists is never given a second one.
+And none of the dev issues the user pages create turn up in the search.
 
-An incremental cycle that finds more than a batch of changed issues (the one after a large
-initial sync, or after a long outage) goes the same way, from its watermark.
-
-Interrupted (crash, kill, lost lease), a full sync leaves the watermark and
+Interrupted (crash, kill, lost lease, shutdown), a full sync leaves the watermark and
 ``initial_sync_completed`` untouched, so the next cycle runs it again from the start:
 pages already done find their snapshots and mappings (nothing is created or written
-twice), pages not done yet are done then (nothing is lost).
+twice), pages not done yet are done then (nothing is lost). An interrupted incremental
+cycle likewise starts again from the unchanged watermark.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 from jirasync_cli.jira.client import RECONCILE_LIMIT
 from jirasync_cli.jira.jql import jql_datetime, quote
 from jirasync_cli.jira.models import SOURCE_PROPERTY, IssueData
+from jirasync_cli.jira.pacing import Cancelled
 from jirasync_cli.sync import retry
 from jirasync_cli.sync.actions import NoteKind
 from jirasync_cli.sync.apply import UnitResult, apply_units
@@ -127,7 +129,9 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
 
         jql = project_jql(project, extra, since, rt.jira.me.time_zone)
         pages = rt.jira.search_pages(jql, on_page=searched, reconcile_ids=reconcile_ids)
-        for issues in pages:
+        for issues in one_ahead(pages):
+            if rt.cancel.is_set():  # not one page more; and no watermark over the pages not done
+                raise Cancelled("stopped between two pages of the search; the next cycle does them")
             if started is None:
                 started = pages.started_at
             seen += len(issues)
@@ -142,6 +146,45 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
             started = pages.started_at
     assert started is not None
     return started
+
+
+def one_ahead(pages: Iterable[list[IssueData]]) -> Iterator[list[IssueData]]:
+    """``pages``, the next one fetched in the background while the caller works on the
+    current one (Jira's latency overlaps the writes; two pages in memory at most). Errors
+    of the search come out here; a caller that stops early stops the fetching."""
+    slot: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slot.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+
+    threading.Thread(target=fetch, name="search-ahead", daemon=True).start()
+    try:
+        while True:
+            kind, value = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+            del value
+    finally:
+        stop.set()
 
 
 def project_jql(project: str, extra: str | None, since: datetime | None = None, zone: ZoneInfo | None = None) -> str:
