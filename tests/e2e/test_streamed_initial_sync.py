@@ -30,9 +30,8 @@ def _dev_issues_per_user_issue(emu) -> Counter[str]:
     return Counter((d.get("properties") or {}).get(SOURCE_PROPERTY, {}).get("userKey") for d in emu.issues("DEV"))
 
 
-def test_initial_sync_plans_and_applies_a_page_at_a_time(pair: Pair, small_pages, monkeypatch):
-    keys = escalate_issues(pair.emu, 10)
-    quiet = [pair.emu.create_issue("USER", summary=f"Question {i}", as_account="bob") for i in range(5)]
+def record_batches(monkeypatch) -> list[int]:
+    """The size of every batch the cycle plans, in order (recorded as it plans them)."""
     batches: list[int] = []
     plan_batch = pages.plan_batch
 
@@ -41,6 +40,13 @@ def test_initial_sync_plans_and_applies_a_page_at_a_time(pair: Pair, small_pages
         return plan_batch(rt, issues, report, **kwargs)
 
     monkeypatch.setattr(pages, "plan_batch", recording)
+    return batches
+
+
+def test_initial_sync_plans_and_applies_a_page_at_a_time(pair: Pair, small_pages, monkeypatch):
+    keys = escalate_issues(pair.emu, 10)
+    quiet = [pair.emu.create_issue("USER", summary=f"Question {i}", as_account="bob") for i in range(5)]
+    batches = record_batches(monkeypatch)
     report = pair.cycle()
     assert report.mode == "full" and not report.errors
     assert max(batches) <= PAGE and sum(batches) == len(keys) + len(quiet)  # no dev issue yet when they were read
@@ -89,14 +95,7 @@ def test_incremental_cycle_with_many_changes_goes_page_by_page(pair: Pair, small
     emu = pair.emu
     keys = escalate_issues(emu, 6)
     pair.cycle()
-    batches: list[int] = []
-    plan_batch = pages.plan_batch
-
-    def recording(rt, issues, report, **kwargs):
-        batches.append(len(issues))
-        return plan_batch(rt, issues, report, **kwargs)
-
-    monkeypatch.setattr(pages, "plan_batch", recording)
+    batches = record_batches(monkeypatch)
     devs = [d["key"] for d in emu.issues("DEV")]
     for key in devs:
         for status in ("In Progress", "In Review", "Done"):
