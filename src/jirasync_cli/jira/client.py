@@ -196,6 +196,13 @@ class JiraClient:
     def server_now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)
 
+    def for_key(self, key: str) -> JiraClient:
+        """The client of the site ``key`` is on: this one (a cross-site pair has two)."""
+        return self
+
+    def for_project(self, project: str) -> JiraClient:
+        return self
+
     # -- search -----------------------------------------------------------------------
     def search(
         self, jql: str, on_page: Callable[[int], None] | None = None, *, reconcile_ids: Iterable[str] = ()
@@ -711,6 +718,24 @@ class JiraClient:
             "outwardIssue": {"key": user_key},
         }
         self._call("POST", "issueLink", key=user_key, operation="link issues", json=payload)
+
+    def remote_link(self, key: str, *, global_id: str, url: str, title: str, relationship: str) -> None:
+        """Add (or, with the same ``global_id``, update) a link from ``key`` to a page
+        elsewhere: an issue on another Jira site. Posting it again creates no second one."""
+        payload = {"globalId": global_id, "relationship": relationship,
+                   "application": {"type": "jirasync", "name": "jirasync"},
+                   "object": {"url": url, "title": title}}
+        self._call("POST", f"issue/{key}/remotelink", key=key, operation="link issues (remote)", json=payload)
+
+    def has_remote_link(self, key: str, global_id: str) -> bool:
+        try:
+            self._call("GET", f"issue/{key}/remotelink", key=key, operation="read remote link",
+                       params={"globalId": global_id})
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def transition_to(
         self,

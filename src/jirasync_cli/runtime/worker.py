@@ -303,7 +303,8 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     except (EOFError, ValueError, KeyError, TypeError) as exc:
         print(f"error: no configuration from the supervisor: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    secrets.register(config.jira.api_token.get_secret_value())
+    for site in {config.user_site, config.dev_site}:
+        secrets.register(site.api_token.get_secret_value())
     logs.configure(settings.log_level, settings.log_format, worker=name)
     logs.set_worker(config.name)
     worker = Worker(config, settings, interval=interval, channel=channel)

@@ -36,6 +36,7 @@ from jirasync_cli.sync.actions import (
     UpdateMirror,
     other,
 )
+from jirasync_cli.sync.mapping import tables
 from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
 from jirasync_cli.sync.rules import match_rule
 
@@ -73,6 +74,11 @@ class PlanInput:
     mappings: list[Mapping]
     sync_account: str  # our own Jira account id: its comments are never mirrored back
     retry_keys: frozenset[str] = frozenset()
+    dev_account: str | None = None  # our account on the dev site, where that is another site
+
+    def account(self, side: str) -> str:
+        """Our account on the site of ``side``: each site of a cross-site pair has its own bot."""
+        return self.dev_account if side == DEV and self.dev_account is not None else self.sync_account
 
 
 @dataclass(frozen=True)
@@ -218,7 +224,7 @@ def unchanged_since(issue: IssueData, snap: Snapshot, mapping: Mapping | None, c
     if mapping is not None:
         if mapping.state != "linked":
             return False
-        if issue.key == mapping.dev_key and mapping.linked and not any(
+        if issue.key == mapping.dev_key and mapping.linked and not config.cross_site and not any(
                 link.other_key == mapping.user_key for link in issue.links):
             return False  # the link to the user issue is gone: planned (it is checked)
     if issue.project == config.user_project_key and snap.fields_hash != fields_hash(issue, config):
@@ -268,8 +274,10 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
         # The user issue changed (perhaps because someone fixed the cause): plan the create again.
     creating = False
     linked_pair = mapping is not None and mapping.dev_key is not None
+    # (Across sites the partners are linked by remote links, which the search does not
+    # show: the mapping says they are in place.)
     if (mapping is not None and mapping.linked and unit.user is None and unit.dev is not None
-            and not any(link.other_key == unit.user_key for link in unit.dev.links)):
+            and not config.cross_site and not any(link.other_key == unit.user_key for link in unit.dev.links)):
         unit.actions.append(CheckUserIssue(unit.user_key))
 
     for side in (USER, DEV):
@@ -322,8 +330,8 @@ def _rule_actions(
         if has_partner:
             current, project, issuetype = _partner_state(unit, target, data, creating)
             unit.actions.append(TransitionIssue(
-                target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype,
-                resolution=rule.resolution))
+                target, status_on(config, rule.target_status, target), rule.id, event, issue.key, issue.status,
+                current, project, issuetype, resolution=rule.resolution))
         else:
             unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: {issue.key} has no partner issue to move"))
     if acts.add_comment and acts.comment_template:
@@ -372,6 +380,12 @@ def _linked_dev_issue(issue: IssueData, data: _Context) -> str | None:
     return None
 
 
+def status_on(config: PairConfig, status: str, side: str) -> str:
+    """A rule's target status as the project of ``side`` names it: through the statuses
+    table (a dev site in another language has other names), else as written."""
+    return tables(config.mappings)["statuses"].lookup(status, to="dev" if side == DEV else "user") or status
+
+
 def _unrecorded_own_comments(unit: UnitPlan, data: PlanInput) -> set[str]:
     """Sides whose issue carries comments by our account that our state does not know.
 
@@ -385,7 +399,7 @@ def _unrecorded_own_comments(unit: UnitPlan, data: PlanInput) -> set[str]:
             continue
         snap = data.snapshots.get(issue.key)
         own = snap.own if snap else set()
-        if any(c.author_id == data.sync_account and c.id not in own for c in issue.comments):
+        if any(c.author_id == data.account(side) and c.id not in own for c in issue.comments):
             sides.add(side)
     return sides
 
@@ -425,7 +439,7 @@ def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
         for comment in issue.comments:
             if comment.id in snap.own:
                 continue  # we wrote it: never sync it back
-            if comment.author_id == data.sync_account and not sync.mirror_sync_account:
+            if comment.author_id == data.account(side) and not sync.mirror_sync_account:
                 continue
             _mirror_one(unit, issue.key, snap, comment, target, sync, verify=target in suspect)
         present = {c.id for c in issue.comments}

@@ -1,0 +1,194 @@
+"""Cross-site pairs: the user project on one Jira site, the dev project on another, over
+real HTTP to two emulators (Cloud and Data Center in each combination), state in MongoDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jirasync_cli.config.models import SyncPairConfig
+from jirasync_cli.emulator import JiraEmulator
+from jirasync_cli.emulator.accounts import default_accounts
+from jirasync_cli.emulator.sites import DC_BOT_TOKEN, default_dc_accounts
+from jirasync_cli.emulator.workflow import Workflow
+from jirasync_cli.settings import Settings
+from tests.fixtures.pair import Pair
+
+COMBINATIONS = [("cloud", "server"), ("server", "cloud"), ("cloud", "cloud")]
+
+
+def _site(mode: str, offset: float, zone: str) -> JiraEmulator:
+    accounts = default_accounts() if mode == "cloud" else default_dc_accounts()
+    return JiraEmulator(mode=mode, timezone=zone, clock_offset_seconds=offset, accounts=accounts)
+
+
+def _connection(emu: JiraEmulator) -> dict[str, Any]:
+    if emu.mode == "cloud":
+        return {"baseUrl": emu.url, "email": "bot@example.com", "apiToken": "emulator-token"}
+    return {"baseUrl": emu.url, "authType": "pat", "apiToken": DC_BOT_TOKEN}
+
+
+def _person(emu: JiraEmulator) -> str:
+    return "alice" if emu.mode == "cloud" else "dan"
+
+
+@pytest.fixture(params=COMBINATIONS, ids=lambda c: f"{c[0]}-user_{c[1]}-dev")
+def sites(request: pytest.FixtureRequest) -> Iterator[tuple[JiraEmulator, JiraEmulator]]:
+    user_mode, dev_mode = request.param
+    user = _site(user_mode, 0.0, "Europe/Berlin").start()
+    dev = _site(dev_mode, -97.0, "America/New_York").start()  # its clock 97 s behind, another zone
+    try:
+        user.add_project("CUS", name="Customer Support", workflow=Workflow.user_default(), lead=_person(user))
+        dev.add_project("DEV", name="Entwicklung", workflow=Workflow.dev_german(), lead=_person(dev))
+        yield user, dev
+    finally:
+        user.stop()
+        dev.stop()
+
+
+def cross_config(user: JiraEmulator, dev: JiraEmulator, **overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": "cross", "userJira": _connection(user), "devJira": _connection(dev),
+        "userProjectKey": "CUS", "devProjectKey": "DEV", "database": f"cross_{uuid.uuid4().hex[:6]}",
+        "rules": [
+            {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
+             "actions": {"createIssue": True, "addComment": True, "commentOn": "source",
+                         "commentTemplate": "Escalated to engineering as ${targetKey}."}},
+            {"id": "dev-started", "sourceStatus": "In Arbeit", "syncDirection": "dev_to_user",
+             "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
+            # Written in the user project's words: the statuses table names it on the dev site.
+            {"id": "customer-closed", "sourceStatus": "Closed", "syncDirection": "user_to_dev",
+             "actions": {"syncStatus": True, "targetStatus": "Done"}},
+        ],
+        "mappings": {"statuses": {"Done": "Erledigt"}},
+    }
+    doc.update(overrides)
+    return doc
+
+
+@pytest.fixture
+def pair(sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> Pair:
+    user, _dev = sites
+    config = SyncPairConfig.model_validate(cross_config(*sites)).to_pair_config()
+    settings = Settings(mongodb_url=mongo_url, config_dir=tmp_path / "config", lease_ttl_seconds=10)
+    return Pair(user, config, settings, tmp_path / "config")
+
+
+def _escalate(user: JiraEmulator, summary: str = "Printer on fire") -> str:
+    key = user.create_issue("CUS", summary=summary, description="It *really* burns", as_account=_person(user))
+    user.transition(key, "Will Do", as_account=_person(user))
+    return key
+
+
+def _text(comment: dict[str, Any]) -> str:
+    return str(comment["body"])
+
+
+def test_the_config_names_two_sites_and_jira_stays_the_shorthand(sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+    user, dev = sites
+    config = SyncPairConfig.model_validate(cross_config(user, dev)).to_pair_config()
+    assert config.cross_site and config.user_site.base_url == user.url and config.dev_site.base_url == dev.url
+    one = cross_config(user, dev)
+    one["jira"] = one.pop("userJira")
+    one.pop("devJira")
+    single = SyncPairConfig.model_validate(one).to_pair_config()
+    assert not single.cross_site and single.dev_site == single.user_site
+    neither = cross_config(user, dev)
+    neither.pop("devJira")
+    with pytest.raises(ValueError, match="userJira and devJira"):
+        SyncPairConfig.model_validate(neither)
+
+
+def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+                                                            ) -> None:
+    user, dev = sites
+    user_key = _escalate(user)
+    first = pair.cycle()
+    assert first.mode == "full" and not first.errors, first.errors
+    (created,) = dev.issues("DEV")
+    dev_key = created["key"]
+    assert first.created == [(user_key, dev_key)]
+    # The dev issue carries the source property, and each issue a remote link to the other.
+    assert dev.issue(dev_key)["properties"]["jirasync.source"]["userKey"] == user_key
+    dev_links = dev.issue(dev_key)["remote_links"]
+    user_links = user.issue(user_key)["remote_links"]
+    assert [link["url"] for link in dev_links] == [f"{user.url}/browse/{user_key}"]
+    assert [link["url"] for link in user_links] == [f"{dev.url}/browse/{dev_key}"]
+    assert dev_links[0]["globalId"] == user_links[0]["globalId"] == f"jirasync:cross:{user_key}"
+    # The description arrives in the dev site's format, bold still bold.
+    description = dev.issue(dev_key)["description"]
+    assert "*really*" in (description if isinstance(description, str) else str(user.issue(user_key)["description"]))
+    assert "Escalated to engineering as " + dev_key in _text(user.comments(user_key)[-1])
+
+    # Dev -> user status, with the dev site's German name in the rule.
+    dev.transition(dev_key, "In Arbeit", as_account=_person(dev))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    assert user.issue(user_key)["status"] == "In Progress"
+
+    # Comments both ways; our own copies are never mirrored back (each site's bot is known).
+    user.add_comment(user_key, "Any news? It *still* burns", as_account=_person(user))
+    dev.add_comment(dev_key, "Looking at it with {{lp status}}", as_account=_person(dev))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    dev_comments = [_text(c) for c in dev.comments(dev_key)]
+    user_comments = [_text(c) for c in user.comments(user_key)]
+    assert any("It *still* burns" in c and "wrote:" in c for c in dev_comments), dev_comments
+    assert any("{{lp status}}" in c and "wrote:" in c for c in user_comments), user_comments
+    counts = (len(dev_comments), len(user_comments))
+    again = pair.cycle()
+    assert not again.errors and (len(dev.comments(dev_key)), len(user.comments(user_key))) == counts
+
+    # User -> dev status through the statuses table ("Done" is "Erledigt" on the dev site).
+    for status in ("In Progress", "Resolved", "Closed"):
+        if user.issue(user_key)["status"] != status:
+            user.transition(user_key, status, as_account=_person(user))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    assert dev.issue(dev_key)["status"] == "Erledigt"
+
+
+def test_an_idle_cycle_costs_one_search_per_site(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+    from jirasync_cli.runtime.wiring import open_runtime
+    from jirasync_cli.sync.cycle import run_cycle
+
+    user, dev = sites
+    _escalate(user)
+    rt = open_runtime(pair.config, pair.settings)  # one worker's runtime: what it learnt once stays learnt
+    try:
+        run_cycle(rt)
+        run_cycle(rt)
+        for site in sites:
+            site.clear_request_log()
+        report = run_cycle(rt)
+    finally:
+        rt.jira.close()
+    assert report.jira_requests == 2 and report.requests_by_kind == {"search": 2}
+    assert len(user.request_log) == 1 and len(dev.request_log) == 1
+
+
+def test_each_site_keeps_its_own_watermark_by_its_own_clock(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+                                                            ) -> None:
+    user, dev = sites
+    pair.cycle()
+    state = pair.store().load_state()
+    assert set(state.watermarks) == {"user", "dev"}
+    # 97 s apart, as the sites' clocks are (a second or two for the cycle itself)
+    assert 90 < (state.watermarks["user"] - state.watermarks["dev"]).total_seconds() < 105
+
+
+def test_lost_state_is_rebuilt_from_the_source_property_on_the_dev_site(
+        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+    user, dev = sites
+    user_key = _escalate(user)
+    pair.cycle()
+    (created,) = dev.issues("DEV")
+    pair.store().reset_state(forget_mappings=True)
+    report = pair.cycle()
+    assert not report.errors and report.counts()["created"] == 0
+    assert len(dev.issues("DEV")) == 1
+    assert pair.store().mapping(user_key).dev_key == created["key"]
