@@ -192,3 +192,40 @@ def test_lost_state_is_rebuilt_from_the_source_property_on_the_dev_site(
     assert not report.errors and report.counts()["created"] == 0
     assert len(dev.issues("DEV")) == 1
     assert pair.store().mapping(user_key).dev_key == created["key"]
+
+
+CROSS_CRASH_POINTS = [
+    ("jirasync_cli.jira.client.JiraClient.create_issue", 1, "after"),  # dev issue made, key never recorded
+    ("jirasync_cli.jira.client.JiraClient.remote_link", 1, "after"),  # dev -> user link made, not the other
+    ("jirasync_cli.jira.client.JiraClient.remote_link", 2, "after"),
+    ("jirasync_cli.jira.client.JiraClient.add_comment", 2, "after"),  # a mirrored comment posted
+    ("jirasync_cli.jira.client.JiraClient.transition_to", 1, "after"),
+]
+
+
+@pytest.mark.parametrize(("target", "nth", "when"), CROSS_CRASH_POINTS,
+                         ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CROSS_CRASH_POINTS])
+def test_a_crash_at_any_write_leaves_no_duplicate_across_sites(
+        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator], monkeypatch: pytest.MonkeyPatch,
+        target: str, nth: int, when: str) -> None:
+    from tests.e2e.test_crash_recovery import _arm, _cycle_until_clean
+
+    user, dev = sites
+    user_keys = [_escalate(user, f"Problem {i}") for i in range(2)]
+    calls = _arm(monkeypatch, target, nth, when)
+    _cycle_until_clean(pair)
+    devs = {d["properties"]["jirasync.source"]["userKey"]: d["key"] for d in dev.issues("DEV")}
+    assert sorted(devs) == sorted(user_keys) and len(dev.issues("DEV")) == 2
+    for user_key in user_keys:
+        user.add_comment(user_key, f"customer note on {user_key}", as_account=_person(user))
+        dev.transition(devs[user_key], "In Arbeit", as_account=_person(dev))
+    _cycle_until_clean(pair)
+    _cycle_until_clean(pair)
+    assert calls["crashed"] == 1, f"the crash point {target} #{nth} was never reached"
+    for user_key, dev_key in devs.items():
+        assert len(user.issue(user_key)["remote_links"]) == 1 and len(dev.issue(dev_key)["remote_links"]) == 1
+        copies = [c for c in dev.comments(dev_key) if f"customer note on {user_key}" in str(c["body"])]
+        assert len(copies) == 1
+        assert user.issue(user_key)["status"] == "In Progress"
+        escalated = [c for c in user.comments(user_key) if "Escalated to engineering" in str(c["body"])]
+        assert len(escalated) == 1

@@ -298,6 +298,11 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
         event = f"{issue.key}@{snap.version if snap else 0}:{issue.status}"
         creating = _rule_actions(unit, rule, side, issue, event, data, creating) or creating
 
+    if (config.cross_site and linked_pair and mapping is not None and mapping.state == "linked"
+            and not mapping.linked and not any(isinstance(a, LinkIssues) for a in unit.actions)):
+        # Across sites the remote links are how the two issues find each other: a pair
+        # whose links were not made (a crash after the create) gets them now.
+        unit.actions.append(LinkIssues("cross-site"))
     if linked_pair:
         _field_sync(unit, data)
         _comment_sync(unit, data)
