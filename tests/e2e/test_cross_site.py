@@ -229,3 +229,37 @@ def test_a_crash_at_any_write_leaves_no_duplicate_across_sites(
         assert user.issue(user_key)["status"] == "In Progress"
         escalated = [c for c in user.comments(user_key) if "Escalated to engineering" in str(c["body"])]
         assert len(escalated) == 1
+
+
+def test_one_site_down_fails_the_pair_with_a_clear_error_and_spares_the_others(
+        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    from jirasync_cli.doubles.configs import sync_config
+    from jirasync_cli.errors import JirasyncError
+
+    user, dev = sites
+    user.add_project("ONE", name="Single-site user", workflow=Workflow.user_default(), lead=_person(user))
+    user.add_project("TWO", name="Single-site dev", workflow=Workflow.dev_default(), lead=_person(user))
+    other_doc = sync_config("single", user.url, "ONE", "TWO")
+    if user.mode != "cloud":
+        other_doc["jira"] = _connection(user)
+    other = Pair(user, SyncPairConfig.model_validate(other_doc).to_pair_config(), pair.settings, pair.config_dir)
+    user_key = _escalate(user)
+    pair.cycle()
+    (created,) = dev.issues("DEV")
+
+    dev.faults.error_rate = 1.0  # the dev site answers nothing but errors
+    user.add_comment(user_key, "Hello from the customer", as_account=_person(user))
+    _escalate(user, "Escalated while the dev site is down")
+    other_key = user.create_issue("ONE", summary="On the healthy site", as_account=_person(user))
+    user.transition(other_key, "Will Do", as_account=_person(user))
+    with pytest.raises(JirasyncError) as failed:
+        pair.cycle()
+    assert "devJira" in str(failed.value) and f":{dev.url.rsplit(':', 1)[1]}" in str(failed.value)
+    report = other.cycle()  # a pair on the healthy site runs on
+    assert not report.errors and report.counts()["created"] == 1
+
+    dev.faults.clear()  # back: the pair catches up (the comment, the new escalation), nothing doubled
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    copies = [c for c in dev.comments(created["key"]) if "Hello from the customer" in str(c["body"])]
+    assert len(copies) == 1 and len(dev.issues("DEV")) == 2
