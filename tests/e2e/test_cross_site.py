@@ -58,13 +58,13 @@ def cross_config(user: JiraEmulator, dev: JiraEmulator, **overrides: Any) -> dic
             {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
              "actions": {"createIssue": True, "addComment": True, "commentOn": "source",
                          "commentTemplate": "Escalated to engineering as ${targetKey}."}},
-            {"id": "dev-started", "sourceStatus": "In Arbeit", "syncDirection": "dev_to_user",
+            # Written in the user project's words: the statuses table names them on the dev site.
+            {"id": "dev-started", "sourceStatus": "In Progress", "syncDirection": "dev_to_user",
              "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
-            # Written in the user project's words: the statuses table names it on the dev site.
             {"id": "customer-closed", "sourceStatus": "Closed", "syncDirection": "user_to_dev",
              "actions": {"syncStatus": True, "targetStatus": "Done"}},
         ],
-        "mappings": {"statuses": {"Done": "Erledigt"}},
+        "mappings": {"statuses": {"In Progress": "In Arbeit", "Done": "Erledigt"}},
     }
     doc.update(overrides)
     return doc
@@ -124,7 +124,7 @@ def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tu
     assert "*really*" in (description if isinstance(description, str) else str(user.issue(user_key)["description"]))
     assert "Escalated to engineering as " + dev_key in _text(user.comments(user_key)[-1])
 
-    # Dev -> user status, with the dev site's German name in the rule.
+    # Dev -> user status: the German dev site's "In Arbeit" is "In Progress" by the table.
     dev.transition(dev_key, "In Arbeit", as_account=_person(dev))
     report = pair.cycle()
     assert not report.errors, report.errors

@@ -36,9 +36,8 @@ from jirasync_cli.sync.actions import (
     UpdateMirror,
     other,
 )
-from jirasync_cli.sync.mapping import tables
 from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
-from jirasync_cli.sync.rules import match_rule
+from jirasync_cli.sync.rules import match_rule, status_on
 
 if TYPE_CHECKING:
     from jirasync_cli.config import PairConfig, Rule
@@ -383,12 +382,6 @@ def _linked_dev_issue(issue: IssueData, data: _Context) -> str | None:
         if key not in data.mapped_dev_keys:
             return key
     return None
-
-
-def status_on(config: PairConfig, status: str, side: str) -> str:
-    """A rule's target status as the project of ``side`` names it: through the statuses
-    table (a dev site in another language has other names), else as written."""
-    return tables(config.mappings)["statuses"].lookup(status, to="dev" if side == DEV else "user") or status
 
 
 def _unrecorded_own_comments(unit: UnitPlan, data: PlanInput) -> set[str]:
