@@ -263,3 +263,25 @@ def test_one_site_down_fails_the_pair_with_a_clear_error_and_spares_the_others(
     assert not report.errors, report.errors
     copies = [c for c in dev.comments(created["key"]) if "Hello from the customer" in str(c["body"])]
     assert len(copies) == 1 and len(dev.issues("DEV")) == 2
+
+
+def test_check_reads_each_project_on_its_own_site(cli: Any, sites: tuple[JiraEmulator, JiraEmulator],
+                                                  tmp_path: Path) -> None:
+    import json
+
+    from jirasync_cli.doubles.configs import write_config
+
+    user, dev = sites
+    dev.set_screens("all", project="DEV")
+    doc = cross_config(user, dev)
+    doc["rules"].append({"id": "typo", "sourceStatus": "Erledigt", "syncDirection": "dev_to_user",
+                         "actions": {"syncStatus": True, "targetStatus": "Solved"}})
+    write_config(tmp_path / "config", doc)
+    result = cli.run("check", "cross", "-c", str(tmp_path / "config"), "--json")
+    findings = json.loads(result.stdout)["findings"]
+    # Both projects found (each on its site), "In Progress" known through the table: only the typo.
+    assert result.exit_code == 1 and [f["subject"] for f in findings] == ["status 'Solved'"], findings
+    assert findings[0]["project"] == "CUS"
+    dev.stop()
+    down = cli.run("check", "cross", "-c", str(tmp_path / "config"))
+    assert down.exit_code == 2 and "devJira.baseUrl of cross" in down.output

@@ -129,6 +129,19 @@ class CrossSiteJira:
     def project_roles(self, project: str) -> frozenset[str]:
         return self.for_project(project).project_roles(project)
 
+    # -- what jirasync check reads ----------------------------------------------------------
+    def project_statuses(self, project: str) -> set[str] | None:
+        return self.for_project(project).project_statuses(project)
+
+    def sample_issues(self, project: str, limit: int = 25) -> list[tuple[str, str]]:
+        return self.for_project(project).sample_issues(project, limit)
+
+    def transition_options(self, key: str) -> list[dict[str, Any]]:
+        return self.for_key(key).transition_options(key)
+
+    def link_type_names(self) -> set[str]:
+        return set()  # no issue link reaches another site: partners are linked by remote links
+
     # -- partners -------------------------------------------------------------------------
     def link(self, *, dev_key: str, user_key: str) -> None:
         """A remote link on each issue to the other, dev first (its create is the one recovery

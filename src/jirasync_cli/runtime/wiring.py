@@ -12,6 +12,7 @@ from jirasync_cli.jira.errors import JiraUnavailable
 from jirasync_cli.settings import Settings
 
 if TYPE_CHECKING:
+    from jirasync_cli.jira.crosssite import CrossSiteJira
     from jirasync_cli.store import Lease, PairStore
     from jirasync_cli.sync.runtime import PairRuntime
 
@@ -84,7 +85,8 @@ def open_runtime(
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
     if config.cross_site:
-        return PairRuntime(config=config, jira=_two_sites(config, cancel), store=store, lease=lease, cancel=cancel)
+        return PairRuntime(config=config, jira=connect_sites(config, cancel), store=store, lease=lease,
+                           cancel=cancel)
     try:
         client = connect(config.jira, cancel=cancel, pool_size=config.jira.concurrency + 2)
     except JiraUnavailable as exc:
@@ -92,8 +94,9 @@ def open_runtime(
     return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)
 
 
-def _two_sites(config: PairConfig, cancel: threading.Event) -> Any:
-    """A cross-site pair's two clients, each with its own pacing, clock and identity."""
+def connect_sites(config: PairConfig, cancel: threading.Event | None = None) -> CrossSiteJira:
+    """A cross-site pair's two clients, each with its own pacing, clock and identity, behind
+    one (:class:`~jirasync_cli.jira.crosssite.CrossSiteJira`). Says which site does not answer."""
     from jirasync_cli.jira import connect
     from jirasync_cli.jira.crosssite import CrossSiteJira
 
