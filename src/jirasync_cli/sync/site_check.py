@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.models import COPIED_FIELDS
 from jirasync_cli.jira.transitions import transition_plan
-
 from jirasync_cli.sync.rules import status_on
 
 if TYPE_CHECKING:
