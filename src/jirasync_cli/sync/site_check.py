@@ -178,7 +178,8 @@ CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, che
                        check_transition_screens]
 
 
-def run_checks(config: PairConfig, jira: JiraClient | CrossSiteJira, checks: list[Check] | None = None) -> list[Finding]:
+def run_checks(config: PairConfig, jira: JiraClient | CrossSiteJira,
+               checks: list[Check] | None = None) -> list[Finding]:
     site = Site(config, jira)
     return [finding for check in (checks or CHECKS) for finding in check(site)]
 
