@@ -84,6 +84,13 @@ def _escalate(user: JiraEmulator, summary: str = "Printer on fire") -> str:
     return key
 
 
+def _wiki(body: Any) -> str:
+    """A description as wiki markup, however the emulator holds it."""
+    from jirasync_cli.jira.markup import adf_to_wiki
+
+    return body if isinstance(body, str) else adf_to_wiki(body, lambda ident: ident)
+
+
 def _text(comment: dict[str, Any]) -> str:
     return str(comment["body"])
 
@@ -120,8 +127,7 @@ def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tu
     assert [link["url"] for link in user_links] == [f"{dev.url}/browse/{dev_key}"]
     assert dev_links[0]["globalId"] == user_links[0]["globalId"] == f"jirasync:cross:{user_key}"
     # The description arrives in the dev site's format, bold still bold.
-    description = dev.issue(dev_key)["description"]
-    assert "*really*" in (description if isinstance(description, str) else str(user.issue(user_key)["description"]))
+    assert _wiki(dev.issue(dev_key)["description"]) == "It *really* burns"
     assert "Escalated to engineering as " + dev_key in _text(user.comments(user_key)[-1])
 
     # Dev -> user status: the German dev site's "In Arbeit" is "In Progress" by the table.
@@ -142,6 +148,15 @@ def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tu
     counts = (len(dev_comments), len(user_comments))
     again = pair.cycle()
     assert not again.errors and (len(dev.comments(dev_key)), len(user.comments(user_key))) == counts
+
+    # Field edits on the user issue reach the dev issue, the description in the dev site's format.
+    user.edit(user_key, {"summary": "Printer on fire, second floor", "priority": "Highest",
+                         "description": "Now with *smoke* and _flames_"}, as_account=_person(user))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    edited = dev.issue(dev_key)
+    assert (edited["summary"], edited["priority"]) == ("Printer on fire, second floor", "Highest")
+    assert _wiki(edited["description"]) == "Now with *smoke* and _flames_"
 
     # User -> dev status through the statuses table ("Done" is "Erledigt" on the dev site).
     for status in ("In Progress", "Resolved", "Closed"):
