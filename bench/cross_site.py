@@ -126,6 +126,10 @@ def main() -> None:
                 assert report.counts()["created"] == args.issues, report.summary()
                 assert len(dev.issues("DEV")) == args.issues
                 run_cycle(rt)  # the cycle after: reads back its own writes once
+                # Idle means nothing changed for a while: move both sites' clocks past the overlap window.
+                for emu in (user, dev):
+                    emu.call("POST", "/clock", {"advance_seconds": 600})
+                run_cycle(rt)
                 for emu in (user, dev):
                     emu.clear_requests()
                 idle = run_cycle(rt)
