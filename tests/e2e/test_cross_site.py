@@ -300,3 +300,33 @@ def test_check_reads_each_project_on_its_own_site(cli: Any, sites: tuple[JiraEmu
     dev.stop()
     down = cli.run("check", "cross", "-c", str(tmp_path / "config"))
     assert down.exit_code == 2 and "devJira.baseUrl of cross" in down.output
+
+
+def _ident(emu: JiraEmulator, handle: str) -> str:
+    """How a site names a person in the users table: Cloud by account id, Data Center by user name."""
+    account = emu.accounts.get(handle)
+    assert account is not None
+    return account.account_id if emu.mode == "cloud" else account.name
+
+
+def test_assignees_are_mapped_to_the_dev_site_or_left_unassigned_with_a_note(
+        sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    user, dev = sites
+    doc = cross_config(user, dev)
+    doc["mappings"]["users"] = {_ident(user, "dan"): _ident(dev, "dan")}
+    config = SyncPairConfig.model_validate(doc).to_pair_config()
+    pair = Pair(user, config, Settings(mongodb_url=mongo_url, config_dir=tmp_path, lease_ttl_seconds=10), tmp_path)
+    by_table = user.create_issue("CUS", summary="Dan's", assignee="dan", as_account=_person(user))
+    by_email = user.create_issue("CUS", summary="Erin's", assignee="erin", as_account=_person(user))
+    for key in (by_table, by_email):
+        user.transition(key, "Will Do", as_account=_person(user))
+    report = pair.cycle()
+    assert not report.errors and report.counts()["created"] == 2, report.errors
+    dev_of = {d["properties"]["jirasync.source"]["userKey"]: d for d in dev.issues("DEV")}
+    assert dev_of[by_table]["assignee"] == "dan"
+    notes = [e for e in pair.store().recent_audit(50, key=by_email) if e["action"] == "note"]
+    if user.mode == "cloud":  # Cloud hides Erin's address from the bot: nobody to match her by
+        assert dev_of[by_email]["assignee"] is None
+        assert any("unassigned" in str(e["detail"]) for e in notes), notes
+    else:  # Data Center shows it: the same address finds her on the other site
+        assert dev_of[by_email]["assignee"] == "erin"

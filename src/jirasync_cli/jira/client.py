@@ -47,6 +47,7 @@ from jirasync_cli.jira.models import (
     IssueData,
     internal_marker,
     parse_jira_time,
+    person_of,
     user_identity,
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
@@ -174,6 +175,7 @@ class JiraClient:
         self._project_types: dict[str, str] = {}
         self._project_roles: dict[str, frozenset[str]] = {}
         self._display_names: dict[str, str] = {}
+        self._people: dict[str, list[dict[str, str]]] = {}
         self._cache_lock = threading.Lock()
         self.server_page_size = SERVER_PAGE
         self.result_window = SERVER_RESULT_WINDOW
@@ -704,6 +706,21 @@ class JiraClient:
                 name = "someone"
             self._display_names[ident] = name
         return self._display_names[ident]
+
+    def find_people(self, ident: str) -> list[dict[str, str]]:
+        """Users matching ``ident`` (an e-mail address, a user name, or a Cloud account id),
+        as :func:`~jirasync_cli.jira.models.person_of` gives them; cached per process."""
+        if ident not in self._people:
+            if self.is_cloud:
+                params = {"accountId": ident} if ":" in ident else {"query": ident}
+            else:
+                params = {"username": ident}
+            try:
+                raw = self._call("GET", "user/search", operation="find user", params=params) or []
+            except JiraApiError:
+                raw = []
+            self._people[ident] = [p for u in raw if isinstance(u, dict) and (p := person_of(u)) is not None]
+        return self._people[ident]
 
     def link(self, *, dev_key: str, user_key: str) -> None:
         """Link the pair so that it reads "<dev> <outward phrase> <user>" ("ENG-1 clones

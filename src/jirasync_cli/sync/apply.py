@@ -437,6 +437,12 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
         _refused(run, action, exc)
     fields = crosssite.dev_values(rt, {k: v for k, v in action.fields.items() if screen.allows(k)},
                                   user_key=unit.user_key, dev_key_or_project=cfg.dev_project_key)
+    if cfg.cross_site and unit.user is not None and screen.allows("assignee"):
+        assignee, why = crosssite.dev_assignee(rt, unit.user)
+        if assignee is not None:
+            fields["assignee"] = assignee
+        elif why:
+            run.notes.append(Note.tagged(NoteKind.UNASSIGNED, f"{why} (the dev issue for {unit.user_key})"))
     link_now = recorded_link and screen.allows("issuelinks")
     if recorded_link and not link_now:  # the screen lost the field since the intent was recorded
         rt.store.link_after_create(unit.user_key)

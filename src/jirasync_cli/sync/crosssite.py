@@ -11,7 +11,8 @@ from typing import Any
 
 from jirasync_cli.jira import markup
 from jirasync_cli.jira.adf import Body
-from jirasync_cli.sync.mapping import tables
+from jirasync_cli.jira.models import IssueData
+from jirasync_cli.sync.mapping import Person, map_user, tables
 from jirasync_cli.sync.runtime import PairRuntime
 
 
@@ -36,3 +37,27 @@ def dev_values(rt: PairRuntime, fields: dict[str, Any], *, user_key: str, dev_ke
         if mapped:
             out["priority"] = mapped
     return out
+
+
+def dev_assignee(rt: PairRuntime, issue: IssueData) -> tuple[dict[str, str] | None, str | None]:
+    """The dev site's ``assignee`` for a user issue's assignee: by the users table, else by
+    the same e-mail address; (None, why) when nobody matches (the issue is then created
+    unassigned, never refused for it); (None, None) when the user issue has no assignee."""
+    raw = issue.assignee
+    if raw is None:
+        return None, None
+    person = Person(raw["id"], raw.get("name", ""), raw.get("email") or None, raw.get("key") or None)
+    table = tables(rt.config.mappings)["users"]
+    dev = rt.client("dev")
+    entry = next((hit for k in (person.email, person.id, person.key) if k and (hit := table.lookup(k, "dev"))), None)
+    wanted = entry or person.email
+    people: list[Person] = []
+    if wanted:
+        found = dev.find_people(wanted)
+        # One hit for an e-mail address is that person, even where the site hides addresses.
+        people = [Person(p["id"], p["name"], p["email"] or (wanted if len(found) == 1 and "@" in wanted else None),
+                         p["key"] or None) for p in found]
+    mapped = map_user(person, table, people, to="dev")
+    if mapped.person is None:
+        return None, mapped.reason
+    return ({"accountId": mapped.person.id} if dev.is_cloud else {"name": mapped.person.id}), None
