@@ -330,3 +330,20 @@ def test_assignees_are_mapped_to_the_dev_site_or_left_unassigned_with_a_note(
         assert any("unassigned" in str(e["detail"]) for e in notes), notes
     else:  # Data Center shows it: the same address finds her on the other site
         assert dev_of[by_email]["assignee"] == "erin"
+
+
+def test_restricted_comments_keep_their_restriction_on_the_other_site(
+        sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    user, dev = sites
+    doc = cross_config(user, dev, commentSync={"restrictedComments": "mirror"})
+    config = SyncPairConfig.model_validate(doc).to_pair_config()
+    pair = Pair(user, config, Settings(mongodb_url=mongo_url, config_dir=tmp_path, lease_ttl_seconds=10), tmp_path)
+    user_key = _escalate(user)
+    pair.cycle()
+    (created,) = dev.issues("DEV")
+    dev.add_comment(created["key"], "ROLE-SECRET for developers", as_account=_person(dev),
+                    visibility={"type": "role", "value": "Developers"})
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    (copy,) = [c for c in user.comments(user_key) if "ROLE-SECRET" in str(c["body"])]
+    assert copy["visibility"] == {"type": "role", "value": "Developers"} and copy["internal"]
