@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from jirasync_cli.jira import adf
+from jirasync_cli.jira import adf, markup
 from jirasync_cli.jira.client import CreateScreen
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, not_on_screen
 from jirasync_cli.jira.models import COPIED_FIELDS, CommentData
@@ -618,7 +618,7 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         source: tuple[str, str] | None = (action.source_key, action.comment.id)
         internal, visibility = restriction.internal, restriction.visibility
     else:
-        body = adf.render(_template_text(run, action), rt.jira.for_key(key).adf)
+        body = _template_body(run, action, key)
         source, internal, visibility = None, action.internal, None
     body_hash = content_hash(body)
 
@@ -668,17 +668,28 @@ def _unsupported_restriction(rt: PairRuntime, key: str, visibility: dict[str, st
     return f"role {visibility['value']!r} does not exist in {project}"
 
 
-def _template_text(run: _UnitRun, action: AddComment) -> str:
+def _template_values(run: _UnitRun, action: AddComment) -> dict[str, str]:
     unit = run.unit
     source_side = USER if action.source_key == unit.user_key else DEV
     target_key = run.key_of(DEV if source_side == USER else USER)
     source_issue = unit.user if source_side == USER else unit.dev
-    return render_template(action.template, run.rt.template_values(
+    return run.rt.template_values(
         sourceKey=action.source_key, targetKey=target_key, sourceStatus=action.source_status,
         targetStatus=action.target_status, summary=source_issue.summary if source_issue else None,
         ruleId=action.rule_id, sourceProject=action.source_key.rsplit("-", 1)[0],
         targetProject=target_key.rsplit("-", 1)[0] if target_key else None,
-    ))
+    )
+
+
+def _template_body(run: _UnitRun, action: AddComment, key: str) -> adf.Body:
+    """A rule's comment in the format of ``key``'s site. Across sites the template is read as
+    wiki markup on both (``*Fixed*`` is bold on Cloud too) with the values as plain text; on
+    one site it is plain text, as it always was."""
+    site = run.rt.jira.for_key(key)
+    values = _template_values(run, action)
+    if run.rt.config.cross_site:
+        return markup.template_body(action.template, values, to_adf=site.adf, display_name=site.display_name)
+    return adf.render(render_template(action.template, values), site.adf)
 
 
 def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str, target_key: str) -> adf.Body:
