@@ -348,3 +348,23 @@ def test_restricted_comments_keep_their_restriction_on_the_other_site(
     assert not report.errors, report.errors
     (copy,) = [c for c in user.comments(user_key) if "ROLE-SECRET" in str(c["body"])]
     assert copy["visibility"] == {"type": "role", "value": "Developers"} and copy["internal"]
+
+
+def test_webhooks_are_registered_on_each_site_for_its_own_project(
+        cli: Any, sites: tuple[JiraEmulator, JiraEmulator], tmp_path: Path) -> None:
+    import json
+
+    from jirasync_cli.doubles.configs import write_config
+
+    user, dev = sites
+    write_config(tmp_path / "config", cross_config(user, dev, webhooks={"enabled": True}))
+    env = {"JIRASYNC_WEBHOOK_SECRET": "cross-hook-secret-99", "JIRASYNC_CONFIG_DIR": str(tmp_path / "config")}
+    done = cli.run("webhooks", "register", "cross", "--url", "http://127.0.0.1:9", "--json", env=env)
+    assert done.exit_code == 0, done.output
+    assert [(d["outcome"], d["site"]) for d in json.loads(done.stdout)] == [("created", user.url), ("created", dev.url)]
+    listed = json.loads(cli.run("webhooks", "list", "cross", "--json", env=env).stdout)
+    # Each site filters on the project it has (a site refuses JQL naming a project it lacks).
+    assert [(h["site"], h["jql"]) for h in listed if h["ours"]] == [(user.url, "project in (CUS)"),
+                                                                    (dev.url, "project in (DEV)")]
+    gone = cli.run("webhooks", "unregister", "cross", "--json", env=env)
+    assert gone.exit_code == 0 and len(json.loads(gone.stdout)["removed"]) == 2

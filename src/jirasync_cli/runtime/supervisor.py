@@ -257,7 +257,8 @@ class Supervisor:
             if hooks.get("enabled"):
                 listeners.append({"name": pair["name"], "site": pair["site"], "debounce": hooks.get("debounce_seconds", 0.5),
                                   "recheck": hooks.get("recheck_seconds", 5.0),
-                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"])})
+                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"]),
+                                  "sites": [site for site, _ in pair_sites(pair)]})
             for site, jira in pair_sites(pair):
                 start = float(jira.get("max_requests_per_second") or 10.0)
                 ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
