@@ -195,6 +195,10 @@ def test_each_site_keeps_its_own_watermark_by_its_own_clock(pair: Pair, sites: t
     assert set(state.watermarks) == {"user", "dev"}
     # 97 s apart, as the sites' clocks are (a second or two for the cycle itself)
     assert 90 < (state.watermarks["user"] - state.watermarks["dev"]).total_seconds() < 105
+    from jirasync_cli.cli.state_report import pair_state
+
+    shown = pair_state(pair.config, pair.settings)  # what `jirasync state show` prints
+    assert set(shown["watermarks"]) == {"user", "dev"} and "T" in shown["watermarks"]["dev"]
 
 
 def test_lost_state_is_rebuilt_from_the_source_property_on_the_dev_site(
