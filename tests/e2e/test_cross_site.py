@@ -372,3 +372,23 @@ def test_webhooks_are_registered_on_each_site_for_its_own_project(
                                                                     (dev.url, "project in (DEV)")]
     gone = cli.run("webhooks", "unregister", "cross", "--json", env=env)
     assert gone.exit_code == 0 and len(json.loads(gone.stdout)["removed"]) == 2
+
+
+def test_a_deleted_user_issue_settles_the_pair_once_across_sites(pair: Pair,
+                                                                 sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+    user, dev = sites
+    user_key = _escalate(user)
+    pair.cycle()
+    (created,) = dev.issues("DEV")
+    user.delete_issue(user_key)
+    dev.transition(created["key"], "In Arbeit", as_account=_person(dev))  # a rule moves the (gone) user issue
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    assert pair.store().mapping(user_key) is None
+    assert dev.issue(created["key"])["properties"]["jirasync.source"]["left"] == "deleted"
+    notes = [c for c in dev.comments(created["key"]) if "has left the jirasync pair" in str(c["body"])]
+    assert len(notes) == 1
+    said = len(dev.comments(created["key"]))
+    dev.add_comment(created["key"], "Still looking", as_account=_person(dev))  # no partner to mirror it to
+    again = pair.cycle()
+    assert not again.errors and len(dev.comments(created["key"])) == said + 1  # said once, nothing else written

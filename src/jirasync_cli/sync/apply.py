@@ -288,6 +288,12 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
         except JiraApiError as exc:
             gone = (partners.dev_issue_deleted(rt, unit.user_key, run.dev_key)
                     if exc.status == 404 and run.dev_key and exc.key == run.dev_key else None)
+            if (gone is None and exc.status == 404 and exc.key == unit.user_key and run.dev_key
+                    and rt.config.cross_site):
+                # Across sites no issue link tells us the user issue went (its remote link
+                # goes with it): a write to it that finds nothing does.
+                gone = partners.check_user_issue(rt, unit.user_key, run.dev_key,
+                                                 f"left:{rt.config.name}:{unit.user_key}", run.batch)
             if gone is None:
                 raise
             raise gone from None
