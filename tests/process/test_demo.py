@@ -83,11 +83,12 @@ def test_demo_syncs_and_summarises_without_duplicates():
     summary = out[out.index("demo summary"):]
     rows = [line for line in summary.splitlines() if line.startswith("│ sync-")]
     assert len(rows) == 2
-    for row in rows:
+    for row in rows:  # the second pair's dev project is on a Data Center site (a cross-site pair)
         cells = [c.strip() for c in row.strip("│ ").split("│")]
         assert int(cells[1]) >= 3, row  # three issues start in Will Do
         assert cells[2] == "0", "no duplicate dev issues"
     assert "Jira emulator: http://127.0.0.1:" in out and "/health" in out
+    assert "+ Data Center http://127.0.0.1:" in out and "(Data Center)" in out
     assert children and _descendants_gone(children), "supervisor, workers and MongoDB stopped"
 
 

@@ -84,3 +84,17 @@ def test_templates_fill_known_placeholders_and_leave_the_rest_as_written():
     assert render_template(text, {"targetKey": "DEV-7", "ruleId": "create-dev"}) == (
         "Escalated to DEV-7 (rule create-dev); ${unknown} and $targetKey and ${} stay")
     assert render_template("${a}${a}", {"a": "${b}", "b": "no"}) == "${b}${b}", "one pass: values are not expanded"
+
+
+def test_a_rule_may_name_a_status_in_the_other_projects_words_through_the_statuses_table():
+    """A dev site in German shows "In Arbeit": a rule written as "In Progress" still fires
+    there when the table says so, and one written in German fires too."""
+    doc = sync_config("sync-ab", "https://jira.example", rules=[
+        rule("started", "In Progress", "dev_to_user"), rule("done", "Erledigt", "dev_to_user")])
+    doc["mappings"] = {"statuses": {"In Progress": "In Arbeit"}}
+    cfg = SyncPairConfig.model_validate(doc).to_pair_config()
+    assert matched(cfg, "dev", issue("In Arbeit", key="DEV-1")) == "started"
+    assert matched(cfg, "dev", issue("Erledigt", key="DEV-1")) == "done"
+    assert matched(cfg, "dev", issue("In Prüfung", key="DEV-1")) is None
+    no_table = config(rule("started", "In Progress", "dev_to_user"))
+    assert matched(no_table, "dev", issue("In Arbeit", key="DEV-1")) is None

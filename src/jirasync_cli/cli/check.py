@@ -19,8 +19,10 @@ def check(
 ) -> None:
     """Ask the pair's Jira what it allows: exit 0 if all good, 1 if problems found, 2 if it cannot tell."""
     from jirasync_cli.jira import connect
+    from jirasync_cli.jira.client import JiraClient
+    from jirasync_cli.jira.crosssite import CrossSiteJira
     from jirasync_cli.jira.errors import JiraApiError
-    from jirasync_cli.runtime.wiring import find_config
+    from jirasync_cli.runtime.wiring import connect_sites, find_config
     from jirasync_cli.sync.site_check import report, run_checks
 
     try:
@@ -28,13 +30,23 @@ def check(
     except JirasyncError as exc:
         raise JirasyncError(str(exc), exit_code=2) from None
     try:
-        client = connect(config.jira)
+        client: JiraClient | CrossSiteJira
+        if config.cross_site:
+            try:
+                client = connect_sites(config)
+            except JiraApiError:
+                raise
+            except JirasyncError as exc:  # a site that does not answer (named): nothing can be told
+                raise JirasyncError(str(exc), exit_code=2) from None
+        else:
+            client = connect(config.jira)
         try:
             findings = run_checks(config, client)
         finally:
             client.close()
     except JiraApiError as exc:
-        raise JirasyncError(f"{config.name}: cannot check {config.jira.base_url}: {exc}", exit_code=2) from None
+        sites = " and ".join(dict.fromkeys((config.user_site.base_url, config.dev_site.base_url)))
+        raise JirasyncError(f"{config.name}: cannot check {sites}: {exc}", exit_code=2) from None
     if as_json:
         render.print_json(report(config, findings))
     else:

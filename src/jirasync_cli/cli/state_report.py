@@ -34,6 +34,8 @@ def pair_state(config: PairConfig, settings: Settings, recent: int = 10) -> dict
         "name": config.name,
         "database": config.db_name,
         "last_sync": state.last_sync,
+        # a cross-site pair's watermark on each site, by that site's clock
+        **({"watermarks": dict(state.watermarks)} if config.cross_site else {}),
         "initial_sync_completed": state.initial_sync_completed,
         "created_at": state.created_at,
         "updated_at": state.updated_at,

@@ -26,11 +26,19 @@ def _pair(pair: str, config_dir: Path | None) -> tuple[Any, Any]:
     return find_config(config_dir or settings.config_dir, pair), settings
 
 
-def _admin(config: Any) -> Any:
+def _admin(site: Any) -> Any:
     from jirasync_cli.jira import connect
     from jirasync_cli.webhooks.admin import Admin
 
-    return Admin(connect(config.jira, pool_size=2))
+    return Admin(connect(site, pool_size=2))
+
+
+def _targets(config: Any) -> list[tuple[Any, tuple[str, str]]]:
+    """Each site of the pair with the project keys its webhook filters on: one site and both
+    projects, or (a cross-site pair) each site with its own project."""
+    if not config.cross_site:
+        return [(config.jira, (config.user_project_key, config.dev_project_key))]
+    return [(config.user_site, (config.user_project_key,) * 2), (config.dev_site, (config.dev_project_key,) * 2)]
 
 
 def _denied(exc: JirasyncError) -> bool:
@@ -52,28 +60,35 @@ def register(
     if not url.startswith(("http://", "https://")):
         raise JirasyncError(f"--url {url!r}: must be an http(s) URL", exit_code=2)
     config, settings = _pair(pair, config_dir)
-    keys = (config.user_project_key, config.dev_project_key)
+    targets = _targets(config)
     if manual:
-        print("\n".join(admin.manual_steps(config.name, *keys, url, None)))
+        for _site, keys in targets:
+            print("\n".join(admin.manual_steps(config.name, *keys, url, None)))
         return
     if settings.webhook_secret is None:
         raise JirasyncError("JIRASYNC_WEBHOOK_SECRET is not set: set the same secret here and in the supervisor's "
                             "environment (unsigned webhooks could be forged)", exit_code=2)
     secret = settings.webhook_secret
-    hooks = _admin(config)
-    try:
-        outcome, hook = hooks.register(admin.body(config.name, *keys, url, secret))
-    except JirasyncError as exc:
-        if not _denied(exc):
-            raise
-        steps = admin.manual_steps(config.name, *keys, url, hooks.is_cloud)
-        raise JirasyncError(f"{config.jira.base_url} did not let this account register webhooks ({exc}); a Jira "
-                            "administrator can enter it by hand:\n" + "\n".join(steps)) from None
+    done = []
+    for site, keys in targets:
+        hooks = _admin(site)
+        try:
+            outcome, hook = hooks.register(admin.body(config.name, *keys, url, secret))
+        except JirasyncError as exc:
+            if not _denied(exc):
+                raise
+            steps = admin.manual_steps(config.name, *keys, url, hooks.is_cloud)
+            raise JirasyncError(f"{site.base_url} did not let this account register webhooks ({exc}); a Jira "
+                                "administrator can enter it by hand:\n" + "\n".join(steps)) from None
+        done.append((site, keys, outcome, hook))
     if json_out:
-        print(json.dumps({"outcome": outcome, "id": admin.webhook_id(hook or {}), "url": admin.receiver_url(url, config.name)}))
+        docs = [{"outcome": outcome, "id": admin.webhook_id(hook or {}), "url": admin.receiver_url(url, config.name),
+                 **({"site": site.base_url} if config.cross_site else {})} for site, _keys, outcome, hook in done]
+        print(json.dumps(docs if config.cross_site else docs[0]))
     else:
-        print(f"{outcome} webhook {admin.webhook_id(hook or {})} on {config.jira.base_url} for {config.name}: "
-              f"{admin.jql_filter(*keys)} -> {admin.receiver_url(url, config.name)}")
+        for site, keys, outcome, hook in done:
+            print(f"{outcome} webhook {admin.webhook_id(hook or {})} on {site.base_url} for {config.name}: "
+                  f"{admin.jql_filter(*keys)} -> {admin.receiver_url(url, config.name)}")
         if not getattr(config.webhooks, "enabled", False):
             print(f"note: webhooks.enabled is false in {config.name}'s config: the supervisor ignores its events")
 
@@ -85,11 +100,14 @@ def unregister(pair: Annotated[str, typer.Argument(help="Pair name")], config_di
     from jirasync_cli.webhooks import admin
 
     config, _ = _pair(pair, config_dir)
-    removed = _admin(config).unregister(admin.name_of(config.name))
+    removed: list[str] = []
+    for site, _keys in _targets(config):
+        gone = _admin(site).unregister(admin.name_of(config.name))
+        removed += gone
+        if not json_out:
+            print(f"removed {len(gone)} webhook(s) of {config.name} from {site.base_url}")
     if json_out:
         print(json.dumps({"removed": removed}))
-    else:
-        print(f"removed {len(removed)} webhook(s) of {config.name} from {config.jira.base_url}")
 
 
 @app.command("list")
@@ -99,16 +117,20 @@ def list_(pair: Annotated[str, typer.Argument(help="Pair name: lists the webhook
     from jirasync_cli.webhooks import admin
 
     config, _ = _pair(pair, config_dir)
-    hooks = _admin(config).registered()
     mine = admin.name_of(config.name)
+    rows: list[dict[str, Any]] = []
+    for site, _keys in _targets(config):
+        hooks = _admin(site).registered()
+        rows += [{"id": admin.webhook_id(h), "name": h.get("name"), "url": h.get("url"), "events": h.get("events"),
+                  "jql": (h.get("filters") or {}).get(admin.FILTER_KEY), "enabled": h.get("enabled"),
+                  "ours": h.get("name") == mine, **({"site": site.base_url} if config.cross_site else {})}
+                 for h in hooks]
+        if not json_out and not hooks:
+            print(f"no webhooks on {site.base_url}")
     if json_out:
-        print(json.dumps([{"id": admin.webhook_id(h), "name": h.get("name"), "url": h.get("url"),
-                           "events": h.get("events"), "jql": (h.get("filters") or {}).get(admin.FILTER_KEY),
-                           "enabled": h.get("enabled"), "ours": h.get("name") == mine} for h in hooks]))
+        print(json.dumps(rows))
         return
-    if not hooks:
-        print(f"no webhooks on {config.jira.base_url}")
-    for h in hooks:
-        flag = "*" if h.get("name") == mine else " "
-        print(f"{flag} {admin.webhook_id(h):>5}  {h.get('name')}  {h.get('url')}  "
-              f"[{(h.get('filters') or {}).get(admin.FILTER_KEY) or 'all issues'}]")
+    for h in rows:
+        flag = "*" if h["ours"] else " "
+        print(f"{flag} {h['id']:>5}  {h['name']}  {h['url']}  [{h['jql'] or 'all issues'}]"
+              + (f"  ({h['site']})" if "site" in h else ""))

@@ -97,16 +97,17 @@ def _validation_problems(file: str, error: ValidationError) -> list[Problem]:
 
 
 def _register_secrets(data: Mapping[str, Any]) -> None:
-    jira = data.get("jira")
-    if not isinstance(jira, dict):
-        return
-    token = jira.get("apiToken")
-    if isinstance(token, str):
-        secrets.register(token)
-        email = jira.get("email")
-        if isinstance(email, str):
-            # A basic-auth header carries base64(email:token); mask that form too.
-            secrets.register(base64.b64encode(f"{email}:{token}".encode()).decode())
+    for block in ("jira", "userJira", "devJira"):  # a cross-site pair has a token per site
+        jira = data.get(block)
+        if not isinstance(jira, dict):
+            continue
+        token = jira.get("apiToken")
+        if isinstance(token, str):
+            secrets.register(token)
+            email = jira.get("email")
+            if isinstance(email, str):
+                # A basic-auth header carries base64(email:token); mask that form too.
+                secrets.register(base64.b64encode(f"{email}:{token}".encode()).decode())
 
 
 MAX_FILE_BYTES = 1 << 20  # a pair's config is a few KiB; anything near this is not one

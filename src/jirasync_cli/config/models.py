@@ -287,7 +287,15 @@ class Mappings(_Model):
 
 class SyncPairConfig(_Model):
     name: str = Field(pattern=PAIR_NAME, description="Pair name; defaults to the file name without .json")
-    jira: JiraConnection
+    jira: JiraConnection | None = Field(
+        None, description="The Jira site of both projects (shorthand for userJira and devJira alike); "
+                          "required unless both userJira and devJira are given")
+    user_jira: JiraConnection | None = Field(
+        None, description="The Jira site of the user project, where it differs from the dev project's "
+                          "(a cross-site pair); default: jira")
+    dev_jira: JiraConnection | None = Field(
+        None, description="The Jira site of the dev project, where it differs from the user project's "
+                          "(a cross-site pair); default: jira")
     user_project_key: str = Field(pattern=PROJECT_KEY, description="Customer-facing project key")
     dev_project_key: str = Field(pattern=PROJECT_KEY, description="Internal dev project key")
     sync_interval_minutes: float | None = Field(
@@ -313,6 +321,11 @@ class SyncPairConfig(_Model):
 
     @model_validator(mode="after")
     def _derived(self) -> SyncPairConfig:
+        if self.jira is None:
+            if self.user_jira is None or self.dev_jira is None:
+                raise ValueError("jira is required (or both userJira and devJira, for projects on two sites)")
+            object.__setattr__(self, "jira", self.user_jira)  # the shorthand names the user site
+        # Differ on two sites too: an issue's side is told by its key.
         if self.user_project_key == self.dev_project_key:
             raise ValueError("userProjectKey and devProjectKey must differ")
         ids = [rule.id for rule in self.rules]

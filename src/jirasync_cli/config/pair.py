@@ -199,7 +199,9 @@ class Mappings(_Plain):
 @dataclasses.dataclass(frozen=True)
 class PairConfig(_Plain):
     name: str
-    jira: JiraSite
+    jira: JiraSite  # the user project's site when only userJira/devJira were given
+    user_jira: JiraSite | None
+    dev_jira: JiraSite | None
     user_project_key: str
     dev_project_key: str
     sync_interval_minutes: float | None
@@ -217,6 +219,24 @@ class PairConfig(_Plain):
     @property
     def db_name(self) -> str:
         return self.database
+
+    @property
+    def user_site(self) -> JiraSite:
+        """The Jira site of the user project."""
+        return self.user_jira or self.jira
+
+    @property
+    def dev_site(self) -> JiraSite:
+        """The Jira site of the dev project."""
+        return self.dev_jira or self.jira
+
+    @property
+    def cross_site(self) -> bool:
+        """The two projects are on two Jira sites (two clients, remote links between partners)."""
+        return self.user_site.base_url != self.dev_site.base_url
+
+    def site_of(self, side: str) -> JiraSite:
+        return self.user_site if side == "user" else self.dev_site
 
     def interval_seconds(self, default_minutes: float, *, listening: bool = True) -> float:
         """Seconds between polls: the file's ``syncIntervalMinutes``, else the setting's; with

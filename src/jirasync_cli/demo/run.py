@@ -24,6 +24,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from jirasync_cli.demo.world import (
+    DC_TOKEN_VARIABLE,
     TOKEN_VARIABLE,
     DemoPair,
     People,
@@ -32,6 +33,7 @@ from jirasync_cli.demo.world import (
 )
 from jirasync_cli.doubles.mongo import EmbeddedMongo, free_port
 from jirasync_cli.emulator import JiraEmulator
+from jirasync_cli.emulator.sites import DC_BOT_TOKEN, default_dc_accounts
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.sync.actions import Note, NoteKind
 from jirasync_cli.sync.records import ActionKind, AuditEvent, Outcome
@@ -66,6 +68,7 @@ class Demo:
         self.console = console
         self.workdir = Path(tempfile.mkdtemp(prefix="jirasync-demo-"))
         self.emu: JiraEmulator | None = None
+        self.dc: JiraEmulator | None = None  # a Data Center site, for one cross-site pair (two pairs or more)
         self.mongo: EmbeddedMongo | None = None
         self.supervisor: subprocess.Popen[bytes] | None = None
         self.pairs: list[DemoPair] = []
@@ -82,12 +85,15 @@ class Demo:
     def start(self) -> None:
         with self.console.status("starting the Jira emulator, MongoDB and the supervisor..."):
             self.emu = JiraEmulator(mode="cloud").start()
-            self.pairs = seed(self.emu, self.pair_count)
+            if self.pair_count >= 2:
+                self.dc = JiraEmulator(mode="server", accounts=default_dc_accounts()).start()
+            self.pairs = seed(self.emu, self.pair_count, dc=self.dc)
             self.mongo = EmbeddedMongo(log_path=self.workdir / "mongodb.log").start()
             config_dir = self.workdir / "config"
             write_configs(self.pairs, self.emu.url, config_dir, INTERVAL_SECONDS)
             env = {**os.environ, "JIRASYNC_MONGODB_URL": self.mongo.url, "JIRASYNC_LOG_FORMAT": "json",
-                   "JIRASYNC_LOG_LEVEL": "INFO", TOKEN_VARIABLE: "emulator-token", "PYTHONUNBUFFERED": "1"}
+                   "JIRASYNC_LOG_LEVEL": "INFO", TOKEN_VARIABLE: "emulator-token", DC_TOKEN_VARIABLE: DC_BOT_TOKEN,
+                   "PYTHONUNBUFFERED": "1"}
             log = open(self.workdir / "supervisor.log", "ab")  # noqa: SIM115 - lives as long as the child
             self.supervisor = subprocess.Popen(
                 [sys.executable, "-m", "jirasync_cli", "supervise", "--config-dir", str(config_dir),
@@ -116,8 +122,9 @@ class Demo:
             self._mongo_client.close()
         if self.mongo is not None:
             self.mongo.stop()
-        if self.emu is not None:
-            self.emu.stop()
+        for site in (self.emu, self.dc):
+            if site is not None:
+                site.stop()
 
     # -- observation ------------------------------------------------------------------
     def _health(self) -> dict[str, Any] | None:
@@ -180,10 +187,14 @@ class Demo:
         for pair in self.pairs:
             w = states.get(pair.name, {})
             c = self.stats.get(pair.name, Counter())
-            table.add_row(pair.name, f"{pair.user} → {pair.dev}", f"{w.get('state', '?')} (pid {w.get('pid')})",
+            projects = f"{pair.user} → {pair.dev}" + (" (Data Center)" if pair.cross_site else "")
+            table.add_row(pair.name, projects, f"{w.get('state', '?')} (pid {w.get('pid')})",
                           *(str(c[kind]) for kind in (ActionKind.CREATE_ISSUE, ActionKind.TRANSITION,
                                                        ActionKind.MIRROR_COMMENT, ActionKind.COMMENT)))
-        header = (f"Jira emulator: [link]{self.emu.url if self.emu else ''}[/]   health: [link]{self.health_url}[/]"
+        sites = f"[link]{self.emu.url if self.emu else ''}[/]"
+        if self.dc is not None:
+            sites += f" + Data Center [link]{self.dc.url}[/]"
+        header = (f"Jira emulator: {sites}   health: [link]{self.health_url}[/]"
                   f"   status: [bold]{escape(str(health.get('status', 'starting')))}[/]")
         if remaining is not None:
             header += f"   {remaining:4.0f}s left"
@@ -224,7 +235,8 @@ class Demo:
         pairs: list[dict[str, Any]] = []
         result: dict[str, Any] = {"pairs": pairs, "workdir": str(self.workdir)}
         for pair in self.pairs:
-            sources = [i["properties"][SOURCE_PROPERTY]["userKey"] for i in self.emu.issues(pair.dev)
+            dev_site = pair.dev_site or self.emu
+            sources = [i["properties"][SOURCE_PROPERTY]["userKey"] for i in dev_site.issues(pair.dev)
                        if SOURCE_PROPERTY in (i.get("properties") or {})]
             pairs.append({
                 "pair": pair.name, "dev_issues": len(sources), "duplicates": len(sources) - len(set(sources)),

@@ -47,6 +47,7 @@ from jirasync_cli.jira.models import (
     IssueData,
     internal_marker,
     parse_jira_time,
+    person_of,
     user_identity,
 )
 from jirasync_cli.jira.pacing import Cancelled, SitePacer, pacer_for
@@ -174,6 +175,7 @@ class JiraClient:
         self._project_types: dict[str, str] = {}
         self._project_roles: dict[str, frozenset[str]] = {}
         self._display_names: dict[str, str] = {}
+        self._people: dict[str, list[dict[str, str]]] = {}
         self._cache_lock = threading.Lock()
         self.server_page_size = SERVER_PAGE
         self.result_window = SERVER_RESULT_WINDOW
@@ -195,6 +197,13 @@ class JiraClient:
 
     def server_now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now(), UTC)
+
+    def for_key(self, key: str) -> JiraClient:
+        """The client of the site ``key`` is on: this one (a cross-site pair has two)."""
+        return self
+
+    def for_project(self, project: str) -> JiraClient:
+        return self
 
     # -- search -----------------------------------------------------------------------
     def search(
@@ -698,6 +707,21 @@ class JiraClient:
             self._display_names[ident] = name
         return self._display_names[ident]
 
+    def find_people(self, ident: str) -> list[dict[str, str]]:
+        """Users matching ``ident`` (an e-mail address, a user name, or a Cloud account id),
+        as :func:`~jirasync_cli.jira.models.person_of` gives them; cached per process."""
+        if ident not in self._people:
+            if self.is_cloud:
+                params = {"accountId": ident} if ":" in ident else {"query": ident}
+            else:
+                params = {"username": ident}
+            try:
+                raw = self._call("GET", "user/search", operation="find user", params=params) or []
+            except JiraApiError:
+                raw = []
+            self._people[ident] = [p for u in raw if isinstance(u, dict) and (p := person_of(u)) is not None]
+        return self._people[ident]
+
     def link(self, *, dev_key: str, user_key: str) -> None:
         """Link the pair so that it reads "<dev> <outward phrase> <user>" ("ENG-1 clones
         SUP-1"), as a link created with the dev issue does.
@@ -711,6 +735,24 @@ class JiraClient:
             "outwardIssue": {"key": user_key},
         }
         self._call("POST", "issueLink", key=user_key, operation="link issues", json=payload)
+
+    def remote_link(self, key: str, *, global_id: str, url: str, title: str, relationship: str) -> None:
+        """Add (or, with the same ``global_id``, update) a link from ``key`` to a page
+        elsewhere: an issue on another Jira site. Posting it again creates no second one."""
+        payload = {"globalId": global_id, "relationship": relationship,
+                   "application": {"type": "jirasync", "name": "jirasync"},
+                   "object": {"url": url, "title": title}}
+        self._call("POST", f"issue/{key}/remotelink", key=key, operation="link issues (remote)", json=payload)
+
+    def has_remote_link(self, key: str, global_id: str) -> bool:
+        try:
+            self._call("GET", f"issue/{key}/remotelink", key=key, operation="read remote link",
+                       params={"globalId": global_id})
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def transition_to(
         self,

@@ -12,7 +12,7 @@ from jirasync_cli.jira.adf import Body
 COPIED_FIELDS = ("summary", "description", "priority", "labels")  # copied to a dev issue on create
 SEARCH_FIELDS = (
     "summary", "description", "status", "priority", "labels", "issuetype", "project",
-    "created", "updated", "comment", "issuelinks", "creator",
+    "created", "updated", "comment", "issuelinks", "creator", "assignee",
 )
 SOURCE_PROPERTY = "jirasync.source"  # on a dev issue: which user issue it was created for
 COMMENT_PROPERTY = "jirasync.comment"  # on a comment we wrote: the intent that wrote it
@@ -32,6 +32,15 @@ def user_identity(user: dict[str, Any] | None) -> str:
     if not user:
         return ""
     return str(user.get("accountId") or user.get("key") or user.get("name") or "")
+
+
+def person_of(user: dict[str, Any] | None) -> dict[str, str] | None:
+    """A user as the mapping tables name people: ``id`` (Cloud account id, Data Center user
+    name), ``key`` (Data Center), ``name`` (display name), ``email`` where the site shows it."""
+    if not isinstance(user, dict) or not (user.get("accountId") or user.get("name")):
+        return None
+    return {"id": str(user.get("accountId") or user.get("name")), "key": str(user.get("key") or ""),
+            "name": str(user.get("displayName") or ""), "email": str(user.get("emailAddress") or "")}
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class IssueData:
     links: list[LinkData] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     creator_id: str = ""  # who created it (ours: the dev issues we created)
+    assignee: dict[str, str] | None = None  # see person_of: carried to the other site of a cross-site pair
 
     @property
     def comments_complete(self) -> bool:
@@ -145,6 +155,7 @@ class IssueData:
             links=links,
             properties=_properties(raw.get("properties")),
             creator_id=user_identity(f.get("creator")),
+            assignee=person_of(f.get("assignee")),
         )
 
 

@@ -99,6 +99,17 @@ def config_message(wire: dict[str, Any], interval: float, settings: Settings) ->
     return {"type": "config", "config": wire, "interval_seconds": interval, "settings": settings.for_worker()}
 
 
+def pair_sites(pair: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Jira sites a pair works on, each with its connection settings: one, or a
+    cross-site pair's two (user site first)."""
+    config = pair["config"]
+    out: dict[str, dict[str, Any]] = {}
+    for block in (config.get("user_jira"), config.get("dev_jira"), config.get("jira")):
+        if isinstance(block, dict) and block.get("base_url") and block["base_url"] not in out:
+            out[block["base_url"]] = block
+    return list(out.items()) or [(pair["site"], config.get("jira") or {})]
+
+
 def load_configs(settings: Settings) -> dict[str, Any]:
     """Validate the config dir in a child process (see :mod:`jirasync_cli.config.export`)."""
     done = subprocess.run(
@@ -142,6 +153,7 @@ class Child:
     hung_since: float | None = None  # monotonic time we sent SIGTERM to a hung child
     hung_killed: bool = False  # SIGKILL sent after the grace
     site: str = ""  # the Jira site whose rate budget it borrows from
+    sites: tuple[str, ...] = ()  # a cross-site pair's: it borrows from each (its messages name the site)
     gen: int = 0  # bumped when the child's timers become stale (spawn, exit, stop)
 
     @property
@@ -245,15 +257,16 @@ class Supervisor:
             if hooks.get("enabled"):
                 listeners.append({"name": pair["name"], "site": pair["site"], "debounce": hooks.get("debounce_seconds", 0.5),
                                   "recheck": hooks.get("recheck_seconds", 5.0),
-                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"])})
-            jira = pair["config"].get("jira") or {}
-            start = float(jira.get("max_requests_per_second") or 10.0)
-            ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
-            low = rates.get(pair["site"], (start, ceiling))  # pairs disagree: the site gets the lowest
-            rates[pair["site"]] = (min(low[0], start), min(low[1], ceiling))
+                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"]),
+                                  "sites": [site for site, _ in pair_sites(pair)]})
+            for site, jira in pair_sites(pair):
+                start = float(jira.get("max_requests_per_second") or 10.0)
+                ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
+                low = rates.get(site, (start, ceiling))  # pairs disagree: the site gets the lowest
+                rates[site] = (min(low[0], start), min(low[1], ceiling))
             message = config_message(pair["config"], pair["interval_seconds"], self.settings)
             wanted[pair["name"]] = Child(pair["name"], message, config_digest(message), pair["interval_seconds"],
-                                         site=pair["site"])
+                                         site=pair["site"], sites=tuple(site for site, _ in pair_sites(pair)))
         for site, (start, ceiling) in rates.items():
             if site in self.sites:
                 self.sites[site].adaptive.reconfigure(start, ceiling)  # keeps what it learnt of the site
@@ -336,9 +349,10 @@ class Supervisor:
         log.info("worker started", extra={"pair": child.name, "pid": proc.pid, "restarts": child.restarts})
 
     def _close_channel(self, child: Child) -> None:
-        budget = self.sites.get(child.site)
-        if budget is not None:
-            budget.forget(child.name)
+        for site in child.sites or (child.site,):
+            budget = self.sites.get(site)
+            if budget is not None:
+                budget.forget(child.name)
         if child.fd is not None:
             try:
                 self.selector.unregister(child.fd)
@@ -407,7 +421,9 @@ class Supervisor:
 
     # -- the sites' rate budgets ------------------------------------------------------
     def on_rate_message(self, child: Child, message: dict[str, Any]) -> None:
-        budget = self.sites.get(child.site)
+        # A cross-site worker names the site it asks of; a single-site one needs not.
+        site = str(message["site"]) if message.get("site") in child.sites else child.site
+        budget = self.sites.get(site)
         if budget is None:
             return
         try:
@@ -421,14 +437,15 @@ class Supervisor:
             budget.ask(child.name, want, clean, now)
         else:
             budget.signal(str(message.get("signal")), retry_after, now)
-        self.grant(child.site, now)
+        self.grant(site, now)
 
     def grant(self, site: str, now: float) -> None:
         budget = self.sites[site]
         for name, n in budget.grant_due(now):
             child = self.children.get(name)
             if child is not None:
-                self._send(child, {"type": "grant", "n": n})
+                cross = len(child.sites) > 1
+                self._send(child, {"type": "grant", "n": n, **({"site": site} if cross else {})})
         due = budget.next_grant(now)
         if due is not None and (budget.due is None or due < budget.due):
             budget.due = due  # one pending grant timer per site, the earliest

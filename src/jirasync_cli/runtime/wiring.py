@@ -6,12 +6,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jirasync_cli.config.pair import PairConfig
+from jirasync_cli.config.pair import JiraSite, PairConfig
 from jirasync_cli.errors import JirasyncError
 from jirasync_cli.jira.errors import JiraUnavailable
 from jirasync_cli.settings import Settings
 
 if TYPE_CHECKING:
+    from jirasync_cli.jira.crosssite import CrossSiteJira
     from jirasync_cli.store import Lease, PairStore
     from jirasync_cli.sync.runtime import PairRuntime
 
@@ -59,12 +60,14 @@ def open_store(config: PairConfig, settings: Settings, *, indexes: bool = True) 
     return store
 
 
-def _unreachable_jira(config: PairConfig, exc: Exception) -> JirasyncError:
+def _unreachable_jira(config: PairConfig, exc: Exception, site: JiraSite | None = None,
+                      setting: str = "jira") -> JirasyncError:
     """Which Jira, chosen by which setting, and why it does not answer."""
     from jirasync_cli.endpoints import host_port, probe
 
-    reason = probe(config.jira.base_url, timeout=min(5.0, config.jira.timeout_seconds)) or str(exc)
-    return JirasyncError(f"cannot connect to Jira at {host_port(config.jira.base_url)} (jira.baseUrl of "
+    site = site or config.jira
+    reason = probe(site.base_url, timeout=min(5.0, site.timeout_seconds)) or str(exc)
+    return JirasyncError(f"cannot connect to Jira at {host_port(site.base_url)} ({setting}.baseUrl of "
                          f"{config.name}): {reason}")
 
 
@@ -81,8 +84,30 @@ def open_runtime(
 
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
+    if config.cross_site:
+        return PairRuntime(config=config, jira=connect_sites(config, cancel), store=store, lease=lease,
+                           cancel=cancel)
     try:
         client = connect(config.jira, cancel=cancel, pool_size=config.jira.concurrency + 2)
     except JiraUnavailable as exc:
         raise _unreachable_jira(config, exc) from None
     return PairRuntime(config=config, jira=client, store=store, lease=lease, cancel=cancel)
+
+
+def connect_sites(config: PairConfig, cancel: threading.Event | None = None) -> CrossSiteJira:
+    """A cross-site pair's two clients, each with its own pacing, clock and identity, behind
+    one (:class:`~jirasync_cli.jira.crosssite.CrossSiteJira`). Says which site does not answer."""
+    from jirasync_cli.jira import connect
+    from jirasync_cli.jira.crosssite import CrossSiteJira
+
+    clients = []
+    for site, setting in ((config.user_site, "userJira" if config.user_jira else "jira"),
+                          (config.dev_site, "devJira" if config.dev_jira else "jira")):
+        try:
+            clients.append(connect(site, cancel=cancel, pool_size=site.concurrency + 2))
+        except JiraUnavailable as exc:
+            for client in clients:
+                client.close()
+            raise _unreachable_jira(config, exc, site, setting) from None
+    return CrossSiteJira(clients[0], clients[1], user_project=config.user_project_key,
+                         dev_project=config.dev_project_key, pair=config.name)

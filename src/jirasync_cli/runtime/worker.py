@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -282,6 +283,11 @@ def main(name: str, config_dir: Path, settings: Settings) -> int:
     return worker.run()
 
 
+def _naming(send: Callable[[dict[str, Any]], None], site: str) -> Callable[[dict[str, Any]], None]:
+    """``send`` adding the site a message is about (a cross-site worker has two budgets)."""
+    return lambda message: send({**message, "site": site})
+
+
 def supervised_main(name: str, ipc_fd: int) -> int:
     """``run-worker <name> --ipc-fd N`` under a supervisor: config and settings over the pipe.
 
@@ -303,24 +309,31 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     except (EOFError, ValueError, KeyError, TypeError) as exc:
         print(f"error: no configuration from the supervisor: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    secrets.register(config.jira.api_token.get_secret_value())
+    for site in {config.user_site, config.dev_site}:
+        secrets.register(site.api_token.get_secret_value())
     logs.configure(settings.log_level, settings.log_format, worker=name)
     logs.set_worker(config.name)
     worker = Worker(config, settings, interval=interval, channel=channel)
     _install_signals(worker.stop)
-    # The site's rate budget is the supervisor's: this worker borrows tokens from it.
-    pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=max(1, int(config.jira.concurrency) * 2))
-    pacing.lend_from(lambda site, rate, ceiling, cancel: pacer)
+    # The site's rate budget is the supervisor's: this worker borrows tokens from it. A
+    # cross-site pair borrows from each of its two sites, naming the site in its messages.
+    batch = max(1, int(config.jira.concurrency) * 2)
+    pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=batch)
+    pacers = {site.base_url: BorrowingPacer(_naming(channel.send, site.base_url), cancel=worker.stop,
+                                            batch=max(1, site.concurrency * 2))
+              for site in (config.user_site, config.dev_site)} if config.cross_site else {}
+    pacing.lend_from(lambda site, rate, ceiling, cancel: pacers.get(site, pacer))
 
     def parent_gone() -> None:
         if not worker.stop.is_set():
             log.warning("supervisor is gone; stopping")
             worker.stop.set()
-        pacer.wake()
+        for each in (pacer, *pacers.values()):
+            each.wake()
 
     def on_message(message: dict[str, Any]) -> None:
         if message.get("type") == "grant":
-            pacer.granted(int(message.get("n") or 0))
+            pacers.get(str(message.get("site")), pacer).granted(int(message.get("n") or 0))
         elif message.get("type") == "cycle":
             worker.nudge()
 

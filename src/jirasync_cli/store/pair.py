@@ -55,6 +55,8 @@ class SyncState:
     counters: dict[str, int] = field(default_factory=dict)
     reconcile_ids: list[str] = field(default_factory=list)  # issues the last cycle wrote
     watch_from: datetime | None = None  # started "from now": changes before this are out of scope
+    # A cross-site pair's watermark per side ("user", "dev"), each by its own site's clock
+    watermarks: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, name: str, doc: dict[str, Any] | None) -> SyncState:
@@ -72,6 +74,7 @@ class SyncState:
             counters=dict(doc.get("counters") or {}),
             reconcile_ids=[str(i) for i in doc.get("reconcile_ids") or []],
             watch_from=utc(doc.get("watch_from")),
+            watermarks={str(k): t for k, v in (doc.get("watermarks") or {}).items() if (t := utc(v)) is not None},
         )
 
 

@@ -154,9 +154,10 @@ class NoteKind(StrEnum):
     WITHHELD = "withheld"  # a restricted comment is not copied
     SKIPPED = "skipped"  # Jira refused a copied comment: it is left out for good
     PARTNER_GONE = "partner_gone"  # the partner issue was deleted or moved away
+    UNASSIGNED = "unassigned"  # the assignee has no counterpart on the other site: left unassigned
 
 
-_TAGGED = (NoteKind.UNHANDLED, NoteKind.WITHHELD, NoteKind.SKIPPED)  # their text starts "<kind>: "
+_TAGGED = (NoteKind.UNHANDLED, NoteKind.WITHHELD, NoteKind.SKIPPED, NoteKind.UNASSIGNED)  # their text starts "<kind>: "
 
 
 @dataclass(frozen=True)

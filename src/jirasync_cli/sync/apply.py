@@ -22,12 +22,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from jirasync_cli.jira import adf
+from jirasync_cli.jira import adf, markup
 from jirasync_cli.jira.client import CreateScreen
 from jirasync_cli.jira.errors import JiraApiError, JiraUnavailable, not_on_screen
 from jirasync_cli.jira.models import COPIED_FIELDS, CommentData
 from jirasync_cli.store.pair import WriteBatch
-from jirasync_cli.sync import partners, recovery
+from jirasync_cli.sync import crosssite, partners, recovery
 from jirasync_cli.sync.actions import (
     DEV,
     USER,
@@ -122,7 +122,8 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
             if isinstance(action, CreateDevIssue):
                 link_now = link_on_create(rt, action)
                 creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": link_now,
-                                "link_after": action.link and not link_now, "rule_id": action.rule_id, "at": at})
+                                "link_after": links_after_create(rt, action) and not link_now,
+                                "rule_id": action.rule_id, "at": at})
             else:
                 intents.append(spec)
     prepared = Prepared()
@@ -287,6 +288,12 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
         except JiraApiError as exc:
             gone = (partners.dev_issue_deleted(rt, unit.user_key, run.dev_key)
                     if exc.status == 404 and run.dev_key and exc.key == run.dev_key else None)
+            if (gone is None and exc.status == 404 and exc.key == unit.user_key and run.dev_key
+                    and rt.config.cross_site):
+                # Across sites no issue link tells us the user issue went (its remote link
+                # goes with it): a write to it that finds nothing does.
+                gone = partners.check_user_issue(rt, unit.user_key, run.dev_key,
+                                                 f"left:{rt.config.name}:{unit.user_key}", run.batch)
             if gone is None:
                 raise
             raise gone from None
@@ -350,7 +357,7 @@ def _update_mirror(run: _UnitRun, action: UpdateMirror) -> dict[str, Any]:
     rt, target = run.rt, run.key_of(action.side)
     assert target is not None
     restriction = action.restriction
-    rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key),
+    rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key, target),
                          internal=restriction.internal if action.restrict else None,
                          visibility=restriction.visibility)
     run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
@@ -370,7 +377,8 @@ def _delete_mirror(run: _UnitRun, action: DeleteMirror) -> dict[str, Any]:
 def _edit(run: _UnitRun, action: EditDevIssue) -> dict[str, Any]:
     dev_key = run.dev_key
     assert dev_key is not None
-    sent = _edit_dev(run, dev_key, action.fields)
+    sent = _edit_dev(run, dev_key, crosssite.dev_values(run.rt, action.fields, user_key=run.unit.user_key,
+                                                        dev_key_or_project=dev_key))
     run.batch.fields_hash(run.unit.user_key, action.fields_hash)  # also when the screen took none: said once
     return {"key": dev_key, "fields": sent}
 
@@ -385,10 +393,18 @@ def _apply(run: _UnitRun, action: Action) -> dict[str, Any] | None:
     return _HANDLERS[action.kind](run, action)
 
 
+def links_after_create(rt: PairRuntime, action: CreateDevIssue) -> bool:
+    """Whether a create is followed by linking the two issues (unless its request carried the
+    link): when the rule asks, and always across sites, where the remote links are how
+    people (and jirasync) get from one issue to its partner."""
+    return action.link or rt.config.cross_site
+
+
 def link_on_create(rt: PairRuntime, action: CreateDevIssue) -> bool:
     """Whether the create request itself carries the link: only where the dev project's
-    create screen has *Linked Issues* (else Jira refuses the whole create)."""
-    if not action.link:
+    create screen has *Linked Issues* (else Jira refuses the whole create), never across
+    sites (an issue link cannot reach another site)."""
+    if not action.link or rt.config.cross_site:
         return False
     try:
         return rt.jira.create_screen(rt.config.dev_project_key, action.issuetype).allows("issuelinks")
@@ -406,7 +422,8 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     fresh = unit.user_key in run.prepared.creates_new or (
         unit.user_key not in run.prepared.creates_existing
         and rt.store.begin_create(unit.user_key, spec.id, link=recorded_link, rule_id=action.rule_id,
-                                  at=rt.jira.server_now(), link_after=action.link and not recorded_link) is not None)
+                                  at=rt.jira.server_now(),
+                                  link_after=links_after_create(rt, action) and not recorded_link) is not None)
     if not fresh:
         existing = rt.store.mapping(unit.user_key)
         if existing is None or existing.state == "pending":
@@ -424,7 +441,14 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
         raise
     except JiraApiError as exc:
         _refused(run, action, exc)
-    fields = {k: v for k, v in action.fields.items() if screen.allows(k)}
+    fields = crosssite.dev_values(rt, {k: v for k, v in action.fields.items() if screen.allows(k)},
+                                  user_key=unit.user_key, dev_key_or_project=cfg.dev_project_key)
+    if cfg.cross_site and unit.user is not None and screen.allows("assignee"):
+        assignee, why = crosssite.dev_assignee(rt, unit.user)
+        if assignee is not None:
+            fields["assignee"] = assignee
+        elif why:
+            run.notes.append(Note.tagged(NoteKind.UNASSIGNED, f"{why} (the dev issue for {unit.user_key})"))
     link_now = recorded_link and screen.allows("issuelinks")
     if recorded_link and not link_now:  # the screen lost the field since the intent was recorded
         rt.store.link_after_create(unit.user_key)
@@ -441,13 +465,13 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     if status:
         run.statuses[dev_key] = status
     run.dev_key = dev_key
-    if action.link and not link_now:
-        # Not on the create screen: a request of its own. A crash before it is recorded
+    if links_after_create(rt, action) and not link_now:
+        # Not on the create screen (or on another site): a request of its own. A crash before it is recorded
         # leaves the create to recovery, which finds the issue by its source property and
         # links it then (POSTing an existing link again creates no second one).
         rt.jira.link(dev_key=dev_key, user_key=unit.user_key)
         run.batch.linked(unit.user_key)
-    return {"dev_key": dev_key, "linked": action.link}
+    return {"dev_key": dev_key, "linked": links_after_create(rt, action)}
 
 
 def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fields: dict[str, Any],
@@ -596,11 +620,11 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
                                          f"not copied to {key}: {withheld}"))
             return {"key": key, "wrote": False, "withheld": withheld,
                     "source": f"{action.source_key}/{action.comment.id}"}
-        body = _mirror_body(rt, action.comment, action.source_key)
+        body = _mirror_body(rt, action.comment, action.source_key, key)
         source: tuple[str, str] | None = (action.source_key, action.comment.id)
         internal, visibility = restriction.internal, restriction.visibility
     else:
-        body = adf.render(_template_text(run, action), rt.jira.adf)
+        body = _template_body(run, action, key)
         source, internal, visibility = None, action.internal, None
     body_hash = content_hash(body)
 
@@ -650,31 +674,45 @@ def _unsupported_restriction(rt: PairRuntime, key: str, visibility: dict[str, st
     return f"role {visibility['value']!r} does not exist in {project}"
 
 
-def _template_text(run: _UnitRun, action: AddComment) -> str:
+def _template_values(run: _UnitRun, action: AddComment) -> dict[str, str]:
     unit = run.unit
     source_side = USER if action.source_key == unit.user_key else DEV
     target_key = run.key_of(DEV if source_side == USER else USER)
     source_issue = unit.user if source_side == USER else unit.dev
-    return render_template(action.template, run.rt.template_values(
+    return run.rt.template_values(
         sourceKey=action.source_key, targetKey=target_key, sourceStatus=action.source_status,
         targetStatus=action.target_status, summary=source_issue.summary if source_issue else None,
         ruleId=action.rule_id, sourceProject=action.source_key.rsplit("-", 1)[0],
         targetProject=target_key.rsplit("-", 1)[0] if target_key else None,
-    ))
+    )
 
 
-def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str) -> adf.Body:
-    """Attribution, then the original with mentions and attachments made safe; cut with a
-    marker where Jira's limit would reject it (one long comment must not block the rest)."""
+def _template_body(run: _UnitRun, action: AddComment, key: str) -> adf.Body:
+    """A rule's comment in the format of ``key``'s site. Across sites the template is read as
+    wiki markup on both (``*Fixed*`` is bold on Cloud too) with the values as plain text; on
+    one site it is plain text, as it always was."""
+    site = run.rt.jira.for_key(key)
+    values = _template_values(run, action)
+    if run.rt.config.cross_site:
+        return markup.template_body(action.template, values, to_adf=site.adf, display_name=site.display_name)
+    return adf.render(render_template(action.template, values), site.adf)
+
+
+def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str, target_key: str) -> adf.Body:
+    """Attribution, then the original with mentions and attachments made safe (and in the
+    target site's format); cut with a marker where Jira's limit would reject it (one long
+    comment must not block the rest)."""
     header = render_template(rt.config.comment_sync.attribution, {"author": comment.author_name})
-    body = adf.sanitize(comment.body, rt.jira.display_name)
+    source, target = rt.jira.for_key(source_key), rt.jira.for_key(target_key)
+    body = adf.sanitize(comment.body, source.display_name)
+    body = crosssite.body_for(rt, body, source_key=source_key, target_key=target_key) or ""
     text = adf.to_text(body)
     text_length = len(text) + len(header) + 1
     if text_length > COMMENT_LIMIT:
         keep = text[:COMMENT_LIMIT - len(header) - 200]
         body = adf.render(f"{keep}\n\n[... cut: {text_length - len(keep) - len(header)} more characters "
-                          f"in {source_key}]", rt.jira.adf)
-    return adf.prepend(header, body, rt.jira.adf)
+                          f"in {source_key}]", target.adf)
+    return adf.prepend(header, body, target.adf)
 
 
 def unit_audit(result: UnitResult, cycle_id: str) -> list[AuditEntry]:

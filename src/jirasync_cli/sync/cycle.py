@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jirasync_cli.jira.client import SearchResult
+from jirasync_cli.jira.client import JiraClient, SearchResult
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.jql import quote, split_order, sync_jql
 from jirasync_cli.store.pair import SyncState
 from jirasync_cli.sync import retry
+from jirasync_cli.sync.actions import DEV, USER
 from jirasync_cli.sync.mode import Why, choose_mode
-from jirasync_cli.sync.pages import Carry, apply_batch, plan_batch, stream_by_project
+from jirasync_cli.sync.pages import Carry, apply_batch, plan_batch, project_jql, stream_by_project
 from jirasync_cli.sync.plan import CyclePlan
 from jirasync_cli.sync.recovery import recover_pending
 from jirasync_cli.sync.runtime import PairRuntime
@@ -154,7 +155,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     carry = Carry(old_retry=dict(state.retry_keys))
     too_large: datetime | None = None
     try:
-        watermark = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
+        marks = _search_and_apply(rt, report, state, carry, progress, dry_run=dry_run)
     except _TooLarge as exc:
         too_large = exc.started_at  # (not streamed from in here: the traceback holds the pages read)
     if too_large is not None:
@@ -162,8 +163,11 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         # outage): page by page, memory bounded by a page; issues kept for a retry wait
         # for a smaller cycle.
         log.info("many issues to sync; going page by page", extra={"pair": cfg.name, "more_than": STREAM_AFTER})
-        watermark = min(too_large, stream_by_project(
-            rt, report, carry, progress, state.reconcile_ids, since=report.since))
+        streamed = stream_by_project(rt, report, carry, progress, state.reconcile_ids, since=report.since,
+                                     since_of=lambda side: site_since(rt, state, side, report.since))
+        # (one site's early start is no watermark for the other: each keeps its own)
+        marks = {side: min(too_large, t) for side, t in streamed.items()} if not cfg.cross_site else streamed
+    watermark = min(marks.values())
     if dry_run:
         report.duration_seconds = time.monotonic() - monotonic_start
         _count_requests(report, jira, requests_before)
@@ -185,6 +189,7 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         counts={**report.actions, "cycles": 1, "errors": report.counts()["errors"],
                 **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()}},
         last_sync=watermark, initial_sync_completed=True, retry_keys=new_retry,
+        **({"watermarks": marks} if cfg.cross_site else {}),
         reconcile_ids=carry.reconcile, watch_from=watch_from, last_cycle=report.summary(),
     )
     if report.mode == "full":
@@ -194,30 +199,70 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
 
 
 def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, carry: Carry, progress: Progress,
-                      *, dry_run: bool) -> datetime:
-    """One search over both projects, planned and applied as one batch (raises
-    :class:`_TooLarge` past STREAM_AFTER issues, dry runs excepted). Returns the watermark."""
-    cfg, jira = rt.config, rt.jira
-    jql = sync_jql(
-        cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
-        since=report.since, zone=jira.me.time_zone,
-    )
+                      *, dry_run: bool) -> dict[str, datetime]:
+    """One search per site (over both projects on a single site), planned and applied as one
+    batch (raises :class:`_TooLarge` past STREAM_AFTER issues, dry runs excepted). Returns
+    the watermark of each side (the same on one site)."""
     retry_keys = retry.due(state.retry_keys, MAX_RETRY_KEYS) if report.since is not None else []
-    result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids,
-                                          limit=None if dry_run else STREAM_AFTER)
+    limit = None if dry_run else STREAM_AFTER
+    if rt.config.cross_site:
+        result, retry_keys, dropped, watermarks = _search_sites(rt, report, state, retry_keys, progress, limit)
+    else:
+        cfg, jira = rt.config, rt.jira
+        jql = sync_jql(
+            cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
+            since=report.since, zone=jira.me.time_zone,
+        )
+        result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids, limit=limit)
+        watermarks = {USER: result.started_at, DEV: result.started_at}
     report.issues_seen = len(result.issues)
     plan = plan_batch(rt, result.issues, report, retry_keys=retry_keys)
     if dry_run:
         report.plan = plan
         progress.planned(len(plan.units))
         report.actions.update(a.kind for u in plan.units for a in u.actions)
-        return result.started_at
+        return watermarks
     apply_batch(rt, plan, result.issues, report, carry, progress)
     # Old entries of issues fetched now are settled (kept in carry.retry if they failed
     # again), and so are keys Jira named as gone.
     for key in {i.key for i in result.issues} | dropped:
         carry.old_retry.pop(key, None)
-    return result.started_at
+    return watermarks
+
+
+def _search_sites(rt: PairRuntime, report: CycleReport, state: SyncState, retry_keys: list[str], progress: Progress,
+                  limit: int | None) -> tuple[SearchResult, list[str], set[str], dict[str, datetime]]:
+    """A cross-site pair's searches: one per site, each from that site's own watermark (its
+    clock), with the site's account time zone; the results are planned as one batch."""
+    cfg = rt.config
+    found: SearchResult | None = None
+    covered: list[str] = []
+    dropped: set[str] = set()
+    watermarks: dict[str, datetime] = {}
+    for side, project, extra in ((DEV, cfg.dev_project_key, cfg.jql.dev), (USER, cfg.user_project_key, cfg.jql.user)):
+        client = rt.client(side)
+        since = site_since(rt, state, side, report.since)
+        jql = project_jql(project, extra, since, client.me.time_zone)
+        keys = [k for k in retry_keys if k.rsplit("-", 1)[0] == project]
+        # Issue ids are per site: ids to reconcile are not handed to the other site.
+        result, keys, gone = _search(rt, jql, keys, progress, [], limit=limit, client=client)
+        covered += keys
+        dropped |= gone
+        watermarks[side] = result.started_at
+        found = result if found is None else SearchResult(found.issues + result.issues, found.started_at,
+                                                          found.requests + result.requests)
+    assert found is not None
+    return found, covered, dropped, watermarks
+
+
+def site_since(rt: PairRuntime, state: SyncState, side: str, since: datetime | None) -> datetime | None:
+    """Where a site's incremental search starts: its own watermark minus the overlap (each
+    site has its own clock), else the cycle's."""
+    mark = state.watermarks.get(side)
+    if since is None or mark is None:
+        return since
+    start = mark - timedelta(seconds=rt.overlap_seconds)
+    return max(start, state.watch_from) if state.watch_from and side == DEV else start
 
 
 def _count_requests(report: CycleReport, jira: Any, before: dict[str, int]) -> None:
@@ -236,7 +281,8 @@ class _TooLarge(Exception):
 
 
 def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
-            reconcile_ids: list[str], limit: int | None = None) -> tuple[SearchResult, list[str], set[str]]:
+            reconcile_ids: list[str], limit: int | None = None,
+            client: JiraClient | None = None) -> tuple[SearchResult, list[str], set[str]]:
     """The cycle's one search, also re-fetching issues whose actions failed last time
     (whatever their ``updated``). Returns the result, the retry keys it covered and the
     keys Jira named as gone.
@@ -245,8 +291,10 @@ def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress
     is malformed: keys its 400 names are dropped; a 400 naming none of them is answered by
     searching without them and fetching them apart, so neither one broken key nor an
     unexplained 400 costs the others their retry."""
+    site = client or rt.client("user")  # (one site: the pair's one client)
+
     def search(query: str) -> SearchResult:
-        pages = rt.jira.search_pages(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
+        pages = site.search_pages(query, on_page=progress.searched, reconcile_ids=reconcile_ids)
         issues = []
         for page in pages:
             issues += page

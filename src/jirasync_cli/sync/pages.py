@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from jirasync_cli.jira.jql import jql_datetime, quote
 from jirasync_cli.jira.models import SOURCE_PROPERTY, IssueData
 from jirasync_cli.jira.pacing import Cancelled
 from jirasync_cli.sync import retry
-from jirasync_cli.sync.actions import NoteKind
+from jirasync_cli.sync.actions import DEV, USER, NoteKind
 from jirasync_cli.sync.apply import UnitResult, apply_units
 from jirasync_cli.sync.plan import CyclePlan, PlanInput, plan_cycle, presumed_snapshot, unrecorded_own_dev_issues
 from jirasync_cli.sync.privacy import resolve_internal_flags
@@ -63,7 +63,7 @@ class Carry:
 def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
                retry_keys: Iterable[str] = ()) -> CyclePlan:
     """Load what the store knows about ``issues`` and plan them."""
-    cfg, store, jira = rt.config, rt.store, rt.jira
+    cfg, store = rt.config, rt.store
     keys = [i.key for i in issues]
     # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
     linked = [link.other_key for i in issues for link in i.links]
@@ -76,13 +76,15 @@ def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
     # Data Center's search returns no properties: read the source property of our own dev
     # issues that we cannot place without it (lost mapping or snapshot); none when idle.
     mapped_dev = {m.dev_key for m in mappings if m.dev_key}
-    jira.fill_source_properties(
+    user_site, dev_site = rt.client("user"), rt.client("dev")
+    dev_site.fill_source_properties(
         i for i in issues
-        if i.project == cfg.dev_project_key and i.creator_id == jira.me.id
+        if i.project == cfg.dev_project_key and i.creator_id == dev_site.me.id
         and (i.key not in mapped_dev or i.key not in snapshots))
     plan_input = PlanInput(
         config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
-        sync_account=jira.me.id, retry_keys=frozenset(retry_keys),
+        sync_account=user_site.me.id, retry_keys=frozenset(retry_keys),
+        dev_account=dev_site.me.id if cfg.cross_site else None,
     )
     resolve_internal_flags(rt, issues, snapshots)
     for issue in unrecorded_own_dev_issues(issues, plan_input):
@@ -117,23 +119,30 @@ def apply_batch(rt: PairRuntime, plan: CyclePlan, issues: list[IssueData], repor
 
 
 def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progress: Progress,
-                      reconcile_ids: list[str], since: datetime | None = None) -> datetime:
-    """Every issue of the pair (updated from ``since``, if given), a page at a time: dev
-    project, then user project. Returns the watermark: Jira's clock when the first search began."""
+                      reconcile_ids: list[str], since: datetime | None = None,
+                      since_of: Callable[[str], datetime | None] | None = None) -> dict[str, datetime]:
+    """Every issue of the pair (updated from ``since``, or ``since_of(side)``, if given), a
+    page at a time: dev project, then user project, each searched on its own site. Returns
+    each side's watermark: its site's clock when its search began (on one site, the dev
+    side's is the earlier: the first search began the sync)."""
     cfg = rt.config
     started: datetime | None = None
+    marks: dict[str, datetime] = {}
     seen = 0
-    for project, extra in ((cfg.dev_project_key, cfg.jql.dev), (cfg.user_project_key, cfg.jql.user)):
+    for side, project, extra in ((DEV, cfg.dev_project_key, cfg.jql.dev), (USER, cfg.user_project_key, cfg.jql.user)):
         def searched(n: int, before: int = seen) -> None:
             progress.searched(before + n)
 
-        jql = project_jql(project, extra, since, rt.jira.me.time_zone)
-        pages = rt.jira.search_pages(jql, on_page=searched, reconcile_ids=reconcile_ids)
+        client = rt.client(side)
+        jql = project_jql(project, extra, since_of(side) if since_of else since, client.me.time_zone)
+        # Issue ids are per site: a cross-site pair asks no site to reconcile ids.
+        pages = client.search_pages(jql, on_page=searched, reconcile_ids=[] if cfg.cross_site else reconcile_ids)
+        started = None
         for issues in one_ahead(pages):
             if rt.cancel.is_set():  # not one page more; and no watermark over the pages not done
                 raise Cancelled("stopped between two pages of the search; the next cycle does them")
             if started is None:
-                started = pages.started_at
+                started = marks[side] = pages.started_at
             seen += len(issues)
             report.issues_seen += len(issues)
             plan = plan_batch(rt, issues, report)
@@ -142,10 +151,11 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
             for issue in issues:
                 carry.old_retry.pop(issue.key, None)
             del plan, issues
-        if started is None:  # no issue at all in the first project: its search still began the sync
-            started = pages.started_at
-    assert started is not None
-    return started
+        if started is None:  # no issue at all in the project: its search still began the sync
+            marks[side] = pages.started_at
+    if not cfg.cross_site:
+        marks[USER] = marks[DEV] = min(marks.values())
+    return marks
 
 
 def one_ahead(pages: Iterable[list[IssueData]]) -> Iterator[list[IssueData]]:

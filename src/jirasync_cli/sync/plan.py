@@ -37,7 +37,7 @@ from jirasync_cli.sync.actions import (
     other,
 )
 from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
-from jirasync_cli.sync.rules import match_rule
+from jirasync_cli.sync.rules import match_rule, status_on
 
 if TYPE_CHECKING:
     from jirasync_cli.config import PairConfig, Rule
@@ -73,6 +73,11 @@ class PlanInput:
     mappings: list[Mapping]
     sync_account: str  # our own Jira account id: its comments are never mirrored back
     retry_keys: frozenset[str] = frozenset()
+    dev_account: str | None = None  # our account on the dev site, where that is another site
+
+    def account(self, side: str) -> str:
+        """Our account on the site of ``side``: each site of a cross-site pair has its own bot."""
+        return self.dev_account if side == DEV and self.dev_account is not None else self.sync_account
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,7 @@ def unchanged_since(issue: IssueData, snap: Snapshot, mapping: Mapping | None, c
     if mapping is not None:
         if mapping.state != "linked":
             return False
-        if issue.key == mapping.dev_key and mapping.linked and not any(
+        if issue.key == mapping.dev_key and mapping.linked and not config.cross_site and not any(
                 link.other_key == mapping.user_key for link in issue.links):
             return False  # the link to the user issue is gone: planned (it is checked)
     if issue.project == config.user_project_key and snap.fields_hash != fields_hash(issue, config):
@@ -268,8 +273,10 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
         # The user issue changed (perhaps because someone fixed the cause): plan the create again.
     creating = False
     linked_pair = mapping is not None and mapping.dev_key is not None
+    # (Across sites the partners are linked by remote links, which the search does not
+    # show: the mapping says they are in place.)
     if (mapping is not None and mapping.linked and unit.user is None and unit.dev is not None
-            and not any(link.other_key == unit.user_key for link in unit.dev.links)):
+            and not config.cross_site and not any(link.other_key == unit.user_key for link in unit.dev.links)):
         unit.actions.append(CheckUserIssue(unit.user_key))
 
     for side in (USER, DEV):
@@ -290,6 +297,11 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
         event = f"{issue.key}@{snap.version if snap else 0}:{issue.status}"
         creating = _rule_actions(unit, rule, side, issue, event, data, creating) or creating
 
+    if (config.cross_site and linked_pair and mapping is not None and mapping.state == "linked"
+            and not mapping.linked and not any(isinstance(a, LinkIssues) for a in unit.actions)):
+        # Across sites the remote links are how the two issues find each other: a pair
+        # whose links were not made (a crash after the create) gets them now.
+        unit.actions.append(LinkIssues("cross-site"))
     if linked_pair:
         _field_sync(unit, data)
         _comment_sync(unit, data)
@@ -322,8 +334,8 @@ def _rule_actions(
         if has_partner:
             current, project, issuetype = _partner_state(unit, target, data, creating)
             unit.actions.append(TransitionIssue(
-                target, rule.target_status, rule.id, event, issue.key, issue.status, current, project, issuetype,
-                resolution=rule.resolution))
+                target, status_on(config, rule.target_status, target), rule.id, event, issue.key, issue.status,
+                current, project, issuetype, resolution=rule.resolution))
         else:
             unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: {issue.key} has no partner issue to move"))
     if acts.add_comment and acts.comment_template:
@@ -385,7 +397,7 @@ def _unrecorded_own_comments(unit: UnitPlan, data: PlanInput) -> set[str]:
             continue
         snap = data.snapshots.get(issue.key)
         own = snap.own if snap else set()
-        if any(c.author_id == data.sync_account and c.id not in own for c in issue.comments):
+        if any(c.author_id == data.account(side) and c.id not in own for c in issue.comments):
             sides.add(side)
     return sides
 
@@ -425,7 +437,7 @@ def _comment_sync(unit: UnitPlan, data: PlanInput) -> None:
         for comment in issue.comments:
             if comment.id in snap.own:
                 continue  # we wrote it: never sync it back
-            if comment.author_id == data.sync_account and not sync.mirror_sync_account:
+            if comment.author_id == data.account(side) and not sync.mirror_sync_account:
                 continue
             _mirror_one(unit, issue.key, snap, comment, target, sync, verify=target in suspect)
         present = {c.id for c in issue.comments}

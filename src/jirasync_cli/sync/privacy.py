@@ -31,7 +31,7 @@ def resolve_internal_flags(rt: PairRuntime, issues: list[IssueData], snapshots: 
         for comment in issue.comments:
             if comment.internal is None:
                 known = _known_flag(comment, snap) if service else False
-                if known is None and _may_be_copied(comment, snap, rt.jira.me.id):
+                if known is None and _may_be_copied(comment, snap, rt.jira.for_project(issue.project).me.id):
                     try:
                         known = rt.jira.comment_internal(issue.key, comment.id)
                         requests += 1

@@ -21,6 +21,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from jirasync_cli.jira.crosssite import CrossSiteJira
 from jirasync_cli.jira.jql import created_since_jql
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from jirasync_cli.store.pair import WriteBatch
@@ -42,6 +43,10 @@ def verify(rt: PairRuntime, intent: Intent) -> dict[str, Any] | None:
         if status is not None and status.casefold() == str(target).casefold():
             return {"status": target, "moved": True}
         return None
+    if kind == IntentKind.LINK and rt.config.cross_site:  # remote links, one on each site
+        dev_key = data.get("dev_key")
+        assert isinstance(rt.jira, CrossSiteJira)
+        return {} if dev_key and rt.jira.linked(dev_key=str(dev_key), user_key=key) else None
     if kind == IntentKind.LINK:
         issue = rt.jira.get_issue(key)
         if issue is not None and any(link.other_key == data.get("dev_key") for link in issue.links):
@@ -119,10 +124,11 @@ def _found_by_link(rt: PairRuntime, mapping: Mapping, links: list[Any]) -> str |
 
 
 def _found_by_search(rt: PairRuntime, mapping: Mapping, since: Any) -> str | None:
-    jql = created_since_jql(rt.config.dev_project_key, since, rt.jira.me.time_zone)
-    for issue in rt.jira.search(jql).issues:
+    dev = rt.client("dev")  # the dev project's site (its clock, zone and account)
+    jql = created_since_jql(rt.config.dev_project_key, since, dev.me.time_zone)
+    for issue in dev.search(jql).issues:
         # Data Center's search returns no properties: ask only issues our account created.
-        if SOURCE_PROPERTY not in issue.properties and (rt.jira.is_cloud or issue.creator_id != rt.jira.me.id):
+        if SOURCE_PROPERTY not in issue.properties and (dev.is_cloud or issue.creator_id != dev.me.id):
             continue
         if _ours(rt, mapping, issue.key, issue.properties):
             return issue.key

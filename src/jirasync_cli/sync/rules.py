@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from jirasync_cli.jira.models import IssueData
+from jirasync_cli.sync.mapping import Table, tables
 
 if TYPE_CHECKING:
     from jirasync_cli.config import PairConfig, Rule
+    from jirasync_cli.config.pair import Mappings
+
+
+@lru_cache(maxsize=64)
+def status_table(mappings: Mappings) -> Table:
+    """The pair's statuses table (built once per config)."""
+    return tables(mappings)["statuses"]
+
+
+def status_on(config: PairConfig, status: str, side: str) -> str:
+    """A status named in a rule as the project of ``side`` names it: through the statuses
+    table (a dev site in another language has other names), else as written."""
+    return status_table(config.mappings).lookup(status, to="dev" if side == "dev" else "user") or status
 
 
 def conditions_hold(rule: Rule, issue: IssueData) -> bool:
@@ -30,7 +45,9 @@ def match_rule(config: PairConfig, side: str, issue: IssueData, *, initial: bool
     for rule in config.rules_in_order():
         if not rule.sync_direction.covers(side):
             continue
-        if rule.source_status != "*" and rule.source_status.casefold() != status:
+        # As the issue's project names it, or as the other project does (through the table).
+        if rule.source_status != "*" and status not in (rule.source_status.casefold(),
+                                                        status_on(config, rule.source_status, side).casefold()):
             continue
         if initial and not rule.on_initial_sync:
             continue

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jirasync_cli.config import PairConfig
     from jirasync_cli.jira.client import JiraClient
+    from jirasync_cli.jira.crosssite import CrossSiteJira
     from jirasync_cli.store import Lease, PairStore
 
 
 @dataclass
 class PairRuntime:
     config: PairConfig
-    jira: JiraClient
+    jira: JiraClient | CrossSiteJira  # two sites behind one interface on a cross-site pair
     store: PairStore
     lease: Lease | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -30,6 +31,11 @@ class PairRuntime:
     def overlap_seconds(self) -> float:
         """How far each incremental search reaches back before the watermark."""
         return 60.0 * float(self.config.search_overlap_minutes)
+
+    def client(self, side: str) -> JiraClient:
+        """The client of the site of ``side`` ("user" or "dev")."""
+        cfg = self.config
+        return self.jira.for_project(cfg.user_project_key if side == "user" else cfg.dev_project_key)
 
     def check_lease(self) -> None:
         if self.lease is not None:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from jirasync_cli.jira.errors import JiraApiError
 from jirasync_cli.jira.models import COPIED_FIELDS
 from jirasync_cli.jira.transitions import transition_plan
+from jirasync_cli.sync.rules import status_on
 
 if TYPE_CHECKING:
     from jirasync_cli.config import PairConfig
     from jirasync_cli.jira.client import JiraClient
+    from jirasync_cli.jira.crosssite import CrossSiteJira
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Site:
     """What the checks share: the config, the client and answers read once."""
 
     config: PairConfig
-    jira: JiraClient
+    jira: JiraClient | CrossSiteJira  # a cross-site pair's two sites, routed by project
     _statuses: dict[str, set[str] | None] = field(default_factory=dict)
 
     def project_exists(self, key: str) -> bool:
@@ -103,7 +105,7 @@ def check_create_screen(site: Site) -> list[Finding]:
 
 def check_link_type(site: Site) -> list[Finding]:
     cfg = site.config
-    if not any(r.actions.add_cross_link for r in cfg.rules):
+    if not any(r.actions.add_cross_link for r in cfg.rules) or cfg.cross_site:  # across sites: remote links
         return []
     names = site.jira.link_type_names()
     if cfg.jira.link_type in names:
@@ -125,7 +127,8 @@ def check_rule_statuses(site: Site) -> list[Finding]:
         for key_name, status, side in wanted:
             project = projects[side]
             known = site.statuses(project)
-            if status == "*" or known is None or status.casefold() in {s.casefold() for s in known}:
+            names = {s.casefold() for s in known} if known is not None else set()
+            if status == "*" or known is None or {status.casefold(), status_on(cfg, status, side).casefold()} & names:
                 continue
             out.append(Finding(cfg.name, project, f"status {status!r}",
                                f"rule {rule.id} {key_name} is no status of {project}'s workflows",
@@ -175,7 +178,8 @@ CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, che
                        check_transition_screens]
 
 
-def run_checks(config: PairConfig, jira: JiraClient, checks: list[Check] | None = None) -> list[Finding]:
+def run_checks(config: PairConfig, jira: JiraClient | CrossSiteJira,
+               checks: list[Check] | None = None) -> list[Finding]:
     site = Site(config, jira)
     return [finding for check in (checks or CHECKS) for finding in check(site)]
 

@@ -27,7 +27,9 @@ def receiver_url(public_url: str, pair: str) -> str:
 
 
 def jql_filter(user_project: str, dev_project: str) -> str:
-    return f"project in ({user_project}, {dev_project})"
+    """Events of the pair's projects (one, on each site of a cross-site pair: a site refuses
+    a filter naming a project it lacks)."""
+    return f"project in ({', '.join(dict.fromkeys((user_project, dev_project)))})"
 
 
 def body(pair: str, user_project: str, dev_project: str, public_url: str, secret: str | None) -> dict[str, Any]:

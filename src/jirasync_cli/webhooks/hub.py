@@ -39,7 +39,7 @@ class Hub:
     # -- configuration ------------------------------------------------------------------------
     def configure(self, pairs: list[dict[str, Any]]) -> None:
         """``pairs``: name, site, projects, debounce, recheck of each pair with webhooks enabled."""
-        listeners = [Listener(p["name"], p["site"], tuple(p["projects"])) for p in pairs]
+        listeners = [Listener(p["name"], p["site"], tuple(p["projects"]), tuple(p.get("sites") or ())) for p in pairs]
         self.receiver.routes = Routes(listeners, carry=self.receiver.routes)
         wanted = {p["name"]: (float(p["debounce"]), float(p.get("recheck", 0.0))) for p in pairs}
         for name in list(self.pairs):

@@ -22,6 +22,7 @@ class Listener:
     name: str
     site: str  # the pair's Jira base URL
     projects: tuple[str, ...]  # user and dev project keys
+    sites: tuple[str, ...] = ()  # a cross-site pair's two base URLs
 
 
 class Routes:
@@ -59,7 +60,8 @@ class Routes:
         if not candidates:
             return frozenset()
         # The same project key on two sites: keep the pairs whose site the `self` links name.
-        same_site = [c for c in candidates if any(url.startswith(c.site + "/") for url in delivery.urls)]
+        same_site = [c for c in candidates
+                     if any(url.startswith(site + "/") for site in (c.site, *c.sites) for url in delivery.urls)]
         return frozenset(c.name for c in (same_site or candidates))
 
     def _remember(self, issue_id: str, pairs: frozenset[str]) -> None:
