@@ -36,8 +36,9 @@ def emulator(mode: str = "cloud", pairs: list[tuple[str, str]] = (("USER", "DEV"
     return emu
 
 
-def pair_config(emu: JiraEmulator, name: str = "sync-bench", user: str = "USER", dev: str = "DEV",
-                **overrides: Any) -> PairConfig:
+def pair_config(
+    emu: JiraEmulator, name: str = "sync-bench", user: str = "USER", dev: str = "DEV", **overrides: Any
+) -> PairConfig:
     doc = sync_config(name, emu.url, user, dev, database=f"bench_{uuid.uuid4().hex[:8]}", **overrides)
     return SyncPairConfig.model_validate(doc).to_pair_config()
 

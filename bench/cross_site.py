@@ -28,18 +28,29 @@ from jirasync_cli.jira.models import SEARCH_FIELDS
 from jirasync_cli.runtime.wiring import open_runtime
 from jirasync_cli.sync.cycle import run_cycle
 
-RULES = [{"id": "create", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-          "actions": {"createIssue": True}}]
+RULES = [{"id": "create", "sourceStatus": "Will Do", "syncDirection": "user_to_dev", "actions": {"createIssue": True}}]
 AUTH = ("bot@example.com", "emulator-token")
 
 
 def config(user: RemoteEmulator, dev: RemoteEmulator, concurrency: int) -> Any:
     def site(emu: RemoteEmulator) -> dict[str, Any]:
-        return {"baseUrl": emu.url, "email": AUTH[0], "apiToken": AUTH[1], "concurrency": concurrency,
-                "maxRequestsPerSecond": 1000}
+        return {
+            "baseUrl": emu.url,
+            "email": AUTH[0],
+            "apiToken": AUTH[1],
+            "concurrency": concurrency,
+            "maxRequestsPerSecond": 1000,
+        }
 
-    doc = {"name": "bench-cross", "userJira": site(user), "devJira": site(dev), "userProjectKey": "USER",
-           "devProjectKey": "DEV", "database": f"bench_{uuid.uuid4().hex[:8]}", "rules": RULES}
+    doc = {
+        "name": "bench-cross",
+        "userJira": site(user),
+        "devJira": site(dev),
+        "userProjectKey": "USER",
+        "devProjectKey": "DEV",
+        "database": f"bench_{uuid.uuid4().hex[:8]}",
+        "rules": RULES,
+    }
     return SyncPairConfig.model_validate(doc).to_pair_config()
 
 
@@ -53,8 +64,14 @@ def sites(latency_ms: float) -> tuple[RemoteEmulator, RemoteEmulator]:
 
 def seed(emu: RemoteEmulator, n: int) -> None:
     for i in range(n):
-        emu.create_issue("USER", f"Customer issue {i}", description="Steps to reproduce", priority="High",
-                         labels=["bench"], status="Will Do")
+        emu.create_issue(
+            "USER",
+            f"Customer issue {i}",
+            description="Steps to reproduce",
+            priority="High",
+            labels=["bench"],
+            status="Will Do",
+        )
 
 
 def bare_script(user_url: str, dev_url: str, n_expected: int, concurrency: int) -> float:
@@ -77,18 +94,31 @@ def bare_script(user_url: str, dev_url: str, n_expected: int, concurrency: int) 
 
     def create(issue: dict[str, Any]) -> None:
         f, key = issue["fields"], issue["key"]
-        r = session.post(f"{dev_url}/rest/api/2/issue", json={
-            "fields": {"project": {"key": "DEV"}, "issuetype": {"name": "Task"}, "summary": f["summary"],
-                       "description": "Steps to reproduce", "priority": {"name": f["priority"]["name"]},
-                       "labels": f["labels"]},
-            "properties": [{"key": "jirasync.source", "value": {"userKey": key}}]})
+        r = session.post(
+            f"{dev_url}/rest/api/2/issue",
+            json={
+                "fields": {
+                    "project": {"key": "DEV"},
+                    "issuetype": {"name": "Task"},
+                    "summary": f["summary"],
+                    "description": "Steps to reproduce",
+                    "priority": {"name": f["priority"]["name"]},
+                    "labels": f["labels"],
+                },
+                "properties": [{"key": "jirasync.source", "value": {"userKey": key}}],
+            },
+        )
         r.raise_for_status()
         dev_key = r.json()["key"]
         gid = f"jirasync:bench:{key}"
-        session.post(f"{dev_url}/rest/api/2/issue/{dev_key}/remotelink", json={
-            "globalId": gid, "object": {"url": f"{user_url}/browse/{key}", "title": key}}).raise_for_status()
-        session.post(f"{user_url}/rest/api/3/issue/{key}/remotelink", json={
-            "globalId": gid, "object": {"url": f"{dev_url}/browse/{dev_key}", "title": dev_key}}).raise_for_status()
+        session.post(
+            f"{dev_url}/rest/api/2/issue/{dev_key}/remotelink",
+            json={"globalId": gid, "object": {"url": f"{user_url}/browse/{key}", "title": key}},
+        ).raise_for_status()
+        session.post(
+            f"{user_url}/rest/api/3/issue/{key}/remotelink",
+            json={"globalId": gid, "object": {"url": f"{dev_url}/browse/{dev_key}", "title": dev_key}},
+        ).raise_for_status()
 
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(create, issues))
@@ -142,8 +172,9 @@ def main() -> None:
     for name, n in per_site.items():
         results.append(figure(f"idle cycle: requests to the {name} site", n, "requests", "1"))
     results.append(figure("idle cycle: requests in all (the cycle's count)", idle.jira_requests, "requests", "2"))
-    results.append(figure(f"bare script: {args.issues} issues across two sites @ {args.latency_ms:g} ms",
-                          timings["bare"], "s"))
+    results.append(
+        figure(f"bare script: {args.issues} issues across two sites @ {args.latency_ms:g} ms", timings["bare"], "s")
+    )
     results.append(figure(f"jirasync initial sync: {args.issues} issues across two sites", timings["jirasync"], "s"))
     results.append(figure("jirasync requests (all kinds)", report.jira_requests, "requests"))
     results.append(figure("ratio jirasync / bare", timings["jirasync"] / timings["bare"], "x", "<= 1.15"))

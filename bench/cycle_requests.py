@@ -24,10 +24,18 @@ from jirasync_cli.sync.cycle import run_cycle
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
 # One write per change when the rules ask for one thing each (no template comments).
 RULES = [
-    {"id": "escalate", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-     "actions": {"createIssue": True, "addCrossLink": True}},
-    {"id": "done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-     "actions": {"syncStatus": True, "targetStatus": "Resolved"}},
+    {
+        "id": "escalate",
+        "sourceStatus": "Will Do",
+        "syncDirection": "user_to_dev",
+        "actions": {"createIssue": True, "addCrossLink": True},
+    },
+    {
+        "id": "done",
+        "sourceStatus": "Done",
+        "syncDirection": "dev_to_user",
+        "actions": {"syncStatus": True, "targetStatus": "Resolved"},
+    },
 ]
 
 
@@ -49,8 +57,7 @@ def main() -> None:
         argv = [a for i, a in enumerate(sys.argv[1:]) if a != "--baseline" and sys.argv[i] != "--baseline"]
         with baseline_tree(args.baseline) as code:
             print(f"-- baseline {args.baseline}", flush=True)
-            subprocess.run([sys.executable, __file__, *argv], env={**os.environ, "PYTHONPATH": str(code)},
-                           check=True)
+            subprocess.run([sys.executable, __file__, *argv], env={**os.environ, "PYTHONPATH": str(code)}, check=True)
         print("-- this tree", flush=True)
     results = []
     with mongo() as server:
@@ -129,10 +136,12 @@ def main() -> None:
         cpu = time.process_time()
         after = run_cycle(rt)
         cpu = time.process_time() - cpu
-        results.append(figure(f"cycle after a burst of {len(writes)} writes: Jira requests", len(emu.requests()),
-                              "requests"))
-        results.append(figure("  issues planned again (seen, not unchanged)", after.issues_seen - after.unchanged,
-                              "issues", "0"))
+        results.append(
+            figure(f"cycle after a burst of {len(writes)} writes: Jira requests", len(emu.requests()), "requests")
+        )
+        results.append(
+            figure("  issues planned again (seen, not unchanged)", after.issues_seen - after.unchanged, "issues", "0")
+        )
         results.append(figure("  CPU of that cycle", 1000 * cpu, "ms"))
         rt.jira.close()
         emu.stop()

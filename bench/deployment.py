@@ -22,9 +22,16 @@ from jirasync_cli.doubles.mongo import free_port
 
 
 class Deployment:
-    def __init__(self, server: Any, emu: RemoteEmulator, pairs: int, interval_minutes: float,
-                 intervals: dict[int, float] | None = None, code: Path | None = None,
-                 jira: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        server: Any,
+        emu: RemoteEmulator,
+        pairs: int,
+        interval_minutes: float,
+        intervals: dict[int, float] | None = None,
+        code: Path | None = None,
+        jira: dict[str, Any] | None = None,
+    ) -> None:
         """``intervals``: minutes for some pairs (by index); ``code``: run the ``src`` tree of
         another checkout (a baseline) instead of this one; ``jira``: extra ``jira`` settings."""
         from jirasync_cli.doubles.configs import sync_config
@@ -35,26 +42,38 @@ class Deployment:
         config_dir = self.workdir / "config"
         config_dir.mkdir()
         for i in range(pairs):
-            doc = sync_config(f"sync-{i}", emu.url, f"U{i}", f"D{i}", database=f"bench_{i}_{os.getpid()}",
-                              syncIntervalMinutes=(intervals or {}).get(i, interval_minutes))
+            doc = sync_config(
+                f"sync-{i}",
+                emu.url,
+                f"U{i}",
+                f"D{i}",
+                database=f"bench_{i}_{os.getpid()}",
+                syncIntervalMinutes=(intervals or {}).get(i, interval_minutes),
+            )
             doc["jira"].update(jira or {})
             (config_dir / f"sync-{i}.json").write_text(json.dumps(doc))
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
-        env.update(JIRASYNC_MONGODB_URL=server.url, JIRASYNC_CONFIG_DIR=str(config_dir),
-                   JIRASYNC_HEALTH_PORT=str(self.port), JIRASYNC_HEALTH_HOST="127.0.0.1",
-                   JIRASYNC_LOG_FORMAT="json")
+        env.update(
+            JIRASYNC_MONGODB_URL=server.url,
+            JIRASYNC_CONFIG_DIR=str(config_dir),
+            JIRASYNC_HEALTH_PORT=str(self.port),
+            JIRASYNC_HEALTH_HOST="127.0.0.1",
+            JIRASYNC_LOG_FORMAT="json",
+        )
         if code is not None:
             env["PYTHONPATH"] = str(code)
         compile_bytecode(code or ROOT / "src")
         self.log = open(self.workdir / "supervisor.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "supervise"], env=env,
-                                     stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jirasync_cli", "supervise"], env=env, stdout=self.log, stderr=self.log
+        )
         self.pairs = pairs
         started = time.monotonic()
         try:
-            self.wait(lambda doc: len(doc["workers"]) == pairs and all(w["cycles"] >= 1 for w in doc["workers"]),
-                      poll=0.1)
+            self.wait(
+                lambda doc: len(doc["workers"]) == pairs and all(w["cycles"] >= 1 for w in doc["workers"]), poll=0.1
+            )
         except BaseException:
             self.stop()
             raise

@@ -17,15 +17,28 @@ from jirasync_cli.doubles.mongo import free_port
 
 
 class RemoteEmulator:
-    def __init__(self, mode: str = "cloud", pairs: tuple[tuple[str, str], ...] = (("USER", "DEV"),),
-                 persist: str | None = None) -> None:
+    def __init__(
+        self, mode: str = "cloud", pairs: tuple[tuple[str, str], ...] = (("USER", "DEV"),), persist: str | None = None
+    ) -> None:
         """``persist``: a state file to start from (and keep saving to); its projects exist already."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jirasync_cli", "emulator", "--mode", mode, "--port", str(self.port),
-             "--no-seed-demo", *(["--persist", persist] if persist else [])],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "jirasync_cli",
+                "emulator",
+                "--mode",
+                mode,
+                "--port",
+                str(self.port),
+                "--no-seed-demo",
+                *(["--persist", persist] if persist else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -41,8 +54,9 @@ class RemoteEmulator:
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_emulator{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/_emulator{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 

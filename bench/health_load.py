@@ -68,19 +68,27 @@ def main() -> None:
         for keepalive in (True, False):
             latencies, ok = load(dep.port, args.clients, args.seconds, keepalive)
             how = "keep-alive" if keepalive else "new connection each"
-            results.append(figure(f"/health req/s ({args.clients} clients, {how}, {args.pairs} workers)",
-                                  len(latencies) / args.seconds, "req/s", ">= 1000"))
+            results.append(
+                figure(
+                    f"/health req/s ({args.clients} clients, {how}, {args.pairs} workers)",
+                    len(latencies) / args.seconds,
+                    "req/s",
+                    ">= 1000",
+                )
+            )
             results.append(figure(f"/health latency p50 ({how})", 1000 * statistics.median(latencies), "ms"))
-            results.append(figure(f"/health latency p99 ({how})", 1000 * latencies[int(len(latencies) * 0.99)],
-                                  "ms", "<= 20"))
+            results.append(
+                figure(f"/health latency p99 ({how})", 1000 * latencies[int(len(latencies) * 0.99)], "ms", "<= 20")
+            )
             results.append(figure(f"/health answers that were 200 ({how})", 100 * ok / len(latencies), "%"))
         if args.idle:
             idle = [socket.create_connection(("127.0.0.1", dep.port)) for _ in range(args.idle)]
             latencies, ok = load(dep.port, 32, args.seconds, True)
             held = sum(1 for s in idle if _still_open(s))
             how = f"32 keep-alive clients beside {args.idle} idle ones"
-            results.append(figure(f"/health latency p99 ({how})", 1000 * latencies[int(len(latencies) * 0.99)],
-                                  "ms", "<= 20"))
+            results.append(
+                figure(f"/health latency p99 ({how})", 1000 * latencies[int(len(latencies) * 0.99)], "ms", "<= 20")
+            )
             results.append(figure(f"idle clients the supervisor held open (of {args.idle})", held, "connections"))
             results.append(figure(f"/health answers that were 200 ({how})", 100 * ok / len(latencies), "%"))
             for s in idle:

@@ -33,12 +33,24 @@ def created(report) -> int:
 
 def seed(emu: RemoteEmulator, n: int) -> None:
     for i in range(n):
-        emu.create_issue("USER", f"Customer issue {i}", description="Steps to reproduce", priority="High",
-                         labels=["bench"], status="Will Do")
+        emu.create_issue(
+            "USER",
+            f"Customer issue {i}",
+            description="Steps to reproduce",
+            priority="High",
+            labels=["bench"],
+            status="Will Do",
+        )
 
 
-RULES = [{"id": "create", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-          "actions": {"createIssue": True, "addCrossLink": True}}]
+RULES = [
+    {
+        "id": "create",
+        "sourceStatus": "Will Do",
+        "syncDirection": "user_to_dev",
+        "actions": {"createIssue": True, "addCrossLink": True},
+    }
+]
 
 
 class Paced:
@@ -68,8 +80,11 @@ def bare_script(url: str, n_expected: int, concurrency: int, rate: float | None 
     started = time.perf_counter()
     issues, token = [], None
     while True:
-        params = {"jql": 'project in ("USER", "DEV") ORDER BY created ASC', "maxResults": 100,
-                  "fields": ",".join(SEARCH_FIELDS)}
+        params = {
+            "jql": 'project in ("USER", "DEV") ORDER BY created ASC',
+            "maxResults": 100,
+            "fields": ",".join(SEARCH_FIELDS),
+        }
         if token:
             params["nextPageToken"] = token
         pace()
@@ -82,18 +97,32 @@ def bare_script(url: str, n_expected: int, concurrency: int, rate: float | None 
     def create(issue):
         f = issue["fields"]
         pace()
-        r = session.post(f"{url}/rest/api/3/issue", json={
-            "fields": {"project": {"key": "DEV"}, "issuetype": {"name": "Task"}, "summary": f["summary"],
-                       "description": f["description"], "priority": {"name": f["priority"]["name"]},
-                       "labels": f["labels"]},
-            "properties": [{"key": "jirasync.source", "value": {"userKey": issue["key"]}}]})
+        r = session.post(
+            f"{url}/rest/api/3/issue",
+            json={
+                "fields": {
+                    "project": {"key": "DEV"},
+                    "issuetype": {"name": "Task"},
+                    "summary": f["summary"],
+                    "description": f["description"],
+                    "priority": {"name": f["priority"]["name"]},
+                    "labels": f["labels"],
+                },
+                "properties": [{"key": "jirasync.source", "value": {"userKey": issue["key"]}}],
+            },
+        )
         r.raise_for_status()
         # The emulator's create screens (as many real ones) lack Linked Issues: the link is
         # a request of its own, for jirasync too.
         pace()
-        session.post(f"{url}/rest/api/3/issueLink", json={
-            "type": {"name": "Relates"}, "inwardIssue": {"key": r.json()["key"]},
-            "outwardIssue": {"key": issue["key"]}}).raise_for_status()
+        session.post(
+            f"{url}/rest/api/3/issueLink",
+            json={
+                "type": {"name": "Relates"},
+                "inwardIssue": {"key": r.json()["key"]},
+                "outwardIssue": {"key": issue["key"]},
+            },
+        ).raise_for_status()
 
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(create, [i for i in issues if i["key"].startswith("USER-")]))
@@ -120,16 +149,27 @@ def main() -> None:
             if who == "bare":
                 timings[who] = bare_script(emu.url, args.issues, args.concurrency)
             else:
-                cfg = pair_config(emu, rules=RULES, jira={"baseUrl": emu.url, "email": "bot@example.com",
-                                                          "apiToken": "emulator-token", "concurrency": args.concurrency,
-                                                          "maxRequestsPerSecond": 1000})
+                cfg = pair_config(
+                    emu,
+                    rules=RULES,
+                    jira={
+                        "baseUrl": emu.url,
+                        "email": "bot@example.com",
+                        "apiToken": "emulator-token",
+                        "concurrency": args.concurrency,
+                        "maxRequestsPerSecond": 1000,
+                    },
+                )
                 emu.clear_requests()
                 started = time.perf_counter()
                 report = run_once(cfg, settings(server.url))
                 timings[who] = time.perf_counter() - started
                 assert created(report) == args.issues, report.summary().get("counts")
-                extra = [e for e in emu.requests()
-                         if "search" not in e["path"] and not (e["method"] == "POST" and e["path"].endswith("/issue"))]
+                extra = [
+                    e
+                    for e in emu.requests()
+                    if "search" not in e["path"] and not (e["method"] == "POST" and e["path"].endswith("/issue"))
+                ]
                 results.append(figure("jirasync requests beyond search + creates", len(extra), "requests"))
             assert len(emu.issues("DEV")) == args.issues
             emu.stop()
@@ -162,9 +202,17 @@ def site_limited(mongo_url: str, args: argparse.Namespace) -> list[dict]:
         if who == "bare":
             timings[who] = bare_script(emu.url, args.site_issues, args.concurrency, rate=args.site_rate)
         else:
-            cfg = pair_config(emu, rules=RULES, jira={"baseUrl": emu.url, "email": "bot@example.com",
-                                                      "apiToken": "emulator-token", "concurrency": args.concurrency,
-                                                      "maxRequestsPerSecondCeiling": 2 * args.site_rate})
+            cfg = pair_config(
+                emu,
+                rules=RULES,
+                jira={
+                    "baseUrl": emu.url,
+                    "email": "bot@example.com",
+                    "apiToken": "emulator-token",
+                    "concurrency": args.concurrency,
+                    "maxRequestsPerSecondCeiling": 2 * args.site_rate,
+                },
+            )
             t0 = time.perf_counter()
             report = run_once(cfg, settings(mongo_url))
             timings[who] = time.perf_counter() - t0
@@ -175,8 +223,13 @@ def site_limited(mongo_url: str, args: argparse.Namespace) -> list[dict]:
         results.append(figure(f"  429s provoked by {who} (in all)", total, ""))
         emu.stop()
     bound = max(timings["bare"], (args.site_issues / 100 + args.site_issues) / args.site_rate)
-    results.append(figure(f"site allowing {args.site_rate:g}/s: bare script paced at it, {args.site_issues} issues",
-                          timings["bare"], "s"))
+    results.append(
+        figure(
+            f"site allowing {args.site_rate:g}/s: bare script paced at it, {args.site_issues} issues",
+            timings["bare"],
+            "s",
+        )
+    )
     results.append(figure("  jirasync, starting at 10/s and adapting", timings["jirasync"], "s"))
     results.append(figure("  jirasync requests sent (all kinds, retries included)", requests_sent, "requests"))
     results.append(figure("  ratio jirasync / bare bound", timings["jirasync"] / bound, "x", "<= 1.15"))

@@ -83,14 +83,19 @@ def seeded(path: Path, size: int, escalated: float) -> Path:
     emu.add_project("DEV", workflow=Workflow.dev_default())
     triggered = int(size * escalated)
     for i in range(size):
-        emu.create_issue("USER", f"Customer issue {i}", f"Steps to reproduce {i}: open the page, press the button.",
-                         status="Will Do" if i < triggered else "Open")
+        emu.create_issue(
+            "USER",
+            f"Customer issue {i}",
+            f"Steps to reproduce {i}: open the page, press the button.",
+            status="Will Do" if i < triggered else "Open",
+        )
     emu.save()
     return path
 
 
-def run(size: int, escalated: float, server, code: Path | None,
-        interval_minutes: float) -> tuple[float, float, float, float]:
+def run(
+    size: int, escalated: float, server, code: Path | None, interval_minutes: float
+) -> tuple[float, float, float, float]:
     """(peak RSS during the initial sync, RSS idle after it, peak during the next cycle, RSS
     idle after that), MB."""
     sys.path.insert(0, str(ROOT))
@@ -101,20 +106,32 @@ def run(size: int, escalated: float, server, code: Path | None,
     try:
         config_dir = workdir / "config"
         config_dir.mkdir()
-        doc = sync_config("sync-memory", emu.url, "USER", "DEV", database=f"memory_{size}_{os.getpid()}",
-                          syncIntervalMinutes=interval_minutes)
+        doc = sync_config(
+            "sync-memory",
+            emu.url,
+            "USER",
+            "DEV",
+            database=f"memory_{size}_{os.getpid()}",
+            syncIntervalMinutes=interval_minutes,
+        )
         doc["jira"]["maxRequestsPerSecond"] = 1000
         (config_dir / "sync-memory.json").write_text(json.dumps(doc))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
-        env.update(JIRASYNC_MONGODB_URL=server.url, JIRASYNC_CONFIG_DIR=str(config_dir),
-                   JIRASYNC_HEALTH_PORT=str(port), JIRASYNC_HEALTH_HOST="127.0.0.1", JIRASYNC_LOG_FORMAT="json")
+        env.update(
+            JIRASYNC_MONGODB_URL=server.url,
+            JIRASYNC_CONFIG_DIR=str(config_dir),
+            JIRASYNC_HEALTH_PORT=str(port),
+            JIRASYNC_HEALTH_HOST="127.0.0.1",
+            JIRASYNC_LOG_FORMAT="json",
+        )
         if code is not None:
             env["PYTHONPATH"] = str(code)
         compile_bytecode(code or ROOT / "src")
         with open(workdir / "supervisor.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "supervise"], env=env,
-                                    stdout=log, stderr=log)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "jirasync_cli", "supervise"], env=env, stdout=log, stderr=log
+            )
             sampler = Sampler(proc.pid)
             sampler.start()
             try:
@@ -155,13 +172,25 @@ def main() -> None:
                 peak, idle, next_peak, after = run(size, args.escalated, server, code, args.interval_minutes)
                 reference = reference or idle
                 results.append(figure(f"initial sync of {size:,} issues: peak worker RSS{label}", peak, "MB"))
-                results.append(figure(f"  / idle RSS after the smallest sync ({reference:.1f} MB){label}",
-                                      peak / reference, "x", "<= 1.5"))
+                results.append(
+                    figure(
+                        f"  / idle RSS after the smallest sync ({reference:.1f} MB){label}",
+                        peak / reference,
+                        "x",
+                        "<= 1.5",
+                    )
+                )
                 results.append(figure(f"  idle after it{label}", idle, "MB"))
                 results.append(figure(f"  peak during the next cycle (it sees our writes){label}", next_peak, "MB"))
                 results.append(figure(f"  idle after the next cycle{label}", after, "MB"))
-                results.append(figure(f"  highest / idle RSS after the smallest sync{label}",
-                                      max(peak, next_peak, after) / reference, "x", "<= 1.5"))
+                results.append(
+                    figure(
+                        f"  highest / idle RSS after the smallest sync{label}",
+                        max(peak, next_peak, after) / reference,
+                        "x",
+                        "<= 1.5",
+                    )
+                )
     save(results)
 
 

@@ -31,9 +31,15 @@ def busy_cycle(pairs: int, latency_ms: float, code) -> tuple[float, float, float
         cycles = next(w for w in dep.health()["workers"] if w["name"] == "sync-0")["cycles"]
         for i in range(5):
             emu.create_issue("U0", f"Escalation {i}", status="Will Do")
-        doc = dep.wait(lambda d: (lambda w: w["cycles"] > cycles and (w["last_cycle"] or {}).get("actions", {})
-                                  .get("create_issue", 0) == 5)(next(w for w in d["workers"] if w["name"] == "sync-0")),
-                       timeout=600, poll=0.2)
+        doc = dep.wait(
+            lambda d: (
+                lambda w: (
+                    w["cycles"] > cycles and (w["last_cycle"] or {}).get("actions", {}).get("create_issue", 0) == 5
+                )
+            )(next(w for w in d["workers"] if w["name"] == "sync-0")),
+            timeout=600,
+            poll=0.2,
+        )
         worker = next(w for w in doc["workers"] if w["name"] == "sync-0")
         return dep.first_cycles_seconds, dep.first_cycles_worker_cpu, float(worker["last_cycle"]["durationSeconds"])
 

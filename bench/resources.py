@@ -41,11 +41,13 @@ def main() -> None:
         rss = [p.memory_info().rss / 1e6 for p in workers]
         results.append(figure("idle worker RSS (median)", statistics.median(rss), "MB", "<= 45"))
         results.append(figure("idle worker RSS (max)", max(rss), "MB"))
-        results.append(figure("idle worker USS (median)",
-                              statistics.median(p.memory_full_info().uss / 1e6 for p in workers), "MB"))
+        results.append(
+            figure("idle worker USS (median)", statistics.median(p.memory_full_info().uss / 1e6 for p in workers), "MB")
+        )
         results.append(figure("supervisor RSS", procs[0].memory_info().rss / 1e6, "MB", "<= 35"))
-        results.append(figure(f"CPU of {args.pairs} idle pairs + supervisor", 100 * sum(used) / (t1 - t0),
-                              "% core", "< 2"))
+        results.append(
+            figure(f"CPU of {args.pairs} idle pairs + supervisor", 100 * sum(used) / (t1 - t0), "% core", "< 2")
+        )
         results.append(figure("  supervisor alone", 100 * used[0] / (t1 - t0), "% core"))
         results.append(figure("  one worker (median)", 100 * statistics.median(used[1:]) / (t1 - t0), "% core"))
     save(results)

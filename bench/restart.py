@@ -63,8 +63,14 @@ def main() -> None:
         while dep.children().get("sync-2") in (None, old):
             time.sleep(0.01)
         restarted = time.time() - stopped
-        results.append(figure(f"hung (SIGSTOP) → restarted; heartbeat timeout {timeout:.1f} s", restarted, "s",
-                              f"<= {timeout + 1:.1f}"))
+        results.append(
+            figure(
+                f"hung (SIGSTOP) → restarted; heartbeat timeout {timeout:.1f} s",
+                restarted,
+                "s",
+                f"<= {timeout + 1:.1f}",
+            )
+        )
     save(results)
 
 

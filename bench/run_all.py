@@ -1,6 +1,6 @@
 """Run every benchmark, one after another, printing their figures.
 
-    python bench/run_all.py            # what bench/README.md records
+python bench/run_all.py            # what bench/README.md records
 """
 
 from __future__ import annotations
@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["initial_sync.py", "cycle_requests.py", "cross_site.py", "rate_budget.py", "supervisor_cpu.py",
-           "resources.py", "restart.py", "health_load.py", "memory.py"]
+BENCHES = [
+    "initial_sync.py",
+    "cycle_requests.py",
+    "cross_site.py",
+    "rate_budget.py",
+    "supervisor_cpu.py",
+    "resources.py",
+    "restart.py",
+    "health_load.py",
+    "memory.py",
+]
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ import psutil
 from common import figure, save
 from deployment import baseline_tree
 
-STAND_IN = r'''
+STAND_IN = r"""
 import json, os, sys, threading, time
 fd = int(sys.argv[-1])
 out = os.fdopen(fd, "wb", buffering=0)
@@ -53,16 +53,16 @@ while True:
             "jira_requests": {"other": 2, "search": n}, "ts": time.time(), "error": None, "last_cycle": cycle}
     out.write((json.dumps(beat, separators=(",", ":")) + "\n").encode())
     time.sleep(period)
-'''
+"""
 
-LAUNCH = r'''
+LAUNCH = r"""
 import sys
 from pathlib import Path
 from jirasync_cli.settings import Settings
 from jirasync_cli.runtime.supervisor import Supervisor
 settings = Settings(Path(sys.argv[1]), "mongodb://127.0.0.1:9", "127.0.0.1", 0, 5.0, "WARNING", "json", 30.0)
 sys.exit(Supervisor(settings, worker_command=[sys.executable, "-S", sys.argv[2], "run-worker"]).run())
-'''
+"""
 
 
 def measure(pairs: int, window: float, code: Path | None, interval_minutes: float = 5.0) -> float:
@@ -80,8 +80,9 @@ def measure(pairs: int, window: float, code: Path | None, interval_minutes: floa
     if code is not None:
         env["PYTHONPATH"] = str(code)
     log = open(work / "supervisor.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCH, str(config_dir), str(stand_in)], env=env,
-                            stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, str(config_dir), str(stand_in)], env=env, stdout=log, stderr=log
+    )
     try:
         sup = psutil.Process(proc.pid)
         deadline = time.monotonic() + 120
@@ -106,8 +107,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, nargs="+", default=[50, 100, 200])
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--baseline", default=None, help="git revision to compare with, in the same run")
-    parser.add_argument("--interval-minutes", type=float, default=5.0,
-                        help="the pairs' interval (heartbeats every half of it, 1 to 15 s)")
+    parser.add_argument(
+        "--interval-minutes",
+        type=float,
+        default=5.0,
+        help="the pairs' interval (heartbeats every half of it, 1 to 15 s)",
+    )
     args = parser.parse_args()
     results = []
     runs = [("", None)] + ([(f" [baseline {args.baseline}]", args.baseline)] if args.baseline else [])
@@ -116,8 +121,14 @@ def main() -> None:
             for n in args.pairs:
                 target = "<= 0.5" if n == 200 and not rev and args.interval_minutes == 5.0 else ""
                 beat = max(1.0, min(15.0, args.interval_minutes * 30))
-                results.append(figure(f"supervisor CPU, {n} idle pairs, a heartbeat each per {beat:g} s{label}",
-                                      measure(n, args.window, code, args.interval_minutes), "% core", target))
+                results.append(
+                    figure(
+                        f"supervisor CPU, {n} idle pairs, a heartbeat each per {beat:g} s{label}",
+                        measure(n, args.window, code, args.interval_minutes),
+                        "% core",
+                        target,
+                    )
+                )
     save(results)
 
 

@@ -72,16 +72,25 @@ def main() -> None:
         emu2 = emulator("cloud")  # the polling pair's own site: no webhook registered there
         sups = []
         try:
-            sup = start(emu, server.url, work / "hooks", work / "hooks.log", [hooked_config(emu, "sync-ab", "USER", "DEV")])
+            sup = start(
+                emu, server.url, work / "hooks", work / "hooks.log", [hooked_config(emu, "sync-ab", "USER", "DEV")]
+            )
             sups.append(sup)
             log_start = len(emu.request_log)
             lat = mirror_latencies(emu, sup, args.changes, "Webhook")
             settle(sup, "sync-ab", quiet=2.5, timeout=60)  # the last recheck too
             searches = sum("/search" in e.path for e in emu.request_log[log_start:])
-            results.append(figure(f"webhooks: change -> mirror p50 ({args.changes} changes)", statistics.median(lat), "s"))
+            results.append(
+                figure(f"webhooks: change -> mirror p50 ({args.changes} changes)", statistics.median(lat), "s")
+            )
             results.append(figure("webhooks: change -> mirror p99", percentile(lat, 0.99), "s", "<= 2"))
-            results.append(figure("webhooks: searches per change (creation, escalation, rechecks)",
-                                  searches / args.changes, "requests"))
+            results.append(
+                figure(
+                    "webhooks: searches per change (creation, escalation, rechecks)",
+                    searches / args.changes,
+                    "requests",
+                )
+            )
             # The cycle term of the polling model: from the cycle's start to the mirror, i.e. the
             # webhook latency less the debounce the cycle waited (delivery, a few ms, included).
             cycle = max(0.0, statistics.median(lat) - DEBOUNCE)
@@ -89,16 +98,26 @@ def main() -> None:
             sup.stop()
             sup.kill_leftovers()
 
-            sups.append(poll := start(emu2, server.url, work / "poll", work / "poll.log",
-                                      [hooked_config(emu2, "sync-ab", "USER", "DEV", enabled=False,
-                                                     syncIntervalMinutes=0.05)], register=False))
+            sups.append(
+                poll := start(
+                    emu2,
+                    server.url,
+                    work / "poll",
+                    work / "poll.log",
+                    [hooked_config(emu2, "sync-ab", "USER", "DEV", enabled=False, syncIntervalMinutes=0.05)],
+                    register=False,
+                )
+            )
             interval = 3.0
             lat = mirror_latencies(emu2, poll, args.poll_changes, "Polled", spread=interval)
-            results.append(figure(f"polling every 3 s: p50 measured ({args.poll_changes} changes)",
-                                  statistics.median(lat), "s"))
+            results.append(
+                figure(f"polling every 3 s: p50 measured ({args.poll_changes} changes)", statistics.median(lat), "s")
+            )
             results.append(figure("polling every 3 s: p50 model (interval/2 + cycle)", interval / 2 + cycle, "s"))
             results.append(figure("polling every 3 s: p99 measured", percentile(lat, 0.99), "s"))
-            results.append(figure("polling every 3 s: p99 model (0.99 x interval + cycle)", 0.99 * interval + cycle, "s"))
+            results.append(
+                figure("polling every 3 s: p99 model (0.99 x interval + cycle)", 0.99 * interval + cycle, "s")
+            )
             for minutes in (1, 5):
                 results.append(figure(f"polling every {minutes} min: p50 (model)", 30 * minutes + cycle, "s"))
                 results.append(figure(f"polling every {minutes} min: p99 (model)", 0.99 * 60 * minutes + cycle, "s"))
@@ -119,7 +138,9 @@ def main() -> None:
             poll_hour = per_poll * 60 / 5
             results.append(figure("idle pair, webhooks on (poll 30 min): requests/hour", hooks_hour, "requests"))
             results.append(figure("idle pair, polling every 5 min: requests/hour", poll_hour, "requests"))
-            results.append(figure("  ratio polling 5 min / webhooks", poll_hour / hooks_hour if hooks_hour else 0.0, "x"))
+            results.append(
+                figure("  ratio polling 5 min / webhooks", poll_hour / hooks_hour if hooks_hour else 0.0, "x")
+            )
         finally:
             for sup in sups:
                 sup.stop()

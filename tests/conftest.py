@@ -29,7 +29,8 @@ SERVER_FIXTURES = frozenset({"mongo_server", "make_emu"})
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) and not any(
-                item.get_closest_marker(m) for m in ("slow", "chaos")):
+            item.get_closest_marker(m) for m in ("slow", "chaos")
+        ):
             item.add_marker(pytest.mark.unit)
 
 
@@ -38,7 +39,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No developer .env or JIRASYNC_* variable leaks into a test."""
     for key in list(os.environ):
         if key.startswith("JIRASYNC_") or key in {
-            "MONGODB_URL", "CONFIG_DIR", "HEALTH_PORT", "SYNC_INTERVAL_MINUTES", "LOG_LEVEL",
+            "MONGODB_URL",
+            "CONFIG_DIR",
+            "HEALTH_PORT",
+            "SYNC_INTERVAL_MINUTES",
+            "LOG_LEVEL",
         }:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
@@ -163,8 +168,9 @@ def emu_options() -> dict[str, Any]:
 
 
 @pytest.fixture(params=["cloud", "server"])
-def emu(request: pytest.FixtureRequest, make_emu: Callable[..., JiraEmulator],
-        emu_options: dict[str, Any]) -> JiraEmulator:
+def emu(
+    request: pytest.FixtureRequest, make_emu: Callable[..., JiraEmulator], emu_options: dict[str, Any]
+) -> JiraEmulator:
     """The emulator with the standard projects, once as Jira Cloud and once as Data Center."""
     return make_emu(request.param, **emu_options)
 

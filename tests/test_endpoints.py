@@ -11,8 +11,10 @@ def test_connection_failures_are_told_apart():
     assert classify("[Errno 111] Connection refused").startswith("connection refused")
     assert classify("[Errno -2] Name or service not known").startswith("unknown host")
     assert classify("timed out").startswith("timed out")
-    text = ("db.internal:27017: [Errno -3] Temporary failure in name resolution (configured timeouts: ...), "
-            "Timeout: 5.0s, Topology Description: <...>")
+    text = (
+        "db.internal:27017: [Errno -3] Temporary failure in name resolution (configured timeouts: ...), "
+        "Timeout: 5.0s, Topology Description: <...>"
+    )
     assert mongo_failure(text) == ("db.internal:27017", "unknown host (the name does not resolve)")
 
 

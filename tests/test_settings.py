@@ -8,7 +8,11 @@ from jirasync_cli.settings_env import read_settings
 def test_settings_defaults_and_legacy_names(monkeypatch):
     s = read_settings()
     assert (s.mongodb_url, s.health_port, str(s.config_dir), s.sync_interval_minutes) == (
-        "mongodb://localhost:27017", 3000, "config", 5.0)
+        "mongodb://localhost:27017",
+        3000,
+        "config",
+        5.0,
+    )
     monkeypatch.setenv("SYNC_INTERVAL_MINUTES", "2")
     monkeypatch.setenv("MONGODB_URL", "mongodb://legacy:27017")
     monkeypatch.setenv("JIRASYNC_MONGODB_URL", "mongodb://new:27017")

@@ -86,8 +86,9 @@ def run_lint() -> int:
 def regenerate_docs(*, check: bool) -> int:
     """The JSON schema comes from the config models; docs/configuration.md from the schema."""
     schema_path = ROOT / "schemas" / "sync-config.schema.json"
-    schema = subprocess.run([str(BIN / "jirasync"), "validate-configs", "--schema"], check=True,
-                            capture_output=True, text=True).stdout
+    schema = subprocess.run(
+        [str(BIN / "jirasync"), "validate-configs", "--schema"], check=True, capture_output=True, text=True
+    ).stdout
     if schema_path.read_text() != schema:
         if check:
             print(f"{schema_path} is out of date: run `python3 tools/dev.py docs`", file=sys.stderr)

@@ -10,8 +10,11 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-_UNKNOWN_HOST = re.compile(r"Name or service not known|nodename nor servname|Temporary failure in name resolution|"
-                           r"No address associated|getaddrinfo failed|Errno -[235]\]", re.I)
+_UNKNOWN_HOST = re.compile(
+    r"Name or service not known|nodename nor servname|Temporary failure in name resolution|"
+    r"No address associated|getaddrinfo failed|Errno -[235]\]",
+    re.I,
+)
 
 
 def classify(text: str) -> str:

@@ -31,9 +31,19 @@ class _SafeRecords(logging.Logger):
     """``extra`` keys that clash with LogRecord attributes (``created``, ``name`` ...) are
     renamed instead of raising: a log line must never take a cycle down."""
 
-    def makeRecord(self, name: str, level: int, fn: str, lno: int, msg: object, args: Any, exc_info: Any,
-                   func: str | None = None, extra: Mapping[str, object] | None = None,
-                   sinfo: str | None = None) -> logging.LogRecord:
+    def makeRecord(
+        self,
+        name: str,
+        level: int,
+        fn: str,
+        lno: int,
+        msg: object,
+        args: Any,
+        exc_info: Any,
+        func: str | None = None,
+        extra: Mapping[str, object] | None = None,
+        sinfo: str | None = None,
+    ) -> logging.LogRecord:
         if extra:
             extra = {(f"{k}_" if k in _STANDARD_ATTRS else k): v for k, v in extra.items()}
         return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
@@ -83,8 +93,9 @@ class TextFormatter(logging.Formatter):
 TIME_FORMAT = "[%Y-%m-%d %H:%M:%S]"  # ISO 8601 dates, whatever the locale
 
 
-def configure(level: str = "INFO", fmt: str = "auto", worker: str | None = None, stream: Any = None,
-              console: Any = None) -> None:
+def configure(
+    level: str = "INFO", fmt: str = "auto", worker: str | None = None, stream: Any = None, console: Any = None
+) -> None:
     """Install the root handler once per process (re-configuring replaces it).
 
     ``console``: the rich console text logs go to (default: one on ``stream``); pass the
@@ -102,7 +113,10 @@ def configure(level: str = "INFO", fmt: str = "auto", worker: str | None = None,
         from rich.logging import RichHandler
 
         handler = RichHandler(
-            console=console or Console(file=stream), show_path=False, rich_tracebacks=False, markup=False,
+            console=console or Console(file=stream),
+            show_path=False,
+            rich_tracebacks=False,
+            markup=False,
             log_time_format=TIME_FORMAT,
         )
         handler.setFormatter(TextFormatter())

@@ -29,12 +29,8 @@ class EnvSettings(BaseSettings):
     mongodb_url: str = Field("mongodb://localhost:27017", validation_alias=_env("MONGODB_URL"))
     health_host: str = Field("0.0.0.0", validation_alias=_env("HEALTH_HOST"))
     health_port: int = Field(3000, ge=0, le=65535, validation_alias=_env("HEALTH_PORT"))
-    sync_interval_minutes: float = Field(
-        5.0, gt=0, validation_alias=_env("SYNC_INTERVAL_MINUTES")
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=_env("LOG_LEVEL")
-    )
+    sync_interval_minutes: float = Field(5.0, gt=0, validation_alias=_env("SYNC_INTERVAL_MINUTES"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias=_env("LOG_FORMAT"))
     # Lease time-to-live for one runner per pair across supervisors (seconds).
     lease_ttl_seconds: float = Field(30.0, gt=0, validation_alias=_env("LEASE_TTL_SECONDS"))
@@ -58,8 +54,14 @@ def _describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors(include_url=False):
         loc = str(item["loc"][0]) if item["loc"] else ""
-        names = next(([str(c) for c in f.validation_alias.choices] for f in EnvSettings.model_fields.values()
-                      if isinstance(f.validation_alias, AliasChoices) and loc in f.validation_alias.choices), [loc])
+        names = next(
+            (
+                [str(c) for c in f.validation_alias.choices]
+                for f in EnvSettings.model_fields.values()
+                if isinstance(f.validation_alias, AliasChoices) and loc in f.validation_alias.choices
+            ),
+            [loc],
+        )
         environ = {k.upper() for k in os.environ}
         present = [n for n in names if n.upper() in environ]
         name = present[0] if present else f"{names[0]} (from .env)"

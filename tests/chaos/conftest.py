@@ -30,8 +30,9 @@ class Chaos:
     def emulator(self, accounts: list[Account] | None = None, **kwargs: Any) -> JiraEmulator:
         return self._make_emu("cloud", projects=(), accounts=accounts or default_accounts(), **kwargs)
 
-    def supervisor(self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path | None = None,
-                   **env: str) -> Supervisor:
+    def supervisor(
+        self, emu: JiraEmulator, mongo_url: str, config_dir: Path, log: Path | None = None, **env: str
+    ) -> Supervisor:
         env = {"JIRASYNC_LEASE_TTL_SECONDS": LEASE_TTL, **env}
         log = log or self.tmp_path / f"supervisor{len(self._supervisors)}.log"
         sup = Supervisor(emu, mongo_url, config_dir, log, **env)

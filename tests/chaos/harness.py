@@ -59,17 +59,38 @@ def make_world(emu: JiraEmulator, specs: list[tuple[str, str, str]], issues_per_
         emu.add_project(dev, workflow=Workflow.dev_default())
         pair = PairSpec(name, user, dev, f"chaos_{name.replace('-', '_')}_{tag}")
         for i in range(issues_per_pair):
-            pair.user_keys.append(emu.create_issue(user, summary=f"{user} problem {i}", as_account=CUSTOMER,
-                                                   description=f"Steps to reproduce problem {i}."))
+            pair.user_keys.append(
+                emu.create_issue(
+                    user,
+                    summary=f"{user} problem {i}",
+                    as_account=CUSTOMER,
+                    description=f"Steps to reproduce problem {i}.",
+                )
+            )
         pairs.append(pair)
     return pairs
 
 
-def write_configs(emu: JiraEmulator, pairs: list[PairSpec], directory: Path, *, token: str = "emulator-token",
-                  rate: float = 300.0, **overrides: Any) -> Path:
+def write_configs(
+    emu: JiraEmulator,
+    pairs: list[PairSpec],
+    directory: Path,
+    *,
+    token: str = "emulator-token",
+    rate: float = 300.0,
+    **overrides: Any,
+) -> Path:
     for pair in pairs:
-        doc = sync_config(pair.name, emu.url, pair.user, pair.dev, token=token, database=pair.database,
-                          syncIntervalMinutes=INTERVAL_MINUTES, **overrides)
+        doc = sync_config(
+            pair.name,
+            emu.url,
+            pair.user,
+            pair.dev,
+            token=token,
+            database=pair.database,
+            syncIntervalMinutes=INTERVAL_MINUTES,
+            **overrides,
+        )
         doc["jira"]["maxRequestsPerSecond"] = rate
         doc["jira"]["timeoutSeconds"] = 20
         write_config(directory, doc)
@@ -86,8 +107,16 @@ class People:
     comment body is unique, so a body seen twice on one issue is a duplicate.
     """
 
-    def __init__(self, emu: JiraEmulator, pairs: list[PairSpec], *, escalate_share: float = 0.9,
-                 escalate_within: float = 20.0, steps_per_second: float = 25.0, seed: int = 5) -> None:
+    def __init__(
+        self,
+        emu: JiraEmulator,
+        pairs: list[PairSpec],
+        *,
+        escalate_share: float = 0.9,
+        escalate_within: float = 20.0,
+        steps_per_second: float = 25.0,
+        seed: int = 5,
+    ) -> None:
         self.emu = emu
         self.pairs = pairs
         self.rng = random.Random(seed)

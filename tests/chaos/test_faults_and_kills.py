@@ -61,9 +61,11 @@ def test_faults_and_worker_kills_converge_without_duplicates(chaos, mongo_url, t
         assert worker["restarts"] >= killer.kills[worker["name"]], worker
         assert worker["state"] == "running" and worker["pid"], worker
     findings = check_invariants(emu, mongo_url, pairs, people, people.escalated, final)
-    print(f"\nstorm {storm:.0f}s: people {dict(people.actions)}, kills {dict(killer.kills)}, "
-          f"429 bursts {faults.bursts}, faults {emu_fault_counts(emu)}, checked {dict(findings.stats)}, "
-          f"converged after {(datetime.now(UTC) - quiet_since).total_seconds():.0f}s")
+    print(
+        f"\nstorm {storm:.0f}s: people {dict(people.actions)}, kills {dict(killer.kills)}, "
+        f"429 bursts {faults.bursts}, faults {emu_fault_counts(emu)}, checked {dict(findings.stats)}, "
+        f"converged after {(datetime.now(UTC) - quiet_since).total_seconds():.0f}s"
+    )
     findings.assert_none(" after faults and kills")
     assert health["status"] == "healthy", health
     log = sup.log.read_text()

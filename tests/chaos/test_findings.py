@@ -122,8 +122,10 @@ def test_a_kill_after_the_mapping_is_stored_but_before_the_snapshots_loses_nothi
         db.snapshots.delete_one({"_id": user_key})
     else:
         db.snapshots.replace_one({"_id": user_key}, user_snapshot_before)
-    db.journal.update_many({"_id": {"$nin": sorted(journal_before)}},
-                           {"$set": {"state": "pending"}, "$unset": {"result": "", "done_at": ""}})
+    db.journal.update_many(
+        {"_id": {"$nin": sorted(journal_before)}},
+        {"$set": {"state": "pending"}, "$unset": {"result": "", "done_at": ""}},
+    )
     for entry in list(db.audit.find({}).sort("ts", 1))[audit_before:]:
         db.audit.delete_one({"_id": entry["_id"]})
 

@@ -50,8 +50,12 @@ def test_mongodb_outage_is_ridden_out_and_converges(chaos, tmp_path):
 
     mongo.stop()
     outage_started = time.monotonic()
-    unhealthy = wait_for(lambda: (lambda doc: doc if doc["status"] == "unhealthy" else None)(sup.health()),
-                         OUTAGE_SECONDS + 30, interval=0.3, message="/health unhealthy while MongoDB is away")
+    unhealthy = wait_for(
+        lambda: (lambda doc: doc if doc["status"] == "unhealthy" else None)(sup.health()),
+        OUTAGE_SECONDS + 30,
+        interval=0.3,
+        message="/health unhealthy while MongoDB is away",
+    )
     assert unhealthy["_code"] == 503, unhealthy
     failing = {w["name"]: w["error"] for w in unhealthy["workers"] if not w["ok"]}
     assert set(failing) == set(names) and all(failing.values()), unhealthy["workers"]
@@ -78,6 +82,8 @@ def test_mongodb_outage_is_ridden_out_and_converges(chaos, tmp_path):
     assert health["status"] == "healthy", health
     assert not people.errors, people.errors[:5]
     findings = check_invariants(emu, mongo.url, pairs, people, people.escalated, final)
-    print(f"\noutage {outage:.0f}s: people {dict(people.actions)}, checked {dict(findings.stats)}, "
-          f"worker errors during the outage {failing}")
+    print(
+        f"\noutage {outage:.0f}s: people {dict(people.actions)}, checked {dict(findings.stats)}, "
+        f"worker errors during the outage {failing}"
+    )
     findings.assert_none(" after a MongoDB outage")

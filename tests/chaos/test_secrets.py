@@ -37,8 +37,9 @@ def leaks(text: str, secret_forms: dict[str, str]) -> list[str]:
 
 def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_path):
     accounts = [a for a in default_accounts() if a.name != BOT]
-    accounts.insert(0, Account(BOT, "jirasync bot", "bot@example.com", TOKEN, account_id="557058:jirasync-bot",
-                               role="bot"))
+    accounts.insert(
+        0, Account(BOT, "jirasync bot", "bot@example.com", TOKEN, account_id="557058:jirasync-bot", role="bot")
+    )
     emu = chaos.emulator(accounts=accounts)
     pairs = make_world(emu, SPECS, 15, chaos.tag)
     config_dir = tmp_path / "config"
@@ -48,8 +49,9 @@ def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_
     # Jira refuses this one (token of another account): its errors must not echo the token either.
     emu.add_project("REF", workflow=Workflow.user_default())
     emu.add_project("REFDEV", workflow=Workflow.dev_default())
-    denied = sync_config("sync-denied", emu.url, "REF", "REFDEV", token=TOKEN, email="intruder@example.com",
-                         syncIntervalMinutes=0.05)
+    denied = sync_config(
+        "sync-denied", emu.url, "REF", "REFDEV", token=TOKEN, email="intruder@example.com", syncIntervalMinutes=0.05
+    )
     write_config(config_dir, denied)
     # An invalid file carrying the token: its problem is reported, the token is not.
     broken = sync_config("sync-broken", emu.url, "USER", "DEV", token=TOKEN, syncIntervalMinutes=-1)
@@ -69,8 +71,11 @@ def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_
     outputs: dict[str, str] = {}
     env = cli_env(mongo_url, config_dir, **env_extra)
     health_url = f"http://127.0.0.1:{sup.port}/health"
-    wait_for(lambda: any(w["error"] for w in sup.health()["workers"] if w["name"] == "sync-denied"), 30,
-             message="the refused pair reports its error")
+    wait_for(
+        lambda: any(w["error"] for w in sup.health()["workers"] if w["name"] == "sync-denied"),
+        30,
+        message="the refused pair reports its error",
+    )
     deadline = time.monotonic() + 12
     round_ = 0
     while time.monotonic() < deadline:
@@ -78,24 +83,35 @@ def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_
             outputs[f"GET {path} #{round_}"] = sup.get(path)[1].decode()
         round_ += 1
         time.sleep(1)
-    for args in (("health", "--url", health_url), ("health", "--url", health_url, "--json"),
-                 ("validate-configs",), ("validate-configs", "--json"),
-                 ("state", "show"), ("state", "show", "--json"), ("state", "show", "sync-ab", "--json"),
-                 ("state", "show", "sync-ab", "--issue", pairs[0].user_keys[0], "--json"),
-                 ("run-worker", "sync-ab", "--once", "--json"),  # lease held by the supervisor's worker
-                 ("run-worker", "sync-denied", "--once", "--json"),
-                 ("run-worker", "sync-denied", "--once"),
-                 ("run-worker", "sync-cd", "--once", "--dry-run", "--json"),
-                 ("run-worker", "sync-cd", "--once", "--dry-run")):
+    for args in (
+        ("health", "--url", health_url),
+        ("health", "--url", health_url, "--json"),
+        ("validate-configs",),
+        ("validate-configs", "--json"),
+        ("state", "show"),
+        ("state", "show", "--json"),
+        ("state", "show", "sync-ab", "--json"),
+        ("state", "show", "sync-ab", "--issue", pairs[0].user_keys[0], "--json"),
+        ("run-worker", "sync-ab", "--once", "--json"),  # lease held by the supervisor's worker
+        ("run-worker", "sync-denied", "--once", "--json"),
+        ("run-worker", "sync-denied", "--once"),
+        ("run-worker", "sync-cd", "--once", "--dry-run", "--json"),
+        ("run-worker", "sync-cd", "--once", "--dry-run"),
+    ):
         result = jirasync(*args, env=env, timeout=120)
         outputs[" ".join(args)] = result.stdout + result.stderr
     # Health served from MongoDB heartbeats (standalone mode) too.
     port = free_port()
     server = spawn("health", "--serve", "--health-port", str(port), env=env, log=tmp_path / "health-serve.log")
     try:
-        result = wait_for(lambda: (lambda r: r if r.returncode in (0, 1) else None)(
-            jirasync("health", "--url", f"http://127.0.0.1:{port}/health", "--json", env=env)), 40, interval=0.5,
-            message="health --serve answers")
+        result = wait_for(
+            lambda: (lambda r: r if r.returncode in (0, 1) else None)(
+                jirasync("health", "--url", f"http://127.0.0.1:{port}/health", "--json", env=env)
+            ),
+            40,
+            interval=0.5,
+            message="health --serve answers",
+        )
         outputs["health --serve /health"] = result.stdout + result.stderr
     finally:
         server.send_signal(signal.SIGTERM)
@@ -125,5 +141,5 @@ def test_token_never_appears_in_logs_health_or_cli_output(chaos, mongo_url, tmp_
         text = outputs[name]
         for form in leaked[name]:
             i = text.find(secret_forms[form])
-            details.append(f"{name} ({form}): ...{text[max(0, i - 300):i + 80]}...")
+            details.append(f"{name} ({form}): ...{text[max(0, i - 300) : i + 80]}...")
     assert not leaked, "secret printed:\n" + "\n".join(details)

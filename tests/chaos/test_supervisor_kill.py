@@ -68,19 +68,28 @@ def test_supervisor_killed_mid_cycle_workers_exit_and_successor_converges(chaos,
         assert set(workers) == set(names)
         sup.kill_hard()
         killed_at = time.monotonic()
-        wait_for(lambda workers=workers: not alive(list(workers.values())), 60, interval=0.1,
-                 message="workers exit on their own once their supervisor is gone")
+        wait_for(
+            lambda workers=workers: not alive(list(workers.values())),
+            60,
+            interval=0.1,
+            message="workers exit on their own once their supervisor is gone",
+        )
         exited_after = time.monotonic() - killed_at
         # They stopped, not died: each logged its last line (lease released, Jira closed).
         stopped = {line.get("worker") for line in json_lines(sup.log) if line.get("message") == "worker stopped"}
         assert stopped >= set(names), sup.log.read_text()[-3000:]
-        stories.append(f"kill {round_ + 1}: {_creates(emu)} of {escalations} created, "
-                       f"workers gone after {exited_after:.1f}s")
+        stories.append(
+            f"kill {round_ + 1}: {_creates(emu)} of {escalations} created, workers gone after {exited_after:.1f}s"
+        )
         sup = chaos.supervisor(emu, mongo_url, config_dir, tmp_path / f"supervisor{round_ + 1}.log").start()
         sup.wait_running(names, 60)
 
-    wait_for(lambda: len(people.dev_of) >= escalations, 180 if FULL else 90, interval=0.5,
-             message="every escalated issue has its dev issue")
+    wait_for(
+        lambda: len(people.dev_of) >= escalations,
+        180 if FULL else 90,
+        interval=0.5,
+        message="every escalated issue has its dev issue",
+    )
     time.sleep(5)  # developers keep working on the new dev issues for a moment
     people.stop()
     emu.faults.clear()

@@ -16,12 +16,15 @@ def one_line(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize(("variable", "value", "named"), [
-    ("JIRASYNC_HEALTH_PORT", "abc", "JIRASYNC_HEALTH_PORT='abc'"),
-    ("JIRASYNC_LOG_LEVEL", "verbose", "JIRASYNC_LOG_LEVEL='verbose'"),
-    ("JIRASYNC_SYNC_INTERVAL_MINUTES", "-5", "JIRASYNC_SYNC_INTERVAL_MINUTES='-5'"),
-    ("HEALTH_PORT", "70000", "HEALTH_PORT='70000'"),  # the old unprefixed name is named as written
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("JIRASYNC_HEALTH_PORT", "abc", "JIRASYNC_HEALTH_PORT='abc'"),
+        ("JIRASYNC_LOG_LEVEL", "verbose", "JIRASYNC_LOG_LEVEL='verbose'"),
+        ("JIRASYNC_SYNC_INTERVAL_MINUTES", "-5", "JIRASYNC_SYNC_INTERVAL_MINUTES='-5'"),
+        ("HEALTH_PORT", "70000", "HEALTH_PORT='70000'"),  # the old unprefixed name is named as written
+    ],
+)
 def test_an_invalid_setting_is_one_line_exit_1_naming_the_variable(cli, variable, value, named):
     result = cli.run("state", "show", env={variable: value})
     assert result.exit_code == 1
@@ -57,9 +60,18 @@ def test_run_worker_names_the_jira_it_cannot_reach(cli, write_config, mongo_url)
         doc = pair_config()
         doc["jira"].update(baseUrl=f"http://bot:pw@127.0.0.1:{port}", apiToken="tok-1234")
         directory = write_config("sync-ab.json", doc)
-        result = cli.run("run-worker", "sync-ab", "-c", str(directory), "--once", "--dry-run",
-                         env={"JIRASYNC_MONGODB_URL": mongo_url, "JIRASYNC_LOG_FORMAT": "json"})
+        result = cli.run(
+            "run-worker",
+            "sync-ab",
+            "-c",
+            str(directory),
+            "--once",
+            "--dry-run",
+            env={"JIRASYNC_MONGODB_URL": mongo_url, "JIRASYNC_LOG_FORMAT": "json"},
+        )
     assert result.exit_code == 1
     line = one_line(result)
-    assert line == (f"error: cannot connect to Jira at 127.0.0.1:{port} (jira.baseUrl of sync-ab): "
-                    "connection refused (nothing listens there)")
+    assert line == (
+        f"error: cannot connect to Jira at 127.0.0.1:{port} (jira.baseUrl of sync-ab): "
+        "connection refused (nothing listens there)"
+    )

@@ -36,6 +36,7 @@ def test_piped_tables_are_not_cut_to_80_columns_unless_columns_says_so():
     env_without = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     piped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_without, timeout=60)
     assert piped.stdout.strip() == "1000"
-    narrow = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**env_without, "COLUMNS": "60"}, timeout=60)
+    narrow = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**env_without, "COLUMNS": "60"}, timeout=60
+    )
     assert narrow.stdout.strip() == "60"

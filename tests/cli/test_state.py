@@ -16,6 +16,8 @@ def test_state_reset_says_what_it_did_in_user_terms_and_a_no_aborts_once(cli, wr
     assert eof.exit_code == 1 and (eof.stdout + eof.stderr).lower().count("abort") == 1
     done = cli.run("state", "reset", "sync-ab", "-c", str(directory), "--yes", "--forget-mappings", env=env)
     assert done.exit_code == 0
-    assert done.stdout.strip() == ("reset sync-ab: the next cycle is an initial full sync; forgot 0 issue pairings, "
-                                   "0 issue snapshots, 0 journal entries")
+    assert done.stdout.strip() == (
+        "reset sync-ab: the next cycle is an initial full sync; forgot 0 issue pairings, "
+        "0 issue snapshots, 0 journal entries"
+    )
     assert not re.search(r"sync_state|issue_map", done.stdout)

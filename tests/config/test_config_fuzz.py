@@ -28,8 +28,19 @@ json_values = st.recursive(
 def _mutated_config():
     """Valid documents with one key replaced by arbitrary JSON: exercises deep schema paths."""
     base = pair_config()
-    keys = ["name", "jira", "userProjectKey", "devProjectKey", "syncIntervalMinutes", "rules", "database",
-            "initialSyncEnabled", "commentSync", "fieldSync", "jql"]
+    keys = [
+        "name",
+        "jira",
+        "userProjectKey",
+        "devProjectKey",
+        "syncIntervalMinutes",
+        "rules",
+        "database",
+        "initialSyncEnabled",
+        "commentSync",
+        "fieldSync",
+        "jql",
+    ]
     return st.tuples(st.sampled_from(keys), json_values).map(lambda kv: {**base, kv[0]: kv[1]})
 
 
@@ -161,8 +172,10 @@ def test_hostile_content_is_one_problem_for_its_file(label):
 
 
 def test_expected_reasons_for_hostile_content():
-    reasons = {label: parse_config("f.json", content, {"JIRA_API_TOKEN": "t0ken"})[0].line()
-               for label, content in HOSTILE_CONTENT.items()}
+    reasons = {
+        label: parse_config("f.json", content, {"JIRA_API_TOKEN": "t0ken"})[0].line()
+        for label, content in HOSTILE_CONTENT.items()
+    }
     assert reasons["huge-int"] == "f.json: $: invalid JSON: number with 5000 digits (at most 100)"
     assert reasons["huge-float"] == "f.json: $: invalid JSON: number 1e999 is out of range"
     assert reasons["nan"] == "f.json: $: invalid JSON: NaN is not a JSON value"
@@ -214,8 +227,12 @@ def test_validate_configs_process_over_hostile_files_exits_1_or_2_never_hangs(tm
     tried, outside = 0, []
     for directory, files in runs:
         for extra in ([], ["--json"]):
-            done = subprocess.run([sys.executable, "-m", "jirasync_cli", "validate-configs", "--config-dir",
-                                   str(directory), *extra], capture_output=True, timeout=120, env=env)
+            done = subprocess.run(
+                [sys.executable, "-m", "jirasync_cli", "validate-configs", "--config-dir", str(directory), *extra],
+                capture_output=True,
+                timeout=120,
+                env=env,
+            )
             tried += len(files)
             if done.returncode not in (0, 1, 2):
                 outside.append((directory.name, done.returncode, done.stderr[-300:]))
@@ -223,6 +240,8 @@ def test_validate_configs_process_over_hostile_files_exits_1_or_2_never_hangs(tm
             if extra:
                 report = json.loads(done.stdout)
                 assert sorted(report["invalid"]) == sorted(files) and report["valid"][0]["name"] == "valid"
-    print(f"\nconfig fuzz: {tried} hostile files tried in {2 * len(runs)} validate-configs runs, "
-          f"{len(outside)} runs with an exit code outside 0/1/2")
+    print(
+        f"\nconfig fuzz: {tried} hostile files tried in {2 * len(runs)} validate-configs runs, "
+        f"{len(outside)} runs with an exit code outside 0/1/2"
+    )
     assert outside == []

@@ -27,10 +27,15 @@ def test_a_file_without_mappings_has_empty_tables():
 
 
 def test_tables_reach_the_worker_unchanged():
-    config = load({"statuses": {"Done": "Erledigt", "In Progress": "10002"},
-                   "priorities": {"Highest": "Blocker"}, "issueTypes": {"Bug": "Defect"},
-                   "users": {"bob@customer.example": "robert"},
-                   "devToUser": {"statuses": {"Zu erledigen": "Open"}}})
+    config = load(
+        {
+            "statuses": {"Done": "Erledigt", "In Progress": "10002"},
+            "priorities": {"Highest": "Blocker"},
+            "issueTypes": {"Bug": "Defect"},
+            "users": {"bob@customer.example": "robert"},
+            "devToUser": {"statuses": {"Zu erledigen": "Open"}},
+        }
+    )
     assert isinstance(config, PairConfig)
     assert config.mappings.statuses == {"Done": "Erledigt", "In Progress": "10002"}
     assert isinstance(config.mappings.issue_types, StrMap) and config.mappings.issue_types["Bug"] == "Defect"
@@ -43,17 +48,25 @@ def test_tables_reach_the_worker_unchanged():
         config.mappings.statuses["Done"] = "x"  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("mappings", "line"), [
-    ({"statuses": {"Done": ""}}, "sync-x.json: $.mappings: mappings.statuses.Done: the value is empty"),
-    ({"statuses": {"Open": "Zu erledigen", "New": "zu erledigen"}},
-     "sync-x.json: $.mappings: mappings.statuses: 'Open' and 'New' both map to 'Zu erledigen', so 'Zu erledigen' "
-     "on the dev side has no single user-side value; add 'Zu erledigen' to mappings.devToUser.statuses"),
-    ({"users": {"Bob@x.example": "robert", "bob@x.example": "rob"}},
-     "sync-x.json: $.mappings: mappings.users: 'Bob@x.example' and 'bob@x.example' are the same value "
-     "(case is ignored)"),
-    ({"statuses": {"Done": 3}}, "sync-x.json: $.mappings.statuses.Done: Input should be a valid string"),
-    ({"state": {}}, "sync-x.json: $.mappings.state: unknown key (did you mean 'statuses'?)"),
-])
+@pytest.mark.parametrize(
+    ("mappings", "line"),
+    [
+        ({"statuses": {"Done": ""}}, "sync-x.json: $.mappings: mappings.statuses.Done: the value is empty"),
+        (
+            {"statuses": {"Open": "Zu erledigen", "New": "zu erledigen"}},
+            "sync-x.json: $.mappings: mappings.statuses: 'Open' and 'New' both map to 'Zu erledigen', "
+            "so 'Zu erledigen' on the dev side has no single user-side value; "
+            "add 'Zu erledigen' to mappings.devToUser.statuses",
+        ),
+        (
+            {"users": {"Bob@x.example": "robert", "bob@x.example": "rob"}},
+            "sync-x.json: $.mappings: mappings.users: 'Bob@x.example' and 'bob@x.example' are the same value "
+            "(case is ignored)",
+        ),
+        ({"statuses": {"Done": 3}}, "sync-x.json: $.mappings.statuses.Done: Input should be a valid string"),
+        ({"state": {}}, "sync-x.json: $.mappings.state: unknown key (did you mean 'statuses'?)"),
+    ],
+)
 def test_a_broken_table_is_one_line_naming_the_field(mappings, line):
     problems = load(mappings)
     assert isinstance(problems, list)
@@ -61,8 +74,12 @@ def test_a_broken_table_is_one_line_naming_the_field(mappings, line):
 
 
 def test_an_ambiguous_table_settled_by_dev_to_user_is_valid():
-    config = load({"statuses": {"Open": "Zu erledigen", "New": "Zu erledigen"},
-                   "devToUser": {"statuses": {"Zu erledigen": "Open"}}})
+    config = load(
+        {
+            "statuses": {"Open": "Zu erledigen", "New": "Zu erledigen"},
+            "devToUser": {"statuses": {"Zu erledigen": "Open"}},
+        }
+    )
     assert isinstance(config, PairConfig)
 
 

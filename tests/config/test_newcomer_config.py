@@ -12,8 +12,11 @@ from jirasync_cli.config.loader import parse_config
 from tests.conftest import SECRET_TOKEN, pair_config
 
 REPO = Path(__file__).resolve().parents[2]
-ALL_VARS = {"JIRA_BASE_URL": "https://example.atlassian.net", "JIRA_EMAIL": "bot@example.com",
-            "JIRA_API_TOKEN": SECRET_TOKEN}
+ALL_VARS = {
+    "JIRA_BASE_URL": "https://example.atlassian.net",
+    "JIRA_EMAIL": "bot@example.com",
+    "JIRA_API_TOKEN": SECRET_TOKEN,
+}
 
 
 def three_variable_config() -> dict:
@@ -24,22 +27,32 @@ def three_variable_config() -> dict:
 
 def test_every_missing_variable_is_named_with_its_path():
     problems = parse_config("sync-ab.json", json.dumps(three_variable_config()).encode(), {})
-    assert [(p.path, p.reason) for p in problems] == [(
-        "$", "environment variables JIRA_BASE_URL ($.jira.baseUrl), JIRA_EMAIL ($.jira.email), "
-             "JIRA_API_TOKEN ($.jira.apiToken) are not set")]
-    (one,) = parse_config("sync-ab.json", json.dumps(three_variable_config()).encode(),
-                          {k: v for k, v in ALL_VARS.items() if k != "JIRA_EMAIL"})
+    assert [(p.path, p.reason) for p in problems] == [
+        (
+            "$",
+            "environment variables JIRA_BASE_URL ($.jira.baseUrl), JIRA_EMAIL ($.jira.email), "
+            "JIRA_API_TOKEN ($.jira.apiToken) are not set",
+        )
+    ]
+    (one,) = parse_config(
+        "sync-ab.json",
+        json.dumps(three_variable_config()).encode(),
+        {k: v for k, v in ALL_VARS.items() if k != "JIRA_EMAIL"},
+    )
     assert (one.path, one.reason) == ("$.jira.email", "environment variable JIRA_EMAIL is not set")
 
 
-@pytest.mark.parametrize(("where", "typo", "suggestion"), [
-    ((), "syncIntervalMinute", "syncIntervalMinutes"),
-    (("jira",), "baseURL", "baseUrl"),
-    (("jira",), "apitoken", "apiToken"),
-    (("rules", 0, "actions"), "commentOnn", "commentOn"),
-    (("rules", 0), "sourcestatus", "sourceStatus"),
-    (("commentSync",), "usertodev", "userToDev"),
-])
+@pytest.mark.parametrize(
+    ("where", "typo", "suggestion"),
+    [
+        ((), "syncIntervalMinute", "syncIntervalMinutes"),
+        (("jira",), "baseURL", "baseUrl"),
+        (("jira",), "apitoken", "apiToken"),
+        (("rules", 0, "actions"), "commentOnn", "commentOn"),
+        (("rules", 0), "sourcestatus", "sourceStatus"),
+        (("commentSync",), "usertodev", "userToDev"),
+    ],
+)
 def test_a_misspelt_key_gets_the_closest_known_key(where, typo, suggestion):
     doc = pair_config(commentSync={"enabled": True})
     node = doc
@@ -61,15 +74,19 @@ def test_run_worker_names_the_missing_variable_not_a_missing_config(cli, write_c
     result = cli.run("run-worker", "x", "-c", str(directory), "--once", env={"JIRA_API_TOKEN": None})
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "sync-x.json is invalid: $.jira.apiToken: environment variable JIRA_API_TOKEN is not set" \
-        in lines[0], result.stderr
+    assert (
+        len(lines) == 1
+        and "sync-x.json is invalid: $.jira.apiToken: environment variable JIRA_API_TOKEN is not set" in lines[0]
+    ), result.stderr
     assert "valid: none" not in result.stderr
 
 
 def test_validate_configs_passes_the_shipped_examples_without_secrets_and_warns(cli, tmp_path):
     directory = tmp_path / "examples"
     shutil.copytree(REPO / "examples" / "config", directory)
-    clear = {name: None for name in ("JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_DC_BASE_URL", "JIRA_DC_TOKEN")}
+    clear = {
+        name: None for name in ("JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_DC_BASE_URL", "JIRA_DC_TOKEN")
+    }
     result = cli.run("validate-configs", "-c", str(directory), "--json", env=clear)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

@@ -36,15 +36,22 @@ from tests.helpers import sync_config
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "round-trip-token-4711"
-ENV = {"JIRA_API_TOKEN": TOKEN, "JIRA_DC_TOKEN": TOKEN, "JIRA_EMAIL": "bot@example.com",
-       "JIRA_BASE_URL": "https://acme.atlassian.net", "JIRA_DC_BASE_URL": "https://jira.example.com",
-       "JIRASYNC_DEMO_TOKEN": TOKEN}
+ENV = {
+    "JIRA_API_TOKEN": TOKEN,
+    "JIRA_DC_TOKEN": TOKEN,
+    "JIRA_EMAIL": "bot@example.com",
+    "JIRA_BASE_URL": "https://acme.atlassian.net",
+    "JIRA_DC_BASE_URL": "https://jira.example.com",
+    "JIRASYNC_DEMO_TOKEN": TOKEN,
+}
 
 
 def _configs() -> list[tuple[str, dict[str, Any]]]:
     out = [(f"examples/{p.name}", json.loads(p.read_text())) for p in sorted((REPO / "examples/config").glob("*.json"))]
-    out += [("tests.conftest.pair_config", pair_config()),
-            ("tests.helpers.sync_config", sync_config("sync-ab", "http://127.0.0.1:9", token=TOKEN))]
+    out += [
+        ("tests.conftest.pair_config", pair_config()),
+        ("tests.helpers.sync_config", sync_config("sync-ab", "http://127.0.0.1:9", token=TOKEN)),
+    ]
     out += [(where, as_full_config(json.loads(text))) for where, text in config_snippets()]
     return out
 
@@ -95,12 +102,21 @@ def test_the_round_trip_covers_every_optional_section():
     assert any(c.jira.auth_type == "pat" for c in configs) and any(c.jira.api_version for c in configs)
 
 
-@pytest.mark.parametrize(("model", "dataclass"), [
-    (SyncPairConfig, runtime.PairConfig), (JiraConnection, runtime.JiraSite), (Rule, runtime.Rule),
-    (Conditions, runtime.Conditions), (Actions, runtime.Actions), (CommentSync, runtime.CommentSync),
-    (FieldSync, runtime.FieldSync), (JqlFilters, runtime.JqlFilters), (Mappings, runtime.Mappings),
-    (MappingTables, runtime.MappingTables),
-])
+@pytest.mark.parametrize(
+    ("model", "dataclass"),
+    [
+        (SyncPairConfig, runtime.PairConfig),
+        (JiraConnection, runtime.JiraSite),
+        (Rule, runtime.Rule),
+        (Conditions, runtime.Conditions),
+        (Actions, runtime.Actions),
+        (CommentSync, runtime.CommentSync),
+        (FieldSync, runtime.FieldSync),
+        (JqlFilters, runtime.JqlFilters),
+        (Mappings, runtime.Mappings),
+        (MappingTables, runtime.MappingTables),
+    ],
+)
 def test_models_and_dataclasses_name_the_same_fields(model, dataclass):
     assert list(model.model_fields) == [f.name for f in dataclasses.fields(dataclass)]
 
@@ -127,13 +143,25 @@ def test_settings_survive_the_trip_to_the_supervisor_and_workers():
     settings = Settings(config_dir=Path("/etc/jirasync"), health_port=0, reload_on_hup=True)
     assert Settings.from_dict(json.loads(json.dumps(settings.to_dict()))) == settings
     assert settings.replace(health_port=None, health_host="127.0.0.1") == dataclasses.replace(
-        settings, health_host="127.0.0.1")
+        settings, health_host="127.0.0.1"
+    )
 
 
-WORKER_SIDE = ["jirasync_cli.__main__", "jirasync_cli.runtime.worker", "jirasync_cli.runtime.supervisor",
-               "jirasync_cli.runtime.wiring", "jirasync_cli.runtime.once", "jirasync_cli.runtime.ipc",
-               "jirasync_cli.sync.cycle", "jirasync_cli.jira.client", "jirasync_cli.store", "jirasync_cli.config",
-               "jirasync_cli.settings", "jirasync_cli.health.report", "jirasync_cli.health.server"]
+WORKER_SIDE = [
+    "jirasync_cli.__main__",
+    "jirasync_cli.runtime.worker",
+    "jirasync_cli.runtime.supervisor",
+    "jirasync_cli.runtime.wiring",
+    "jirasync_cli.runtime.once",
+    "jirasync_cli.runtime.ipc",
+    "jirasync_cli.sync.cycle",
+    "jirasync_cli.jira.client",
+    "jirasync_cli.store",
+    "jirasync_cli.config",
+    "jirasync_cli.settings",
+    "jirasync_cli.health.report",
+    "jirasync_cli.health.server",
+]
 
 
 def test_the_worker_side_never_imports_pydantic():
@@ -149,7 +177,8 @@ def test_the_worker_side_never_imports_pydantic():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core', "
         "'pydantic_settings', 'typer', 'rich')))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(wire), capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(wire), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

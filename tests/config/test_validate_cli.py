@@ -27,12 +27,18 @@ def test_report_and_exit_code_for_mixed_directory(cli, write_config):
     assert [v["name"] for v in report["valid"]] == ["good"]
     assert report["invalid"] == ["sync-broken.json", "sync-dup1.json", "sync-dup2.json", "sync-schema.json"]
     assert report["problems"] == [
-        {"file": "sync-broken.json", "path": "$",
-         "reason": "invalid JSON: Expecting property name enclosed in double quotes at line 1 column 2"},
+        {
+            "file": "sync-broken.json",
+            "path": "$",
+            "reason": "invalid JSON: Expecting property name enclosed in double quotes at line 1 column 2",
+        },
         {"file": "sync-dup1.json", "path": "$.name", "reason": "name 'same' is also used by sync-dup2.json"},
         {"file": "sync-dup2.json", "path": "$.name", "reason": "name 'same' is also used by sync-dup1.json"},
-        {"file": "sync-schema.json", "path": "$.devProjectKey",
-         "reason": "String should match pattern '^[A-Z][A-Z0-9_]{0,49}$'"},
+        {
+            "file": "sync-schema.json",
+            "path": "$.devProjectKey",
+            "reason": "String should match pattern '^[A-Z][A-Z0-9_]{0,49}$'",
+        },
     ]
     assert "other.json" not in result.stdout
 
@@ -42,8 +48,13 @@ def test_table_output_names_files_and_problems(cli, write_config):
     result = cli.run("validate-configs", "-c", str(directory), env=ENV)
     assert result.exit_code == 1
     out = result.stdout
-    for needle in ("sync-good.json", "USER → DEV", "valid", "invalid",
-                   "sync-schema.json: $.devProjectKey: String should match pattern"):
+    for needle in (
+        "sync-good.json",
+        "USER → DEV",
+        "valid",
+        "invalid",
+        "sync-schema.json: $.devProjectKey: String should match pattern",
+    ):
         assert needle in out
     assert "Traceback" not in out
 
@@ -76,13 +87,20 @@ def test_usage_error_exits_two(cli):
 
 
 def test_examples_are_valid(cli):
-    env = {"JIRA_BASE_URL": "https://example.atlassian.net", "JIRA_EMAIL": "bot@example.com",
-           "JIRA_API_TOKEN": SECRET_TOKEN, "JIRA_DC_BASE_URL": "https://jira.example.com",
-           "JIRA_DC_TOKEN": SECRET_TOKEN + "-dc"}
+    env = {
+        "JIRA_BASE_URL": "https://example.atlassian.net",
+        "JIRA_EMAIL": "bot@example.com",
+        "JIRA_API_TOKEN": SECRET_TOKEN,
+        "JIRA_DC_BASE_URL": "https://jira.example.com",
+        "JIRA_DC_TOKEN": SECRET_TOKEN + "-dc",
+    }
     result = cli.run("validate-configs", "-c", str(REPO / "examples" / "config"), "--json", env=env)
     assert result.exit_code == 0, result.stdout
     assert sorted(v["file"] for v in json.loads(result.stdout)["valid"]) == [
-        "sync-ab.json", "sync-cd.json", "sync-xy.json"]
+        "sync-ab.json",
+        "sync-cd.json",
+        "sync-xy.json",
+    ]
 
 
 def test_token_is_masked_everywhere(cli, write_config):

@@ -163,8 +163,15 @@ def dockerignored(path: str, patterns: list[str]) -> bool:
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_context():
     patterns = DOCKERIGNORE.read_text().splitlines()
-    for path in (".env.consolidated", ".env", "config/sync-ab.json", ".git/HEAD", ".venv/bin/python",
-                 "tests/conftest.py", "src/jirasync_cli/__pycache__/cli.cpython-311.pyc"):
+    for path in (
+        ".env.consolidated",
+        ".env",
+        "config/sync-ab.json",
+        ".git/HEAD",
+        ".venv/bin/python",
+        "tests/conftest.py",
+        "src/jirasync_cli/__pycache__/cli.cpython-311.pyc",
+    ):
         assert dockerignored(path, patterns), f"{path} would be sent to the Docker daemon"
 
 
@@ -175,7 +182,7 @@ def test_runs_as_a_non_root_user(dockerfile):
     assert name not in ("root", "0"), name
     # Every instruction after USER runs unprivileged: nothing may need root after it.
     stage = final_stage(dockerfile)
-    after = stage[stage.index(user[-1]) + 1:]
+    after = stage[stage.index(user[-1]) + 1 :]
     assert not [i for i in after if i.keyword == "RUN"], "RUN after USER would run as the service user"
 
 
@@ -188,8 +195,9 @@ def test_environment_exposure_and_stop_signal(dockerfile):
     assert one(stage, "EXPOSE").args.split() == ["3000"]
     assert one(stage, "STOPSIGNAL").args == "SIGTERM"
     # Settings must accept what the image sets.
-    settings = EnvSettings(_env_file=None, JIRASYNC_CONFIG_DIR=env["JIRASYNC_CONFIG_DIR"],
-                           JIRASYNC_LOG_FORMAT=env["JIRASYNC_LOG_FORMAT"])
+    settings = EnvSettings(
+        _env_file=None, JIRASYNC_CONFIG_DIR=env["JIRASYNC_CONFIG_DIR"], JIRASYNC_LOG_FORMAT=env["JIRASYNC_LOG_FORMAT"]
+    )
     assert str(settings.config_dir) == "/config" and settings.log_format == "json"
 
 
@@ -223,8 +231,9 @@ def run_health_shell(command: str, health_exit: int, tmp_path: Path) -> int:
     return subprocess.run(["/bin/sh", "-c", command], env=env, check=False).returncode
 
 
-@pytest.mark.parametrize(("status", "docker_result"), [("healthy", 0), ("degraded", 0), ("unhealthy", 1),
-                                                       ("unreachable", 1)])
+@pytest.mark.parametrize(
+    ("status", "docker_result"), [("healthy", 0), ("degraded", 0), ("unhealthy", 1), ("unreachable", 1)]
+)
 def test_healthcheck_shell_treats_degraded_as_healthy(dockerfile, tmp_path, status, docker_result):
     exit_code = EXIT_CODES.get(status, 2)
     _, command = healthcheck_parts(dockerfile)
@@ -261,11 +270,11 @@ def mounts(service: dict) -> list[dict]:
     for vol in service.get("volumes") or []:
         if isinstance(vol, str):
             parts = vol.split(":")
-            out.append({"source": parts[0], "target": parts[1],
-                        "read_only": len(parts) > 2 and "ro" in parts[2].split(",")})
+            out.append(
+                {"source": parts[0], "target": parts[1], "read_only": len(parts) > 2 and "ro" in parts[2].split(",")}
+            )
         else:
-            out.append({"source": vol.get("source"), "target": vol["target"],
-                        "read_only": bool(vol.get("read_only"))})
+            out.append({"source": vol.get("source"), "target": vol["target"], "read_only": bool(vol.get("read_only"))})
     return out
 
 
@@ -329,7 +338,8 @@ def env_example() -> tuple[dict[str, str], str]:
             key, sep, value = line.partition("=")
             assert sep and re.fullmatch(r"[A-Z_][A-Z0-9_]*", key), f"not VAR=value: {line!r}"
             assert not re.search(r"\s", value) and not value.startswith(("'", '"')), (
-                f"{key}: docker's env files take values literally: no quotes, spaces or comments")
+                f"{key}: docker's env files take values literally: no quotes, spaces or comments"
+            )
             assigned[key] = value
     return assigned, text
 

@@ -76,7 +76,7 @@ def sections(text: str, pattern: str) -> dict[str, str]:
         match = re.fullmatch(pattern, title)
         if not match:
             continue
-        stop = next((s for s, _, lvl, _ in found[i + 1:] if lvl <= level), len(text))
+        stop = next((s for s, _, lvl, _ in found[i + 1 :] if lvl <= level), len(text))
         out[match.group(1)] = text[end:stop]
     return out
 

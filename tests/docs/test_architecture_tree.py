@@ -17,7 +17,7 @@ def documented_modules() -> set[str]:
         match = re.match(r"( *)(\S+)", line)
         assert match, f"unexpected line in the tree: {line!r}"
         depth, name = len(match.group(1)) // 2, match.group(2)
-        stack[depth - 1:] = [name.rstrip("/")]
+        stack[depth - 1 :] = [name.rstrip("/")]
         if name.endswith(".py"):
             found.add("/".join(stack))
     return found

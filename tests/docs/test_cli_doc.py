@@ -42,8 +42,9 @@ def mentions(text: str, flag: str) -> bool:
 
 
 def test_the_walk_sees_the_known_commands():
-    assert {"validate-configs", "run-worker", "supervise", "health", "state show", "state reset",
-            "emulator"} <= set(COMMANDS)
+    assert {"validate-configs", "run-worker", "supervise", "health", "state show", "state reset", "emulator"} <= set(
+        COMMANDS
+    )
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -148,8 +148,17 @@ def test_trying_a_config_runs_as_documented_from_a_fresh_checkout(tmp_path):
                 words += ["--port", str(mongo_port)]  # the documented default port, moved
             command = [sys.executable, "-m", "jirasync_cli", *words[1:]]
             if code.endswith("&"):
-                background.append(subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                                   stderr=subprocess.STDOUT, text=True, start_new_session=True))
+                background.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                        start_new_session=True,
+                    )
+                )
                 wait_port(mongo_port if "dev-mongo" in code else emu_port)
                 continue
             result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
@@ -157,8 +166,11 @@ def test_trying_a_config_runs_as_documented_from_a_fresh_checkout(tmp_path):
             if "run-worker" in code:
                 assert "plan" in result.stdout and "create_issue" in result.stdout, result.stdout
     finally:
-        trees = {p.pid: [c.pid for c in psutil.Process(p.pid).children(recursive=True)]
-                 for p in background if p.poll() is None}
+        trees = {
+            p.pid: [c.pid for c in psutil.Process(p.pid).children(recursive=True)]
+            for p in background
+            if p.poll() is None
+        }
         for proc in background:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)  # Ctrl-C, as the docs say
@@ -166,17 +178,23 @@ def test_trying_a_config_runs_as_documented_from_a_fresh_checkout(tmp_path):
     for proc, out in zip(background, outputs, strict=True):
         assert proc.returncode in (0, 130), out
         assert "Traceback" not in out
-    assert not [pid for pids in trees.values() for pid in pids if psutil.pid_exists(pid)
-                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE], "dev-mongo stopped its server"
+    assert not [
+        pid
+        for pids in trees.values()
+        for pid in pids
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ], "dev-mongo stopped its server"
 
 
 def test_dev_mongo_without_the_extra_says_how_to_install_it(cli, monkeypatch):
     monkeypatch.setattr("jirasync_cli.cli.dev_mongo.find_server", lambda: None)
     result = cli.run("dev-mongo")
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: the embedded MongoDB server is not installed: pip install "
-                                     "'jirasync[embedded]' (from a source checkout: python3 tools/dev.py jirasync "
-                                     "dev-mongo)")
+    assert result.stderr.strip() == (
+        "error: the embedded MongoDB server is not installed: pip install "
+        "'jirasync[embedded]' (from a source checkout: python3 tools/dev.py jirasync "
+        "dev-mongo)"
+    )
 
 
 def test_dev_mongo_on_a_taken_port_is_one_line(cli):

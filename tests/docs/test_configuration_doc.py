@@ -51,8 +51,9 @@ def _section_rows(block: str) -> dict[str, dict[str, str]]:
         elif line.startswith("| `"):
             cells = [c.strip() for c in line.strip("|").split(" | ")]
             key = cells[0].strip("`")
-            out[f"{section}.{key}" if section else key] = dict(zip(
-                ("key", "type", "required", "default", "description"), cells, strict=False))
+            out[f"{section}.{key}" if section else key] = dict(
+                zip(("key", "type", "required", "default", "description"), cells, strict=False)
+            )
     return out
 
 
@@ -106,8 +107,9 @@ def test_splice_keeps_hand_written_text_and_is_idempotent():
     assert docs_gen.splice(once, "NEW") == once
 
 
-@pytest.mark.parametrize("doc", ["no markers", f"{docs_gen.END}\n{docs_gen.START}",
-                                 f"{docs_gen.START}\n{docs_gen.START}\n{docs_gen.END}"])
+@pytest.mark.parametrize(
+    "doc", ["no markers", f"{docs_gen.END}\n{docs_gen.START}", f"{docs_gen.START}\n{docs_gen.START}\n{docs_gen.END}"]
+)
 def test_splice_refuses_documents_without_one_marker_pair(doc):
     with pytest.raises(ValueError):
         docs_gen.splice(doc, "x")
@@ -142,6 +144,7 @@ def test_dev_task_checks_schema_and_docs():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "tools/dev.py", "docs", "--check"], cwd=REPO,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "tools/dev.py", "docs", "--check"], cwd=REPO, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr

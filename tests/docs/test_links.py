@@ -8,8 +8,7 @@ import pytest
 
 from tests.docs.markdown import DOCS, REPO, anchors, doc_files, links
 
-EXPECTED = {"architecture.md", "configuration.md", "rules-cookbook.md", "operations.md", "troubleshooting.md",
-            "cli.md"}
+EXPECTED = {"architecture.md", "configuration.md", "rules-cookbook.md", "operations.md", "troubleshooting.md", "cli.md"}
 
 
 def test_the_expected_documents_exist():

@@ -22,16 +22,24 @@ from tests.docs.markdown import DOCS, REPO, blocks, doc_files, read
 
 SCHEMA = json.loads((REPO / "schemas" / "sync-config.schema.json").read_text())
 ENV = {
-    "JIRA_BASE_URL": "https://example.atlassian.net", "JIRA_EMAIL": "bot@example.com",
-    "JIRA_API_TOKEN": "cloud-token-123", "JIRA_DC_BASE_URL": "https://jira.example.internal",
+    "JIRA_BASE_URL": "https://example.atlassian.net",
+    "JIRA_EMAIL": "bot@example.com",
+    "JIRA_API_TOKEN": "cloud-token-123",
+    "JIRA_DC_BASE_URL": "https://jira.example.internal",
     "JIRA_DC_TOKEN": "dc-token-456",
 }
 BASE = {
     "jira": {"baseUrl": "${JIRA_BASE_URL}", "email": "${JIRA_EMAIL}", "apiToken": "${JIRA_API_TOKEN}"},
     "userProjectKey": "SUP",
     "devProjectKey": "ENG",
-    "rules": [{"id": "base-escalate", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-               "actions": {"createIssue": True}}],
+    "rules": [
+        {
+            "id": "base-escalate",
+            "sourceStatus": "Will Do",
+            "syncDirection": "user_to_dev",
+            "actions": {"createIssue": True},
+        }
+    ],
 }
 CONFIG_DOCS = ("rules-cookbook.md", "configuration.md")
 
@@ -70,8 +78,10 @@ def test_cookbook_covers_the_workflows_it_promises():
     configs = [as_full_config(json.loads(text)) for where, text in config_snippets() if "cookbook" in where]
     rules = [rule for c in configs for rule in c["rules"]]
     assert len(configs) >= 12
-    assert any(r["actions"].get("createIssue") and r["actions"].get("addComment") and r["actions"].get("addCrossLink")
-               for r in rules)
+    assert any(
+        r["actions"].get("createIssue") and r["actions"].get("addComment") and r["actions"].get("addCrossLink")
+        for r in rules
+    )
     assert any(r["sourceStatus"] == "*" and r["syncDirection"] == "both" for r in rules)
     assert {"target", "source", "user", "dev"} <= {r["actions"].get("commentOn") for r in rules}
     conditions = {k for r in rules for k in r.get("conditions", {})}
@@ -189,11 +199,23 @@ def test_health_example_has_the_shape_the_supervisor_produces():
 
 
 def exported_metrics() -> set[str]:
-    doc = {"status": "healthy", "workers": [{
-        "name": "w", "state": "running", "restarts": 1, "cycles": 1, "last_success": "2026-01-01T00:00:00+00:00",
-        "rss_bytes": 1, "heartbeat_age_seconds": 1.0, "jira_requests": {"search": 1},
-        "webhooks": {"received": 1, "coalesced": 0, "last_event_age_seconds": 1.0}}],
-        "webhooks": {"received": 1, "accepted": 1, "ignored": 0, "rejected": 0, "rejected_by": {"signature": 0}}}
+    doc = {
+        "status": "healthy",
+        "workers": [
+            {
+                "name": "w",
+                "state": "running",
+                "restarts": 1,
+                "cycles": 1,
+                "last_success": "2026-01-01T00:00:00+00:00",
+                "rss_bytes": 1,
+                "heartbeat_age_seconds": 1.0,
+                "jira_requests": {"search": 1},
+                "webhooks": {"received": 1, "coalesced": 0, "last_event_age_seconds": 1.0},
+            }
+        ],
+        "webhooks": {"received": 1, "accepted": 1, "ignored": 0, "rejected": 0, "rejected_by": {"signature": 0}},
+    }
     text = metrics_text(doc).decode()
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 

@@ -30,8 +30,14 @@ def test_each_gap_is_one_line_naming_pair_project_subject_and_fix(cli, tmp_path,
     code, out = check(cli, tmp_path, emu, rules=rules, jira=jira)
     assert code == 1 and not out["ok"]
     got = {(f["project"], f["subject"]) for f in out["findings"]}
-    assert got == {("DEV", "description"), ("DEV", "priority"), ("DEV", "labels"), ("DEV", "issuelinks"),
-                   (None, "link type Depends"), ("USER", "status 'Escalated'")}
+    assert got == {
+        ("DEV", "description"),
+        ("DEV", "priority"),
+        ("DEV", "labels"),
+        ("DEV", "issuelinks"),
+        (None, "link type Depends"),
+        ("USER", "status 'Escalated'"),
+    }
     lines = [f["line"] for f in out["findings"]]
     assert all(line.startswith(("sync-ab DEV: ", "sync-ab USER: ", "sync-ab: ")) for line in lines)
     assert any("set jira.linkType to one of: Blocks, Cloners, Duplicate, Relates" in line for line in lines)
@@ -65,8 +71,13 @@ def test_text_output_and_exit_2_when_jira_cannot_be_reached(cli, tmp_path, emu):
 
 
 def test_checks_are_independent_functions():
-    assert [c.__name__ for c in CHECKS] == ["check_projects", "check_create_screen", "check_link_type",
-                                            "check_rule_statuses", "check_transition_screens"]
+    assert [c.__name__ for c in CHECKS] == [
+        "check_projects",
+        "check_create_screen",
+        "check_link_type",
+        "check_rule_statuses",
+        "check_transition_screens",
+    ]
 
 
 def test_transition_screens_asking_for_what_the_sync_cannot_give(cli, tmp_path, emu):
@@ -78,8 +89,9 @@ def test_transition_screens_asking_for_what_the_sync_cannot_give(cli, tmp_path, 
     emu.set_screens("all", project="DEV")
     workflow = Workflow.user_default()
     root_cause = ScreenField("customfield_10100", "Root cause", required=True)
-    workflow.transitions = [replace(t, screen=(*RESOLUTION_SCREEN, root_cause)) if t.to == "Resolved" else t
-                            for t in workflow.transitions]
+    workflow.transitions = [
+        replace(t, screen=(*RESOLUTION_SCREEN, root_cause)) if t.to == "Resolved" else t for t in workflow.transitions
+    ]
     emu.add_project("HELP", name="Help desk", workflow=workflow)
     emu.create_issue("HELP", summary="sample", as_account="bob")
     code, out = check(cli, tmp_path, emu, userProjectKey="HELP")

@@ -38,12 +38,17 @@ def snake_keys(value: Any, path: str = "$") -> list[str]:
 
 def test_the_walker_finds_snake_case_keys():
     assert snake_keys({"lastCycle": {"dev_key": 1}, "actions": {"create_issue": 1}, "x": [{"rss_bytes": 1}]}) == [
-        "$.lastCycle.dev_key", "$.x[0].rss_bytes"]
+        "$.lastCycle.dev_key",
+        "$.x[0].rss_bytes",
+    ]
 
 
 def env_of(pair: Pair) -> dict[str, str]:
-    return {"JIRASYNC_MONGODB_URL": pair.settings.mongodb_url, "JIRASYNC_CONFIG_DIR": str(pair.config_dir),
-            "JIRASYNC_LOG_FORMAT": "json"}
+    return {
+        "JIRASYNC_MONGODB_URL": pair.settings.mongodb_url,
+        "JIRASYNC_CONFIG_DIR": str(pair.config_dir),
+        "JIRASYNC_LOG_FORMAT": "json",
+    }
 
 
 def test_every_json_output_is_camel_case(pair: Pair, cli):
@@ -111,9 +116,9 @@ def test_dry_run_shows_comments_as_they_will_read(pair: Pair, cli):
     (user_key,), _ = seed(pair.emu, 1, 0)
     result = cli.run("run-worker", "sync-ab", "--once", "--dry-run", "--json", env=env_of(pair))
     details = [row["detail"] for row in json.loads(result.stdout)["plan"] if row["action"] == "comment"]
-    assert details == ["on user issue (internal note): 'Escalated to engineering as <new dev issue>.' "
-                       "(rule create-dev)"] or details == [
-        "on user issue: 'Escalated to engineering as <new dev issue>.' (rule create-dev)"], details
+    assert details == [
+        "on user issue (internal note): 'Escalated to engineering as <new dev issue>.' (rule create-dev)"
+    ] or details == ["on user issue: 'Escalated to engineering as <new dev issue>.' (rule create-dev)"], details
     assert "${" not in result.stdout
 
 

@@ -29,9 +29,14 @@ GROUP = {"type": "group", "value": "developers"}
 @pytest.fixture(params=["cloud", "server"])
 def jsm_emu(request: pytest.FixtureRequest, make_emu: Callable[..., JiraEmulator]) -> JiraEmulator:
     """Both projects are service projects, so internal notes exist on both sides."""
-    return make_emu(request.param, timezone="Europe/Berlin", projects=[
-        Project("USER", "Customer Support", Workflow.user_default()),
-        Project("DEV", "Engineering Desk", Workflow.dev_default(), project_type="service_desk")])
+    return make_emu(
+        request.param,
+        timezone="Europe/Berlin",
+        projects=[
+            Project("USER", "Customer Support", Workflow.user_default()),
+            Project("DEV", "Engineering Desk", Workflow.dev_default(), project_type="service_desk"),
+        ],
+    )
 
 
 def escalate(pair: Pair) -> tuple[str, str]:
@@ -76,8 +81,11 @@ def test_restricted_dev_comments_never_reach_the_customer_and_copies_are_interna
     for marker in ("PUBLIC-1", SECRETS["role"], SECRETS["group"], "Escalated to engineering"):
         assert marker not in seen, f"customer can read {marker!r}"
     assert comments == []
-    withheld = [e for e in pair.store().recent_audit(50) if e["action"] == "note"
-                and e["detail"]["reason"].startswith("withheld")]
+    withheld = [
+        e
+        for e in pair.store().recent_audit(50)
+        if e["action"] == "note" and e["detail"]["reason"].startswith("withheld")
+    ]
     assert len(withheld) == 2
 
     pair.cycle()  # the next cycles stay quiet about them
@@ -91,8 +99,12 @@ def test_jsm_internal_notes_stay_on_their_side_in_both_directions(jsm_emu, mongo
     emu.add_comment(dev, SECRETS["internal"], as_account="dan", internal=True)
     emu.add_comment(dev, "PUBLIC-2 we found it", as_account="dan")
     emu.add_comment(user, "agents only: SECRET-agent refund approved", as_account="alice", internal=True)
-    emu.add_comment(user, "SECRET-team handled by tier 2", as_account="alice",
-                    visibility={"type": "role", "value": "Service Desk Team"})
+    emu.add_comment(
+        user,
+        "SECRET-team handled by tier 2",
+        as_account="alice",
+        visibility={"type": "role", "value": "Service Desk Team"},
+    )
     emu.add_comment(user, "CUSTOMER-1 still broken for us", as_account="bob")
     report = pair.cycle()
     assert report.errors == []

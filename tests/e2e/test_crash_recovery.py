@@ -83,8 +83,9 @@ def _cycle_until_clean(pair: Pair, attempts: int = 4) -> None:
     raise AssertionError("cycles kept failing")
 
 
-@pytest.mark.parametrize(("target", "nth", "when"), CRASH_POINTS,
-                         ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CRASH_POINTS])
+@pytest.mark.parametrize(
+    ("target", "nth", "when"), CRASH_POINTS, ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CRASH_POINTS]
+)
 def test_crash_then_rerun_leaves_no_duplicates(pair: Pair, monkeypatch, target, nth, when):
     emu = pair.emu
     # Linked Issues on the create screen: the link is made with the issue, in one request.
@@ -113,16 +114,20 @@ def test_crash_then_rerun_leaves_no_duplicates(pair: Pair, monkeypatch, target, 
         dev_key = devs[user_key]
         user_comments = Counter(to_text(c["body"]) for c in emu.comments(user_key))
         dev_comments = Counter(to_text(c["body"]) for c in emu.comments(dev_key))
-        assert user_comments == Counter({
-            f"customer note on {user_key}": 1,
-            f"Escalated to engineering as {dev_key}.": 1,
-            f"Dan Okafor wrote:\ndev note on {dev_key}": 1,
-            f"Fixed in {dev_key}.": 1,
-        })
-        assert dev_comments == Counter({
-            f"dev note on {dev_key}": 1,
-            f"Bob Lindqvist wrote:\ncustomer note on {user_key}": 1,
-        })
+        assert user_comments == Counter(
+            {
+                f"customer note on {user_key}": 1,
+                f"Escalated to engineering as {dev_key}.": 1,
+                f"Dan Okafor wrote:\ndev note on {dev_key}": 1,
+                f"Fixed in {dev_key}.": 1,
+            }
+        )
+        assert dev_comments == Counter(
+            {
+                f"dev note on {dev_key}": 1,
+                f"Bob Lindqvist wrote:\ncustomer note on {user_key}": 1,
+            }
+        )
         assert emu.issue(user_key)["status"] == "Resolved"
         links = [link for link in emu.issue(user_key)["links"] if link["key"] == dev_key]
         assert len(links) == 1

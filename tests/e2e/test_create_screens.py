@@ -16,8 +16,9 @@ from tests.fixtures.pair import Pair
 
 
 def escalate(emu, summary: str = "Customer problem") -> str:
-    key = emu.create_issue("USER", summary=summary, description="Details", priority="High", labels=["vip"],
-                           as_account="alice")
+    key = emu.create_issue(
+        "USER", summary=summary, description="Details", priority="High", labels=["vip"], as_account="alice"
+    )
     emu.transition(key, "Will Do", as_account="alice")
     return key
 

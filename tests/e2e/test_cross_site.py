@@ -52,17 +52,37 @@ def sites(request: pytest.FixtureRequest) -> Iterator[tuple[JiraEmulator, JiraEm
 
 def cross_config(user: JiraEmulator, dev: JiraEmulator, **overrides: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "name": "cross", "userJira": _connection(user), "devJira": _connection(dev),
-        "userProjectKey": "CUS", "devProjectKey": "DEV", "database": f"cross_{uuid.uuid4().hex[:6]}",
+        "name": "cross",
+        "userJira": _connection(user),
+        "devJira": _connection(dev),
+        "userProjectKey": "CUS",
+        "devProjectKey": "DEV",
+        "database": f"cross_{uuid.uuid4().hex[:6]}",
         "rules": [
-            {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-             "actions": {"createIssue": True, "addComment": True, "commentOn": "source",
-                         "commentTemplate": "*Escalated* to engineering as ${targetKey}: ${summary}"}},
+            {
+                "id": "create-dev",
+                "sourceStatus": "Will Do",
+                "syncDirection": "user_to_dev",
+                "actions": {
+                    "createIssue": True,
+                    "addComment": True,
+                    "commentOn": "source",
+                    "commentTemplate": "*Escalated* to engineering as ${targetKey}: ${summary}",
+                },
+            },
             # Written in the user project's words: the statuses table names them on the dev site.
-            {"id": "dev-started", "sourceStatus": "In Progress", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
-            {"id": "customer-closed", "sourceStatus": "Closed", "syncDirection": "user_to_dev",
-             "actions": {"syncStatus": True, "targetStatus": "Done"}},
+            {
+                "id": "dev-started",
+                "sourceStatus": "In Progress",
+                "syncDirection": "dev_to_user",
+                "actions": {"syncStatus": True, "targetStatus": "In Progress"},
+            },
+            {
+                "id": "customer-closed",
+                "sourceStatus": "Closed",
+                "syncDirection": "user_to_dev",
+                "actions": {"syncStatus": True, "targetStatus": "Done"},
+            },
         ],
         "mappings": {"statuses": {"In Progress": "In Arbeit", "Done": "Erledigt"}},
     }
@@ -110,8 +130,9 @@ def test_the_config_names_two_sites_and_jira_stays_the_shorthand(sites: tuple[Ji
         SyncPairConfig.model_validate(neither)
 
 
-def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
-                                                            ) -> None:
+def test_create_status_and_comments_both_ways_across_sites(
+    pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
     user, dev = sites
     user_key = _escalate(user)
     first = pair.cycle()
@@ -151,8 +172,15 @@ def test_create_status_and_comments_both_ways_across_sites(pair: Pair, sites: tu
     assert not again.errors and (len(dev.comments(dev_key)), len(user.comments(user_key))) == counts
 
     # Field edits on the user issue reach the dev issue, the description in the dev site's format.
-    user.edit(user_key, {"summary": "Printer on fire, second floor", "priority": "Highest",
-                         "description": "Now with *smoke* and _flames_"}, as_account=_person(user))
+    user.edit(
+        user_key,
+        {
+            "summary": "Printer on fire, second floor",
+            "priority": "Highest",
+            "description": "Now with *smoke* and _flames_",
+        },
+        as_account=_person(user),
+    )
     report = pair.cycle()
     assert not report.errors, report.errors
     edited = dev.issue(dev_key)
@@ -187,8 +215,9 @@ def test_an_idle_cycle_costs_one_search_per_site(pair: Pair, sites: tuple[JiraEm
     assert len(user.request_log) == 1 and len(dev.request_log) == 1
 
 
-def test_each_site_keeps_its_own_watermark_by_its_own_clock(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
-                                                            ) -> None:
+def test_each_site_keeps_its_own_watermark_by_its_own_clock(
+    pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
     user, dev = sites
     pair.cycle()
     state = pair.store().load_state()
@@ -202,7 +231,8 @@ def test_each_site_keeps_its_own_watermark_by_its_own_clock(pair: Pair, sites: t
 
 
 def test_lost_state_is_rebuilt_from_the_source_property_on_the_dev_site(
-        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+    pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
     user, dev = sites
     user_key = _escalate(user)
     pair.cycle()
@@ -223,11 +253,19 @@ CROSS_CRASH_POINTS = [
 ]
 
 
-@pytest.mark.parametrize(("target", "nth", "when"), CROSS_CRASH_POINTS,
-                         ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CROSS_CRASH_POINTS])
+@pytest.mark.parametrize(
+    ("target", "nth", "when"),
+    CROSS_CRASH_POINTS,
+    ids=[f"{w}-{t.rsplit('.', 1)[1]}#{n}" for t, n, w in CROSS_CRASH_POINTS],
+)
 def test_a_crash_at_any_write_leaves_no_duplicate_across_sites(
-        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator], monkeypatch: pytest.MonkeyPatch,
-        target: str, nth: int, when: str) -> None:
+    pair: Pair,
+    sites: tuple[JiraEmulator, JiraEmulator],
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    nth: int,
+    when: str,
+) -> None:
     from tests.e2e.test_crash_recovery import _arm, _cycle_until_clean
 
     user, dev = sites
@@ -252,7 +290,8 @@ def test_a_crash_at_any_write_leaves_no_duplicate_across_sites(
 
 
 def test_one_site_down_fails_the_pair_with_a_clear_error_and_spares_the_others(
-        pair: Pair, sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    pair: Pair, sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path
+) -> None:
     from jirasync_cli.doubles.configs import sync_config
     from jirasync_cli.errors import JirasyncError
 
@@ -285,8 +324,9 @@ def test_one_site_down_fails_the_pair_with_a_clear_error_and_spares_the_others(
     assert len(copies) == 1 and len(dev.issues("DEV")) == 2
 
 
-def test_check_reads_each_project_on_its_own_site(cli: Any, sites: tuple[JiraEmulator, JiraEmulator],
-                                                  tmp_path: Path) -> None:
+def test_check_reads_each_project_on_its_own_site(
+    cli: Any, sites: tuple[JiraEmulator, JiraEmulator], tmp_path: Path
+) -> None:
     import json
 
     from jirasync_cli.doubles.configs import write_config
@@ -294,8 +334,14 @@ def test_check_reads_each_project_on_its_own_site(cli: Any, sites: tuple[JiraEmu
     user, dev = sites
     dev.set_screens("all", project="DEV")
     doc = cross_config(user, dev)
-    doc["rules"].append({"id": "typo", "sourceStatus": "Erledigt", "syncDirection": "dev_to_user",
-                         "actions": {"syncStatus": True, "targetStatus": "Solved"}})
+    doc["rules"].append(
+        {
+            "id": "typo",
+            "sourceStatus": "Erledigt",
+            "syncDirection": "dev_to_user",
+            "actions": {"syncStatus": True, "targetStatus": "Solved"},
+        }
+    )
     write_config(tmp_path / "config", doc)
     result = cli.run("check", "cross", "-c", str(tmp_path / "config"), "--json")
     findings = json.loads(result.stdout)["findings"]
@@ -315,7 +361,8 @@ def _ident(emu: JiraEmulator, handle: str) -> str:
 
 
 def test_assignees_are_mapped_to_the_dev_site_or_left_unassigned_with_a_note(
-        sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path
+) -> None:
     user, dev = sites
     doc = cross_config(user, dev)
     doc["mappings"]["users"] = {_ident(user, "dan"): _ident(dev, "dan")}
@@ -338,7 +385,8 @@ def test_assignees_are_mapped_to_the_dev_site_or_left_unassigned_with_a_note(
 
 
 def test_restricted_comments_keep_their_restriction_on_the_other_site(
-        sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path) -> None:
+    sites: tuple[JiraEmulator, JiraEmulator], mongo_url: str, tmp_path: Path
+) -> None:
     user, dev = sites
     doc = cross_config(user, dev, commentSync={"restrictedComments": "mirror"})
     config = SyncPairConfig.model_validate(doc).to_pair_config()
@@ -346,8 +394,12 @@ def test_restricted_comments_keep_their_restriction_on_the_other_site(
     user_key = _escalate(user)
     pair.cycle()
     (created,) = dev.issues("DEV")
-    dev.add_comment(created["key"], "ROLE-SECRET for developers", as_account=_person(dev),
-                    visibility={"type": "role", "value": "Developers"})
+    dev.add_comment(
+        created["key"],
+        "ROLE-SECRET for developers",
+        as_account=_person(dev),
+        visibility={"type": "role", "value": "Developers"},
+    )
     report = pair.cycle()
     assert not report.errors, report.errors
     (copy,) = [c for c in user.comments(user_key) if "ROLE-SECRET" in str(c["body"])]
@@ -355,7 +407,8 @@ def test_restricted_comments_keep_their_restriction_on_the_other_site(
 
 
 def test_webhooks_are_registered_on_each_site_for_its_own_project(
-        cli: Any, sites: tuple[JiraEmulator, JiraEmulator], tmp_path: Path) -> None:
+    cli: Any, sites: tuple[JiraEmulator, JiraEmulator], tmp_path: Path
+) -> None:
     import json
 
     from jirasync_cli.doubles.configs import write_config
@@ -368,14 +421,17 @@ def test_webhooks_are_registered_on_each_site_for_its_own_project(
     assert [(d["outcome"], d["site"]) for d in json.loads(done.stdout)] == [("created", user.url), ("created", dev.url)]
     listed = json.loads(cli.run("webhooks", "list", "cross", "--json", env=env).stdout)
     # Each site filters on the project it has (a site refuses JQL naming a project it lacks).
-    assert [(h["site"], h["jql"]) for h in listed if h["ours"]] == [(user.url, "project in (CUS)"),
-                                                                    (dev.url, "project in (DEV)")]
+    assert [(h["site"], h["jql"]) for h in listed if h["ours"]] == [
+        (user.url, "project in (CUS)"),
+        (dev.url, "project in (DEV)"),
+    ]
     gone = cli.run("webhooks", "unregister", "cross", "--json", env=env)
     assert gone.exit_code == 0 and len(json.loads(gone.stdout)["removed"]) == 2
 
 
-def test_a_deleted_user_issue_settles_the_pair_once_across_sites(pair: Pair,
-                                                                 sites: tuple[JiraEmulator, JiraEmulator]) -> None:
+def test_a_deleted_user_issue_settles_the_pair_once_across_sites(
+    pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
     user, dev = sites
     user_key = _escalate(user)
     pair.cycle()

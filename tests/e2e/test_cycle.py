@@ -18,8 +18,14 @@ def dev_issues(emu):
 def seed(emu, n_trigger=3, n_other=2):
     trigger = []
     for i in range(n_trigger):
-        key = emu.create_issue("USER", summary=f"Customer problem {i}", description=f"Details {i}",
-                               priority="High", labels=["vip"], as_account="alice")
+        key = emu.create_issue(
+            "USER",
+            summary=f"Customer problem {i}",
+            description=f"Details {i}",
+            priority="High",
+            labels=["vip"],
+            as_account="alice",
+        )
         emu.transition(key, "Will Do", as_account="alice")
         trigger.append(key)
     others = [emu.create_issue("USER", summary=f"Question {i}", as_account="bob") for i in range(n_other)]
@@ -100,8 +106,11 @@ def test_comments_mirror_both_ways_without_echo(pair: Pair):
     dev_comments = [text(c["body"]) for c in emu.comments(dev_key)]
     user_comments = [text(c["body"]) for c in emu.comments(user_key)]
     assert dev_comments == ["Reproduced, fixing.", "Bob Lindqvist wrote:\nIt still fails on Safari."]
-    assert user_comments == [f"Escalated to engineering as {dev_key}.", "It still fails on Safari.",
-                             "Dan Okafor wrote:\nReproduced, fixing."]
+    assert user_comments == [
+        f"Escalated to engineering as {dev_key}.",
+        "It still fails on Safari.",
+        "Dan Okafor wrote:\nReproduced, fixing.",
+    ]
     for _ in range(3):
         pair.cycle()
     assert len(emu.comments(dev_key)) == 2 and len(emu.comments(user_key)) == 3
@@ -228,9 +237,14 @@ def test_state_show_reports_counters_and_history(pair: Pair, cli):
     result = cli.run("state", "show", "sync-ab", "--json", env=env)
     assert result.exit_code == 0, result.output
     doc = __import__("json").loads(result.stdout)
-    requests = {k.removeprefix("jira_requests_"): v for k, v in doc["counters"].items() if k.startswith("jira_requests_")}
-    assert {k: v for k, v in doc["counters"].items() if not k.startswith("jira_requests_")} == \
-        {"cycles": 2, "create_issue": 1, "comment": 1}
+    requests = {
+        k.removeprefix("jira_requests_"): v for k, v in doc["counters"].items() if k.startswith("jira_requests_")
+    }
+    assert {k: v for k, v in doc["counters"].items() if not k.startswith("jira_requests_")} == {
+        "cycles": 2,
+        "create_issue": 1,
+        "comment": 1,
+    }
     assert requests["search"] == 2 and requests["create"] == 1 and requests["comment"] >= 1
     assert doc["lastCycle"]["requestsByKind"]["search"] == 1
     assert doc["initialSyncCompleted"] and doc["mappings"] == {"linked": 1, "pending": 0, "failed": 0}

@@ -9,10 +9,13 @@ from tests.fixtures.pair import Pair, escalate_issues, make_pair
 from tests.helpers import plain
 
 UNLINKED_RULES = [
-    {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-     "actions": {"createIssue": True}},
-    {"id": "dev-done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-     "actions": {"syncStatus": True, "targetStatus": "Resolved"}},
+    {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev", "actions": {"createIssue": True}},
+    {
+        "id": "dev-done",
+        "sourceStatus": "Done",
+        "syncDirection": "dev_to_user",
+        "actions": {"syncStatus": True, "targetStatus": "Resolved"},
+    },
 ]
 
 

@@ -15,8 +15,12 @@ PHRASES = {"Blocks": ("blocks", "is blocked by"), "Cloners": ("clones", "is clon
 def issuelinks(emu, key: str) -> list[dict]:
     """The issue's links as Jira's REST API returns them (not the emulator's own view)."""
     version = "3" if emu.mode == "cloud" else "2"
-    r = requests.get(f"{emu.url}/rest/api/{version}/issue/{key}", params={"fields": "issuelinks"},
-                     auth=("bot@example.com", BOT_TOKEN), timeout=10)
+    r = requests.get(
+        f"{emu.url}/rest/api/{version}/issue/{key}",
+        params={"fields": "issuelinks"},
+        auth=("bot@example.com", BOT_TOKEN),
+        timeout=10,
+    )
     r.raise_for_status()
     return r.json()["fields"]["issuelinks"]
 
@@ -30,8 +34,13 @@ def reading(emu, key: str) -> tuple[str, str]:
 
 
 def pair_with(emu, mongo_url, tmp_path, link_type: str):
-    jira = {"baseUrl": emu.url, "email": "bot@example.com", "apiToken": BOT_TOKEN, "concurrency": 4,
-            "linkType": link_type}
+    jira = {
+        "baseUrl": emu.url,
+        "email": "bot@example.com",
+        "apiToken": BOT_TOKEN,
+        "concurrency": 4,
+        "linkType": link_type,
+    }
     return make_pair(emu, mongo_url, tmp_path, jira=jira)
 
 

@@ -46,8 +46,10 @@ def test_lost_snapshots_and_journal_never_write_a_comment_twice(pair: Pair):
     pair.cycle()
     after = _all_comments(emu)
     doubled = {k: n for k, n in after.items() if n > 1}
-    print(f"\nstate loss: {len(pairs)} issue pairs, {sum(before.values())} comments before, "
-          f"{len(doubled)} written twice after snapshots and journal were dropped")
+    print(
+        f"\nstate loss: {len(pairs)} issue pairs, {sum(before.values())} comments before, "
+        f"{len(doubled)} written twice after snapshots and journal were dropped"
+    )
     assert doubled == {}, f"written twice after state loss: {doubled}"
     assert len(emu.issues("DEV")) == len(pairs)
 

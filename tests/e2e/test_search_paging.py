@@ -24,16 +24,23 @@ def _fresh_pacers():
 
 
 def _client(emu: JiraEmulator, page_size: int | None = None):
-    client = connect(JiraConnection(base_url=emu.url, email="bot@example.com",
-                                    api_token="emulator-token", max_requests_per_second=1000).to_site())
+    client = connect(
+        JiraConnection(
+            base_url=emu.url, email="bot@example.com", api_token="emulator-token", max_requests_per_second=1000
+        ).to_site()
+    )
     if page_size:
         client.server_page_size = page_size
     return client
 
 
 def _open_issues(emu: JiraEmulator, n: int, start: datetime, every_seconds: float = 20) -> list[str]:
-    return [emu.create_issue("USER", summary=f"Question {i}", as_account="bob",
-                             at=start + timedelta(seconds=every_seconds * i)) for i in range(n)]
+    return [
+        emu.create_issue(
+            "USER", summary=f"Question {i}", as_account="bob", at=start + timedelta(seconds=every_seconds * i)
+        )
+        for i in range(n)
+    ]
 
 
 def _searches(emu: JiraEmulator) -> list:
@@ -41,6 +48,7 @@ def _searches(emu: JiraEmulator) -> list:
 
 
 # -- Data Center: offset paging ---------------------------------------------------------
+
 
 def test_data_center_issue_leaving_the_results_between_pages_skips_nothing(server):
     keys = _open_issues(server, 30, server.now() - timedelta(hours=2))
@@ -65,8 +73,9 @@ def test_data_center_full_sync_beyond_the_result_window(server, mongo_url, tmp_p
     searches = _searches(server)
     assert any("created+%3E%3D" in e.query or "created >=" in e.query for e in searches), "narrowed by created"
     refused = [e for e in searches if e.status != 200]  # (the transport retries a 5xx a few times)
-    assert refused and {(e.status, e.query) for e in refused} == {(500, refused[0].query)}, \
+    assert refused and {(e.status, e.query) for e in refused} == {(500, refused[0].query)}, (
         "the window was learnt once, then respected"
+    )
 
 
 def test_data_center_window_the_site_configured_lower_is_learnt(server):
@@ -78,6 +87,7 @@ def test_data_center_window_the_site_configured_lower_is_learnt(server):
 
 
 # -- Cloud: index lag ---------------------------------------------------------------------
+
 
 def test_cloud_index_lag_does_not_lose_a_change(cloud_emu, mongo_url, tmp_path):
     emu = cloud_emu
@@ -109,6 +119,7 @@ def test_cloud_search_reconciles_the_issues_written_last_cycle(cloud_emu, mongo_
 
 # -- DST fall-back ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["cloud", "server"])
 def test_change_just_after_a_fall_back_is_not_missed(mode, make_emu, mongo_url, tmp_path):
     emu = make_emu(mode, timezone="America/New_York")
@@ -126,6 +137,7 @@ def test_change_just_after_a_fall_back_is_not_missed(mode, make_emu, mongo_url, 
 
 
 # -- retry keys ---------------------------------------------------------------------------
+
 
 def _failed_escalation(pair: Pair) -> str:
     """A user issue whose escalation failed half-way (its note refused) and is now outside
@@ -160,8 +172,9 @@ def test_a_400_naming_a_key_drops_only_that_key(pair: Pair):
     store = pair.store()
     state = store.db.sync_state.find_one({"_id": STATE_ID})
     earlier = {f"retry_keys.{k}": v for k, v in state["retry_keys"].items()}
-    store.db.sync_state.update_one({"_id": STATE_ID}, {"$set": {
-        f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **earlier}})
+    store.db.sync_state.update_one(
+        {"_id": STATE_ID}, {"$set": {f"retry_keys.{gone}": {"attempts": 1, "reason": "x"}, **earlier}}
+    )
     emu.delete_issue(gone)
     pair.cycle()
     assert _escalation_notes(pair, key) == 1

@@ -84,8 +84,9 @@ def test_interrupted_initial_sync_resumes_without_loss_or_duplicates(pair: Pair,
     assert report.mode == "full" and not report.errors
     assert _dev_issues_per_user_issue(emu) == Counter(keys)  # every issue once: none lost, none twice
     assert report.counts()["created"] == len(keys) - sum(done.values())
-    dev_of_moved = next(d["key"] for d in emu.issues("DEV")
-                        if d["properties"][SOURCE_PROPERTY]["userKey"] == person_moved)
+    dev_of_moved = next(
+        d["key"] for d in emu.issues("DEV") if d["properties"][SOURCE_PROPERTY]["userKey"] == person_moved
+    )
     assert pair.cycle().mode == "incremental"
     assert any("still broken" in str(c["body"]) for c in emu.comments(dev_of_moved))
     assert pair.store().load_state().initial_sync_completed

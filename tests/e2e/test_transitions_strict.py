@@ -120,23 +120,35 @@ def test_required_field_we_cannot_fill_fails_once_without_retrying_writes(emu, m
 
 
 def _rules(resolution: str | None = None) -> list[dict]:
-    done: dict = {"id": "dev-done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-                  "actions": {"syncStatus": True, "targetStatus": "Resolved"}}
+    done: dict = {
+        "id": "dev-done",
+        "sourceStatus": "Done",
+        "syncDirection": "dev_to_user",
+        "actions": {"syncStatus": True, "targetStatus": "Resolved"},
+    }
     if resolution:
         done["resolution"] = resolution
     return [
-        {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-         "actions": {"createIssue": True, "addCrossLink": True}},
+        {
+            "id": "create-dev",
+            "sourceStatus": "Will Do",
+            "syncDirection": "user_to_dev",
+            "actions": {"createIssue": True, "addCrossLink": True},
+        },
         done,
     ]
 
 
 def _support_workflow_requiring_root_cause() -> Workflow:
-    screen = (ScreenField("resolution", "Resolution", required=True),
-              ScreenField("customfield_10100", "Root cause", required=True))
+    screen = (
+        ScreenField("resolution", "Resolution", required=True),
+        ScreenField("customfield_10100", "Root cause", required=True),
+    )
     return Workflow(
         "Support with root cause",
         [Status("Open", "new"), Status("Will Do", "new"), Status("Resolved", "done")],
-        [Transition("11", "Will Do", "Will Do", ("Open",)),
-         Transition("21", "Resolve", "Resolved", ("Open", "Will Do"), screen)],
+        [
+            Transition("11", "Will Do", "Will Do", ("Open",)),
+            Transition("21", "Resolve", "Resolved", ("Open", "Will Do"), screen),
+        ],
     )

@@ -16,6 +16,8 @@ def raw(emu: JiraEmulator) -> Iterator[Raw]:
     r = Raw(emu)
     yield r
     r.s.close()
+
+
 @pytest.fixture
 def sites():
     """A Cloud site (user project CUS, English) and a Data Center site (dev project DEV, German

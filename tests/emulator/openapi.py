@@ -16,8 +16,10 @@ from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-SPEC = Path(os.environ.get("JIRASYNC_OPENAPI_SPEC")
-            or Path(__file__).resolve().parents[2] / "../shared/reference/jira-cloud-platform-openapi-v3.json")
+SPEC = Path(
+    os.environ.get("JIRASYNC_OPENAPI_SPEC")
+    or Path(__file__).resolve().parents[2] / "../shared/reference/jira-cloud-platform-openapi-v3.json"
+)
 URN = "urn:jira-cloud-openapi"
 
 

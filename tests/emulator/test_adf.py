@@ -19,11 +19,21 @@ from .helpers import BOT, Raw
 
 
 def test_markup_round_trips():
-    for text in ["plain", "two\nlines", "para one\n\npara two", "*bold* and _it_ and {{code}}",
-                 "see [the docs|https://example.com/docs] or [https://example.com]",
-                 "h2. Title\n\nbody", "* one\n* two\n** nested", "# first\n# second",
-                 "{code:python}\nprint('x')\n\nmore\n{code}", "{noformat}\nraw *text*\n{noformat}",
-                 "bq. quoted", "before\n\n----\n\nafter", "2*3*4 and snake_case_name stay text"]:
+    for text in [
+        "plain",
+        "two\nlines",
+        "para one\n\npara two",
+        "*bold* and _it_ and {{code}}",
+        "see [the docs|https://example.com/docs] or [https://example.com]",
+        "h2. Title\n\nbody",
+        "* one\n* two\n** nested",
+        "# first\n# second",
+        "{code:python}\nprint('x')\n\nmore\n{code}",
+        "{noformat}\nraw *text*\n{noformat}",
+        "bq. quoted",
+        "before\n\n----\n\nafter",
+        "2*3*4 and snake_case_name stay text",
+    ]:
         doc = wiki_to_adf(text)
         assert is_valid_adf(doc), text
         assert adf_to_wiki(doc) == text
@@ -33,17 +43,21 @@ def test_markup_round_trips():
 def test_structure_of_converted_documents():
     doc = wiki_to_adf("Hello *world*\nnext line\n\n* a\n* b")
     assert doc["content"][0]["content"] == [
-        {"type": "text", "text": "Hello "}, {"type": "text", "text": "world", "marks": [{"type": "strong"}]},
-        {"type": "hardBreak"}, {"type": "text", "text": "next line"}]
+        {"type": "text", "text": "Hello "},
+        {"type": "text", "text": "world", "marks": [{"type": "strong"}]},
+        {"type": "hardBreak"},
+        {"type": "text", "text": "next line"},
+    ]
     assert doc["content"][1]["type"] == "bulletList" and len(doc["content"][1]["content"]) == 2
-    assert adf_to_text(doc) .startswith("Hello world\nnext line")
+    assert adf_to_text(doc).startswith("Hello world\nnext line")
 
 
 def test_invalid_documents_are_rejected():
     assert not is_valid_adf("text")
     assert not is_valid_adf({"type": "doc", "version": 1})
-    assert not is_valid_adf({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
-        {"type": "text", "text": ""}]}]})
+    assert not is_valid_adf(
+        {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}]}
+    )
     assert not is_valid_adf({"type": "doc", "version": 1, "content": [{"type": "blink"}]})
     assert is_valid_adf({"type": "doc", "version": 1, "content": []})
 
@@ -64,11 +78,21 @@ def test_plain_text_survives_both_directions(text):
 
 
 def test_non_json_bodies_are_refused(cloud):
-    r = requests.post(f"{cloud.url}/rest/api/3/issue", data="summary=x", auth=BOT, timeout=5,
-                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = requests.post(
+        f"{cloud.url}/rest/api/3/issue",
+        data="summary=x",
+        auth=BOT,
+        timeout=5,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 415
-    bad = requests.post(f"{cloud.url}/rest/api/3/issue", data="{not json", auth=BOT, timeout=5,
-                        headers={"Content-Type": "application/json"})
+    bad = requests.post(
+        f"{cloud.url}/rest/api/3/issue",
+        data="{not json",
+        auth=BOT,
+        timeout=5,
+        headers={"Content-Type": "application/json"},
+    )
     assert bad.status_code == 400 and bad.json()["errorMessages"]
 
 
@@ -79,8 +103,9 @@ def test_concurrent_writers_get_unique_keys(cloud):
     def worker():
         raw = Raw(cloud)
         for n in range(20):
-            r = raw.post("issue", {"fields": {"project": {"key": "DEV"}, "summary": f"w{n}",
-                                              "issuetype": {"name": "Task"}}})
+            r = raw.post(
+                "issue", {"fields": {"project": {"key": "DEV"}, "summary": f"w{n}", "issuetype": {"name": "Task"}}}
+            )
             with lock:
                 keys.append(r.json()["key"])
 

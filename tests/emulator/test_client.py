@@ -29,8 +29,16 @@ def test_server_info_and_myself(emu):
 def test_create_get_edit_delete(emu):
     j = client(emu)
     desc = body_for(emu, "Steps: open the page")
-    issue = j.create_issue(fields={"project": {"key": "USER"}, "summary": "Login fails", "issuetype": {"name": "Bug"},
-                                   "priority": {"name": "High"}, "labels": ["login", "auth"], "description": desc})
+    issue = j.create_issue(
+        fields={
+            "project": {"key": "USER"},
+            "summary": "Login fails",
+            "issuetype": {"name": "Bug"},
+            "priority": {"name": "High"},
+            "labels": ["login", "auth"],
+            "description": desc,
+        }
+    )
     assert issue.key == "USER-1"
     assert issue.fields.summary == "Login fails" and issue.fields.priority.name == "High"
     assert issue.fields.labels == ["auth", "login"]  # Jira returns labels sorted
@@ -61,19 +69,46 @@ def test_create_get_edit_delete(emu):
 
 
 def test_create_validation_errors_apply_nothing(emu, raw):
-    r = raw.post("issue", {"fields": {"project": {"key": "USER"}, "issuetype": {"name": "Bug"},
-                                      "labels": ["has space"], "priority": {"name": "Urgent"}}})
+    r = raw.post(
+        "issue",
+        {
+            "fields": {
+                "project": {"key": "USER"},
+                "issuetype": {"name": "Bug"},
+                "labels": ["has space"],
+                "priority": {"name": "Urgent"},
+            }
+        },
+    )
     assert r.status_code == 400
     errors = r.json()["errors"]
     assert errors["summary"] == "You must specify a summary of the issue."
     assert "contains spaces" in errors["labels"] and "Urgent" in errors["priority"]
-    r = raw.post("issue", {"fields": {"project": {"key": "NOPE"}, "summary": "x", "issuetype": {"name": "Task"},
-                                      "status": {"name": "Done"}}})
+    r = raw.post(
+        "issue",
+        {
+            "fields": {
+                "project": {"key": "NOPE"},
+                "summary": "x",
+                "issuetype": {"name": "Task"},
+                "status": {"name": "Done"},
+            }
+        },
+    )
     assert r.status_code == 400 and set(r.json()["errors"]) == {"project", "status"}
     assert emu.issues() == []
     if emu.mode == "cloud":  # v3 descriptions must be ADF
-        r = raw.post("issue", {"fields": {"project": {"key": "USER"}, "summary": "x", "issuetype": {"name": "Task"},
-                                          "description": "plain text"}})
+        r = raw.post(
+            "issue",
+            {
+                "fields": {
+                    "project": {"key": "USER"},
+                    "summary": "x",
+                    "issuetype": {"name": "Task"},
+                    "description": "plain text",
+                }
+            },
+        )
         assert r.status_code == 400 and "Atlassian Document" in r.json()["errors"]["description"]
     ok = raw.post("issue", {"fields": {"project": {"key": "USER"}, "summary": "x", "issuetype": {"name": "Task"}}})
     assert ok.status_code == 201 and ok.json()["key"] == "USER-1"  # failed attempts consumed no key
@@ -120,9 +155,14 @@ def test_transition_with_fields_and_comment(emu, raw):
     key = emu.create_issue("DEV", summary="Crash on start")
     emu.transition(key, "In Progress")
     tid = next(t["id"] for t in raw.get(f"issue/{key}/transitions").json()["transitions"] if t["to"]["name"] == "Done")
-    r = raw.post(f"issue/{key}/transitions", {
-        "transition": {"id": tid}, "fields": {"resolution": {"name": "Duplicate"}},
-        "update": {"comment": [{"add": {"body": body_for(emu, "dup of DEV-9")}}]}})
+    r = raw.post(
+        f"issue/{key}/transitions",
+        {
+            "transition": {"id": tid},
+            "fields": {"resolution": {"name": "Duplicate"}},
+            "update": {"comment": [{"add": {"body": body_for(emu, "dup of DEV-9")}}]},
+        },
+    )
     assert r.status_code == 204
     snap = emu.issue(key)
     assert snap["status"] == "Done" and snap["resolution"] == "Duplicate" and snap["comment_count"] == 1
@@ -143,8 +183,11 @@ def test_comments_adf_on_v3_and_wiki_on_v2(cloud):
     w = v2.add_comment(key, "Fixed in *2.3*\n\nSee {{release-notes}}")
     assert w.body == "Fixed in *2.3*\n\nSee {{release-notes}}"  # v2 returns the wiki text it stored
     adf = v3.comment(key, w.id).raw["body"]
-    assert adf["type"] == "doc" and adf["content"][0]["content"][1] == {"type": "text", "text": "2.3",
-                                                                         "marks": [{"type": "strong"}]}
+    assert adf["type"] == "doc" and adf["content"][0]["content"][1] == {
+        "type": "text",
+        "text": "2.3",
+        "marks": [{"type": "strong"}],
+    }
     assert [x.id for x in v3.comments(key)] == [c.id, w.id]
     assert cloud.comments(key)[1]["author"] == "jirasync-bot"
 
@@ -169,9 +212,14 @@ def test_comment_paging_order_properties_edit_delete(emu, raw):
     newest = raw.get(f"issue/{key}/comment", params={"orderBy": "-created", "maxResults": 2}).json()
     assert [c["id"] for c in newest["comments"]] == [ids[6], ids[5]]
 
-    r = raw.post(f"issue/{key}/comment", {"body": body_for(emu, "synced"),
-                                          "properties": [{"key": "jirasync", "value": {"intent": "i-1"}}],
-                                          "visibility": {"type": "role", "value": "Developers"}})
+    r = raw.post(
+        f"issue/{key}/comment",
+        {
+            "body": body_for(emu, "synced"),
+            "properties": [{"key": "jirasync", "value": {"intent": "i-1"}}],
+            "visibility": {"type": "role", "value": "Developers"},
+        },
+    )
     assert r.status_code == 201
     cid = r.json()["id"]
     assert r.json()["visibility"] == {"type": "role", "value": "Developers"}
@@ -220,14 +268,23 @@ def test_issue_links_both_sides(emu):
 def test_create_with_link_and_property_is_atomic(emu, raw):
     emu.set_screens("all", project="DEV")  # Linked Issues is on this site's create screen
     user = emu.create_issue("USER", summary="Report")
-    payload = {"fields": {"project": {"key": "DEV"}, "summary": "Escalated", "issuetype": {"name": "Task"}},
-               "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": user}}}]},
-               "properties": [{"key": "jirasync.source", "value": {"key": user, "pair": "p1"}}]}
+    payload = {
+        "fields": {"project": {"key": "DEV"}, "summary": "Escalated", "issuetype": {"name": "Task"}},
+        "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": user}}}]},
+        "properties": [{"key": "jirasync.source", "value": {"key": user, "pair": "p1"}}],
+    }
     r = raw.post("issue", payload)
     assert r.status_code == 201
     dev = r.json()["key"]
-    assert emu.issue(dev)["links"] == [{"id": emu.issue(dev)["links"][0]["id"], "type": "Relates",
-                                        "direction": "outward", "description": "relates to", "key": user}]
+    assert emu.issue(dev)["links"] == [
+        {
+            "id": emu.issue(dev)["links"][0]["id"],
+            "type": "Relates",
+            "direction": "outward",
+            "description": "relates to",
+            "key": user,
+        }
+    ]
     assert emu.issue(user)["links"][0]["key"] == dev
     got = raw.get(f"issue/{dev}", params={"properties": "jirasync.source", "fields": "summary"}).json()
     assert got["properties"] == {"jirasync.source": {"key": user, "pair": "p1"}}
@@ -244,8 +301,9 @@ def test_remote_links_upsert_by_global_id(emu):
     j = client(emu)
     key = emu.create_issue("USER", summary="Has a remote link")
     first = j.add_remote_link(key, {"url": "https://example.com/a", "title": "Partner ticket"}, globalId="sync:DEV-1")
-    second = j.add_remote_link(key, {"url": "https://example.com/b", "title": "Partner ticket (moved)"},
-                               globalId="sync:DEV-1")
+    second = j.add_remote_link(
+        key, {"url": "https://example.com/b", "title": "Partner ticket (moved)"}, globalId="sync:DEV-1"
+    )
     assert first.id == second.id
     links = j.remote_links(key)
     assert len(links) == 1 and links[0].object.url == "https://example.com/b"
@@ -316,9 +374,14 @@ def test_auth(emu):
     r = wrong.get("myself")
     assert r.status_code == 401 and r.json() == {
         "errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
-        "errors": {}}
-    assert wrong.post("issue", {"fields": {"project": {"key": "USER"}, "summary": "x",
-                                           "issuetype": {"name": "Task"}}}).status_code == 401
+        "errors": {},
+    }
+    assert (
+        wrong.post(
+            "issue", {"fields": {"project": {"key": "USER"}, "summary": "x", "issuetype": {"name": "Task"}}}
+        ).status_code
+        == 401
+    )
     assert emu.issues() == []
     assert anon.get("serverInfo").status_code == 200  # as in Jira, serverInfo is public
     assert anon.get("myself").status_code == 401
@@ -358,8 +421,12 @@ def test_deployment_specific_endpoints(emu, raw):
     assert raw.get("project/DEV").json()["lead"]["displayName"] == "Dan Okafor"
     names = [s["name"] for s in raw.get("status").json()]
     assert names.count("In Progress") == 1  # statuses are global
-    assert {t["name"] for t in raw.get("issueLinkType").json()["issueLinkTypes"]} >= {"Relates", "Blocks",
-                                                                                       "Cloners", "Duplicate"}
+    assert {t["name"] for t in raw.get("issueLinkType").json()["issueLinkTypes"]} >= {
+        "Relates",
+        "Blocks",
+        "Cloners",
+        "Duplicate",
+    }
     fields = {f["id"]: f for f in raw.get("field").json()}
     assert {"summary", "description", "status", "comment", "issuelinks", "updated"} <= set(fields)
     assert fields["comment"]["navigable"] is False

@@ -36,8 +36,13 @@ def test_internal_notes_hidden_from_customers_and_jsd_public_on_cloud_only(emu):
     key = emu.create_issue("USER", summary="y", as_account="bob")
     emu.add_comment(key, "NOTE-agents only", as_account="alice", internal=True)
     raw = Raw(emu)
-    created = raw.post(f"issue/{key}/comment", json={"body": body_for(emu, "POSTED-internal"), "properties": [
-        {"key": "sd.public.comment", "value": {"internal": True}}]})
+    created = raw.post(
+        f"issue/{key}/comment",
+        json={
+            "body": body_for(emu, "POSTED-internal"),
+            "properties": [{"key": "sd.public.comment", "value": {"internal": True}}],
+        },
+    )
     assert created.status_code == 201
     raw.post(f"issue/{key}/comment", json={"body": body_for(emu, "PUBLIC-reply")})
     customer = texts(Raw(emu, auth=CUSTOMER), key)
@@ -55,11 +60,13 @@ def test_internal_notes_hidden_from_customers_and_jsd_public_on_cloud_only(emu):
 def test_a_restriction_the_author_does_not_hold_is_refused(emu):
     key = emu.create_issue("DEV", summary="z", as_account="dan")
     agent = Raw(emu, auth=AGENT)
-    refused = agent.post(f"issue/{key}/comment", json={"body": body_for(emu, "x"),
-                                                      "visibility": {"type": "role", "value": "Developers"}})
+    refused = agent.post(
+        f"issue/{key}/comment", json={"body": body_for(emu, "x"), "visibility": {"type": "role", "value": "Developers"}}
+    )
     assert refused.status_code == 400
     assert "not a member" in refused.json()["errors"]["commentLevel"]
-    unknown = Raw(emu).post(f"issue/{key}/comment", json={"body": body_for(emu, "x"),
-                                                          "visibility": {"type": "group", "value": "nobody"}})
+    unknown = Raw(emu).post(
+        f"issue/{key}/comment", json={"body": body_for(emu, "x"), "visibility": {"type": "group", "value": "nobody"}}
+    )
     assert unknown.status_code == 400
     assert Raw(emu).get("project/DEV/role").json().keys() >= {"Developers", "Service Desk Team"}

@@ -22,16 +22,20 @@ def test_control_api_round_trip(cloud):
 
     r = requests.post(f"{base}/projects", json={"key": "OPS", "name": "Operations", "workflow": "dev"}, timeout=5)
     assert r.status_code == 201
-    r = requests.post(f"{base}/issues", json={"project": "OPS", "summary": "Disk full", "priority": "High",
-                                              "labels": ["infra"], "as": "erin"}, timeout=5)
+    r = requests.post(
+        f"{base}/issues",
+        json={"project": "OPS", "summary": "Disk full", "priority": "High", "labels": ["infra"], "as": "erin"},
+        timeout=5,
+    )
     assert r.status_code == 201 and r.json()["key"] == "OPS-1" and r.json()["reporter"] == "erin"
     r = requests.post(f"{base}/issues/OPS-1/transition", json={"status": "In Progress", "as": "erin"}, timeout=5)
     assert r.json()["status"] == "In Progress"
     bad = requests.post(f"{base}/issues/OPS-1/transition", json={"status": "To Do? no: Nowhere"}, timeout=5)
     assert bad.status_code == 400 and "error" in bad.json()
     requests.post(f"{base}/issues/OPS-1/comment", json={"body": "on it", "as": "dan"}, timeout=5)
-    r = requests.post(f"{base}/issues/OPS-1/edit", json={"fields": {"summary": "Disk almost full"}, "as": "dan"},
-                      timeout=5)
+    r = requests.post(
+        f"{base}/issues/OPS-1/edit", json={"fields": {"summary": "Disk almost full"}, "as": "dan"}, timeout=5
+    )
     assert r.json()["summary"] == "Disk almost full"
     assert client(cloud).issue("OPS-1").fields.summary == "Disk almost full"
 
@@ -42,9 +46,15 @@ def test_control_api_round_trip(cloud):
     requests.delete(f"{base}/requests", timeout=5)
     assert requests.get(f"{base}/requests", timeout=5).json()["count"] == 0
 
-    r = requests.put(f"{base}/faults", json={"error_rate": 0.25, "rate_limit": {"per_second": 5, "burst": 10},
-                                             "fail_next": [{"method": "GET", "path_regex": "/myself", "status": 503}]},
-                     timeout=5)
+    r = requests.put(
+        f"{base}/faults",
+        json={
+            "error_rate": 0.25,
+            "rate_limit": {"per_second": 5, "burst": 10},
+            "fail_next": [{"method": "GET", "path_regex": "/myself", "status": 503}],
+        },
+        timeout=5,
+    )
     assert r.json()["error_rate"] == 0.25 and r.json()["rate_limit"] == {"per_second": 5.0, "burst": 10}
     assert cloud.faults.error_rate == 0.25 and len(r.json()["fail_next"]) == 1
     requests.put(f"{base}/faults", json={"clear": True}, timeout=5)
@@ -116,22 +126,45 @@ def test_serve_prints_url_and_stops_cleanly(tmp_path):
     out = io.StringIO()
     ready, stop = threading.Event(), threading.Event()
     result = {}
-    t = threading.Thread(target=lambda: result.setdefault("rc", serve(
-        mode="server", port=0, persist_path=tmp_path / "s.json", seed_demo=True, latency_ms=None, error_rate=0.0,
-        rate_limit_per_second=None, demo_pairs=1, demo_issues_per_pair=3, screens="minimal", out=out, ready=ready,
-        stop=stop)))
+    t = threading.Thread(
+        target=lambda: result.setdefault(
+            "rc",
+            serve(
+                mode="server",
+                port=0,
+                persist_path=tmp_path / "s.json",
+                seed_demo=True,
+                latency_ms=None,
+                error_rate=0.0,
+                rate_limit_per_second=None,
+                demo_pairs=1,
+                demo_issues_per_pair=3,
+                screens="minimal",
+                out=out,
+                ready=ready,
+                stop=stop,
+            ),
+        )
+    )
     t.start()
     assert ready.wait(10)
     text = out.getvalue()
     url = next(w for w in text.split() if w.startswith("http://") and "/_emulator" not in w)
     assert "emulator-token" in text and "bot@example.com" in text
-    r = requests.get(f"{url}/rest/api/2/search", params={"jql": "project = SUP"},
-                     auth=("bot@example.com", "emulator-token"), timeout=5)
+    r = requests.get(
+        f"{url}/rest/api/2/search",
+        params={"jql": "project = SUP"},
+        auth=("bot@example.com", "emulator-token"),
+        timeout=5,
+    )
     assert r.json()["total"] == 3
     assert "create/edit screens: minimal" in text
-    refused = requests.post(f"{url}/rest/api/2/issue", json={"fields": {
-        "project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "x", "labels": ["a"]}},
-        auth=("bot@example.com", "emulator-token"), timeout=5)
+    refused = requests.post(
+        f"{url}/rest/api/2/issue",
+        json={"fields": {"project": {"key": "ENG"}, "issuetype": {"name": "Task"}, "summary": "x", "labels": ["a"]}},
+        auth=("bot@example.com", "emulator-token"),
+        timeout=5,
+    )
     assert refused.status_code == 400 and "labels" in refused.json()["errors"]
     stop.set()
     t.join(10)

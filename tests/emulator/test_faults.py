@@ -150,8 +150,11 @@ def test_request_log(emu):
     Raw(emu, auth=("bot@example.com", "wrong")).get("myself")
     requests.get(f"{emu.url}/_emulator/state", timeout=5)  # control API: not logged
     log = emu.request_log
-    assert [(e.method, e.status, e.is_write) for e in log] == [("GET", 200, False), ("PUT", 204, True),
-                                                               ("GET", 401, False)]
+    assert [(e.method, e.status, e.is_write) for e in log] == [
+        ("GET", 200, False),
+        ("PUT", 204, True),
+        ("GET", 401, False),
+    ]
     first = log[0]
     assert first.path.endswith(f"/issue/{key}") and first.query == "fields=summary"
     assert first.account == "jirasync-bot" and first["account"] == "jirasync-bot"

@@ -56,25 +56,28 @@ def test_parse_precedence_and_structure():
     assert parse("").where is None and parse("ORDER BY key").where is None
 
 
-@pytest.mark.parametrize("jql, message", [
-    ("project = ", "Error in the JQL Query: Expecting either a value, list or function but got end of query."),
-    ("project USER", "Error in the JQL Query: Expecting operator but got 'USER'."),
-    ("project = USER status = Open", "Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'status'."),
-    ("(project = USER", "Error in the JQL Query: Expecting ')' but got end of query."),
-    ('summary ~ "open', "Error in the JQL Query: Missing closing quote"),
-    ("labels = 100%", "Error in the JQL Query: The character '%' is a reserved JQL character."),
-    ("project = USER ORDER key", "Error in the JQL Query: Expecting 'by' but got 'key'."),
-    ("foo = bar", "Field 'foo' does not exist or you do not have permission to view it."),
-    ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
-    ("status = Flying", "The value 'Flying' does not exist for the field 'status'."),
-    ("key = USER-99", "An issue with key 'USER-99' does not exist for field 'key'."),
-    ("key = nonsense", "The issue key 'nonsense' for field 'key' is invalid."),
-    ("status ~ Open", "The operator '~' is not supported by the 'status' field."),
-    ('updated >= "yesterday"', "Date value 'yesterday' for field 'updated' is invalid."),
-    ("updated >= lastWeek()", "Unable to find JQL function 'lastWeek()'."),
-    ("project = USER ORDER BY labels", "Field 'labels' does not support sorting."),
-    ("status WAS Open", "The operator 'WAS' is not supported"),
-])
+@pytest.mark.parametrize(
+    "jql, message",
+    [
+        ("project = ", "Error in the JQL Query: Expecting either a value, list or function but got end of query."),
+        ("project USER", "Error in the JQL Query: Expecting operator but got 'USER'."),
+        ("project = USER status = Open", "Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'status'."),
+        ("(project = USER", "Error in the JQL Query: Expecting ')' but got end of query."),
+        ('summary ~ "open', "Error in the JQL Query: Missing closing quote"),
+        ("labels = 100%", "Error in the JQL Query: The character '%' is a reserved JQL character."),
+        ("project = USER ORDER key", "Error in the JQL Query: Expecting 'by' but got 'key'."),
+        ("foo = bar", "Field 'foo' does not exist or you do not have permission to view it."),
+        ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
+        ("status = Flying", "The value 'Flying' does not exist for the field 'status'."),
+        ("key = USER-99", "An issue with key 'USER-99' does not exist for field 'key'."),
+        ("key = nonsense", "The issue key 'nonsense' for field 'key' is invalid."),
+        ("status ~ Open", "The operator '~' is not supported by the 'status' field."),
+        ('updated >= "yesterday"', "Date value 'yesterday' for field 'updated' is invalid."),
+        ("updated >= lastWeek()", "Unable to find JQL function 'lastWeek()'."),
+        ("project = USER ORDER BY labels", "Field 'labels' does not support sorting."),
+        ("status WAS Open", "The operator 'WAS' is not supported"),
+    ],
+)
 def test_errors_are_worded_like_jira(jql, message):
     emu = _emulator()
     with pytest.raises(JqlError) as err:
@@ -96,7 +99,7 @@ def test_semantics_of_common_clauses():
     c = emu.create_issue("USER", summary="No labels here", assignee="dan")
     d = emu.create_issue("DEV", summary="Fix login cache", issuetype="Bug", status="In Review")
     assert _keys(emu, "project = user ORDER BY key ASC") == [a, b, c]  # values and keywords case-insensitive
-    assert _keys(emu, 'labels != auth ORDER BY key') == [b]  # != never matches an empty field
+    assert _keys(emu, "labels != auth ORDER BY key") == [b]  # != never matches an empty field
     assert _keys(emu, "labels not in (perf) order by key") == [a]
     assert _keys(emu, "labels is EMPTY") == [d, c]  # default order: created DESC
     assert _keys(emu, 'status in ("Resolved", "In Review") ORDER BY key') == [d, b]
@@ -128,7 +131,7 @@ def test_date_literals_in_a_half_hour_zone_at_minute_precision():
     exact = emu.create_issue("USER", summary="exact", at=base)
     mid = emu.create_issue("USER", summary="mid", at=base + timedelta(seconds=30))
     after = emu.create_issue("USER", summary="after", at=base + timedelta(minutes=1))
-    q = "project = USER AND updated {} \"{}\" ORDER BY updated ASC"
+    q = 'project = USER AND updated {} "{}" ORDER BY updated ASC'
     assert _keys(emu, q.format(">=", "2026/03/02 15:00")) == [exact, mid, after]
     assert _keys(emu, q.format(">", "2026/03/02 15:00")) == [mid, after]
     assert _keys(emu, q.format("<", "2026-03-02 15:01")) == [before, exact, mid]
@@ -175,11 +178,65 @@ def test_jql_over_http_uses_the_account_zone(emu):
 
 # ---------------------------------------------------------------- fuzz
 
-FRAGMENTS = ["project", "key", "status", "labels", "issuetype", "updated", "created", "priority", "summary",
-             "resolution", "assignee", "foo", "=", "!=", ">=", "<", "~", "!~", "in", "not", "is", "empty", "null",
-             "and", "or", "AND", "OR", "NOT", "(", ")", ",", "order", "by", "asc", "desc", "USER", "DEV", "USER-1",
-             '"2026/03/02 10:00"', '"2026-03-02"', "-5m", "-2d", '"Open"', '"In Progress"', "currentUser()",
-             "now()", "startOfDay(-1d)", "x", "'a b'", '"unterminated', "\\", "%", "!", "&&", "||", "10000", "*"]
+FRAGMENTS = [
+    "project",
+    "key",
+    "status",
+    "labels",
+    "issuetype",
+    "updated",
+    "created",
+    "priority",
+    "summary",
+    "resolution",
+    "assignee",
+    "foo",
+    "=",
+    "!=",
+    ">=",
+    "<",
+    "~",
+    "!~",
+    "in",
+    "not",
+    "is",
+    "empty",
+    "null",
+    "and",
+    "or",
+    "AND",
+    "OR",
+    "NOT",
+    "(",
+    ")",
+    ",",
+    "order",
+    "by",
+    "asc",
+    "desc",
+    "USER",
+    "DEV",
+    "USER-1",
+    '"2026/03/02 10:00"',
+    '"2026-03-02"',
+    "-5m",
+    "-2d",
+    '"Open"',
+    '"In Progress"',
+    "currentUser()",
+    "now()",
+    "startOfDay(-1d)",
+    "x",
+    "'a b'",
+    '"unterminated',
+    "\\",
+    "%",
+    "!",
+    "&&",
+    "||",
+    "10000",
+    "*",
+]
 
 
 @lru_cache(maxsize=1)

@@ -20,9 +20,18 @@ def _spec_present() -> None:
     if not SPEC.exists():
         skip_or_fail(f"Jira OpenAPI description not found at {SPEC} (set JIRASYNC_OPENAPI_SPEC)")
 
-FIELD_SCHEMAS = {"status": "StatusDetails", "priority": "Priority", "issuetype": "IssueTypeDetails",
-                 "project": "ProjectDetails", "reporter": "UserDetails", "creator": "UserDetails",
-                 "assignee": "UserDetails", "resolution": "Resolution", "comment": "PageOfComments"}
+
+FIELD_SCHEMAS = {
+    "status": "StatusDetails",
+    "priority": "Priority",
+    "issuetype": "IssueTypeDetails",
+    "project": "ProjectDetails",
+    "reporter": "UserDetails",
+    "creator": "UserDetails",
+    "assignee": "UserDetails",
+    "resolution": "Resolution",
+    "comment": "PageOfComments",
+}
 
 
 def assert_valid(instance, schema, what: str) -> None:
@@ -58,8 +67,15 @@ def setup(request, make_emu):
     emu = make_emu(mode)
     raw = Raw(emu, version)
     emu.set_screens("all", project="DEV")  # the create request below links on create
-    user = emu.create_issue("USER", summary="Customer cannot log in", description="Steps:\n* open\n* fail",
-                            labels=["auth"], priority="High", status="Resolved", as_account="bob")
+    user = emu.create_issue(
+        "USER",
+        summary="Customer cannot log in",
+        description="Steps:\n* open\n* fail",
+        labels=["auth"],
+        priority="High",
+        status="Resolved",
+        as_account="bob",
+    )
     dev = emu.create_issue("DEV", summary="Session cache bug", assignee="dan", status="In Progress")
     emu.link(dev, user, "Blocks")
     emu.add_comment(user, "We are looking into it", as_account="alice")
@@ -72,8 +88,14 @@ def test_metadata_endpoints(setup):
     emu, raw, version, user, dev = setup
     assert_valid(raw.get("serverInfo").json(), "ServerInformation", "serverInfo")
     assert_valid(raw.get("myself").json(), "User", "myself")
-    for path, name in [("field", "FieldDetails"), ("project", "Project"), ("status", "StatusDetails"),
-                       ("priority", "Priority"), ("issuetype", "IssueTypeDetails"), ("resolution", "Resolution")]:
+    for path, name in [
+        ("field", "FieldDetails"),
+        ("project", "Project"),
+        ("status", "StatusDetails"),
+        ("priority", "Priority"),
+        ("issuetype", "IssueTypeDetails"),
+        ("resolution", "Resolution"),
+    ]:
         body = raw.get(path).json()
         assert isinstance(body, list) and body, path
         for item in body:
@@ -96,17 +118,24 @@ def test_metadata_endpoints(setup):
 
 def test_issue_endpoints(setup):
     emu, raw, version, user, dev = setup
-    issue = raw.get(f"issue/{user}", params={"expand": "changelog,names,schema,transitions",
-                                             "properties": "*all"}).json()
+    issue = raw.get(
+        f"issue/{user}", params={"expand": "changelog,names,schema,transitions", "properties": "*all"}
+    ).json()
     assert_valid(issue, "IssueBean", "GET issue")
     assert_issue_fields(issue, "GET issue")
     assert issue["properties"] == {"jirasync.source": {"pair": "p1"}}
     assert_issue_fields(raw.get(f"issue/{dev}").json(), "GET dev issue")
 
-    payload = {"fields": {"project": {"key": "DEV"}, "summary": "New", "issuetype": {"name": "Task"},
-                          "description": body_for(emu, "text") if version == "3" else "text"},
-               "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": user}}}]},
-               "properties": [{"key": "k", "value": {"v": 1}}]}
+    payload = {
+        "fields": {
+            "project": {"key": "DEV"},
+            "summary": "New",
+            "issuetype": {"name": "Task"},
+            "description": body_for(emu, "text") if version == "3" else "text",
+        },
+        "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": user}}}]},
+        "properties": [{"key": "k", "value": {"v": 1}}],
+    }
     assert_valid(payload, "IssueUpdateDetails", "create request")
     r = raw.post("issue", payload)
     assert r.status_code == 201
@@ -133,14 +162,17 @@ def test_comment_and_link_endpoints(setup):
     emu, raw, version, user, dev = setup
     page = raw.get(f"issue/{user}/comment", params={"expand": "properties"}).json()
     assert_valid(page, "PageOfComments", "comments")
-    request = {"body": adf_text("Thanks") if version == "3" else "Thanks",
-               "properties": [{"key": "jirasync", "value": {"intent": "x"}}]}
+    request = {
+        "body": adf_text("Thanks") if version == "3" else "Thanks",
+        "properties": [{"key": "jirasync", "value": {"intent": "x"}}],
+    }
     assert_valid(request, "Comment", "comment request")
     created = raw.post(f"issue/{user}/comment", request).json()
     assert_valid(created, "Comment", "POST comment")
     assert_valid(raw.get(f"issue/{user}/comment/{created['id']}").json(), "Comment", "GET comment")
-    assert_valid(raw.put(f"issue/{user}/comment/{created['id']}", {"body": request["body"]}).json(), "Comment",
-                 "PUT comment")
+    assert_valid(
+        raw.put(f"issue/{user}/comment/{created['id']}", {"body": request["body"]}).json(), "Comment", "PUT comment"
+    )
 
     link_id = emu.issue(user)["links"][0]["id"]
     assert_valid(raw.get(f"issueLink/{link_id}").json(), "IssueLink", "GET issueLink")
@@ -148,9 +180,16 @@ def test_comment_and_link_endpoints(setup):
     assert_valid(link_request, "LinkIssueRequestJsonBean", "issueLink request")
     assert raw.post("issueLink", link_request).status_code == 201
 
-    remote = {"globalId": "sync:1", "application": {"type": "jirasync", "name": "jirasync"},
-              "relationship": "mirrors", "object": {"url": "https://example.com/1", "title": "Mirror",
-                                                    "icon": {"url16x16": "https://example.com/i.png"}}}
+    remote = {
+        "globalId": "sync:1",
+        "application": {"type": "jirasync", "name": "jirasync"},
+        "relationship": "mirrors",
+        "object": {
+            "url": "https://example.com/1",
+            "title": "Mirror",
+            "icon": {"url16x16": "https://example.com/i.png"},
+        },
+    }
     assert_valid(remote, "RemoteIssueLinkRequest", "remote link request")
     ident = raw.post(f"issue/{user}/remotelink", remote).json()
     assert_valid(ident, "RemoteIssueLinkIdentifies", "POST remotelink")
@@ -163,8 +202,13 @@ def test_search_endpoints(setup):
     emu, raw, version, user, dev = setup
     emu.search_comment_limit = 1
     if emu.mode == "cloud":
-        request = {"jql": "project in (USER, DEV) ORDER BY key", "fields": ["*all"], "maxResults": 1,
-                   "expand": "changelog,names", "properties": ["jirasync.source"]}
+        request = {
+            "jql": "project in (USER, DEV) ORDER BY key",
+            "fields": ["*all"],
+            "maxResults": 1,
+            "expand": "changelog,names",
+            "properties": ["jirasync.source"],
+        }
         assert_valid(request, "SearchAndReconcileRequestBean", "search request")
         page = raw.post("search/jql", request).json()
         assert_valid(page, "SearchAndReconcileResults", "POST search/jql")
@@ -174,11 +218,15 @@ def test_search_endpoints(setup):
         gone = raw.get("search", params={"jql": "project = USER"})
         assert gone.status_code == 410
         assert_valid(gone.json(), "ErrorCollection", "410")
-        assert_valid(raw.post("search/approximate-count", {"jql": "project = USER"}).json(),
-                     response_schema("/rest/api/3/search/approximate-count", "post", "200"), "approximate-count")
+        assert_valid(
+            raw.post("search/approximate-count", {"jql": "project = USER"}).json(),
+            response_schema("/rest/api/3/search/approximate-count", "post", "200"),
+            "approximate-count",
+        )
     else:
-        page = raw.get("search", params={"jql": "project in (USER, DEV)", "fields": "*all",
-                                         "expand": "changelog"}).json()
+        page = raw.get(
+            "search", params={"jql": "project in (USER, DEV)", "fields": "*all", "expand": "changelog"}
+        ).json()
         assert_valid(page, "SearchResults", "server search")
         for issue in page["issues"]:
             assert_issue_fields(issue, "server search")

@@ -39,8 +39,11 @@ def test_root_lists_projects_issues_links_and_who_may_read_each_comment(emu):
     assert re.search(r'data-visibility="internal"><span class="badge">internal note</span>.*?Agents only', row)
     dev_row = re.search(rf'<tr class="issue" id="{dev}".*?</tr>', page, re.S).group(0)
     assert f'is blocked by <a href="#{user}">{user}</a>' in dev_row
-    assert re.search(r'data-visibility="restricted"><span class="badge">restricted to group developers</span>'
-                     r'.*?Developers only', dev_row)
+    assert re.search(
+        r'data-visibility="restricted"><span class="badge">restricted to group developers</span>'
+        r".*?Developers only",
+        dev_row,
+    )
 
     assert _get(emu.url + "/", "HEAD")[0] == 200
     # The REST API is untouched: unknown paths stay Jira's 404 JSON, and the page is not logged.

@@ -30,12 +30,17 @@ def test_state_survives_restart(tmp_path):
     emu.add_project("DEV", name="Engineering", workflow=Workflow.dev_default(), screens="all")
     raw = Raw(emu)
     a = emu.create_issue("USER", summary="Persist me", description="with *markup*", labels=["x"], status="In Progress")
-    b = raw.post("issue", {"fields": {"project": {"key": "DEV"}, "summary": "dev side", "issuetype": {"name": "Bug"}},
-                           "update": {"issuelinks": [
-                               {"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": a}}}]},
-                           "properties": [{"key": "src", "value": {"k": a}}]}).json()["key"]
-    cid = raw.post(f"issue/{a}/comment", {"body": body_for(emu, "hello"),
-                                          "properties": [{"key": "p", "value": 1}]}).json()["id"]
+    b = raw.post(
+        "issue",
+        {
+            "fields": {"project": {"key": "DEV"}, "summary": "dev side", "issuetype": {"name": "Bug"}},
+            "update": {"issuelinks": [{"add": {"type": {"name": "Relates"}, "outwardIssue": {"key": a}}}]},
+            "properties": [{"key": "src", "value": {"k": a}}],
+        },
+    ).json()["key"]
+    cid = raw.post(
+        f"issue/{a}/comment", {"body": body_for(emu, "hello"), "properties": [{"key": "p", "value": 1}]}
+    ).json()["id"]
     raw.post(f"issue/{a}/remotelink", {"globalId": "g1", "object": {"url": "https://x", "title": "X"}})
     before = {i["key"]: i for i in emu.issues()}
     emu.stop()

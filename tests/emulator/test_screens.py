@@ -35,9 +35,19 @@ def test_default_screen_refuses_links_on_create_and_edit_but_takes_properties(em
     assert r.json() == {"errorMessages": [], "errors": {"issuelinks": cannot_set("issuelinks")}}
     assert emu.issues("DEV") == []  # nothing created
 
-    r = raw.post("issue", {"fields": {"project": {"key": "DEV"}, "issuetype": {"name": "Task"}, "summary": "ok",
-                                      "labels": ["x"], "priority": {"name": "High"}},
-                           "properties": [{"key": "jirasync.source", "value": {"userKey": user}}]})
+    r = raw.post(
+        "issue",
+        {
+            "fields": {
+                "project": {"key": "DEV"},
+                "issuetype": {"name": "Task"},
+                "summary": "ok",
+                "labels": ["x"],
+                "priority": {"name": "High"},
+            },
+            "properties": [{"key": "jirasync.source", "value": {"userKey": user}}],
+        },
+    )
     assert r.status_code == 201
     dev = r.json()["key"]
     assert raw.get(f"issue/{dev}/properties/jirasync.source").json()["value"] == {"userKey": user}
@@ -47,8 +57,12 @@ def test_default_screen_refuses_links_on_create_and_edit_but_takes_properties(em
     assert raw.put(f"issue/{dev}", {"fields": {"summary": "renamed", "labels": ["y"]}}).status_code == 204
     assert emu.issue(dev)["summary"] == "renamed"
     # Linking itself is not a screen matter: POST /issueLink works on any site
-    assert raw.post("issueLink", {"type": {"name": "Relates"}, "inwardIssue": {"key": dev},
-                                  "outwardIssue": {"key": user}}).status_code == 201
+    assert (
+        raw.post(
+            "issueLink", {"type": {"name": "Relates"}, "inwardIssue": {"key": dev}, "outwardIssue": {"key": user}}
+        ).status_code
+        == 201
+    )
 
 
 def test_minimal_screen_names_every_refused_field(emu, raw):
@@ -88,7 +102,8 @@ def test_edit_screen_is_separate_from_create_screen(emu, raw):
     user = emu.create_issue("USER", summary="Report")
     assert raw.put(f"issue/{dev}", {"update": {**link_to(user), "labels": [{"add": "b"}]}}).status_code == 204
     assert raw.put(f"issue/{dev}", {"fields": {"priority": {"name": "Low"}}}).json()["errors"] == {
-        "priority": cannot_set("priority")}
+        "priority": cannot_set("priority")
+    }
     meta = raw.get(f"issue/{dev}/editmeta").json()["fields"]
     assert set(meta) == {"summary", "issuetype", "labels", "issuelinks", "comment"}
     assert meta["labels"]["operations"] == ["add", "set", "remove"]
@@ -113,8 +128,16 @@ def test_createmeta_lists_issue_types_and_the_screen_fields(emu, raw):
 
     fields = _fields_page(raw.get(f"issue/createmeta/DEV/issuetypes/{task}").json(), cloud)
     by_id = {f["fieldId"]: f for f in fields}
-    assert set(by_id) == {"summary", "issuetype", "project", "description", "priority", "labels", "assignee",
-                          "reporter"}
+    assert set(by_id) == {
+        "summary",
+        "issuetype",
+        "project",
+        "description",
+        "priority",
+        "labels",
+        "assignee",
+        "reporter",
+    }
     assert by_id["summary"]["required"] and not by_id["labels"]["required"]
     assert [v["name"] for v in by_id["priority"]["allowedValues"]] == ["Highest", "High", "Medium", "Low", "Lowest"]
     assert by_id["project"]["allowedValues"][0]["key"] == "DEV"
@@ -152,5 +175,6 @@ def test_control_api_and_python_client_see_the_same_screens(emu):
     # the jira library's create_issue goes through the same check
     j = client(emu)
     with pytest.raises(Exception, match="cannot be set"):
-        j.create_issue(fields={"project": {"key": "DEV"}, "issuetype": {"name": "Task"}, "summary": "x",
-                               "labels": ["a"]})
+        j.create_issue(
+            fields={"project": {"key": "DEV"}, "issuetype": {"name": "Task"}, "summary": "x", "labels": ["a"]}
+        )

@@ -31,8 +31,9 @@ def test_cloud_paging_returns_each_issue_exactly_once(cloud):
     token = None
     pages = 0
     while True:
-        page = j.enhanced_search_issues(jql, nextPageToken=token, maxResults=40, fields="summary,updated",
-                                        json_result=True)
+        page = j.enhanced_search_issues(
+            jql, nextPageToken=token, maxResults=40, fields="summary,updated", json_result=True
+        )
         pages += 1
         assert "total" not in page and "startAt" not in page
         seen += [i["key"] for i in page["issues"]]
@@ -66,8 +67,9 @@ def test_cloud_defaults_caps_and_id_only(cloud):
     assert "comment" in r.json()["issues"][0]["fields"] and "description" not in r.json()["issues"][0]["fields"]
     r = raw.get("search/jql", params={"jql": "project = USER", "fields": "key", "maxResults": 1000}).json()
     assert len(r["issues"]) == 120 and r["issues"][0]["fields"] == {}  # key only: the ids-only cap
-    r = raw.get("search/jql", params={"jql": "project = USER", "fields": "summary,status", "expand": "names",
-                                      "maxResults": 1}).json()
+    r = raw.get(
+        "search/jql", params={"jql": "project = USER", "fields": "summary,status", "expand": "names", "maxResults": 1}
+    ).json()
     assert r["names"] == {"summary": "Summary", "status": "Status"} and "names" not in r["issues"][0]
     # newest first without ORDER BY
     first = raw.get("search/jql", params={"jql": "project = USER", "fields": "summary", "maxResults": 1}).json()
@@ -150,7 +152,7 @@ def test_repeated_queries_see_every_change(emu):
         return [i["key"] for i in raw.get(path, params={"jql": jql, "fields": "summary"}).json()["issues"]]
 
     key = emu.create_issue("USER", summary="quiet", at=emu.now() - timedelta(hours=2))
-    idle = 'project = USER AND labels = hot'
+    idle = "project = USER AND labels = hot"
     assert keys(idle) == [] and keys(idle) == []
     emu.edit(key, {"labels": ["hot"]}, as_account="alice")
     assert keys(idle) == [key]

@@ -46,10 +46,12 @@ def test_transition_requires_its_screen_fields_and_nothing_else(emu, raw):
     r = raw.post(f"issue/{key}/transitions", {"transition": {"id": review}, "fields": {"resolution": {"name": "Done"}}})
     assert r.status_code == 400
     assert r.json()["errors"] == {
-        "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."}
+        "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
+    }
     assert emu.issue(key)["status"] == "In Progress"
-    r = raw.post(f"issue/{key}/transitions",
-                 {"transition": {"id": done}, "fields": {"resolution": {"name": "Duplicate"}}})
+    r = raw.post(
+        f"issue/{key}/transitions", {"transition": {"id": done}, "fields": {"resolution": {"name": "Duplicate"}}}
+    )
     assert r.status_code == 204 and emu.issue(key)["resolution"] == "Duplicate"
 
 
@@ -73,7 +75,8 @@ def test_data_center_search_ignores_properties_unless_told(server):
     params = {"jql": "project = DEV", "fields": "summary", "properties": "jirasync.source"}
     assert "properties" not in raw.get("search", params=params).json()["issues"][0]
     assert raw.get(f"issue/{key}", params={"properties": "jirasync.source"}).json()["properties"] == {
-        "jirasync.source": {"userKey": "USER-1"}}
+        "jirasync.source": {"userKey": "USER-1"}
+    }
     server.configure(search_properties=True)
     found = raw.get("search", params=params).json()["issues"][0]
     assert found["properties"] == {"jirasync.source": {"userKey": "USER-1"}}
@@ -90,7 +93,8 @@ def test_data_center_result_window(server):
     assert r.json()["errorMessages"] == [
         "Search limit exceeded. We couldn't complete your search because it requests 15 results which exceeded "
         "the search platform limit of 10. Try refining your query or contact your Jira administrator. "
-        "Repeating the same search may not work."]
+        "Repeating the same search may not work."
+    ]
 
 
 def test_cloud_index_lag_and_reconcile_issues(cloud):
@@ -100,8 +104,13 @@ def test_cloud_index_lag_and_reconcile_issues(cloud):
     issue_id = cloud.issue(key)["id"]
 
     def found(**extra) -> list[str]:
-        return [i["key"] for i in raw.get("search/jql", params={"jql": "project = DEV", "fields": "summary",
-                                                                 **extra}).json()["issues"]]
+        return [
+            i["key"]
+            for i in raw.get("search/jql", params={"jql": "project = DEV", "fields": "summary", **extra}).json()[
+                "issues"
+            ]
+        ]
+
     assert found() == []
     assert found(reconcileIssues=issue_id) == [key]
     r = raw.post("search/jql", {"jql": "project = DEV", "fields": ["summary"], "reconcileIssues": [int(issue_id)]})
@@ -125,8 +134,10 @@ def test_long_urls_are_refused_but_post_search_serves_long_jql(emu):
 
 def test_comment_properties_by_the_documented_ways(emu, raw):
     key = emu.create_issue("USER", summary="chat")
-    r = raw.post(f"issue/{key}/comment", {"body": body_for(emu, "ours"),
-                                          "properties": [{"key": "jirasync.comment", "value": {"intent": "i-1"}}]})
+    r = raw.post(
+        f"issue/{key}/comment",
+        {"body": body_for(emu, "ours"), "properties": [{"key": "jirasync.comment", "value": {"intent": "i-1"}}]},
+    )
     cid = r.json()["id"]
     listed = raw.get(f"issue/{key}/comment", params={"expand": "properties"}).json()["comments"][0]
     assert ("properties" in listed) == (emu.mode != "cloud")

@@ -115,8 +115,9 @@ def test_cloud_hides_other_peoples_e_mail_and_data_center_shows_it(sites):
 
 def test_a_cloud_profile_can_make_its_e_mail_public():
     people = default_accounts()
-    people[1] = Account("alice", "Alice Moreau", "alice@example.com", "alice-token", role="support agent",
-                        email_visible=True)
+    people[1] = Account(
+        "alice", "Alice Moreau", "alice@example.com", "alice-token", role="support agent", email_visible=True
+    )
     with JiraEmulator(mode="cloud", accounts=people) as emu:
         alice = emu.accounts.require("alice")
         bob = emu.accounts.require("bob")
@@ -127,10 +128,14 @@ def test_a_cloud_profile_can_make_its_e_mail_public():
 def test_people_are_matched_across_sites_by_what_each_site_shows(sites):
     """From Data Center (e-mail shown) to Cloud (e-mail hidden) only the table helps; from
     Cloud to Data Center the hidden address leaves the table or nobody."""
-    cloud_people = [Person(u["accountId"], u["displayName"], u.get("emailAddress"))
-                    for u in Raw(sites.cloud).get("user/search?query=d").json()]
-    dc_people = [Person(u["name"], u["displayName"], u.get("emailAddress"), u["key"])
-                 for u in dc_raw(sites.dc).get("user/search?username=d").json()]
+    cloud_people = [
+        Person(u["accountId"], u["displayName"], u.get("emailAddress"))
+        for u in Raw(sites.cloud).get("user/search?query=d").json()
+    ]
+    dc_people = [
+        Person(u["name"], u["displayName"], u.get("emailAddress"), u["key"])
+        for u in dc_raw(sites.dc).get("user/search?username=d").json()
+    ]
     dan_dc = next(p for p in dc_people if p.id == "dan")
     dan_cloud = next(p for p in cloud_people if p.display_name == "Dan Okafor")
     assert dan_dc.email == "dan@example.com" and dan_cloud.email is None
@@ -141,11 +146,13 @@ def test_people_are_matched_across_sites_by_what_each_site_shows(sites):
 
 
 def test_sites_can_be_configured_and_stop_cleanly():
-    pair = two_sites(cloud_timezone="Asia/Tokyo", dc_timezone="UTC", dc_clock_offset_seconds=3600,
-                     index_lag_seconds=2.0)
+    pair = two_sites(
+        cloud_timezone="Asia/Tokyo", dc_timezone="UTC", dc_clock_offset_seconds=3600, index_lag_seconds=2.0
+    )
     with pair:
-        user_site, dev_site = pair.add_pair_projects("SUP", "ENG", user_on_cloud=False,
-                                                     dev_workflow=Workflow.dev_default())
+        user_site, dev_site = pair.add_pair_projects(
+            "SUP", "ENG", user_on_cloud=False, dev_workflow=Workflow.dev_default()
+        )
         assert (user_site.mode, dev_site.mode) == ("server", "cloud")
         assert pair.cloud.index_lag_seconds == pair.dc.index_lag_seconds == 2.0
         assert pair.dc.summary()["timezone"] == "UTC" and pair.cloud.now().utcoffset().total_seconds() == 9 * 3600
@@ -160,14 +167,26 @@ def test_another_process_can_create_a_german_project_over_the_control_api():
         base = f"{emu.url}/_emulator"
         created = requests.post(f"{base}/projects", json={"key": "ENTW", "workflow": "dev-de"}, timeout=5)
         assert created.status_code == 201 and created.json()["workflow"] == "Entwicklungs-Workflow"
-        own = requests.post(f"{base}/projects", timeout=5, json={"key": "OWN", "workflow": {
-            "name": "Eigener", "statuses": [{"name": "Neu", "category": "new", "id": "1"},
-                                            {"name": "Fertig", "category": "done", "id": "10001"}],
-            "transitions": [{"id": "11", "name": "Fertig", "to": "Fertig"}]}})
+        own = requests.post(
+            f"{base}/projects",
+            timeout=5,
+            json={
+                "key": "OWN",
+                "workflow": {
+                    "name": "Eigener",
+                    "statuses": [
+                        {"name": "Neu", "category": "new", "id": "1"},
+                        {"name": "Fertig", "category": "done", "id": "10001"},
+                    ],
+                    "transitions": [{"id": "11", "name": "Fertig", "to": "Fertig"}],
+                },
+            },
+        )
         assert own.status_code == 400 and "status id 10001 of 'Fertig' is taken" in own.text
         assert "Neu" not in emu.state.statuses, "a refused project leaves no status behind"
-        key = requests.post(f"{base}/issues", json={"project": "ENTW", "summary": "x", "as": "dan"},
-                            timeout=5).json()["key"]
+        key = requests.post(f"{base}/issues", json={"project": "ENTW", "summary": "x", "as": "dan"}, timeout=5).json()[
+            "key"
+        ]
         moved = requests.post(f"{base}/issues/{key}/transition", json={"status": "In Arbeit", "as": "dan"}, timeout=5)
         assert moved.json()["status"] == "In Arbeit"
         assert emu.state.status_id("In Arbeit") == "3"

@@ -30,11 +30,30 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def worker(name: str, state: str = "running", ok: bool = True, **changes) -> WorkerHealth:
-    supervised = Supervised(restarts=1, last_exit=None, heartbeat_age_seconds=0.5, interval_seconds=60.0, cycles=3,
-                            last_success="2026-11-24T10:00:00+00:00", rss_bytes=42_000_000, cpu_percent=0.1)
-    return WorkerHealth(**{"name": name, "pid": 4711, "state": state, "ok": ok, "last_heartbeat": None,
-                           "last_cycle": {"result": "ok"}, "jira_requests": {}, "error": None,
-                           "supervised": supervised, **changes})
+    supervised = Supervised(
+        restarts=1,
+        last_exit=None,
+        heartbeat_age_seconds=0.5,
+        interval_seconds=60.0,
+        cycles=3,
+        last_success="2026-11-24T10:00:00+00:00",
+        rss_bytes=42_000_000,
+        cpu_percent=0.1,
+    )
+    return WorkerHealth(
+        **{
+            "name": name,
+            "pid": 4711,
+            "state": state,
+            "ok": ok,
+            "last_heartbeat": None,
+            "last_cycle": {"result": "ok"},
+            "jira_requests": {},
+            "error": None,
+            "supervised": supervised,
+            **changes,
+        }
+    )
 
 
 def failing(name: str) -> WorkerHealth:
@@ -46,20 +65,23 @@ def report(*workers: WorkerHealth, invalid_configs: tuple[str, ...] = ()) -> Hea
     return build_report(workers, config_dir="/config", invalid_configs=invalid_configs)
 
 
-@pytest.mark.parametrize(("workers", "status", "code"), [
-    ([worker("a"), worker("b", "standby")], "healthy", 200),
-    ([worker("a"), worker("b", ok=False)], "degraded", 200),
-    ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
-    ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
-    # Every pair running but its cycles failing (MongoDB away): nothing syncs, not merely degraded.
-    ([failing("a"), failing("b")], "unhealthy", 503),
-    ([failing("a"), worker("b", "backoff", ok=False)], "unhealthy", 503),
-    ([failing("a"), worker("b", "standby")], "degraded", 200),
-    # Cycles that run but fail on single issues: those pairs still sync the rest.
-    ([worker("a", ok=False), worker("b", ok=False)], "degraded", 200),
-    ([worker("a", "standby")], "healthy", 200),
-    ([], "unhealthy", 503),
-])
+@pytest.mark.parametrize(
+    ("workers", "status", "code"),
+    [
+        ([worker("a"), worker("b", "standby")], "healthy", 200),
+        ([worker("a"), worker("b", ok=False)], "degraded", 200),
+        ([worker("a"), worker("b", "backoff", ok=False)], "degraded", 200),
+        ([worker("a", "failed", ok=False), worker("b", "backoff", ok=False)], "unhealthy", 503),
+        # Every pair running but its cycles failing (MongoDB away): nothing syncs, not merely degraded.
+        ([failing("a"), failing("b")], "unhealthy", 503),
+        ([failing("a"), worker("b", "backoff", ok=False)], "unhealthy", 503),
+        ([failing("a"), worker("b", "standby")], "degraded", 200),
+        # Cycles that run but fail on single issues: those pairs still sync the rest.
+        ([worker("a", ok=False), worker("b", ok=False)], "degraded", 200),
+        ([worker("a", "standby")], "healthy", 200),
+        ([], "unhealthy", 503),
+    ],
+)
 def test_overall_status(workers, status, code):
     assert overall(workers) == (status, code)
 
@@ -68,8 +90,9 @@ def test_unhealthy_reason_names_the_cause():
     assert unhealthy_reason([], "/config") == ["no pairs configured: no valid sync-*.json in /config"]
     assert unhealthy_reason([worker("a", "backoff", ok=False)], "/c") == ["no worker is running"]
     down = [failing("a"), worker("b", ok=False, last_cycle={"result": "failed"}), worker("c", "failed", ok=False)]
-    assert unhealthy_reason(down, "/c") == ["every pair is failing (a: MongoDB is unreachable; b: last cycle failed; "
-                                            "c: failed)"]
+    assert unhealthy_reason(down, "/c") == [
+        "every pair is failing (a: MongoDB is unreachable; b: last cycle failed; c: failed)"
+    ]
     assert unhealthy_reason([failing("a"), worker("b", ok=False)], "/c") == []
 
 
@@ -106,11 +129,15 @@ def test_root_is_an_html_page_for_browsers_and_json_for_everyone_else():
     from jirasync_cli import secrets
 
     secrets.register("s3cr3t-token-for-page")
-    doc = report(worker("sync-ab"), worker("sync-<cd>", ok=False, error="HTTP 401 <b>for</b> s3cr3t-token-for-page"),
-                 invalid_configs=("sync-x.json: $: bad",))
+    doc = report(
+        worker("sync-ab"),
+        worker("sync-<cd>", ok=False, error="HTTP 401 <b>for</b> s3cr3t-token-for-page"),
+        invalid_configs=("sync-x.json: $: bad",),
+    )
     server = HealthServer("127.0.0.1", 0, lambda: doc)
     server.start()
     try:
+
         def get(path, accept):
             request = urllib.request.Request(server.url + path, headers={"Accept": accept})
             with urllib.request.urlopen(request, timeout=5) as r:

@@ -25,8 +25,12 @@ def _fresh_pacers():
 
 
 def conn(emu: JiraEmulator, **overrides) -> JiraSite:
-    values = {"base_url": emu.url, "email": "bot@example.com", "api_token": "emulator-token",
-              "max_requests_per_second": 500}
+    values = {
+        "base_url": emu.url,
+        "email": "bot@example.com",
+        "api_token": "emulator-token",
+        "max_requests_per_second": 500,
+    }
     values.update(overrides)
     return JiraConnection(**values).to_site()
 
@@ -79,8 +83,12 @@ def test_incremental_filter_reads_the_account_time_zone(mode, make_emu):
     client = connect(conn(emu))
     assert client.me.time_zone == ZoneInfo("Asia/Kolkata")
     assert jql_datetime(t0 + timedelta(seconds=40), client.me.time_zone) == "2026/11/20 13:30"
-    found = {i.key for i in client.search(sync_jql("USER", "DEV", since=t0 + timedelta(seconds=40),
-                                                   zone=client.me.time_zone)).issues}
+    found = {
+        i.key
+        for i in client.search(
+            sync_jql("USER", "DEV", since=t0 + timedelta(seconds=40), zone=client.me.time_zone)
+        ).issues
+    }
     assert found == {edge, after} and before not in found
 
 
@@ -126,8 +134,13 @@ def test_create_is_atomic_with_property_and_link(emu):
     emu.set_screens("all", project="DEV")  # Linked Issues on the create screen: one request does it all
     user = emu.create_issue("USER", summary="source")
     client = connect(conn(emu))
-    key = client.create_issue("DEV", "Task", {"summary": "copy", "priority": "High", "labels": ["x"]},
-                              source={"pair": "p", "userKey": user, "intent": "i1"}, link_to=user)
+    key = client.create_issue(
+        "DEV",
+        "Task",
+        {"summary": "copy", "priority": "High", "labels": ["x"]},
+        source={"pair": "p", "userKey": user, "intent": "i1"},
+        link_to=user,
+    )
     assert client.issue_property(key, "jirasync.source")["userKey"] == user
     assert any(link.other_key == key for link in client.get_issue(user).links)
     with pytest.raises(JiraApiError) as err:
@@ -140,15 +153,27 @@ def test_create_screen_is_read_once_per_project_and_type(emu):
     client = connect(conn(emu))
     emu.clear_request_log()
     task = client.create_screen("DEV", "task")
-    assert task.fields == {"summary", "issuetype", "project", "description", "priority", "labels", "assignee",
-                           "reporter"}
+    assert task.fields == {
+        "summary",
+        "issuetype",
+        "project",
+        "description",
+        "priority",
+        "labels",
+        "assignee",
+        "reporter",
+    }
     assert not task.allows("issuelinks") and task.required == {"summary", "issuetype", "project"}
     assert client.create_screen("DEV", "Task") is task  # cached: no more requests
     bug = client.create_screen("DEV", "Bug")
     assert not bug.allows("labels") and bug.allows("summary")
     paths = [e.path.split("/rest/api/")[1].split("/", 1)[1] for e in emu.request_log]
-    assert paths == ["issue/createmeta/DEV/issuetypes", "issue/createmeta/DEV/issuetypes/10001",
-                     "issue/createmeta/DEV/issuetypes", "issue/createmeta/DEV/issuetypes/10004"]
+    assert paths == [
+        "issue/createmeta/DEV/issuetypes",
+        "issue/createmeta/DEV/issuetypes/10001",
+        "issue/createmeta/DEV/issuetypes",
+        "issue/createmeta/DEV/issuetypes/10004",
+    ]
     task.refuse({"labels"})  # Jira refused it although listed: not sent again
     assert not task.allows("labels")
     assert task.first_report() and not task.first_report()

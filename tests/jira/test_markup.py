@@ -129,8 +129,10 @@ def test_rich_wiki_round_trips_and_keeps_its_structure():
 def test_nested_lists_keep_depth_and_kind():
     adf = wiki_to_adf("* a\n** b\n**# c\n* d\n# e", name)
     assert adf["content"] == [
-        bullets(item(para(text("a")), bullets(item(para(text("b")), numbered(item(para(text("c")))))))
-                , item(para(text("d")))),
+        bullets(
+            item(para(text("a")), bullets(item(para(text("b")), numbered(item(para(text("c"))))))),
+            item(para(text("d"))),
+        ),
         numbered(item(para(text("e")))),
     ]
     assert adf_to_wiki(adf, name) == "* a\n** b\n**# c\n* d\n\n# e"
@@ -144,30 +146,43 @@ def test_a_list_starting_deeper_gets_an_item_to_hold_it():
 
 
 def test_tables_with_headers_links_and_breaks_both_ways():
-    table = {"type": "table", "content": [
-        {"type": "tableRow", "content": [cell("tableHeader", text("Key")), cell("tableHeader", text("Notes"))]},
-        {"type": "tableRow", "content": [
-            cell("tableCell", text("ABC-1", link("https://jira.example.com/browse/ABC-1"))),
-            cell("tableCell", text("line one"), {"type": "hardBreak"}, text("a | pipe")),
-        ]},
-    ]}
+    table = {
+        "type": "table",
+        "content": [
+            {"type": "tableRow", "content": [cell("tableHeader", text("Key")), cell("tableHeader", text("Notes"))]},
+            {
+                "type": "tableRow",
+                "content": [
+                    cell("tableCell", text("ABC-1", link("https://jira.example.com/browse/ABC-1"))),
+                    cell("tableCell", text("line one"), {"type": "hardBreak"}, text("a | pipe")),
+                ],
+            },
+        ],
+    }
     wiki = adf_to_wiki(doc(table), name)
     assert wiki == "||Key||Notes||\n|[ABC-1|https://jira.example.com/browse/ABC-1]|line one\\\\a \\| pipe|"
     assert adf_round_trip(doc(table)) == normalize_adf(doc(table))
 
 
 def test_code_blocks_keep_language_and_text_verbatim():
-    code = {"type": "codeBlock", "attrs": {"language": "java"},
-            "content": [{"type": "text", "text": "if (a || b) { x[0] = *p; }\n\nreturn;"}]}
+    code = {
+        "type": "codeBlock",
+        "attrs": {"language": "java"},
+        "content": [{"type": "text", "text": "if (a || b) { x[0] = *p; }\n\nreturn;"}],
+    }
     plain = {"type": "codeBlock", "content": [{"type": "text", "text": "*literal* _text_"}]}
     wiki = adf_to_wiki(doc(code, plain), name)
-    assert wiki == ("{code:java}\nif (a || b) { x[0] = *p; }\n\nreturn;\n{code}\n\n"
-                    "{noformat}\n*literal* _text_\n{noformat}")
+    assert wiki == (
+        "{code:java}\nif (a || b) { x[0] = *p; }\n\nreturn;\n{code}\n\n{noformat}\n*literal* _text_\n{noformat}"
+    )
     assert wiki_to_adf(wiki, name) == doc(code, plain)
     assert wiki_to_adf("{code:language=sql|title=Query}\nselect 1\n{code}", name)["content"][0]["attrs"] == {
-        "language": "sql"}
+        "language": "sql"
+    }
     assert wiki_to_adf("{code}inline{code} after", name)["content"] == [
-        {"type": "codeBlock", "content": [text("inline")]}, para(text("after"))]
+        {"type": "codeBlock", "content": [text("inline")]},
+        para(text("after")),
+    ]
 
 
 def test_marks_inside_a_word_use_the_brace_form():
@@ -183,8 +198,14 @@ def test_whitespace_at_a_marks_edge_moves_outside_it():
 
 
 def test_links_with_marks_and_bare_urls():
-    adf = doc(para(text("see "), text("the docs", "em", link("https://d.example.com/x?a=1&b=2")),
-                   text(" or "), text("https://e.example.com", link("https://e.example.com"))))
+    adf = doc(
+        para(
+            text("see "),
+            text("the docs", "em", link("https://d.example.com/x?a=1&b=2")),
+            text(" or "),
+            text("https://e.example.com", link("https://e.example.com")),
+        )
+    )
     wiki = adf_to_wiki(adf, name)
     assert wiki == "see [_the docs_|https://d.example.com/x?a=1&b=2] or [https://e.example.com]"
     assert adf_round_trip(adf) == normalize_adf(adf)
@@ -202,8 +223,14 @@ def test_hard_breaks_never_split_a_paragraph():
 
 
 def test_mentions_become_names_and_never_notify_either_way():
-    adf = doc(para(text("ping "), {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}},
-                   text(" and "), {"type": "mention", "attrs": {"id": "557058:dan"}}))
+    adf = doc(
+        para(
+            text("ping "),
+            {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}},
+            text(" and "),
+            {"type": "mention", "attrs": {"id": "557058:dan"}},
+        )
+    )
     wiki = adf_to_wiki(adf, name)
     assert wiki == "ping Dan Okafor and Dan Okafor"
     back = wiki_to_adf("[~accountid:557058:dan] and [~JIRAUSER10003] and [~nobody]", name)
@@ -213,8 +240,10 @@ def test_mentions_become_names_and_never_notify_either_way():
 
 
 def test_attachments_and_images_become_placeholders():
-    media = {"type": "mediaSingle", "content": [{"type": "media", "attrs": {"id": "x", "type": "file",
-                                                                             "collection": "c", "alt": "shot.png"}}]}
+    media = {
+        "type": "mediaSingle",
+        "content": [{"type": "media", "attrs": {"id": "x", "type": "file", "collection": "c", "alt": "shot.png"}}],
+    }
     wiki = adf_to_wiki(doc(para(text("before")), media), name)
     assert wiki == "before\n\n\\[attachment: shot.png\\]"
     assert wiki_to_adf(wiki, name)["content"][1] == para(text("[attachment: shot.png]"))
@@ -225,22 +254,31 @@ def test_attachments_and_images_become_placeholders():
 
 def test_emoji_cards_dates_and_unknown_nodes_become_text():
     adf = doc(
-        para(text("ok "), {"type": "emoji", "attrs": {"shortName": ":thumbsup:", "text": "👍"}},
-             text(" "), {"type": "status", "attrs": {"text": "IN REVIEW", "color": "blue"}},
-             text(" "), {"type": "date", "attrs": {"timestamp": "1764460800000"}}),
+        para(
+            text("ok "),
+            {"type": "emoji", "attrs": {"shortName": ":thumbsup:", "text": "👍"}},
+            text(" "),
+            {"type": "status", "attrs": {"text": "IN REVIEW", "color": "blue"}},
+            text(" "),
+            {"type": "date", "attrs": {"timestamp": "1764460800000"}},
+        ),
         {"type": "panel", "attrs": {"panelType": "info"}, "content": [para(text("inside a panel"))]},
         {"type": "someFutureNode", "content": [para(text("still readable"))]},
         {"type": "blockCard", "attrs": {"url": "https://x.example.com/a"}},
         {"type": "rule"},
     )
-    assert adf_to_wiki(adf, name) == ("ok 👍 IN REVIEW 2025-11-30\n\ninside a panel\n\nstill readable\n\n"
-                                      "[https://x.example.com/a]\n\n----")
+    assert adf_to_wiki(adf, name) == (
+        "ok 👍 IN REVIEW 2025-11-30\n\ninside a panel\n\nstill readable\n\n[https://x.example.com/a]\n\n----"
+    )
 
 
 def test_rule_headings_and_quotes():
-    adf = doc({"type": "heading", "attrs": {"level": 3}, "content": [text("Steps")]}, {"type": "rule"},
-              {"type": "blockquote", "content": [para(text("quoted"))]},
-              {"type": "blockquote", "content": [para(text("two")), bullets(item(para(text("lines"))))]})
+    adf = doc(
+        {"type": "heading", "attrs": {"level": 3}, "content": [text("Steps")]},
+        {"type": "rule"},
+        {"type": "blockquote", "content": [para(text("quoted"))]},
+        {"type": "blockquote", "content": [para(text("two")), bullets(item(para(text("lines"))))]},
+    )
     wiki = adf_to_wiki(adf, name)
     assert wiki == "h3. Steps\n\n----\n\nbq. quoted\n\n{quote}\ntwo\n\n* lines\n{quote}"
     assert wiki_to_adf(wiki, name) == adf
@@ -297,9 +335,23 @@ def test_dashes_render_as_jira_shows_them():
 
 WORD = st.text(alphabet=st.sampled_from("abcXYZ019é*_-+^~{}[]|!?#&\\.:;()'\"/"), min_size=1, max_size=8)
 URLS = st.sampled_from(["https://example.com", "https://example.com/a?b=1&c=2#frag", "mailto:ops@example.com"])
-MARK_SETS = st.sampled_from([(), ("strong",), ("em",), ("strike",), ("underline",), ("strong", "em"),
-                             ("sup",), ("sub",), ("color",), ("code",), ("link",), ("link", "strong"),
-                             ("link", "code")])
+MARK_SETS = st.sampled_from(
+    [
+        (),
+        ("strong",),
+        ("em",),
+        ("strike",),
+        ("underline",),
+        ("strong", "em"),
+        ("sup",),
+        ("sub",),
+        ("color",),
+        ("code",),
+        ("link",),
+        ("link", "strong"),
+        ("link", "code"),
+    ]
+)
 
 
 def _word(value: str) -> str:
@@ -347,14 +399,23 @@ def lists(draw, depth=1):
 def tables(draw):
     width = draw(st.integers(1, 3))
     header = {"type": "tableRow", "content": [cell("tableHeader", *draw(runs())) for _ in range(width)]}
-    body = [{"type": "tableRow", "content": [cell("tableCell", *draw(runs())) for _ in range(width)]}
-            for _ in range(draw(st.integers(1, 3)))]
+    body = [
+        {"type": "tableRow", "content": [cell("tableCell", *draw(runs())) for _ in range(width)]}
+        for _ in range(draw(st.integers(1, 3)))
+    ]
     return {"type": "table", "content": [header, *body]}
 
 
-CODE_TEXT = st.lists(st.sampled_from(["a", "b", " ", "*", "_", "{", "}", "[", "|", "\\", "\n", "#", "-", "{code}",
-                                      "{code:java}", "{noformat}"]), max_size=12).map("".join).filter(
-    lambda t: not ("{code" in t and "{noformat}" in t))  # both closing tags inside: no tag can hold it
+CODE_TEXT = (
+    st.lists(
+        st.sampled_from(
+            ["a", "b", " ", "*", "_", "{", "}", "[", "|", "\\", "\n", "#", "-", "{code}", "{code:java}", "{noformat}"]
+        ),
+        max_size=12,
+    )
+    .map("".join)
+    .filter(lambda t: not ("{code" in t and "{noformat}" in t))
+)  # both closing tags inside: no tag can hold it
 
 
 @st.composite
@@ -404,8 +465,9 @@ def test_wiki_to_adf_to_wiki_gives_the_same_markup(adf):
     assert adf_to_wiki(parsed, name) == wiki
 
 
-PLAIN = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")) | st.sampled_from("\n "),
-               max_size=60)
+PLAIN = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")) | st.sampled_from("\n "), max_size=60
+)
 
 
 @SLOW
@@ -421,9 +483,14 @@ def test_any_plain_text_survives_a_trip_through_wiki(value):
 
 def test_adf_to_adf_keeps_every_node_but_mentions_and_media():
     panel = {"type": "panel", "attrs": {"panelType": "warning"}, "content": [para(text("careful", "strong"))]}
-    adf = doc(panel, para(text("hi "), {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}}),
-              {"type": "mediaGroup", "content": [{"type": "media", "attrs": {"id": "1", "type": "file",
-                                                                              "collection": "c", "alt": "a.pdf"}}]})
+    adf = doc(
+        panel,
+        para(text("hi "), {"type": "mention", "attrs": {"id": "557058:dan", "text": "@Dan Okafor"}}),
+        {
+            "type": "mediaGroup",
+            "content": [{"type": "media", "attrs": {"id": "1", "type": "file", "collection": "c", "alt": "a.pdf"}}],
+        },
+    )
     out = convert(adf, to_adf=True, display_name=name)
     assert out["content"][0] == panel
     assert out["content"][1] == para(text("hi "), text("Dan Okafor"))
@@ -465,4 +532,5 @@ def test_a_code_block_containing_its_closing_tag_stays_one_block():
     assert wiki_to_adf(wiki, name)["content"] == [{"type": "codeBlock", "content": [text("a {code} b")]}]
     both = {"type": "codeBlock", "content": [text("{noformat}")]}
     assert wiki_to_adf(adf_to_wiki(doc(both), name), name)["content"] == [
-        {"type": "codeBlock", "content": [text("{noformat}")]}]
+        {"type": "codeBlock", "content": [text("{noformat}")]}
+    ]

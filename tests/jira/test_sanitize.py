@@ -64,8 +64,10 @@ def test_adf_mentions_become_names_and_media_placeholders_links_stay():
 
 
 def test_wiki_mentions_and_attachments():
-    body = ("Hi [~dan] and [~accountid:557058:dan] / [~JIRAUSER10003], see !shot.png|thumbnail! and [^log.txt]. "
-            "Done! Thanks!")
+    body = (
+        "Hi [~dan] and [~accountid:557058:dan] / [~JIRAUSER10003], see !shot.png|thumbnail! and [^log.txt]. "
+        "Done! Thanks!"
+    )
     out = sanitize(body, name)
     assert out == (
         "Hi Dan Okafor and Dan Okafor / Dan Okafor, see [attachment: shot.png] and [attachment: log.txt]. Done! Thanks!"

@@ -16,25 +16,37 @@ def option(**fields) -> dict:
 
 
 def resolution(*names: str, required: bool = True) -> dict:
-    return {"required": required, "name": "Resolution", "key": "resolution", "operations": ["set"],
-            "schema": {"type": "resolution", "system": "resolution"},
-            "allowedValues": [{"id": str(i), "name": n} for i, n in enumerate(names)]}
+    return {
+        "required": required,
+        "name": "Resolution",
+        "key": "resolution",
+        "operations": ["set"],
+        "schema": {"type": "resolution", "system": "resolution"},
+        "allowedValues": [{"id": str(i), "name": n} for i, n in enumerate(names)],
+    }
 
 
-@pytest.mark.parametrize(("offered", "chosen"), [
-    (("Won't Do", "Done"), "Done"),
-    (("Won't Fix", "Fixed", "Done"), "Done"),
-    (("Won't Fix", "Fixed"), "Fixed"),
-    (("Duplicate", "Invalid"), "Duplicate"),
-])
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (("Won't Do", "Done"), "Done"),
+        (("Won't Fix", "Fixed", "Done"), "Done"),
+        (("Won't Fix", "Fixed"), "Fixed"),
+        (("Duplicate", "Invalid"), "Duplicate"),
+    ],
+)
 def test_required_resolution_defaults(offered, chosen):
     plan = transition_plan(option(resolution=resolution(*offered)), key="A-1", target="Done", resolution=None)
     assert plan.fields == {"resolution": {"name": chosen}} and plan.blocked is None
 
 
 def test_rule_resolution_wins_and_is_matched_without_case():
-    plan = transition_plan(option(resolution=resolution("Done", "Won't Do", required=False)), key="A-1",
-                           target="Done", resolution="won't do")
+    plan = transition_plan(
+        option(resolution=resolution("Done", "Won't Do", required=False)),
+        key="A-1",
+        target="Done",
+        resolution="won't do",
+    )
     assert plan.fields == {"resolution": {"name": "Won't Do"}}
 
 
@@ -44,19 +56,35 @@ def test_no_screen_sends_nothing_even_with_a_rule_resolution():
 
 
 def test_resolution_not_offered_is_blocked_with_the_setting_to_fix():
-    plan = transition_plan(option(resolution=resolution("Done")), key="A-1", target="Done", resolution="Fixed",
-                           rule="rules[2].resolution (rule 'done')")
-    assert plan.blocked == ("transition to 'Done' on A-1 cannot set resolution 'Fixed': the screen offers Done; "
-                            "set rules[2].resolution (rule 'done') to one of them")
+    plan = transition_plan(
+        option(resolution=resolution("Done")),
+        key="A-1",
+        target="Done",
+        resolution="Fixed",
+        rule="rules[2].resolution (rule 'done')",
+    )
+    assert plan.blocked == (
+        "transition to 'Done' on A-1 cannot set resolution 'Fixed': the screen offers Done; "
+        "set rules[2].resolution (rule 'done') to one of them"
+    )
 
 
 def test_required_custom_field_blocks_unless_it_has_a_default():
-    root = {"required": True, "name": "Root cause", "key": "customfield_1", "operations": ["set"],
-            "schema": {"type": "string"}}
+    root = {
+        "required": True,
+        "name": "Root cause",
+        "key": "customfield_1",
+        "operations": ["set"],
+        "schema": {"type": "string"},
+    }
     blocked = transition_plan(option(customfield_1=root), key="A-1", target="Done", resolution=None)
     assert blocked.blocked and "requires field Root cause (customfield_1)" in blocked.blocked
-    defaulted = transition_plan(option(customfield_1={**root, "hasDefaultValue": True, "defaultValue": "n/a"}),
-                                key="A-1", target="Done", resolution=None)
+    defaulted = transition_plan(
+        option(customfield_1={**root, "hasDefaultValue": True, "defaultValue": "n/a"}),
+        key="A-1",
+        target="Done",
+        resolution=None,
+    )
     assert defaulted.fields == {"customfield_1": "n/a"} and defaulted.blocked is None
 
 

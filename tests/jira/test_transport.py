@@ -26,20 +26,23 @@ from jirasync_cli.jira.transport import (
 )
 
 
-@pytest.mark.parametrize(("method", "path", "kind"), [
-    ("POST", "/rest/api/3/search/jql", "search"),
-    ("GET", "/rest/api/2/search?jql=x", "search"),
-    ("POST", "/rest/api/3/issue", "create"),
-    ("POST", "/rest/api/2/issue/bulk", "create"),
-    ("GET", "/rest/api/3/issue/USER-1", "get"),
-    ("PUT", "/rest/api/3/issue/USER-1", "other"),
-    ("POST", "/rest/api/3/issue/USER-1/transitions", "transition"),
-    ("POST", "/rest/api/2/issue/USER-1/comment", "comment"),
-    ("PUT", "/rest/api/3/issue/USER-1/properties/jirasync.source", "property"),
-    ("POST", "/rest/api/3/issueLink", "link"),
-    ("POST", "/rest/api/3/issue/USER-1/remotelink", "link"),
-    ("GET", "/rest/api/3/myself", "other"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [
+        ("POST", "/rest/api/3/search/jql", "search"),
+        ("GET", "/rest/api/2/search?jql=x", "search"),
+        ("POST", "/rest/api/3/issue", "create"),
+        ("POST", "/rest/api/2/issue/bulk", "create"),
+        ("GET", "/rest/api/3/issue/USER-1", "get"),
+        ("PUT", "/rest/api/3/issue/USER-1", "other"),
+        ("POST", "/rest/api/3/issue/USER-1/transitions", "transition"),
+        ("POST", "/rest/api/2/issue/USER-1/comment", "comment"),
+        ("PUT", "/rest/api/3/issue/USER-1/properties/jirasync.source", "property"),
+        ("POST", "/rest/api/3/issueLink", "link"),
+        ("POST", "/rest/api/3/issue/USER-1/remotelink", "link"),
+        ("GET", "/rest/api/3/myself", "other"),
+    ],
+)
 def test_requests_are_counted_by_kind(method, path, kind):
     assert request_kind(method, f"https://jira.example{path}") == kind
 
@@ -143,8 +146,7 @@ def script() -> Iterator[tuple[Script, str]]:
 @pytest.fixture
 def session() -> Iterator[tuple[requests.Session, RecordingPacer, PacedAdapter]]:
     pacer = RecordingPacer()
-    adapter = PacedAdapter(pacer, ServerClock(), attempts=3, rate_limit_attempts=3, backoff_base=0.01,
-                           backoff_cap=0.05)
+    adapter = PacedAdapter(pacer, ServerClock(), attempts=3, rate_limit_attempts=3, backoff_base=0.01, backoff_cap=0.05)
     s = requests.Session()
     s.mount("http://", adapter)
     yield s, pacer, adapter

@@ -22,9 +22,18 @@ from tests.helpers import wait_for
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--window-size=1280,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,900",
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +50,10 @@ def browse(chromium: str, url: str, tmp_path: Path) -> tuple[str, Path]:
     shot = tmp_path / f"shot-{time.monotonic_ns()}.png"
     done = subprocess.run(
         [chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, shot
@@ -53,8 +65,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
         elif kind == b"IDAT":
@@ -65,7 +77,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     bpp = 3 if colour == 2 else 4
     raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up, corner = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -93,7 +105,7 @@ def assert_not_blank(path: Path) -> None:
     colours, inked = set(), 0
     for row in rows[::4]:  # every 4th row is plenty to tell a page from a blank
         for x in range(0, width * bpp, bpp * 2):
-            pixel = row[x:x + 3]
+            pixel = row[x : x + 3]
             colours.add(pixel)
             inked += pixel != background
     assert len(colours) > 20 and inked > 2000, f"screenshot looks blank: {len(colours)} colours, {inked} inked"
@@ -108,8 +120,11 @@ def test_emulator_and_supervisor_pages_in_a_browser(chromium, deploy, emu, tmp_p
     emu.add_comment(user, "Agents only: customer is upset", as_account="alice", internal=True)
     dev = wait_for(lambda: emu.issues(dev_project), 40, message="the sync created the dev issue")[0]["key"]
     emu.add_comment(dev, "Developers only", as_account="dan", visibility={"type": "group", "value": "developers"})
-    wait_for(lambda: sup.worker(name)["cycles"] >= 2 and sup.health()["status"] == "healthy", 30,
-             message="a healthy supervisor with finished cycles")
+    wait_for(
+        lambda: sup.worker(name)["cycles"] >= 2 and sup.health()["status"] == "healthy",
+        30,
+        message="a healthy supervisor with finished cycles",
+    )
 
     dom, shot = browse(chromium, emu.url + "/", tmp_path)
     assert_not_blank(shot)

@@ -33,8 +33,16 @@ def test_heartbeat_of_a_huge_initial_sync_is_small():
     summary = _big_cycle()
     assert len(encode(summary)) > 1_000_000, "the full report is large: that is what must not travel"
     error = "; ".join(summary["errors"][:3])
-    beat = heartbeat_message(pid=1, state="running", cycles=1, failures=0, error=error,
-                             last_cycle=cycle_digest(summary), last_success=None, busy_seconds=None)
+    beat = heartbeat_message(
+        pid=1,
+        state="running",
+        cycles=1,
+        failures=0,
+        error=error,
+        last_cycle=cycle_digest(summary),
+        last_success=None,
+        busy_seconds=None,
+    )
     size = len(encode(beat))
     print(f"\nheartbeat after a 30,000-issue cycle: {size} bytes (full cycle report {len(encode(summary))} bytes)")
     assert size <= HEARTBEAT_MAX_BYTES
@@ -43,8 +51,12 @@ def test_heartbeat_of_a_huge_initial_sync_is_small():
 
 
 def test_heartbeat_stays_bounded_whatever_it_carries():
-    digest = {"result": "error", "mode": "full", "actions": {f"kind-{'é' * 30}-{i}": i for i in range(100)},
-              "errors": 1}
+    digest = {
+        "result": "error",
+        "mode": "full",
+        "actions": {f"kind-{'é' * 30}-{i}": i for i in range(100)},
+        "errors": 1,
+    }
     beat = heartbeat_message(pid=1, state="error", error="ü" * 100_000, last_cycle=digest)
     assert len(encode(beat)) <= HEARTBEAT_MAX_BYTES and beat["last_cycle"]["result"] == "error"
 
@@ -56,15 +68,23 @@ def test_line_reader_reports_every_dropped_line():
     out = reader.feed(b"y" * 60)  # runaway line: dropped as it streams in, memory stays bounded
     out += reader.feed(b"z" * 500 + b'\n{"b": 2}\nnot json\n[1]\n')
     assert out == [{"b": 2}]
-    assert reader.take_errors() == ["line of 620 bytes dropped (limit 100)",
-                                    "unreadable line of 8 bytes dropped (not JSON)",
-                                    "line dropped: a JSON list, not an object"]
+    assert reader.take_errors() == [
+        "line of 620 bytes dropped (limit 100)",
+        "unreadable line of 8 bytes dropped (not JSON)",
+        "line dropped: a JSON list, not an object",
+    ]
     assert reader.take_errors() == []
 
 
 def _supervisor(tmp_path) -> Supervisor:
-    settings = Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1", health_port=0,
-                        sync_interval_minutes=1.0, log_format="json")
+    settings = Settings(
+        config_dir=tmp_path,
+        mongodb_url="mongodb://unused",
+        health_host="127.0.0.1",
+        health_port=0,
+        sync_interval_minutes=1.0,
+        log_format="json",
+    )
     return Supervisor(settings)
 
 
@@ -80,7 +100,7 @@ def test_an_oversized_heartbeat_is_logged_and_counts_as_a_sign_of_life(tmp_path,
         with caplog.at_level(logging.ERROR, logger="jirasync.supervisor"):
             written = 0
             while written < len(big):  # the pipe holds 64 KiB: feed the reader as a worker would
-                written += os.write(write_fd, big[written:written + 60_000])
+                written += os.write(write_fd, big[written : written + 60_000])
                 sup.read_heartbeats(child)
         dropped = [r for r in caplog.records if r.getMessage() == "heartbeat from worker dropped"]
         assert len(dropped) == 1 and "dropped (limit" in dropped[0].error and dropped[0].pair == "sync-ab"
@@ -94,17 +114,20 @@ def test_an_oversized_heartbeat_is_logged_and_counts_as_a_sign_of_life(tmp_path,
             os.close(child.fd)
 
 
-@pytest.mark.parametrize(("code", "hung", "own"), [
-    (1, False, True),                       # crashed: its own failure
-    (2, False, True),                       # refused its config
-    (-signal.SIGSEGV, False, True),         # a fault signal is raised by the process itself
-    (-signal.SIGABRT, False, True),
-    (0, True, True),                        # hung: we stopped it, it obeyed
-    (-signal.SIGKILL, True, True),          # hung: we killed it
-    (-signal.SIGKILL, False, False),        # killed from outside (operator, orchestrator, OOM killer)
-    (-signal.SIGTERM, False, False),
-    (0, False, False),                      # asked to stop from outside, stopped cleanly
-])
+@pytest.mark.parametrize(
+    ("code", "hung", "own"),
+    [
+        (1, False, True),  # crashed: its own failure
+        (2, False, True),  # refused its config
+        (-signal.SIGSEGV, False, True),  # a fault signal is raised by the process itself
+        (-signal.SIGABRT, False, True),
+        (0, True, True),  # hung: we stopped it, it obeyed
+        (-signal.SIGKILL, True, True),  # hung: we killed it
+        (-signal.SIGKILL, False, False),  # killed from outside (operator, orchestrator, OOM killer)
+        (-signal.SIGTERM, False, False),
+        (0, False, False),  # asked to stop from outside, stopped cleanly
+    ],
+)
 def test_own_failures_and_kills_from_outside(code, hung, own):
     assert own_failure(code, hung) is own
 

@@ -26,8 +26,15 @@ VENV = Path(sys.executable).parent.parent
 def _start(command: list[str]) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIRASYNC_")}
     env.update(COLUMNS="160", JIRASYNC_VENV=str(VENV))
-    proc = subprocess.Popen([*command, "--health-port", str(free_port())], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [*command, "--health-port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+        cwd=ROOT,
+    )
     _started.append(proc)
     return proc
 
@@ -62,6 +69,7 @@ def _descendants_gone(pid_list: list[int]) -> bool:
 
 def _wait_for_stack(proc: subprocess.Popen[str], count: int) -> list[int]:
     """Pids of the demo's process tree once it has ``count`` descendants (MongoDB, supervisor, workers)."""
+
     def tree():
         assert proc.poll() is None, proc.communicate()[0]
         pids = [c.pid for c in descendants(proc.pid)]
@@ -80,7 +88,7 @@ def test_demo_syncs_and_summarises_without_duplicates():
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 0, out
     assert "demo summary" in out and "created" in out
-    summary = out[out.index("demo summary"):]
+    summary = out[out.index("demo summary") :]
     rows = [line for line in summary.splitlines() if line.startswith("│ sync-")]
     assert len(rows) == 2
     for row in rows:  # the second pair's dev project is on a Data Center site (a cross-site pair)

@@ -17,8 +17,16 @@ from jirasync_cli.health.http import HealthServer
 from jirasync_cli.health.report import WorkerHealth, build_report
 from tests.helpers import wait_for
 
-ROW = WorkerHealth(name="sync-ab", pid=None, state="running", ok=True, last_heartbeat=None, last_cycle=None,
-                   jira_requests={}, error=None)
+ROW = WorkerHealth(
+    name="sync-ab",
+    pid=None,
+    state="running",
+    ok=True,
+    last_heartbeat=None,
+    last_cycle=None,
+    jira_requests={},
+    error=None,
+)
 DOC = build_report([ROW], config_dir="/config", invalid_configs=())
 
 
@@ -76,8 +84,10 @@ def test_idle_and_slow_clients_are_closed(server):
 def test_keep_alive_pipelining_head_and_bad_requests(server):
     srv = server()
     sock = socket.create_connection(("127.0.0.1", srv.port))
-    sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
-                 b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    sock.sendall(
+        b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\nHEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
     data = b""
     while chunk := sock.recv(65536):
         data += chunk
@@ -133,8 +143,13 @@ ACCEPT_UNDER_EMFILE = textwrap.dedent("""
 def test_running_out_of_file_descriptors_is_logged_never_fatal(tmp_path):
     """40 descriptors, 80 clients: accept fails with EMFILE; the server logs that (rate-limited),
     keeps serving the clients it has, and accepts again once the idle ones time out."""
-    proc = subprocess.Popen([sys.executable, "-c", ACCEPT_UNDER_EMFILE], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ACCEPT_UNDER_EMFILE],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = int(proc.stdout.readline())
         clients = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(80)]

@@ -31,8 +31,14 @@ def session(tmp_path):
     env.update({MARK: marker, "COLUMNS": "160"})
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "jirasync_cli", *args], cwd=tmp_path, env={**env, **extra},
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "jirasync_cli", *args],
+            cwd=tmp_path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     run.env = env  # type: ignore[attr-defined]
     yield run
@@ -52,12 +58,33 @@ def one_clear_line(result: subprocess.CompletedProcess[str], code: int, *needles
 
 
 def test_the_demo_then_ctrl_c_leaves_nothing_running(session, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "demo", "--pairs", "1", "--duration", "60",
-                             "--health-port", str(free_port())], cwd=tmp_path, env=session.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jirasync_cli",
+            "demo",
+            "--pairs",
+            "1",
+            "--duration",
+            "60",
+            "--health-port",
+            str(free_port()),
+        ],
+        cwd=tmp_path,
+        env=session.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        tree = wait_for(lambda: [p.pid for p in descendants(proc.pid)] if len(descendants(proc.pid)) >= 3 else None,
-                        90, interval=0.5, message="the demo's MongoDB, supervisor and worker")
+        tree = wait_for(
+            lambda: [p.pid for p in descendants(proc.pid)] if len(descendants(proc.pid)) >= 3 else None,
+            90,
+            interval=0.5,
+            message="the demo's MongoDB, supervisor and worker",
+        )
         time.sleep(3)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does: the whole foreground group
         out, _ = proc.communicate(timeout=60)
@@ -67,23 +94,34 @@ def test_the_demo_then_ctrl_c_leaves_nothing_running(session, tmp_path):
             proc.communicate()
     assert proc.returncode == 0 and "Traceback" not in out and "KeyboardInterrupt" not in out, out
     assert "stopping" in out and "demo summary" in out
-    assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()
-                and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()], "all stopped"
+    assert not [
+        pid
+        for pid in tree
+        if Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    ], "all stopped"
 
 
 def test_careless_input_gets_one_clear_line_each(session, tmp_path):
     config = tmp_path / "config"
     config.mkdir()
-    doc = {"name": "sync-x", "jira": {"baseUrl": "${JIRA_BASE_URL}", "email": "${JIRA_EMAIL}",
-                                      "apiToken": "${JIRA_API_TOKEN}"},
-           "userProjectKey": "SUP", "devProjectKey": "ENG",
-           "rules": [{"id": "up", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-                      "actions": {"createIssue": True}}]}
+    doc = {
+        "name": "sync-x",
+        "jira": {"baseUrl": "${JIRA_BASE_URL}", "email": "${JIRA_EMAIL}", "apiToken": "${JIRA_API_TOKEN}"},
+        "userProjectKey": "SUP",
+        "devProjectKey": "ENG",
+        "rules": [
+            {"id": "up", "sourceStatus": "Will Do", "syncDirection": "user_to_dev", "actions": {"createIssue": True}}
+        ],
+    }
     (config / "sync-x.json").write_text(json.dumps(doc))
 
     # The token is not exported yet: say which variables, not "no config named x".
-    one_clear_line(session("run-worker", "x", "--once"), 1, "sync-x.json is invalid",
-                   "JIRA_BASE_URL ($.jira.baseUrl), JIRA_EMAIL ($.jira.email), JIRA_API_TOKEN ($.jira.apiToken)")
+    one_clear_line(
+        session("run-worker", "x", "--once"),
+        1,
+        "sync-x.json is invalid",
+        "JIRA_BASE_URL ($.jira.baseUrl), JIRA_EMAIL ($.jira.email), JIRA_API_TOKEN ($.jira.apiToken)",
+    )
     # ...which CI-style validation only warns about.
     assert session("validate-configs").returncode == 0
     # Misspelt settings and options used in the wrong mode.
@@ -93,10 +131,17 @@ def test_careless_input_gets_one_clear_line_each(session, tmp_path):
     one_clear_line(session("run-worker", "x", "--json"), 2, "--json needs --once")
     one_clear_line(session("emulator", "--timezone", "Mars/Base"), 2, "unknown time zone 'Mars/Base'")
     # No MongoDB yet: name the host and the setting.
-    env = {"JIRA_BASE_URL": "http://127.0.0.1:9", "JIRA_EMAIL": "bot@example.com", "JIRA_API_TOKEN": "tok-12345",
-           "JIRASYNC_MONGODB_URL": "mongodb://someone:pw@127.0.0.1:1/?serverSelectionTimeoutMS=500"}
-    line = one_clear_line(session("state", "show", "x", **env), 1,
-                          "MongoDB at 127.0.0.1:1 (JIRASYNC_MONGODB_URL) is unreachable: connection refused")
+    env = {
+        "JIRA_BASE_URL": "http://127.0.0.1:9",
+        "JIRA_EMAIL": "bot@example.com",
+        "JIRA_API_TOKEN": "tok-12345",
+        "JIRASYNC_MONGODB_URL": "mongodb://someone:pw@127.0.0.1:1/?serverSelectionTimeoutMS=500",
+    }
+    line = one_clear_line(
+        session("state", "show", "x", **env),
+        1,
+        "MongoDB at 127.0.0.1:1 (JIRASYNC_MONGODB_URL) is unreachable: connection refused",
+    )
     assert "pw" not in line and "someone" not in line
     # A misspelt key: the closest known key.
     doc["syncIntervalMinute"] = 5

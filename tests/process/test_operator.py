@@ -33,8 +33,11 @@ def test_a_wrong_config_dir_is_one_line_and_exit_1(mongo_url, tmp_path, kind):
     env = cli_env(mongo_url, tmp_path, JIRASYNC_HEALTH_PORT=str(free_port()), JIRASYNC_HEALTH_HOST="127.0.0.1")
     result = jirasync("supervise", "-c", str(target), env=env, timeout=30)  # would run forever before
     assert result.returncode == 1
-    expected = (f"error: config directory {target} does not exist (set --config-dir or JIRASYNC_CONFIG_DIR)"
-                if kind == "missing" else f"error: config directory {target} is not a directory")
+    expected = (
+        f"error: config directory {target} does not exist (set --config-dir or JIRASYNC_CONFIG_DIR)"
+        if kind == "missing"
+        else f"error: config directory {target} is not a directory"
+    )
     assert result.stderr.strip() == expected and result.stdout == ""
 
 

@@ -38,8 +38,11 @@ def test_killed_child_is_restarted_others_untouched(deploy):
     wait_for(lambda: sup.children().get("sync-cd") not in (None, before["sync-cd"]), 10, message="restart")
     after = sup.wait_running(["sync-ab", "sync-cd", "sync-xy"])
     assert after["sync-ab"] == before["sync-ab"] and after["sync-xy"] == before["sync-xy"]
-    w = wait_for(lambda: (lambda w: w if w["restarts"] == 1 else None)(sup.worker("sync-cd")), 5,
-                 message="health shows the restart")  # /health is refreshed every 0.5 s
+    w = wait_for(
+        lambda: (lambda w: w if w["restarts"] == 1 else None)(sup.worker("sync-cd")),
+        5,
+        message="health shows the restart",
+    )  # /health is refreshed every 0.5 s
     assert w["last_exit"] == "killed by SIGKILL"
     # The replacement took the lease over at once (its predecessor is dead): it syncs.
     wait_for(lambda: sup.worker("sync-cd")["cycles"] >= 1, 20, message="replacement cycles")
@@ -170,4 +173,6 @@ def test_deploy_passes_every_config_override_on(deploy):
     sup = deploy(PAIRS[:2], start=False, syncIntervalMinutes=2, rules=rules)
     docs = [json.loads(path.read_text()) for path in sorted(sup.config_dir.glob("sync-*.json"))]
     assert [(d["name"], d["syncIntervalMinutes"], d["rules"]) for d in docs] == [
-        ("sync-ab", 2, rules), ("sync-cd", 2, rules)]
+        ("sync-ab", 2, rules),
+        ("sync-cd", 2, rules),
+    ]

@@ -20,8 +20,14 @@ def _recorder(path) -> subprocess.Popen[bytes]:
 
 
 def test_pair_sites_names_both_sites_of_a_cross_site_pair_and_one_otherwise():
-    cross = {"site": USER_SITE, "config": {"jira": {"base_url": USER_SITE}, "user_jira": {"base_url": USER_SITE},
-                                           "dev_jira": {"base_url": DEV_SITE, "max_requests_per_second": 3}}}
+    cross = {
+        "site": USER_SITE,
+        "config": {
+            "jira": {"base_url": USER_SITE},
+            "user_jira": {"base_url": USER_SITE},
+            "dev_jira": {"base_url": DEV_SITE, "max_requests_per_second": 3},
+        },
+    }
     assert [s for s, _ in pair_sites(cross)] == [USER_SITE, DEV_SITE]
     assert pair_sites(cross)[1][1]["max_requests_per_second"] == 3
     single = {"site": USER_SITE, "config": {"jira": {"base_url": USER_SITE}, "user_jira": None, "dev_jira": None}}
@@ -29,8 +35,16 @@ def test_pair_sites_names_both_sites_of_a_cross_site_pair_and_one_otherwise():
 
 
 def test_a_cross_site_worker_is_lent_tokens_by_the_site_it_names(tmp_path):
-    sup = Supervisor(Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1",
-                              health_port=0, sync_interval_minutes=1.0, log_format="json"))
+    sup = Supervisor(
+        Settings(
+            config_dir=tmp_path,
+            mongodb_url="mongodb://unused",
+            health_host="127.0.0.1",
+            health_port=0,
+            sync_interval_minutes=1.0,
+            log_format="json",
+        )
+    )
     sup.sites = {USER_SITE: SiteBudget(10.0, 100.0), DEV_SITE: SiteBudget(10.0, 100.0)}
     out = tmp_path / "sent.jsonl"
     proc = _recorder(out)

@@ -12,13 +12,22 @@ from tests.helpers import wait_for
 
 
 def _supervisor(tmp_path) -> Supervisor:
-    return Supervisor(Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1",
-                               health_port=0, sync_interval_minutes=1.0, log_format="json"))
+    return Supervisor(
+        Settings(
+            config_dir=tmp_path,
+            mongodb_url="mongodb://unused",
+            health_host="127.0.0.1",
+            health_port=0,
+            sync_interval_minutes=1.0,
+            log_format="json",
+        )
+    )
 
 
 def _sleeper() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE, start_new_session=True
+    )
 
 
 def test_heartbeats_push_no_timers_and_a_silence_deadline_is_rearmed_from_the_last_one(tmp_path):

@@ -33,11 +33,18 @@ def test_poisoned_config_files_beside_a_valid_pair_fail_only_themselves(deploy):
     (directory / "sync-deep.json").write_text("[" * 100_000)
     sup.start()
     sup.wait_running(["sync-ab"])
-    doc = wait_for(lambda: (lambda d: d if d["workers"] and d["workers"][0]["cycles"] >= 1 else None)(sup.health()),
-                   30, message="the valid pair syncs")
+    doc = wait_for(
+        lambda: (lambda d: d if d["workers"] and d["workers"][0]["cycles"] >= 1 else None)(sup.health()),
+        30,
+        message="the valid pair syncs",
+    )
     assert doc["status"] == "healthy" and [w["name"] for w in doc["workers"]] == ["sync-ab"]
     assert sorted(line.split(":")[0] for line in doc["invalid_configs"]) == [
-        "sync-deep.json", "sync-fifo.json", "sync-huge-int.json", "sync-zero.json"]
+        "sync-deep.json",
+        "sync-fifo.json",
+        "sync-huge-int.json",
+        "sync-zero.json",
+    ]
     assert "sync-fifo.json: $: not a regular file (a named pipe)" in doc["invalid_configs"]
     # SIGHUP re-reads the same poisoned directory without hanging or dropping the valid pair.
     pid = sup.children()["sync-ab"]
@@ -57,25 +64,37 @@ def test_kills_from_outside_restart_promptly_and_never_mark_failed(deploy):
         wait_for(lambda pid=pid: sup.children().get("sync-ab") not in (None, pid), 10, interval=0.02, message="restart")
         downtimes.append(time.monotonic() - killed)
         time.sleep(0.3)
-    worker = wait_for(lambda: (lambda w: w if w["restarts"] == 8 else None)(sup.worker("sync-ab")), 5,
-                      message="health shows 8 restarts")
-    print(f"\n8 external SIGKILLs: replacement after max {max(downtimes):.2f} s, "
-          f"median {sorted(downtimes)[4]:.2f} s; state {worker['state']}")
+    worker = wait_for(
+        lambda: (lambda w: w if w["restarts"] == 8 else None)(sup.worker("sync-ab")),
+        5,
+        message="health shows 8 restarts",
+    )
+    print(
+        f"\n8 external SIGKILLs: replacement after max {max(downtimes):.2f} s, "
+        f"median {sorted(downtimes)[4]:.2f} s; state {worker['state']}"
+    )
     assert max(downtimes) < 3.5, downtimes
     sup.wait_running(["sync-ab", "sync-cd"])
     text = sup.log.read_text()
     assert "marked failed" not in text and text.count('"cause": "stopped from outside"') == 8
 
 
-IGNORES_SIGTERM = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                   "[time.sleep(0.1) for _ in range(600)]")
+IGNORES_SIGTERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); [time.sleep(0.1) for _ in range(600)]"
+)
 
 
 def test_a_hung_child_ignoring_sigterm_gets_one_term_one_kill_and_one_line(tmp_path, caplog):
     """The supervisor's own hang handling, with a real child that never heartbeats and ignores
     SIGTERM: the loop turns every 10 ms meanwhile, as it would when heartbeats of others wake it."""
-    settings = Settings(config_dir=tmp_path, mongodb_url="mongodb://unused", health_host="127.0.0.1", health_port=0,
-                        sync_interval_minutes=1.0, log_format="json")
+    settings = Settings(
+        config_dir=tmp_path,
+        mongodb_url="mongodb://unused",
+        health_host="127.0.0.1",
+        health_port=0,
+        sync_interval_minutes=1.0,
+        log_format="json",
+    )
     sup = Supervisor(settings, worker_command=[sys.executable, "-c", IGNORES_SIGTERM])
     child = Child("sync-hung", {"type": "config"}, "d", 3.0)
     sup.children[child.name] = child
@@ -145,12 +164,17 @@ def test_hundreds_of_idle_clients_under_a_low_fd_limit(deploy):
         assert response.status == 200 and json.loads(body)["status"] == "healthy"
     latencies.sort()
     p99 = 1000 * latencies[int(len(latencies) * 0.99) - 1]
-    wait_for(lambda: all(w["cycles"] > cycles_before[w["name"]] for w in sup.health()["workers"]), 20,
-             message="pairs keep syncing")
+    wait_for(
+        lambda: all(w["cycles"] > cycles_before[w["name"]] for w in sup.health()["workers"]),
+        20,
+        message="pairs keep syncing",
+    )
     assert sup.proc.poll() is None, "the supervisor survived"
     open_fds = psutil.Process(sup.proc.pid).num_fds()
-    print(f"\n{len(idle)} idle clients connected, {held} held open by the supervisor "
-          f"(fd limit 256, {open_fds} fds open), /health p99 {p99:.1f} ms meanwhile")
+    print(
+        f"\n{len(idle)} idle clients connected, {held} held open by the supervisor "
+        f"(fd limit 256, {open_fds} fds open), /health p99 {p99:.1f} ms meanwhile"
+    )
     assert open_fds < 256 and held < len(idle)
     assert p99 <= 20, latencies[-5:]
     for s in idle:

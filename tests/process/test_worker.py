@@ -30,8 +30,11 @@ def test_standalone_worker_syncs_stops_on_sigterm_and_releases_lease(emu, mongo_
     worker = spawn("run-worker", "sync-ab", env=env, log=tmp_path / "worker.log")
     try:
         wait_for(lambda: len(emu.issues("DEV")) == 1, 30, message="first cycle")
-        wait_for(lambda: any(b.get("cycles", 0) >= 2 for b in _heartbeats(mongo_url, doc["database"])), 20,
-                 message="heartbeat documents")
+        wait_for(
+            lambda: any(b.get("cycles", 0) >= 2 for b in _heartbeats(mongo_url, doc["database"])),
+            20,
+            message="heartbeat documents",
+        )
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(20) == 0
     finally:
@@ -132,7 +135,8 @@ def test_once_fenced_out_by_a_newer_holder_is_one_line_and_exit_3(emu, mongo_url
     result = jirasync("run-worker", "sync-ab", "--once", env=cli_env(mongo_url, tmp_path / "config"))
     assert result.returncode == 3, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: lease of sync-ab lost: a newer lease holder has written its state; stopping writes"), result.stderr
+        "error: lease of sync-ab lost: a newer lease holder has written its state; stopping writes"
+    ), result.stderr
     assert "Traceback" not in result.stderr + result.stdout and "internal error" not in result.stderr
     assert MongoClient(mongo_url)[doc["database"]].sync_state.find_one({"_id": "state"})["fence"] == 1000
 
@@ -159,9 +163,12 @@ def test_supervised_worker_runs_on_the_exported_config_without_pydantic(emu, mon
     key = emu.create_issue("USER", summary="Over the pipe", as_account="alice")
     emu.transition(key, "Will Do", as_account="alice")
     read_fd, write_fd = os.pipe()
-    worker = subprocess.Popen([sys.executable, "-m", "jirasync_cli", "run-worker", "sync-ab", "--ipc-fd",
-                               str(write_fd)], stdin=subprocess.PIPE, pass_fds=(write_fd,),
-                              stderr=open(tmp_path / "worker.log", "wb"))  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jirasync_cli", "run-worker", "sync-ab", "--ipc-fd", str(write_fd)],
+        stdin=subprocess.PIPE,
+        pass_fds=(write_fd,),
+        stderr=open(tmp_path / "worker.log", "wb"),
+    )  # noqa: SIM115
     os.close(write_fd)
     try:
         worker.stdin.write(encode(config_message(pair["config"], pair["interval_seconds"], settings)))

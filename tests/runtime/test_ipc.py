@@ -16,8 +16,8 @@ def test_messages_split_across_reads_are_joined_and_several_in_one_read_split():
     first, second = encode({"type": "heartbeat", "n": 1}), encode({"type": "grant", "n": 5})
     data = first + second
     assert reader.feed(data[:7]) == []
-    assert reader.feed(data[7:len(first) + 3]) == [{"type": "heartbeat", "n": 1}]
-    assert reader.feed(data[len(first) + 3:]) == [{"type": "grant", "n": 5}]
+    assert reader.feed(data[7 : len(first) + 3]) == [{"type": "heartbeat", "n": 1}]
+    assert reader.feed(data[len(first) + 3 :]) == [{"type": "grant", "n": 5}]
     assert reader.feed(first + second) == [{"type": "heartbeat", "n": 1}, {"type": "grant", "n": 5}]
     assert reader.take_errors() == []
 
@@ -27,8 +27,11 @@ def test_bad_lines_are_dropped_and_reported_and_the_next_line_still_reads():
     out = reader.feed(b"not json\n[1, 2]\n" + b"x" * 80 + b"\n" + encode({"type": "heartbeat"}))
     assert out == [{"type": "heartbeat"}]
     errors = reader.take_errors()
-    assert errors == ["unreadable line of 8 bytes dropped (not JSON)", "line dropped: a JSON list, not an object",
-                      "line of 80 bytes dropped (limit 50)"]
+    assert errors == [
+        "unreadable line of 8 bytes dropped (not JSON)",
+        "line dropped: a JSON list, not an object",
+        "line of 80 bytes dropped (limit 50)",
+    ]
     assert reader.take_errors() == [], "errors are handed out once"
 
 

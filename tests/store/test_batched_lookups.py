@@ -34,8 +34,9 @@ def test_mappings_and_snapshots_by_many_keys_in_batches(store, monkeypatch):
 
     monkeypatch.setattr(type(store.db.issue_map), "find", counting)
     # Users 0-29 by user key, users 20-39 by dev key (overlapping): each mapping once.
-    mappings = store.mappings_for(user_keys=[f"U-{i}" for i in range(30)] + ["U-0"],
-                                  dev_keys=[f"D-{i}" for i in range(20, 40)])
+    mappings = store.mappings_for(
+        user_keys=[f"U-{i}" for i in range(30)] + ["U-0"], dev_keys=[f"D-{i}" for i in range(20, 40)]
+    )
     assert sorted(m.user_key for m in mappings) == sorted(f"U-{i}" for i in range(40))
     assert max(sizes) <= 7
     sizes.clear()

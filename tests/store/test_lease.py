@@ -42,8 +42,17 @@ def test_live_holder_is_the_unexpired_owner_of_a_live_process(mongo_url):
     gone.wait()
 
     def put(owner, expires_in):
-        lease.replace_one({"_id": "lease"}, {"_id": "lease", "owner": owner, "fence": 3, "acquired_at": since,
-                                             "expires_at": now + timedelta(seconds=expires_in)}, upsert=True)
+        lease.replace_one(
+            {"_id": "lease"},
+            {
+                "_id": "lease",
+                "owner": owner,
+                "fence": 3,
+                "acquired_at": since,
+                "expires_at": now + timedelta(seconds=expires_in),
+            },
+            upsert=True,
+        )
         return live_holder(client, database)
 
     try:

@@ -61,7 +61,12 @@ def test_intents_are_recorded_once(store):
     assert again == intent and not again.done
     assert store.pending_intents() == [intent]
     assert store.db.journal.find_one({"_id": "comment:x"}, {"_id": 0, "created_at": 0}) == {
-        "kind": "comment", "key": "U-1", "state": "pending", "data": {"source": ["D-1", "7"]}, "fence": 0}
+        "kind": "comment",
+        "key": "U-1",
+        "state": "pending",
+        "data": {"source": ["D-1", "7"]},
+        "fence": 0,
+    }
     batch = store.batch()
     batch.intent_done("comment:x", {"comment_id": "5"})
     batch.flush()
@@ -129,8 +134,18 @@ def test_lease_one_holder_fence_grows_and_takeover_after_expiry(client):
 
 def test_lease_contention_has_exactly_one_winner(client):
     db = f"lease_{uuid.uuid4().hex[:8]}"
-    leases = [Lease(mongo_client(client.address and f"mongodb://{client.address[0]}:{client.address[1]}/?directConnection=true&retryWrites=false"),
-                    db, f"o{i}", ttl=30) for i in range(6)]
+    leases = [
+        Lease(
+            mongo_client(
+                client.address
+                and f"mongodb://{client.address[0]}:{client.address[1]}/?directConnection=true&retryWrites=false"
+            ),
+            db,
+            f"o{i}",
+            ttl=30,
+        )
+        for i in range(6)
+    ]
     barrier = threading.Barrier(len(leases))
     wins = []
 
@@ -156,8 +171,10 @@ def test_holding_fences_writes_keeps_the_lease_and_lets_go_when_fenced_out(store
             assert store.fence == lease.fence and lease.held and lease._renewer is not None
             store.save_state(initial_sync_completed=True)
         assert lease.held, "kept between cycles"
-        with pytest.raises(LeaseBusy, match=r"another runner holds the lease of sync-t \(\S+:\d+:\d+:\w+:sync-t "), \
-                holding(other, store):
+        with (
+            pytest.raises(LeaseBusy, match=r"another runner holds the lease of sync-t \(\S+:\d+:\d+:\w+:sync-t "),
+            holding(other, store),
+        ):
             pass
         with pytest.raises(LeaseLost, match="newer lease holder"), holding(lease, store):
             store.db.sync_state.update_one({"_id": "state"}, {"$set": {"fence": lease.fence + 1}})

@@ -15,8 +15,10 @@ DEV_STATUSES = [Ref("10000", "Zu erledigen"), Ref("3", "In Arbeit"), Ref("10001"
 def config_tables(**tables_: dict[str, str]) -> Mappings:
     back = tables_.pop("back", {})
     empty = {k: StrMap() for k in ("statuses", "priorities", "issue_types", "users")}
-    return Mappings(**{**empty, **{k: StrMap(v) for k, v in tables_.items()}},
-                    dev_to_user=MappingTables(**{**empty, **{k: StrMap(v) for k, v in back.items()}}))
+    return Mappings(
+        **{**empty, **{k: StrMap(v) for k, v in tables_.items()}},
+        dev_to_user=MappingTables(**{**empty, **{k: StrMap(v) for k, v in back.items()}}),
+    )
 
 
 def test_statuses_map_by_name_or_id_both_ways():
@@ -26,8 +28,9 @@ def test_statuses_map_by_name_or_id_both_ways():
     assert map_value(Ref("3", "In Progress"), table, DEV_STATUSES, to="dev").value == Ref("3", "In Arbeit")
     # keys match case-insensitively, and by the source status's id as well as its name
     assert map_value(Ref("10001", "DONE"), table, DEV_STATUSES, to="dev").value == Ref("10001", "Erledigt")
-    assert map_value(Ref("1", "whatever the bot sees"), Table({"1": "Zu erledigen"}), DEV_STATUSES,
-                     to="dev").value == Ref("10000", "Zu erledigen")
+    assert map_value(
+        Ref("1", "whatever the bot sees"), Table({"1": "Zu erledigen"}), DEV_STATUSES, to="dev"
+    ).value == Ref("10000", "Zu erledigen")
     # backwards: the table read the other way
     assert map_value(Ref("10000", "Zu erledigen"), table, USER_STATUSES, to="user").value == Ref("1", "Open")
     assert map_value(Ref("10001", "Erledigt"), table, USER_STATUSES, to="user").value == Ref("10001", "Done")
@@ -45,8 +48,7 @@ def test_a_status_without_an_entry_keeps_its_name_or_says_why_not():
 
 
 def test_dev_to_user_entries_settle_many_to_one_tables():
-    table = Table({"Open": "Zu erledigen", "Waiting for Customer": "Zu erledigen"},
-                  {"Zu erledigen": "Open"})
+    table = Table({"Open": "Zu erledigen", "Waiting for Customer": "Zu erledigen"}, {"Zu erledigen": "Open"})
     assert map_value(Ref("10000", "Zu erledigen"), table, USER_STATUSES, to="user").value == Ref("1", "Open")
     assert table.lookup("Waiting for Customer", "dev") == "Zu erledigen"
 
@@ -58,7 +60,8 @@ def test_priorities_and_issue_types_use_the_same_tables():
     assert map_value("Major", table, offered, to="dev").value == Ref("3", "Major")
     assert map_value("Critical", table, [Ref("2", "High")], to="user").value == Ref("2", "High")
     assert map_value("Low", table, offered, to="dev", what="priority").reason == (
-        "priority 'Low' has no mapping and the dev side has none of that name")
+        "priority 'Low' has no mapping and the dev side has none of that name"
+    )
 
 
 def test_find_prefers_a_name_over_an_id():
@@ -68,9 +71,11 @@ def test_find_prefers_a_name_over_an_id():
     assert find("nothing", offered) is None
 
 
-DEV_PEOPLE = [Person("dan", "Dan Okafor", "dan@ours.example", "JIRAUSER10003"),
-              Person("erin", "Erin Castillo", "erin@ours.example", "JIRAUSER10004"),
-              Person("robert", "Robert Lind", "robert@ours.example", "JIRAUSER10005")]
+DEV_PEOPLE = [
+    Person("dan", "Dan Okafor", "dan@ours.example", "JIRAUSER10003"),
+    Person("erin", "Erin Castillo", "erin@ours.example", "JIRAUSER10004"),
+    Person("robert", "Robert Lind", "robert@ours.example", "JIRAUSER10005"),
+]
 
 
 def test_users_by_table_then_e_mail_else_unassigned_with_a_reason():
@@ -88,8 +93,9 @@ def test_users_by_table_then_e_mail_else_unassigned_with_a_reason():
     # hidden e-mail, no entry: nobody, and a reason the caller can write down
     ghost = map_user(Person("557058:zed", "Zed Hidden", None), table, DEV_PEOPLE, to="dev")
     assert ghost.person is None and ghost.via == "none"
-    assert ghost.reason == ("user 'Zed Hidden' has no visible e-mail address and no entry in mappings.users; "
-                            "left unassigned")
+    assert ghost.reason == (
+        "user 'Zed Hidden' has no visible e-mail address and no entry in mappings.users; left unassigned"
+    )
     stranger = map_user(Person("557058:x", "Xavier", "x@customer.example"), table, DEV_PEOPLE, to="dev")
     assert stranger.person is None and "same e-mail address on the dev side" in str(stranger.reason)
     gone = map_user(bob, Table({"bob@customer.example": "nobody"}), DEV_PEOPLE, to="dev")
@@ -99,8 +105,9 @@ def test_users_by_table_then_e_mail_else_unassigned_with_a_reason():
 def test_users_back_to_the_user_side_through_the_same_table():
     table = Table({"557058:bob": "robert"})
     user_people = [Person("557058:bob", "Bob Lindqvist", None)]
-    back = map_user(Person("robert", "Robert Lind", "robert@ours.example", "JIRAUSER10005"), table, user_people,
-                    to="user")
+    back = map_user(
+        Person("robert", "Robert Lind", "robert@ours.example", "JIRAUSER10005"), table, user_people, to="user"
+    )
     assert back.person == user_people[0] and back.via == "table"
 
 
@@ -108,18 +115,26 @@ def test_validation_names_the_field_and_the_values():
     assert table_problems("statuses", {"Done": "Erledigt", "Open": "Offen"}) == []
     assert table_problems("users", {"bob@x.example": " "}) == ["mappings.users.bob@x.example: the value is empty"]
     assert table_problems("priorities", {"High": "Critical", "high": "Major"}) == [
-        "mappings.priorities: 'High' and 'high' are the same value (case is ignored)"]
+        "mappings.priorities: 'High' and 'high' are the same value (case is ignored)"
+    ]
     assert table_problems("issue_types", {"Bug": "Defect", "Incident": "defect"}) == [
         "mappings.issueTypes: 'Bug' and 'Incident' both map to 'Defect', so 'Defect' on the dev side has no single "
-        "user-side value; add 'Defect' to mappings.devToUser.issueTypes"]
+        "user-side value; add 'Defect' to mappings.devToUser.issueTypes"
+    ]
     assert table_problems("issue_types", {"Bug": "Defect", "Incident": "defect"}, {"DEFECT": "Bug"}) == []
     assert table_problems("statuses", {}, {"Erledigt": ""}) == [
-        "mappings.devToUser.statuses.Erledigt: the value is empty"]
+        "mappings.devToUser.statuses.Erledigt: the value is empty"
+    ]
 
 
 def test_tables_of_a_pair_config():
-    built = tables(config_tables(statuses={"Done": "Erledigt"}, users={"a@x.example": "b@y.example"},
-                                 back={"priorities": {"Blocker": "Highest"}}))
+    built = tables(
+        config_tables(
+            statuses={"Done": "Erledigt"},
+            users={"a@x.example": "b@y.example"},
+            back={"priorities": {"Blocker": "Highest"}},
+        )
+    )
     assert set(built) == {"statuses", "priorities", "issue_types", "users"}
     assert built["statuses"].lookup("done", "dev") == "Erledigt"
     assert built["statuses"].lookup("erledigt", "user") == "Done"

@@ -11,8 +11,14 @@ OVERLAP = timedelta(minutes=2)
 
 
 def mode(last_sync=None, completed=False, watch_from=None, enabled=True):
-    return choose_mode(last_sync=last_sync, initial_sync_completed=completed, watch_from=watch_from,
-                       initial_sync_enabled=enabled, now=NOW, overlap=OVERLAP)
+    return choose_mode(
+        last_sync=last_sync,
+        initial_sync_completed=completed,
+        watch_from=watch_from,
+        initial_sync_enabled=enabled,
+        now=NOW,
+        overlap=OVERLAP,
+    )
 
 
 def test_first_cycle_is_a_full_sync_without_a_time_filter():

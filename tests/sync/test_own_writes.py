@@ -17,10 +17,20 @@ def after_our_writes():
     """USER-1 and DEV-9 as the cycle after ours sees them: we moved DEV-9 and commented on
     both (recorded in their snapshots as we wrote), so only their ``updated`` is new."""
     cfg = config()
-    u = issue("USER-1", "Will Do", updated=LATER, comments=[comment("1", "it fails"), comment("2", "escalated", BOT)],
-              links=[LinkData("5", "Relates", "DEV-9")])
-    d = issue("DEV-9", "In Progress", updated=LATER, comments=[comment("3", "from the customer", BOT)],
-              links=[LinkData("5", "Relates", "USER-1")])
+    u = issue(
+        "USER-1",
+        "Will Do",
+        updated=LATER,
+        comments=[comment("1", "it fails"), comment("2", "escalated", BOT)],
+        links=[LinkData("5", "Relates", "DEV-9")],
+    )
+    d = issue(
+        "DEV-9",
+        "In Progress",
+        updated=LATER,
+        comments=[comment("3", "from the customer", BOT)],
+        links=[LinkData("5", "Relates", "USER-1")],
+    )
     su = snap(u, "user", cfg, own={"2"})
     sd = snap(d, "dev", own={"3"}, comments={"3": content_hash("as we sent it")})  # Jira reformatted ours
     return cfg, u, d, su, sd
@@ -45,16 +55,18 @@ def test_any_change_of_someone_else_is_planned():
     ]
     for variant in changed:
         assert not unchanged_since(variant, su, PAIR, cfg), variant
-    narrowed = replace(u, comments=[comment("1", "it fails", visibility={"type": "role", "value": "Developers"}),
-                                    u.comments[1]])
+    narrowed = replace(
+        u, comments=[comment("1", "it fails", visibility={"type": "role", "value": "Developers"}), u.comments[1]]
+    )
     assert not unchanged_since(narrowed, replace(su, mirrors={"1": "77"}), PAIR, cfg)  # a copied one's audience
     assert not unchanged_since(replace(d, links=[]), sd, PAIR, cfg)  # the link to its user issue is gone
     for mapping in (replace(PAIR, state="failed"), replace(PAIR, state="pending")):
         assert not unchanged_since(u, su, mapping, cfg)  # a refused or unresolved create is planned
     assert not unchanged_since(d, replace(sd, status=None), PAIR, cfg)  # first sight: a baseline
     # ... and planned as before: the new comment is mirrored.
-    p = plan([replace(u, comments=[*u.comments, comment("4", "any news?")]), d], cfg=cfg, snapshots=[su, sd],
-             mappings=[PAIR])
+    p = plan(
+        [replace(u, comments=[*u.comments, comment("4", "any news?")]), d], cfg=cfg, snapshots=[su, sd], mappings=[PAIR]
+    )
     assert [a.kind for unit in p.units for a in unit.actions] == ["mirror_comment"]
 
 

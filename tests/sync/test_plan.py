@@ -35,26 +35,56 @@ def config(**overrides: Any) -> PairConfig:
     return SyncPairConfig.model_validate(doc).to_pair_config()
 
 
-def issue(key: str, status: str, *, updated: str = "2026-11-24T10:00:00.000+0000", comments=(), links=(),
-          labels=(), summary="Login fails", properties=None, issuetype="Bug", priority="High") -> IssueData:
+def issue(
+    key: str,
+    status: str,
+    *,
+    updated: str = "2026-11-24T10:00:00.000+0000",
+    comments=(),
+    links=(),
+    labels=(),
+    summary="Login fails",
+    properties=None,
+    issuetype="Bug",
+    priority="High",
+) -> IssueData:
     return IssueData(
-        id=key.split("-")[1], key=key, project=key.split("-")[0], status=status, summary=summary,
-        description="steps", priority=priority, labels=tuple(labels), issuetype=issuetype,
-        created="2026-11-20T10:00:00.000+0000", updated=updated, comments=list(comments),
-        comment_total=len(comments), links=list(links), properties=properties or {},
+        id=key.split("-")[1],
+        key=key,
+        project=key.split("-")[0],
+        status=status,
+        summary=summary,
+        description="steps",
+        priority=priority,
+        labels=tuple(labels),
+        issuetype=issuetype,
+        created="2026-11-20T10:00:00.000+0000",
+        updated=updated,
+        comments=list(comments),
+        comment_total=len(comments),
+        links=list(links),
+        properties=properties or {},
     )
 
 
 def comment(cid: str, text: str, author: str = "alice", **kw: Any) -> CommentData:
     kw.setdefault("internal", False)  # public, as Cloud's jsdPublic says
-    return CommentData(cid, author, author.title(), text, "2026-11-24T09:00:00.000+0000", "2026-11-24T09:00:00.000+0000",
-                       **kw)
+    return CommentData(
+        cid, author, author.title(), text, "2026-11-24T09:00:00.000+0000", "2026-11-24T09:00:00.000+0000", **kw
+    )
 
 
 def snap(i: IssueData, side: str, cfg: PairConfig | None = None, **kw: Any) -> Snapshot:
-    s = Snapshot(key=i.key, side=side, status=i.status, updated="old", project=i.project, issuetype=i.issuetype,
-                 comments={c.id: content_hash(c.body) for c in i.comments},
-                 fields_hash=fields_hash(i, cfg or config()) if side == "user" else None)
+    s = Snapshot(
+        key=i.key,
+        side=side,
+        status=i.status,
+        updated="old",
+        project=i.project,
+        issuetype=i.issuetype,
+        comments={c.id: content_hash(c.body) for c in i.comments},
+        fields_hash=fields_hash(i, cfg or config()) if side == "user" else None,
+    )
     for k, v in kw.items():
         setattr(s, k, v)
     return s
@@ -62,7 +92,9 @@ def snap(i: IssueData, side: str, cfg: PairConfig | None = None, **kw: Any) -> S
 
 def plan(issues, *, cfg=None, snapshots=(), mappings=(), initial=False, retry=()):
     cfg = cfg or config()
-    return plan_cycle(issues, PlanInput(cfg, initial, {s.key: s for s in snapshots}, list(mappings), BOT, frozenset(retry)))
+    return plan_cycle(
+        issues, PlanInput(cfg, initial, {s.key: s for s in snapshots}, list(mappings), BOT, frozenset(retry))
+    )
 
 
 def kinds(p) -> list[str]:
@@ -131,7 +163,12 @@ def test_dev_done_moves_user_issue_per_rule():
     p = plan([d], snapshots=[snap(d, "dev", status="In Progress", version=3), user_snap], mappings=[m])
     (action,) = p.units[0].actions
     assert isinstance(action, TransitionIssue)
-    assert (action.side, action.target_status, action.current_status, action.project) == ("user", "Resolved", "Will Do", "USER")
+    assert (action.side, action.target_status, action.current_status, action.project) == (
+        "user",
+        "Resolved",
+        "Will Do",
+        "USER",
+    )
     assert action.event == "DEV-9@3:Done"
 
 
@@ -145,12 +182,29 @@ def test_first_sight_of_dev_issue_is_a_baseline():
 
 def test_rule_priority_and_catch_all():
     rules = [
-        {"id": "any", "sourceStatus": "*", "syncDirection": "both", "priority": 100,
-         "actions": {"addComment": True, "commentTemplate": "${sourceKey} is ${sourceStatus}"}},
-        {"id": "done", "sourceStatus": "done", "targetStatus": "Resolved", "syncDirection": "dev_to_user",
-         "priority": 1, "actions": {"syncStatus": True}},
-        {"id": "off", "sourceStatus": "Done", "syncDirection": "dev_to_user", "priority": 0, "enabled": False,
-         "actions": {"addComment": True, "commentTemplate": "never"}},
+        {
+            "id": "any",
+            "sourceStatus": "*",
+            "syncDirection": "both",
+            "priority": 100,
+            "actions": {"addComment": True, "commentTemplate": "${sourceKey} is ${sourceStatus}"},
+        },
+        {
+            "id": "done",
+            "sourceStatus": "done",
+            "targetStatus": "Resolved",
+            "syncDirection": "dev_to_user",
+            "priority": 1,
+            "actions": {"syncStatus": True},
+        },
+        {
+            "id": "off",
+            "sourceStatus": "Done",
+            "syncDirection": "dev_to_user",
+            "priority": 0,
+            "enabled": False,
+            "actions": {"addComment": True, "commentTemplate": "never"},
+        },
     ]
     cfg = config(rules=rules)
     m = Mapping("USER-1", "DEV-9", "linked")
@@ -179,7 +233,10 @@ def test_conditions_filter_rules():
     story = issue("USER-3", "Will Do", issuetype="Story")
     p = plan([ok, dup, story], cfg=cfg, initial=True)
     assert {u.user_key: [a.kind for a in u.actions] for u in p.units} == {
-        "USER-1": ["create_issue", "comment"], "USER-2": [], "USER-3": []}
+        "USER-1": ["create_issue", "comment"],
+        "USER-2": [],
+        "USER-3": [],
+    }
 
 
 def test_comment_mirroring_both_ways_without_echo():
@@ -220,12 +277,21 @@ def test_user_field_edits_update_dev_copy():
     s = snap(issue("USER-1", "Will Do", summary="Old title"), "user")
     (action,) = plan([u], snapshots=[s], mappings=[m]).units[0].actions
     assert isinstance(action, EditDevIssue)
-    assert action.fields["summary"] == "New title" and set(action.fields) == {"summary", "description", "priority", "labels"}
+    assert action.fields["summary"] == "New title" and set(action.fields) == {
+        "summary",
+        "description",
+        "priority",
+        "labels",
+    }
 
 
 def test_lost_mapping_is_adopted_from_the_source_property():
-    d = issue("DEV-9", "In Progress", properties={SOURCE_PROPERTY: {"pair": "sync-ab", "userKey": "USER-1"}},
-              links=[LinkData("5", "Relates", "USER-1")])
+    d = issue(
+        "DEV-9",
+        "In Progress",
+        properties={SOURCE_PROPERTY: {"pair": "sync-ab", "userKey": "USER-1"}},
+        links=[LinkData("5", "Relates", "USER-1")],
+    )
     stranger = issue("DEV-10", "Done", properties={SOURCE_PROPERTY: {"pair": "other-pair", "userKey": "USER-2"}})
     p = plan([d, stranger])
     (unit,) = p.units
@@ -234,8 +300,9 @@ def test_lost_mapping_is_adopted_from_the_source_property():
 
 
 def test_cross_link_added_when_missing():
-    rules = [{"id": "link", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-              "actions": {"addCrossLink": True}}]
+    rules = [
+        {"id": "link", "sourceStatus": "Will Do", "syncDirection": "user_to_dev", "actions": {"addCrossLink": True}}
+    ]
     cfg = config(rules=rules)
     m = Mapping("USER-1", "DEV-9", "linked", linked=False)
     u = issue("USER-1", "Will Do")
@@ -245,8 +312,15 @@ def test_cross_link_added_when_missing():
 
 
 def test_status_sync_to_issue_created_in_same_unit():
-    rules = [{"id": "go", "sourceStatus": "Will Do", "targetStatus": "In Progress", "syncDirection": "user_to_dev",
-              "actions": {"createIssue": True, "syncStatus": True}}]
+    rules = [
+        {
+            "id": "go",
+            "sourceStatus": "Will Do",
+            "targetStatus": "In Progress",
+            "syncDirection": "user_to_dev",
+            "actions": {"createIssue": True, "syncStatus": True},
+        }
+    ]
     u = issue("USER-1", "Will Do")
     p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")])
     create, move = p.units[0].actions
@@ -267,8 +341,14 @@ def test_comment_on(on, side):
 def test_comment_on_without_create(on, partner):
     """Without a partner only the changed (user) issue can take the comment; the applier
     must be able to post every comment planned here (see tests/e2e/test_cycle.py)."""
-    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-              "actions": {"addComment": True, "commentOn": on, "commentTemplate": "Seen ${sourceKey}."}}]
+    rules = [
+        {
+            "id": "ack",
+            "sourceStatus": "Will Do",
+            "syncDirection": "user_to_dev",
+            "actions": {"addComment": True, "commentOn": on, "commentTemplate": "Seen ${sourceKey}."},
+        }
+    ]
     u = issue("USER-1", "Will Do")
     mappings = [Mapping("USER-1", "DEV-1", "linked", linked=True)] if partner else []
     p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")], mappings=mappings)
@@ -279,12 +359,19 @@ def test_comment_on_without_create(on, partner):
         assert sides == [expected] and not unit.notes
     else:
         assert sides == [] and unit.notes == [
-            Note(NoteKind.NO_PARTNER, "rule ack: USER-1 has no partner issue to comment on")]
+            Note(NoteKind.NO_PARTNER, "rule ack: USER-1 has no partner issue to comment on")
+        ]
 
 
 def test_a_comment_naming_the_partner_waits_for_one():
-    rules = [{"id": "ack", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-              "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Tracked in ${targetKey}."}}]
+    rules = [
+        {
+            "id": "ack",
+            "sourceStatus": "Will Do",
+            "syncDirection": "user_to_dev",
+            "actions": {"addComment": True, "commentOn": "source", "commentTemplate": "Tracked in ${targetKey}."},
+        }
+    ]
     u = issue("USER-1", "Will Do")
     p = plan([u], cfg=config(rules=rules), snapshots=[snap(u, "user", status="Open")])
     assert kinds(p) == [] and "names the partner issue" in p.units[0].notes[0].text
@@ -343,7 +430,10 @@ def test_the_planner_changes_none_of_its_input():
     first = plan_cycle([u1, d5, lost, u3, d9, issue("OTHER-1", "Open")], data)
     assert data == before
     assert {u.user_key: [a.kind for a in u.actions] for u in first.units} == {
-        "USER-1": ["adopt_mapping", "comment"], "USER-2": ["adopt_mapping"], "USER-3": ["transition", "mirror_comment"]}
+        "USER-1": ["adopt_mapping", "comment"],
+        "USER-2": ["adopt_mapping"],
+        "USER-3": ["transition", "mirror_comment"],
+    }
     again = plan_cycle([u1, d5, lost, u3, d9, issue("OTHER-1", "Open")], data)
     assert again == first
 

@@ -7,15 +7,25 @@ from jirasync_cli.sync.retry import REASON_LIMIT, Failure, attempts, due, next_r
 
 def test_failed_units_keep_both_keys_and_count_their_attempts():
     old = {"USER-1": {"attempts": 2, "reason": "boom"}, "DEV-1": {"attempts": 2, "reason": "boom"}}
-    out = next_retry(old, [Failure("USER-1", "DEV-1", "boom again"), Failure("USER-2", None, "x" * 500)],
-                     seen={"USER-1", "DEV-1", "USER-2"}, dropped=set())
-    assert out == {"USER-1": {"attempts": 3, "reason": "boom again"}, "DEV-1": {"attempts": 3, "reason": "boom again"},
-                   "USER-2": {"attempts": 1, "reason": "x" * REASON_LIMIT}}
+    out = next_retry(
+        old,
+        [Failure("USER-1", "DEV-1", "boom again"), Failure("USER-2", None, "x" * 500)],
+        seen={"USER-1", "DEV-1", "USER-2"},
+        dropped=set(),
+    )
+    assert out == {
+        "USER-1": {"attempts": 3, "reason": "boom again"},
+        "DEV-1": {"attempts": 3, "reason": "boom again"},
+        "USER-2": {"attempts": 1, "reason": "x" * REASON_LIMIT},
+    }
 
 
 def test_keys_fetched_without_failing_are_forgotten_and_unfetched_ones_wait():
-    old = {"USER-1": {"attempts": 1, "reason": "a"}, "USER-2": {"attempts": 4, "reason": "b"},
-           "USER-3": {"attempts": 1, "reason": "c"}}
+    old = {
+        "USER-1": {"attempts": 1, "reason": "a"},
+        "USER-2": {"attempts": 4, "reason": "b"},
+        "USER-3": {"attempts": 1, "reason": "c"},
+    }
     # USER-1 was fetched and went through; USER-2 was beyond this cycle's share; USER-3 Jira named as gone.
     assert next_retry(old, [], seen={"USER-1"}, dropped={"USER-3"}) == {"USER-2": {"attempts": 4, "reason": "b"}}
 
@@ -23,7 +33,8 @@ def test_keys_fetched_without_failing_are_forgotten_and_unfetched_ones_wait():
 def test_a_new_failure_replaces_the_entry_it_had():
     old = {"USER-1": {"attempts": 1, "reason": "a"}}
     assert next_retry(old, [Failure("USER-1", None, "b")], seen=set(), dropped=set()) == {
-        "USER-1": {"attempts": 2, "reason": "b"}}
+        "USER-1": {"attempts": 2, "reason": "b"}
+    }
 
 
 def test_due_takes_the_first_keys_in_order_up_to_the_limit():

@@ -12,20 +12,43 @@ from jirasync_cli.sync.rules import match_rule, render_template
 from tests.helpers import sync_config
 
 
-def issue(status: str, *, key: str = "USER-1", issuetype: str = "Bug", priority: str | None = "High",
-          labels: tuple[str, ...] = ()) -> IssueData:
-    return IssueData(id="1", key=key, project=key.split("-")[0], status=status, summary="s", description=None,
-                     priority=priority, labels=labels, issuetype=issuetype, created="2026-11-24T09:00:00.000+0000",
-                     updated="2026-11-24T09:00:00.000+0000")
+def issue(
+    status: str,
+    *,
+    key: str = "USER-1",
+    issuetype: str = "Bug",
+    priority: str | None = "High",
+    labels: tuple[str, ...] = (),
+) -> IssueData:
+    return IssueData(
+        id="1",
+        key=key,
+        project=key.split("-")[0],
+        status=status,
+        summary="s",
+        description=None,
+        priority=priority,
+        labels=labels,
+        issuetype=issuetype,
+        created="2026-11-24T09:00:00.000+0000",
+        updated="2026-11-24T09:00:00.000+0000",
+    )
 
 
 def config(*rules: dict[str, Any]) -> PairConfig:
-    return SyncPairConfig.model_validate(sync_config("sync-ab", "https://jira.example", rules=list(rules))).to_pair_config()
+    return SyncPairConfig.model_validate(
+        sync_config("sync-ab", "https://jira.example", rules=list(rules))
+    ).to_pair_config()
 
 
 def rule(rule_id: str, status: str, direction: str = "user_to_dev", **extra: Any) -> dict[str, Any]:
-    return {"id": rule_id, "sourceStatus": status, "syncDirection": direction,
-            "actions": {"addComment": True, "commentTemplate": "x"}, **extra}
+    return {
+        "id": rule_id,
+        "sourceStatus": status,
+        "syncDirection": direction,
+        "actions": {"addComment": True, "commentTemplate": "x"},
+        **extra,
+    }
 
 
 def matched(cfg: PairConfig, side: str, data: IssueData, initial: bool = False) -> str | None:
@@ -34,8 +57,9 @@ def matched(cfg: PairConfig, side: str, data: IssueData, initial: bool = False) 
 
 
 def test_a_rule_fires_only_for_changes_on_the_side_its_direction_names():
-    cfg = config(rule("up", "Will Do", "user_to_dev"), rule("down", "Done", "dev_to_user"),
-                 rule("any", "Blocked", "both"))
+    cfg = config(
+        rule("up", "Will Do", "user_to_dev"), rule("down", "Done", "dev_to_user"), rule("any", "Blocked", "both")
+    )
     assert matched(cfg, "user", issue("Will Do")) == "up"
     assert matched(cfg, "dev", issue("Will Do", key="DEV-1")) is None
     assert matched(cfg, "dev", issue("Done", key="DEV-1")) == "down"
@@ -50,8 +74,12 @@ def test_status_names_match_whatever_their_case_and_star_matches_any():
 
 
 def test_the_lowest_priority_number_wins_then_file_order_and_disabled_rules_never_match():
-    cfg = config(rule("late", "Will Do", priority=50), rule("off", "Will Do", priority=1, enabled=False),
-                 rule("first", "Will Do", priority=10), rule("second", "Will Do", priority=10))
+    cfg = config(
+        rule("late", "Will Do", priority=50),
+        rule("off", "Will Do", priority=1, enabled=False),
+        rule("first", "Will Do", priority=10),
+        rule("second", "Will Do", priority=10),
+    )
     assert matched(cfg, "user", issue("Will Do")) == "first"
 
 
@@ -62,8 +90,18 @@ def test_rules_opted_out_of_the_initial_sync_wait_for_a_real_change():
 
 
 def test_conditions_on_type_priority_and_labels_ignore_case():
-    cfg = config(rule("bugs", "Will Do", conditions={"issueTypes": ["bug"], "priorities": ["high", "highest"],
-                                                     "labels": ["Customer", "vip"], "excludeLabels": ["wontfix"]}))
+    cfg = config(
+        rule(
+            "bugs",
+            "Will Do",
+            conditions={
+                "issueTypes": ["bug"],
+                "priorities": ["high", "highest"],
+                "labels": ["Customer", "vip"],
+                "excludeLabels": ["wontfix"],
+            },
+        )
+    )
     assert matched(cfg, "user", issue("Will Do", labels=("customer",))) == "bugs"
     assert matched(cfg, "user", issue("Will Do", labels=("VIP", "other"))) == "bugs"
     assert matched(cfg, "user", issue("Will Do", issuetype="Task", labels=("vip",))) is None
@@ -82,15 +120,19 @@ def test_a_rule_whose_conditions_fail_lets_the_next_one_match():
 def test_templates_fill_known_placeholders_and_leave_the_rest_as_written():
     text = "Escalated to ${targetKey} (rule ${ruleId}); ${unknown} and $targetKey and ${} stay"
     assert render_template(text, {"targetKey": "DEV-7", "ruleId": "create-dev"}) == (
-        "Escalated to DEV-7 (rule create-dev); ${unknown} and $targetKey and ${} stay")
+        "Escalated to DEV-7 (rule create-dev); ${unknown} and $targetKey and ${} stay"
+    )
     assert render_template("${a}${a}", {"a": "${b}", "b": "no"}) == "${b}${b}", "one pass: values are not expanded"
 
 
 def test_a_rule_may_name_a_status_in_the_other_projects_words_through_the_statuses_table():
     """A dev site in German shows "In Arbeit": a rule written as "In Progress" still fires
     there when the table says so, and one written in German fires too."""
-    doc = sync_config("sync-ab", "https://jira.example", rules=[
-        rule("started", "In Progress", "dev_to_user"), rule("done", "Erledigt", "dev_to_user")])
+    doc = sync_config(
+        "sync-ab",
+        "https://jira.example",
+        rules=[rule("started", "In Progress", "dev_to_user"), rule("done", "Erledigt", "dev_to_user")],
+    )
     doc["mappings"] = {"statuses": {"In Progress": "In Arbeit"}}
     cfg = SyncPairConfig.model_validate(doc).to_pair_config()
     assert matched(cfg, "dev", issue("In Arbeit", key="DEV-1")) == "started"

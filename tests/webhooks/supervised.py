@@ -15,16 +15,42 @@ from tests.process.conftest import Supervisor
 SECRET = "webhook-secret-for-tests-7c1d"
 
 
-def hooked_config(emu: JiraEmulator, name: str, user: str, dev: str, *, poll_minutes: float = 30.0,
-                  debounce: float = 0.3, recheck: float = 1.0, enabled: bool = True,
-                  **overrides: Any) -> dict[str, Any]:
-    return sync_config(name, emu.url, user, dev, webhooks={"enabled": enabled, "pollIntervalMinutes": poll_minutes,
-                                                           "debounceSeconds": debounce, "recheckSeconds": recheck},
-                       **overrides)
+def hooked_config(
+    emu: JiraEmulator,
+    name: str,
+    user: str,
+    dev: str,
+    *,
+    poll_minutes: float = 30.0,
+    debounce: float = 0.3,
+    recheck: float = 1.0,
+    enabled: bool = True,
+    **overrides: Any,
+) -> dict[str, Any]:
+    return sync_config(
+        name,
+        emu.url,
+        user,
+        dev,
+        webhooks={
+            "enabled": enabled,
+            "pollIntervalMinutes": poll_minutes,
+            "debounceSeconds": debounce,
+            "recheckSeconds": recheck,
+        },
+        **overrides,
+    )
 
 
-def start(emu: JiraEmulator, mongo_url: str, directory: Path, log: Path, docs: list[dict[str, Any]],
-          secret: str | None = SECRET, register: bool = True) -> Supervisor:
+def start(
+    emu: JiraEmulator,
+    mongo_url: str,
+    directory: Path,
+    log: Path,
+    docs: list[dict[str, Any]],
+    secret: str | None = SECRET,
+    register: bool = True,
+) -> Supervisor:
     for doc in docs:
         write_config(directory, doc)
     env = {"JIRASYNC_WEBHOOK_SECRET": secret} if secret else {}
@@ -34,8 +60,15 @@ def start(emu: JiraEmulator, mongo_url: str, directory: Path, log: Path, docs: l
     wait_for(lambda: all(sup.worker(n)["cycles"] >= 1 for n in names), 60, interval=0.2, message="first cycles")
     if register:
         for name in names:
-            done = jirasync("webhooks", "register", name, "--url", f"http://127.0.0.1:{sup.port}", "--json",
-                            env=cli_env(mongo_url, directory, **env))
+            done = jirasync(
+                "webhooks",
+                "register",
+                name,
+                "--url",
+                f"http://127.0.0.1:{sup.port}",
+                "--json",
+                env=cli_env(mongo_url, directory, **env),
+            )
             assert done.returncode == 0, done.stderr
             assert json.loads(done.stdout)["outcome"] == "created"
     return sup

@@ -11,8 +11,9 @@ SECRET = "cli-hook-secret-1234"
 
 def env_for(tmp_path, emu, *, token="emulator-token", email="bot@example.com", secret: str | None = SECRET):
     directory = tmp_path / "config"
-    write_config(directory, sync_config("sync-ab", emu.url, "USER", "DEV", token=token, email=email,
-                                        webhooks={"enabled": True}))
+    write_config(
+        directory, sync_config("sync-ab", emu.url, "USER", "DEV", token=token, email=email, webhooks={"enabled": True})
+    )
     extra = {"JIRASYNC_WEBHOOK_SECRET": secret} if secret else {}
     return cli_env("mongodb://127.0.0.1:1", directory, **extra)
 

@@ -60,8 +60,9 @@ def test_deliveries_have_the_deployment_shapes_and_a_valid_signature(emu, sink):
     emu.create_issue("OTHER", "not ours")  # outside the JQL filter
     wait_for(lambda: len(sink.got) >= 4, 10, message="4 deliveries")
     time.sleep(0.3)
-    assert sorted(sink.events()) == sorted(["jira:issue_created", "comment_created", "jira:issue_updated",
-                                            "jira:issue_updated"])
+    assert sorted(sink.events()) == sorted(
+        ["jira:issue_created", "comment_created", "jira:issue_updated", "jira:issue_updated"]
+    )
     for headers, raw, _doc in sink.got:
         assert signature.verify(SECRET, raw, headers["x-hub-signature"])
         assert headers["x-atlassian-webhook-identifier"]

@@ -19,8 +19,13 @@ SECRET = "test-secret-9f2c"
 
 
 def issue_event(project: str = "USER") -> bytes:
-    return json.dumps({"timestamp": 1, "webhookEvent": "jira:issue_updated",
-                       "issue": {"id": "10001", "key": f"{project}-1", "fields": {"project": {"key": project}}}}).encode()
+    return json.dumps(
+        {
+            "timestamp": 1,
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"id": "10001", "key": f"{project}-1", "fields": {"project": {"key": project}}},
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -33,9 +38,13 @@ def hub() -> Iterator[Hub]:
 
 @pytest.fixture
 def server(hub) -> Iterator[HealthServer]:
-    s = HealthServer("127.0.0.1", 0, lambda: HealthReport(status="healthy", http_status=200, workers=(),
-                                                          invalid_configs=(), errors=()),
-                     post_handler=hub.receiver.handle, max_body=64 * 1024)
+    s = HealthServer(
+        "127.0.0.1",
+        0,
+        lambda: HealthReport(status="healthy", http_status=200, workers=(), invalid_configs=(), errors=()),
+        post_handler=hub.receiver.handle,
+        max_body=64 * 1024,
+    )
     s.start()
     yield s
     s.stop()
@@ -60,9 +69,15 @@ def test_a_signed_delivery_is_routed_to_its_pair(server, hub):
     assert [pairs for pairs, _ in hub.receiver.take()] == [frozenset({"sync-ab"})]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Hub-Signature": "sha256=" + "0" * 64},
-                                     {"X-Hub-Signature": signature.sign("not the secret", issue_event())}],
-                         ids=["unsigned", "forged", "other-secret"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Hub-Signature": "sha256=" + "0" * 64},
+        {"X-Hub-Signature": signature.sign("not the secret", issue_event())},
+    ],
+    ids=["unsigned", "forged", "other-secret"],
+)
 def test_unsigned_and_forged_deliveries_get_401_and_reach_no_pair(server, hub, headers):
     code, doc = post(server, issue_event(), headers)
     assert code == 401 and "X-Hub-Signature" in doc["error"]
@@ -99,8 +114,10 @@ def test_posts_elsewhere_are_404_and_gets_still_work(server):
 
 def test_keep_alive_carries_several_deliveries_and_a_body_split_across_packets(server, hub):
     body = issue_event()
-    head = (f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Hub-Signature: {signature.sign(SECRET, body)}\r\n\r\n").encode()
+    head = (
+        f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"X-Hub-Signature: {signature.sign(SECRET, body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head + body[:10])
         sock.sendall(body[10:] + head + body)
@@ -123,11 +140,13 @@ def test_without_a_secret_unsigned_deliveries_are_accepted():
 
 
 def test_the_url_can_name_the_pair_for_id_only_events(hub):
-    body = json.dumps({"webhookEvent": "issuelink_created", "issueLink": {"sourceIssueId": 5, "destinationIssueId": 6}}).encode()
-    assert hub.receiver.handle("/webhook?pair=sync-ab", {"x-hub-signature": signature.sign(SECRET, body)}, body)[0] == 202
+    body = json.dumps(
+        {"webhookEvent": "issuelink_created", "issueLink": {"sourceIssueId": 5, "destinationIssueId": 6}}
+    ).encode()
+    assert (
+        hub.receiver.handle("/webhook?pair=sync-ab", {"x-hub-signature": signature.sign(SECRET, body)}, body)[0] == 202
+    )
     assert [p for p, _ in hub.receiver.take()] == [frozenset({"sync-ab"})]
-
-
 
 
 def test_health_shows_webhook_counts_per_pair(hub):
@@ -142,8 +161,10 @@ def test_health_shows_webhook_counts_per_pair(hub):
 
 def test_expect_100_continue_is_answered_before_the_body(server, hub):
     body = issue_event()
-    head = (f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
-            f"X-Hub-Signature: {signature.sign(SECRET, body)}\r\n\r\n").encode()
+    head = (
+        f"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n"
+        f"X-Hub-Signature: {signature.sign(SECRET, body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head)
         assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")

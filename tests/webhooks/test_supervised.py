@@ -41,8 +41,9 @@ def supervisors():
 
 @pytest.mark.parametrize("emu", ["cloud", "server"], indirect=True)
 def test_a_user_transition_reaches_the_dev_side_within_two_seconds(emu, mongo_url, tmp_path, supervisors):
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV")])
+    sup = start(
+        emu, mongo_url, tmp_path / "config", tmp_path / "sup.log", [hooked_config(emu, "sync-ab", "USER", "DEV")]
+    )
     supervisors.append(sup)
     keys = [emu.create_issue("USER", f"Problem {n}", as_account="alice") for n in range(CHANGES)]
     settle(sup, "sync-ab")
@@ -63,8 +64,13 @@ def test_a_user_transition_reaches_the_dev_side_within_two_seconds(emu, mongo_ur
 
 def test_with_every_webhook_dropped_the_poll_still_syncs_everything(emu, mongo_url, tmp_path, supervisors):
     emu.webhooks.configure(drop=1.0)
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV", poll_minutes=0.05)])  # a 3 s safety net
+    sup = start(
+        emu,
+        mongo_url,
+        tmp_path / "config",
+        tmp_path / "sup.log",
+        [hooked_config(emu, "sync-ab", "USER", "DEV", poll_minutes=0.05)],
+    )  # a 3 s safety net
     supervisors.append(sup)
     keys = [emu.create_issue("USER", f"Lost webhook {n}", as_account="alice") for n in range(5)]
     for key in keys:
@@ -83,12 +89,23 @@ def post(port: int, body: bytes, headers: dict[str, str]) -> int:
 
 
 def test_forged_and_unsigned_events_are_rejected_and_cause_no_cycle(emu, mongo_url, tmp_path, supervisors):
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV")], register=False)
+    sup = start(
+        emu,
+        mongo_url,
+        tmp_path / "config",
+        tmp_path / "sup.log",
+        [hooked_config(emu, "sync-ab", "USER", "DEV")],
+        register=False,
+    )
     supervisors.append(sup)
     before = settle(sup, "sync-ab")
-    body = json.dumps({"timestamp": 1, "webhookEvent": "jira:issue_updated",
-                       "issue": {"id": "1", "key": "USER-1", "fields": {"project": {"key": "USER"}}}}).encode()
+    body = json.dumps(
+        {
+            "timestamp": 1,
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"id": "1", "key": "USER-1", "fields": {"project": {"key": "USER"}}},
+        }
+    ).encode()
     assert post(sup.port, body, {}) == 401
     assert post(sup.port, body, {"X-Hub-Signature": signature.sign("guessed-secret", body)}) == 401
     assert post(sup.port, body, {"X-Hub-Signature": "sha256=" + "ab" * 32}) == 401
@@ -107,8 +124,13 @@ def test_forged_and_unsigned_events_are_rejected_and_cause_no_cycle(emu, mongo_u
 
 
 def test_a_burst_of_100_events_costs_at_most_two_cycles(emu, mongo_url, tmp_path, supervisors):
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV"), hooked_config(emu, "sync-cd", "CS", "BILL")])
+    sup = start(
+        emu,
+        mongo_url,
+        tmp_path / "config",
+        tmp_path / "sup.log",
+        [hooked_config(emu, "sync-ab", "USER", "DEV"), hooked_config(emu, "sync-cd", "CS", "BILL")],
+    )
     supervisors.append(sup)
     key = emu.create_issue("USER", "Busy issue", as_account="alice")
     before = settle(sup, "sync-ab")
@@ -125,8 +147,13 @@ def test_a_burst_of_100_events_costs_at_most_two_cycles(emu, mongo_url, tmp_path
 @pytest.mark.parametrize("recheck", [2.0, 0.0])
 def test_the_recheck_finds_a_change_cloud_search_showed_late(emu, mongo_url, tmp_path, supervisors, recheck):
     emu.configure(index_lag_seconds=1.5)  # Cloud: the search shows a write this long after it
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV", recheck=recheck)])
+    sup = start(
+        emu,
+        mongo_url,
+        tmp_path / "config",
+        tmp_path / "sup.log",
+        [hooked_config(emu, "sync-ab", "USER", "DEV", recheck=recheck)],
+    )
     supervisors.append(sup)
     key = emu.create_issue("USER", "Shown late", as_account="alice")
     settle(sup, "sync-ab", quiet=3.0)
@@ -140,8 +167,9 @@ def test_the_recheck_finds_a_change_cloud_search_showed_late(emu, mongo_url, tmp
 
 def test_duplicated_delayed_and_reordered_webhooks_sync_each_change_once(emu, mongo_url, tmp_path, supervisors):
     emu.webhooks.configure(duplicate=1.0, delay_seconds=0.2, reorder_seconds=0.5)
-    sup = start(emu, mongo_url, tmp_path / "config", tmp_path / "sup.log",
-                [hooked_config(emu, "sync-ab", "USER", "DEV")])
+    sup = start(
+        emu, mongo_url, tmp_path / "config", tmp_path / "sup.log", [hooked_config(emu, "sync-ab", "USER", "DEV")]
+    )
     supervisors.append(sup)
     keys = [emu.create_issue("USER", f"Shuffled {n}", as_account="alice") for n in range(8)]
     settle(sup, "sync-ab", quiet=2.0)

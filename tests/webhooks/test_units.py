@@ -20,9 +20,18 @@ def test_signature_matches_the_published_test_vector():
     assert signature.verify(SECRET, b"Hello World!", expected.upper().replace("SHA256", "sha256"))
 
 
-@pytest.mark.parametrize("header", [None, "", "sha256=", "a4771c39", "sha1=a4771c39fbe90f317c7824e83ddef3caae9cb3d9",
-                                    "sha256=a4771c39fbe90f317c7824e83ddef3caae9cb3d976c214ace1f2937e133263c8",
-                                    "sha256=zz"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "sha256=",
+        "a4771c39",
+        "sha1=a4771c39fbe90f317c7824e83ddef3caae9cb3d9",
+        "sha256=a4771c39fbe90f317c7824e83ddef3caae9cb3d976c214ace1f2937e133263c8",
+        "sha256=zz",
+    ],
+)
 def test_signature_refuses_missing_malformed_and_wrong_headers(header):
     assert not signature.verify(SECRET, b"Hello World!", header)
 
@@ -40,9 +49,17 @@ def test_an_empty_secret_is_a_programming_error():
 
 # -- payloads ----------------------------------------------------------------------------------
 def cloud_issue_event(key="USER-7", project="USER", site="https://a.atlassian.net"):
-    return {"timestamp": 1, "webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_generic",
-            "issue": {"id": "10007", "key": key, "self": f"{site}/rest/api/2/issue/10007",
-                      "fields": {"project": {"key": project}}}}
+    return {
+        "timestamp": 1,
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_generic",
+        "issue": {
+            "id": "10007",
+            "key": key,
+            "self": f"{site}/rest/api/2/issue/10007",
+            "fields": {"project": {"key": project}},
+        },
+    }
 
 
 def test_issue_events_name_project_and_issue_id():
@@ -51,21 +68,37 @@ def test_issue_events_name_project_and_issue_id():
 
 
 def test_cloud_comment_events_carry_the_issue():
-    d = events.parse({"webhookEvent": "comment_created", "comment": {
-        "self": "https://a.atlassian.net/rest/api/2/issue/10007/comment/5", "id": "5"},
-        "issue": {"id": "10007", "key": "DEV-3", "fields": {"project": {"key": "DEV"}}}})
+    d = events.parse(
+        {
+            "webhookEvent": "comment_created",
+            "comment": {"self": "https://a.atlassian.net/rest/api/2/issue/10007/comment/5", "id": "5"},
+            "issue": {"id": "10007", "key": "DEV-3", "fields": {"project": {"key": "DEV"}}},
+        }
+    )
     assert d.projects == {"DEV"} and d.issue_ids == {"10007"}
 
 
 def test_data_center_comment_events_name_the_issue_id_only():
-    d = events.parse({"webhookEvent": "comment_created", "comment": {
-        "self": "https://jira.example.com/rest/api/2/issue/89820/comment/456843", "id": "456843", "body": "x"}})
+    d = events.parse(
+        {
+            "webhookEvent": "comment_created",
+            "comment": {
+                "self": "https://jira.example.com/rest/api/2/issue/89820/comment/456843",
+                "id": "456843",
+                "body": "x",
+            },
+        }
+    )
     assert d.projects == frozenset() and d.issue_ids == {"89820"}
 
 
 def test_link_events_name_both_issue_ids():
-    d = events.parse({"webhookEvent": "issuelink_created", "issueLink": {
-        "id": 10001, "sourceIssueId": 10002, "destinationIssueId": 10003}})
+    d = events.parse(
+        {
+            "webhookEvent": "issuelink_created",
+            "issueLink": {"id": 10001, "sourceIssueId": 10002, "destinationIssueId": 10003},
+        }
+    )
     assert d.issue_ids == {"10002", "10003"} and not d.projects
 
 
@@ -75,16 +108,26 @@ def test_what_is_not_a_jira_webhook(body):
 
 
 def test_hostile_shapes_do_not_break_the_reader():
-    d = events.parse({"webhookEvent": "jira:issue_updated", "issue": {"fields": "nope", "key": {"x": 1}},
-                      "comment": ["no"], "issueLink": "no"})
+    d = events.parse(
+        {
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"fields": "nope", "key": {"x": 1}},
+            "comment": ["no"],
+            "issueLink": "no",
+        }
+    )
     assert d is not None and not d.projects and not d.issue_ids
 
 
 # -- routing -----------------------------------------------------------------------------------
 def routes():
-    return Routes([Listener("sync-ab", "https://a.atlassian.net", ("USER", "DEV")),
-                   Listener("sync-cd", "https://a.atlassian.net", ("CS", "BILL")),
-                   Listener("other-site", "https://b.atlassian.net", ("USER", "OPS"))])
+    return Routes(
+        [
+            Listener("sync-ab", "https://a.atlassian.net", ("USER", "DEV")),
+            Listener("sync-cd", "https://a.atlassian.net", ("CS", "BILL")),
+            Listener("other-site", "https://b.atlassian.net", ("USER", "OPS")),
+        ]
+    )
 
 
 def test_routing_by_project_key_prefers_the_site_of_the_self_links():
@@ -112,7 +155,9 @@ def test_ids_only_events_follow_what_earlier_events_taught():
 
 
 def test_ids_only_events_fall_back_on_the_url_naming_the_pair():
-    link = events.parse({"webhookEvent": "issuelink_created", "issueLink": {"sourceIssueId": 1, "destinationIssueId": 2}})
+    link = events.parse(
+        {"webhookEvent": "issuelink_created", "issueLink": {"sourceIssueId": 1, "destinationIssueId": 2}}
+    )
     r = routes()
     assert r.route(link) == frozenset()
     assert r.route(link, ["sync-cd"]) == {"sync-cd"}
@@ -122,8 +167,11 @@ def test_ids_only_events_fall_back_on_the_url_naming_the_pair():
 def test_the_issue_memory_is_bounded():
     r = Routes([Listener("p", "https://a", ("USER", "DEV"))], known=10)
     for n in range(100):
-        r.route(events.parse({"webhookEvent": "jira:issue_updated",
-                              "issue": {"id": str(n), "key": f"USER-{n}", "fields": {}}}))
+        r.route(
+            events.parse(
+                {"webhookEvent": "jira:issue_updated", "issue": {"id": str(n), "key": f"USER-{n}", "fields": {}}}
+            )
+        )
     assert len(r._issues) == 10
 
 
@@ -233,8 +281,9 @@ def test_standalone_workers_poll_on_the_usual_interval():
     from jirasync_cli.config.models import SyncPairConfig
     from tests.helpers import sync_config
 
-    cfg = SyncPairConfig.model_validate(sync_config("p", "http://jira", syncIntervalMinutes=2,
-                                                    webhooks={"enabled": True, "pollIntervalMinutes": 45})).to_pair_config()
+    cfg = SyncPairConfig.model_validate(
+        sync_config("p", "http://jira", syncIntervalMinutes=2, webhooks={"enabled": True, "pollIntervalMinutes": 45})
+    ).to_pair_config()
     assert cfg.interval_seconds(5) == 45 * 60
     assert cfg.interval_seconds(5, listening=False) == 2 * 60
     off = SyncPairConfig.model_validate(sync_config("p", "http://jira", syncIntervalMinutes=2)).to_pair_config()

@@ -13,8 +13,18 @@ import sys
 from jirasync_cli.cli.app import app
 
 # Importing a command module registers its commands; this order is the order of --help.
-COMMAND_MODULES = ("validate", "check", "run_worker", "state", "supervise", "health", "emulator",
-                   "webhooks", "dev_mongo", "demo")
+COMMAND_MODULES = (
+    "validate",
+    "check",
+    "run_worker",
+    "state",
+    "supervise",
+    "health",
+    "emulator",
+    "webhooks",
+    "dev_mongo",
+    "demo",
+)
 for _module in COMMAND_MODULES:
     importlib.import_module(f"jirasync_cli.cli.{_module}")
 

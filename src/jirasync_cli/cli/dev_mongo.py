@@ -28,14 +28,17 @@ def _check_port(port: int) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
-            raise JirasyncError(f"cannot use port {port} (--port): {exc.strerror or exc}; "
-                                "is a MongoDB already running there?") from None
+            raise JirasyncError(
+                f"cannot use port {port} (--port): {exc.strerror or exc}; is a MongoDB already running there?"
+            ) from None
 
 
 def serve(data: Path | None, port: int, console: Console) -> int:
     if find_server() is None:
-        raise JirasyncError("the embedded MongoDB server is not installed: pip install 'jirasync[embedded]' "
-                            "(from a source checkout: python3 tools/dev.py jirasync dev-mongo)")
+        raise JirasyncError(
+            "the embedded MongoDB server is not installed: pip install 'jirasync[embedded]' "
+            "(from a source checkout: python3 tools/dev.py jirasync dev-mongo)"
+        )
     _check_port(port)
     if data is not None:
         data.mkdir(parents=True, exist_ok=True)

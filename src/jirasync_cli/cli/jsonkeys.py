@@ -21,8 +21,10 @@ def camel(key: str) -> str:
 def camel_keys(value: Any, data_keyed: bool = False) -> Any:
     """``value`` with every object key camelCase, except the keys of data-keyed maps."""
     if isinstance(value, dict):
-        return {(str(k) if data_keyed else camel(str(k))): camel_keys(v, str(k) in DATA_KEYED and not data_keyed)
-                for k, v in value.items()}
+        return {
+            (str(k) if data_keyed else camel(str(k))): camel_keys(v, str(k) in DATA_KEYED and not data_keyed)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [camel_keys(v) for v in value]
     return value

@@ -24,9 +24,17 @@ from jirasync_cli.sync.cycle import Progress as CycleProgress
 
 
 def progress_bar(console: Console, *, disable: bool) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
-                    disable=disable or not console.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=disable or not console.is_terminal,
+    )
 
 
 @contextmanager

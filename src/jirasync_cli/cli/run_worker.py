@@ -25,18 +25,25 @@ def run_worker(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle, print what it did, exit")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --once: print the plan, write nothing")] = False,
     as_json: JsonOption = False,
-    show_unhandled: Annotated[bool, typer.Option(
-        "--show-unhandled", help="With --once: list the issues whose new status no rule handles")] = False,
+    show_unhandled: Annotated[
+        bool, typer.Option("--show-unhandled", help="With --once: list the issues whose new status no rule handles")
+    ] = False,
     ipc_fd: Annotated[int | None, typer.Option("--ipc-fd", hidden=True, help="Supervisor channel (internal)")] = None,
 ) -> None:
     """Sync one pair: every syncIntervalMinutes, or a single cycle with --once."""
     from jirasync_cli.runtime.wiring import find_config
 
-    needs_once = [flag for flag, given in (("--dry-run", dry_run), ("--json", as_json),
-                                           ("--show-unhandled", show_unhandled)) if given]
+    needs_once = [
+        flag
+        for flag, given in (("--dry-run", dry_run), ("--json", as_json), ("--show-unhandled", show_unhandled))
+        if given
+    ]
     if needs_once and not once:
-        raise JirasyncError(f"{', '.join(needs_once)} {'needs' if len(needs_once) == 1 else 'need'} --once "
-                            "(without it the worker runs until stopped and prints only logs)", exit_code=2)
+        raise JirasyncError(
+            f"{', '.join(needs_once)} {'needs' if len(needs_once) == 1 else 'need'} --once "
+            "(without it the worker runs until stopped and prints only logs)",
+            exit_code=2,
+        )
     settings = get_settings()
     if not once:
         from jirasync_cli.runtime.worker import main as worker_main

@@ -60,10 +60,10 @@ def state_reset(
     name: Annotated[str, typer.Argument(help="Pair name")],
     config_dir: ConfigDirOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
-    forget_mappings: Annotated[bool, typer.Option(
-        "--forget-mappings", help="Also forget which dev issue belongs to which user issue")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Reset even while a worker holds the pair's lease")] = False,
+    forget_mappings: Annotated[
+        bool, typer.Option("--forget-mappings", help="Also forget which dev issue belongs to which user issue")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Reset even while a worker holds the pair's lease")] = False,
 ) -> None:
     """Make the next run a full sync; mappings and snapshots are kept, so nothing is done twice."""
     from jirasync_cli.cli.state_report import describe_reset, lease_holder, reset_state
@@ -72,13 +72,22 @@ def state_reset(
     config = find_config(config_dir_of(config_dir), name)
     holder = lease_holder(config, get_settings())
     if holder is not None and not force:
-        raise JirasyncError(f"{config.name} is being synced by {holder.describe()}: stop that worker (remove "
-                            "the pair and send SIGHUP, or stop the supervisor) or pass --force", exit_code=3)
+        raise JirasyncError(
+            f"{config.name} is being synced by {holder.describe()}: stop that worker (remove "
+            "the pair and send SIGHUP, or stop the supervisor) or pass --force",
+            exit_code=3,
+        )
     if holder is not None:
-        render.err_console.print(f"warning: {config.name} is being synced by {holder.describe()}; resetting anyway",
-                                 markup=False, soft_wrap=True)
-    what = ("sync state, snapshots, journal AND issue mappings" if forget_mappings
-            else "sync state (issue mappings and snapshots kept)")
+        render.err_console.print(
+            f"warning: {config.name} is being synced by {holder.describe()}; resetting anyway",
+            markup=False,
+            soft_wrap=True,
+        )
+    what = (
+        "sync state, snapshots, journal AND issue mappings"
+        if forget_mappings
+        else "sync state (issue mappings and snapshots kept)"
+    )
     if not yes:
         try:
             agreed = typer.confirm(f"Reset {what} of {config.name} in database {config.db_name}?")

@@ -30,21 +30,23 @@ def _dates(value: Any) -> Any:
 def pair_state(config: PairConfig, settings: Settings, recent: int = 10) -> dict[str, Any]:
     store = open_store(config, settings, indexes=False)
     state = store.load_state()
-    return _iso({
-        "name": config.name,
-        "database": config.db_name,
-        "last_sync": state.last_sync,
-        # a cross-site pair's watermark on each site, by that site's clock
-        **({"watermarks": dict(state.watermarks)} if config.cross_site else {}),
-        "initial_sync_completed": state.initial_sync_completed,
-        "created_at": state.created_at,
-        "updated_at": state.updated_at,
-        "mappings": store.count_mappings(),
-        "retrying": state.retry_keys,
-        "counters": state.counters,
-        "last_cycle": state.last_cycle,
-        "recent_actions": store.recent_audit(recent),
-    })
+    return _iso(
+        {
+            "name": config.name,
+            "database": config.db_name,
+            "last_sync": state.last_sync,
+            # a cross-site pair's watermark on each site, by that site's clock
+            **({"watermarks": dict(state.watermarks)} if config.cross_site else {}),
+            "initial_sync_completed": state.initial_sync_completed,
+            "created_at": state.created_at,
+            "updated_at": state.updated_at,
+            "mappings": store.count_mappings(),
+            "retrying": state.retry_keys,
+            "counters": state.counters,
+            "last_cycle": state.last_cycle,
+            "recent_actions": store.recent_audit(recent),
+        }
+    )
 
 
 def issue_state(config: PairConfig, settings: Settings, key: str) -> dict[str, Any]:
@@ -53,20 +55,33 @@ def issue_state(config: PairConfig, settings: Settings, key: str) -> dict[str, A
     mapping = store.mapping(key) or store.mapping_by_dev(key)
     keys = [key] if mapping is None else [k for k in (mapping.user_key, mapping.dev_key) if k]
     snaps = store.snapshots(keys)
-    return _iso({
-        "pair": config.name,
-        "key": key,
-        "mapping": None if mapping is None else {
-            "user_key": mapping.user_key, "dev_key": mapping.dev_key, "state": mapping.state,
-            "linked": mapping.linked, "created_at": mapping.created_at, "rule": mapping.rule_id,
-        },
-        "snapshots": {
-            k: {"status": s.status, "updated": s.updated, "comments_seen": len(s.comments),
-                "comments_written": len(s.own), "mirrored": len(s.mirrors)}
-            for k, s in snaps.items()
-        },
-        "history": store.recent_audit(100, key=key),
-    })
+    return _iso(
+        {
+            "pair": config.name,
+            "key": key,
+            "mapping": None
+            if mapping is None
+            else {
+                "user_key": mapping.user_key,
+                "dev_key": mapping.dev_key,
+                "state": mapping.state,
+                "linked": mapping.linked,
+                "created_at": mapping.created_at,
+                "rule": mapping.rule_id,
+            },
+            "snapshots": {
+                k: {
+                    "status": s.status,
+                    "updated": s.updated,
+                    "comments_seen": len(s.comments),
+                    "comments_written": len(s.own),
+                    "mirrored": len(s.mirrors),
+                }
+                for k, s in snaps.items()
+            },
+            "history": store.recent_audit(100, key=key),
+        }
+    )
 
 
 def lease_holder(config: PairConfig, settings: Settings) -> Any:  # -> Holder | None
@@ -87,5 +102,6 @@ RESET_TERMS = {"issue_map": "issue pairings", "snapshots": "issue snapshots", "j
 def describe_reset(name: str, counts: dict[str, int]) -> str:
     """What ``state reset`` did, in the words of the docs rather than collection names."""
     forgotten = ", ".join(f"{counts[k]} {label}" for k, label in RESET_TERMS.items() if k in counts)
-    return (f"reset {name}: the next cycle is an initial full sync"
-            + (f"; forgot {forgotten}" if forgotten else "; issue pairings and snapshots kept"))
+    return f"reset {name}: the next cycle is an initial full sync" + (
+        f"; forgot {forgotten}" if forgotten else "; issue pairings and snapshots kept"
+    )

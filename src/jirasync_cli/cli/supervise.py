@@ -29,6 +29,10 @@ def supervise(
     """Run one worker per valid config, restart crashed or hung ones, serve /health."""
     from jirasync_cli.runtime.supervisor import exec_supervisor
 
-    settings = get_settings().replace(config_dir=config_dir_of(config_dir), health_host=health_host,
-                                      health_port=health_port, reload_on_hup=reload_on_hup)
+    settings = get_settings().replace(
+        config_dir=config_dir_of(config_dir),
+        health_host=health_host,
+        health_port=health_port,
+        reload_on_hup=reload_on_hup,
+    )
     exec_supervisor(settings)  # does not return

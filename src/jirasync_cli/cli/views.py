@@ -187,11 +187,16 @@ def _describe(action: Action, unit: UnitPlan | None = None, pair: str = "") -> s
             return f"on {action.side} issue{audience}: {text!r} (rule {action.rule_id})"
         case MirrorComment() | UpdateMirror():
             r = action.restriction
-            audience = "".join([
-                f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
-                " as an internal note" if r.internal else ""])
-            return (f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
-                    f"{action.side}{audience}")
+            audience = "".join(
+                [
+                    f" restricted to {r.visibility['type']} {r.visibility['value']}" if r.visibility else "",
+                    " as an internal note" if r.internal else "",
+                ]
+            )
+            return (
+                f"{action.source_key} comment {action.comment.id} by {action.comment.author_name} → "
+                f"{action.side}{audience}"
+            )
         case DeleteMirror():
             return f"remove the copy of {action.source_key} comment {action.comment_id} ({action.reason})"
         case EditDevIssue():

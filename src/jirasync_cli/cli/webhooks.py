@@ -13,8 +13,9 @@ from jirasync_cli.cli.app import JsonOption as Json
 from jirasync_cli.cli.app import app as root_app
 from jirasync_cli.errors import JirasyncError
 
-app = typer.Typer(name="webhooks", help="Register the Jira webhooks that make pairs sync within seconds.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    name="webhooks", help="Register the Jira webhooks that make pairs sync within seconds.", no_args_is_help=True
+)
 root_app.add_typer(app, name="webhooks")
 
 
@@ -48,8 +49,13 @@ def _denied(exc: JirasyncError) -> bool:
 @app.command("register")
 def register(
     pair: Annotated[str, typer.Argument(help="Pair name (its sync-*.json)")],
-    url: Annotated[str, typer.Option("--url", help="Public base URL Jira reaches the supervisor's health port at, "
-                                                    "e.g. https://jirasync.example.com")],
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            help="Public base URL Jira reaches the supervisor's health port at, e.g. https://jirasync.example.com",
+        ),
+    ],
     config_dir: ConfigDir = None,
     manual: Annotated[bool, typer.Option("--manual", help="Only print what to enter in Jira's admin pages")] = False,
     json_out: Json = False,
@@ -66,8 +72,11 @@ def register(
             print("\n".join(admin.manual_steps(config.name, *keys, url, None)))
         return
     if settings.webhook_secret is None:
-        raise JirasyncError("JIRASYNC_WEBHOOK_SECRET is not set: set the same secret here and in the supervisor's "
-                            "environment (unsigned webhooks could be forged)", exit_code=2)
+        raise JirasyncError(
+            "JIRASYNC_WEBHOOK_SECRET is not set: set the same secret here and in the supervisor's "
+            "environment (unsigned webhooks could be forged)",
+            exit_code=2,
+        )
     secret = settings.webhook_secret
     done = []
     for site, keys in targets:
@@ -78,24 +87,36 @@ def register(
             if not _denied(exc):
                 raise
             steps = admin.manual_steps(config.name, *keys, url, hooks.is_cloud)
-            raise JirasyncError(f"{site.base_url} did not let this account register webhooks ({exc}); a Jira "
-                                "administrator can enter it by hand:\n" + "\n".join(steps)) from None
+            raise JirasyncError(
+                f"{site.base_url} did not let this account register webhooks ({exc}); a Jira "
+                "administrator can enter it by hand:\n" + "\n".join(steps)
+            ) from None
         done.append((site, keys, outcome, hook))
     if json_out:
-        docs = [{"outcome": outcome, "id": admin.webhook_id(hook or {}), "url": admin.receiver_url(url, config.name),
-                 **({"site": site.base_url} if config.cross_site else {})} for site, _keys, outcome, hook in done]
+        docs = [
+            {
+                "outcome": outcome,
+                "id": admin.webhook_id(hook or {}),
+                "url": admin.receiver_url(url, config.name),
+                **({"site": site.base_url} if config.cross_site else {}),
+            }
+            for site, _keys, outcome, hook in done
+        ]
         print(json.dumps(docs if config.cross_site else docs[0]))
     else:
         for site, keys, outcome, hook in done:
-            print(f"{outcome} webhook {admin.webhook_id(hook or {})} on {site.base_url} for {config.name}: "
-                  f"{admin.jql_filter(*keys)} -> {admin.receiver_url(url, config.name)}")
+            print(
+                f"{outcome} webhook {admin.webhook_id(hook or {})} on {site.base_url} for {config.name}: "
+                f"{admin.jql_filter(*keys)} -> {admin.receiver_url(url, config.name)}"
+            )
         if not getattr(config.webhooks, "enabled", False):
             print(f"note: webhooks.enabled is false in {config.name}'s config: the supervisor ignores its events")
 
 
 @app.command("unregister")
-def unregister(pair: Annotated[str, typer.Argument(help="Pair name")], config_dir: ConfigDir = None,
-               json_out: Json = False) -> None:
+def unregister(
+    pair: Annotated[str, typer.Argument(help="Pair name")], config_dir: ConfigDir = None, json_out: Json = False
+) -> None:
     """Remove the pair's webhook from its Jira site (polling goes on)."""
     from jirasync_cli.webhooks import admin
 
@@ -111,8 +132,11 @@ def unregister(pair: Annotated[str, typer.Argument(help="Pair name")], config_di
 
 
 @app.command("list")
-def list_(pair: Annotated[str, typer.Argument(help="Pair name: lists the webhooks of its Jira site")],
-          config_dir: ConfigDir = None, json_out: Json = False) -> None:
+def list_(
+    pair: Annotated[str, typer.Argument(help="Pair name: lists the webhooks of its Jira site")],
+    config_dir: ConfigDir = None,
+    json_out: Json = False,
+) -> None:
     """The admin webhooks of the pair's Jira site; ``*`` marks the pair's own."""
     from jirasync_cli.webhooks import admin
 
@@ -121,10 +145,19 @@ def list_(pair: Annotated[str, typer.Argument(help="Pair name: lists the webhook
     rows: list[dict[str, Any]] = []
     for site, _keys in _targets(config):
         hooks = _admin(site).registered()
-        rows += [{"id": admin.webhook_id(h), "name": h.get("name"), "url": h.get("url"), "events": h.get("events"),
-                  "jql": (h.get("filters") or {}).get(admin.FILTER_KEY), "enabled": h.get("enabled"),
-                  "ours": h.get("name") == mine, **({"site": site.base_url} if config.cross_site else {})}
-                 for h in hooks]
+        rows += [
+            {
+                "id": admin.webhook_id(h),
+                "name": h.get("name"),
+                "url": h.get("url"),
+                "events": h.get("events"),
+                "jql": (h.get("filters") or {}).get(admin.FILTER_KEY),
+                "enabled": h.get("enabled"),
+                "ours": h.get("name") == mine,
+                **({"site": site.base_url} if config.cross_site else {}),
+            }
+            for h in hooks
+        ]
         if not json_out and not hooks:
             print(f"no webhooks on {site.base_url}")
     if json_out:
@@ -132,5 +165,7 @@ def list_(pair: Annotated[str, typer.Argument(help="Pair name: lists the webhook
         return
     for h in rows:
         flag = "*" if h["ours"] else " "
-        print(f"{flag} {h['id']:>5}  {h['name']}  {h['url']}  [{h['jql'] or 'all issues'}]"
-              + (f"  ({h['site']})" if "site" in h else ""))
+        print(
+            f"{flag} {h['id']:>5}  {h['name']}  {h['url']}  [{h['jql'] or 'all issues'}]"
+            + (f"  ({h['site']})" if "site" in h else "")
+        )

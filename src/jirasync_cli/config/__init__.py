@@ -22,5 +22,18 @@ from jirasync_cli.config.pair import (
     StrMap,
 )
 
-__all__ = ["Actions", "CommentSync", "Conditions", "Direction", "FieldSync", "JiraSite", "JqlFilters", "MappingTables",
-           "Mappings", "PairConfig", "Rule", "Secret", "StrMap"]
+__all__ = [
+    "Actions",
+    "CommentSync",
+    "Conditions",
+    "Direction",
+    "FieldSync",
+    "JiraSite",
+    "JqlFilters",
+    "MappingTables",
+    "Mappings",
+    "PairConfig",
+    "Rule",
+    "Secret",
+    "StrMap",
+]

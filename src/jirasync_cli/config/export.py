@@ -22,8 +22,12 @@ def export(config_dir: str, default_minutes: float) -> dict[str, Any]:
     pairs = []
     for c in result.configs:
         try:  # one pair that cannot be exported fails alone, as one that does not validate
-            pair = {"name": c.config.name, "site": c.config.jira.base_url,
-                    "interval_seconds": c.config.interval_seconds(default_minutes), "config": c.config.to_dict()}
+            pair = {
+                "name": c.config.name,
+                "site": c.config.jira.base_url,
+                "interval_seconds": c.config.interval_seconds(default_minutes),
+                "config": c.config.to_dict(),
+            }
             json.dumps(pair)
         except (TypeError, ValueError) as exc:
             problems.append(f"{c.file}: $: cannot be handed to a worker ({type(exc).__name__})")

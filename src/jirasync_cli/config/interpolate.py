@@ -117,7 +117,9 @@ def _interpolate(node: Any, env: Mapping[str, str], path: tuple[str | int, ...],
             near = [v for v in TEMPLATE_VARIABLES if v.lower() == name.lower()]
             if near:  # a mistyped placeholder, not a secret: say so at once
                 raise InterpolationError(
-                    json_path(path), f"environment variable {name} is not set (did you mean the placeholder ${{{near[0]}}}?)")
+                    json_path(path),
+                    f"environment variable {name} is not set (did you mean the placeholder ${{{near[0]}}}?)",
+                )
             if isinstance(env, LenientEnv):
                 return env.stand_in(name, json_path(path), whole=match.group(0) == node)
             missing.append((json_path(path), name))

@@ -18,8 +18,9 @@ def is_missing_variable(problem: Problem) -> bool:
     return problem.reason.startswith("environment variable") and problem.reason.endswith("not set")
 
 
-def load_for_validation(directory: Path | str, *, require_env: bool,
-                        env: Mapping[str, str] | None = None) -> tuple[LoadResult, list[Problem]]:
+def load_for_validation(
+    directory: Path | str, *, require_env: bool, env: Mapping[str, str] | None = None
+) -> tuple[LoadResult, list[Problem]]:
     """The load result to report, and the unset-variable problems to show as warnings."""
     env = os.environ if env is None else env
     strict = load_config_dir(directory, env)

@@ -211,8 +211,13 @@ def parse_config(file: str, raw: bytes, env: Mapping[str, str] | None = None) ->
         return _validation_problems(file, exc)
 
 
-_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _not_regular(mode: int) -> str | None:
@@ -297,9 +302,7 @@ def load_config_dir(directory: Path | str, env: Mapping[str, str] | None = None)
             if len(files) > 1:
                 for file in files:
                     others = ", ".join(f for f in files if f != file)
-                    clashes.setdefault(
-                        file, Problem(file, f"$.{label}", f"{label} {value!r} is also used by {others}")
-                    )
+                    clashes.setdefault(file, Problem(file, f"$.{label}", f"{label} {value!r} is also used by {others}"))
     for file, cfg in candidates:
         if file in clashes:
             result.problems.append(clashes[file])

@@ -31,8 +31,18 @@ from jirasync_cli.sync.mapping import KINDS, table_problems
 
 # Placeholders a comment template may use; env interpolation leaves them alone.
 TEMPLATE_VARIABLES = frozenset(
-    {"sourceKey", "targetKey", "sourceStatus", "targetStatus", "summary", "author", "sourceProject",
-     "targetProject", "ruleId", "pair"}
+    {
+        "sourceKey",
+        "targetKey",
+        "sourceStatus",
+        "targetStatus",
+        "summary",
+        "author",
+        "sourceProject",
+        "targetProject",
+        "ruleId",
+        "pair",
+    }
 )
 PROJECT_KEY = r"^[A-Z][A-Z0-9_]{0,49}$"
 PAIR_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
@@ -58,9 +68,13 @@ def _token_out(value: Secret, info: core_schema.SerializationInfo) -> Secret | s
 # secret type, masked in every repr and JSON dump; the schema reads as pydantic's SecretStr's.
 ApiToken = Annotated[
     Secret,
-    GetPydanticSchema(lambda _type, _handler: core_schema.no_info_after_validator_function(
-        Secret, core_schema.str_schema(),
-        serialization=core_schema.plain_serializer_function_ser_schema(_token_out, info_arg=True))),
+    GetPydanticSchema(
+        lambda _type, _handler: core_schema.no_info_after_validator_function(
+            Secret,
+            core_schema.str_schema(),
+            serialization=core_schema.plain_serializer_function_ser_schema(_token_out, info_arg=True),
+        )
+    ),
     WithJsonSchema({"type": "string", "format": "password", "writeOnly": True}),
 ]
 
@@ -68,30 +82,34 @@ ApiToken = Annotated[
 class JiraConnection(_Model):
     base_url: str = Field(description="Jira site URL, e.g. https://example.atlassian.net")
     email: str | None = Field(None, description="Account e-mail (basic auth on Cloud)")
-    api_token: ApiToken = Field(
-        description="API token (basic) or personal access token (pat); use ${JIRA_API_TOKEN}"
-    )
+    api_token: ApiToken = Field(description="API token (basic) or personal access token (pat); use ${JIRA_API_TOKEN}")
     auth_type: Literal["basic", "pat"] = Field("basic", description="basic = email + API token; pat = bearer token")
     api_version: Literal["2", "3"] | None = Field(
         None, description="REST API version; default 3 on Cloud (ADF bodies), 2 on Server/DC (wiki text)"
     )
     max_requests_per_second: float = Field(
-        10.0, gt=0, le=1000,
+        10.0,
+        gt=0,
+        le=1000,
         description="Requests per second to this Jira site to start with, shared by all pairs on the site; "
-                    "the rate then adapts to Jira's answers",
+        "the rate then adapts to Jira's answers",
     )
     max_requests_per_second_ceiling: float | None = Field(
-        None, gt=0, le=1000,
+        None,
+        gt=0,
+        le=1000,
         description="Highest rate the site's pacing may rise to while Jira answers cleanly; "
-                    "default 100, or maxRequestsPerSecond if that is higher",
+        "default 100, or maxRequestsPerSecond if that is higher",
     )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request")
     concurrency: int = Field(4, ge=1, le=32, description="Issues written in parallel during a cycle")
     link_type: str = Field(
-        "Relates", min_length=1,
+        "Relates",
+        min_length=1,
         description="Issue link type used for cross-links, read as '<dev issue> <outward phrase> <user issue>': "
-                    "with Cloners the dev issue 'clones' the user issue, which 'is cloned by' it; with Blocks "
-                    "the dev issue 'blocks' the user issue")
+        "with Cloners the dev issue 'clones' the user issue, which 'is cloned by' it; with Blocks "
+        "the dev issue 'blocks' the user issue",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -108,8 +126,10 @@ class JiraConnection(_Model):
             raise ValueError("apiToken must not be empty")
         ceiling = self.max_requests_per_second_ceiling
         if ceiling is not None and ceiling < self.max_requests_per_second:
-            raise ValueError(f"maxRequestsPerSecondCeiling ({self.max_requests_per_second_ceiling:g}) must not be "
-                             f"below maxRequestsPerSecond ({self.max_requests_per_second:g})")
+            raise ValueError(
+                f"maxRequestsPerSecondCeiling ({self.max_requests_per_second_ceiling:g}) must not be "
+                f"below maxRequestsPerSecond ({self.max_requests_per_second:g})"
+            )
         return self
 
     def to_site(self) -> JiraSite:
@@ -133,16 +153,17 @@ class Actions(_Model):
     comment_template: str | None = Field(
         None,
         description="Comment text; placeholders ${sourceKey} ${targetKey} ${sourceStatus} ${targetStatus} "
-                    "${summary} ${sourceProject} ${targetProject} ${ruleId} ${pair}",
+        "${summary} ${sourceProject} ${targetProject} ${ruleId} ${pair}",
     )
     comment_on: Literal["target", "source", "user", "dev"] = Field(
-        "target", description="Issue the template comment goes on: the partner (target), the changed issue (source), or a side"
+        "target",
+        description="Issue the template comment goes on: the partner (target), the changed issue (source), or a side",
     )
     add_cross_link: bool = Field(False, description="Link the two issues (issue link) if not linked yet")
     comment_public: bool = Field(
         False,
         description="A template comment on the user (customer) issue is public: customers see it in a service "
-                    "project's portal. Off: it is posted as an internal note (agents only)",
+        "project's portal. Off: it is posted as an internal note (agents only)",
     )
 
 
@@ -151,16 +172,15 @@ class Rule(_Model):
     source_status: str = Field(min_length=1, description='Status that triggers the rule; "*" = any')
     target_status: str | None = Field(None, description="Status the partner issue moves to")
     resolution: str | None = Field(
-        None, min_length=1,
+        None,
+        min_length=1,
         description="Resolution to set when the transition into targetStatus has a screen with a resolution "
-                    "field (e.g. \"Fixed\"); default: Done or Fixed if offered, else the first offered value",
+        'field (e.g. "Fixed"); default: Done or Fixed if offered, else the first offered value',
     )
     sync_direction: Direction = Field(description="Side whose changes trigger: user_to_dev, dev_to_user, both")
     enabled: bool = Field(True, description="A disabled rule is ignored")
     priority: int = Field(100, description="Lower runs first; the first enabled matching rule wins")
-    on_initial_sync: bool = Field(
-        True, description="On the initial full sync, act on issues already in sourceStatus"
-    )
+    on_initial_sync: bool = Field(True, description="On the initial full sync, act on issues already in sourceStatus")
     conditions: Conditions = Field(default_factory=Conditions)
     actions: Actions = Field(default_factory=Actions)
 
@@ -193,18 +213,19 @@ class CommentSync(_Model):
     dev_to_user: bool = Field(True, description="Mirror dev comments to the customer issue")
     attribution: str = Field("${author} wrote:", description="First line of a mirrored comment")
     mirror_sync_account: bool = Field(
-        False, description="Also mirror comments written by the sync's own Jira account (off: they are never synced back)"
+        False,
+        description="Also mirror comments written by the sync's own Jira account (off: they are never synced back)",
     )
     customer_visibility: Literal["internal", "public"] = Field(
         "internal",
         description="How comments mirrored onto the user (customer) issue appear in a service project: internal = "
-                    "an internal note only agents see; public = customers see it in the portal",
+        "an internal note only agents see; public = customers see it in the portal",
     )
     restricted_comments: Literal["skip", "mirror"] = Field(
         "skip",
         description="Comments restricted to a role or group, or JSM internal notes: skip = never copied; mirror = "
-                    "copied with the same restriction (and as an internal note), or not at all where the other "
-                    "project lacks that role",
+        "copied with the same restriction (and as an internal note), or not at all where the other "
+        "project lacks that role",
     )
 
 
@@ -224,33 +245,42 @@ class JqlFilters(_Model):
 class Webhooks(_Model):
     """Jira webhooks make the pair sync within seconds; polling stays on as the safety net."""
 
-    enabled: bool = Field(False, description="Run a cycle as soon as a Jira webhook names one of the pair's projects "
-                                             "(POST /webhook on the health port; see docs/operations.md)")
+    enabled: bool = Field(
+        False,
+        description="Run a cycle as soon as a Jira webhook names one of the pair's projects "
+        "(POST /webhook on the health port; see docs/operations.md)",
+    )
     poll_interval_minutes: float = Field(
-        30.0, gt=0, le=24 * 60,
+        30.0,
+        gt=0,
+        le=24 * 60,
         description="Minutes between safety-net polls while webhooks are enabled (replaces syncIntervalMinutes): "
-                    "a dropped or delayed webhook is synced by the next poll at the latest",
+        "a dropped or delayed webhook is synced by the next poll at the latest",
     )
     debounce_seconds: float = Field(
-        0.5, ge=0, le=60,
+        0.5,
+        ge=0,
+        le=60,
         description="Wait this long after the first webhook of a burst before the cycle, so a burst costs one cycle",
     )
     recheck_seconds: float = Field(
-        5.0, ge=0, le=600,
+        5.0,
+        ge=0,
+        le=600,
         description="Run one more cycle this long after a cycle that webhooks triggered: Jira Cloud's search shows "
-                    "a change a few seconds after its webhook, so the first cycle may not see it yet (costs one "
-                    "search per burst); 0: no recheck (Data Center's search shows changes at once)",
+        "a change a few seconds after its webhook, so the first cycle may not see it yet (costs one "
+        "search per burst); 0: no recheck (Data Center's search shows changes at once)",
     )
 
 
 _TABLE_HELP = {
     "statuses": "Status of the user project -> status of the dev project, each by name or id (a bot account "
-                "whose Jira speaks another language sees other names: map them, or use ids)",
+    "whose Jira speaks another language sees other names: map them, or use ids)",
     "priorities": "Priority name on the user side -> priority name on the dev side",
     "issue_types": "Issue type name on the user side -> issue type name on the dev side",
     "users": "Person on the user side -> person on the dev side, each by e-mail address, account id (Cloud) or "
-             "user name (Data Center); people not listed are matched by e-mail where both sites show it, else "
-             "left unassigned with a note",
+    "user name (Data Center); people not listed are matched by e-mail where both sites show it, else "
+    "left unassigned with a note",
 }
 
 
@@ -274,12 +304,14 @@ class Mappings(_Model):
     dev_to_user: MappingTables = Field(
         default_factory=MappingTables,
         description="Dev -> user entries that settle values two user-side values map to; the rest of the way "
-                    "back is the tables above read backwards")
+        "back is the tables above read backwards",
+    )
 
     @model_validator(mode="after")
     def _unambiguous(self) -> Mappings:
-        problems = [p for kind in KINDS for p in table_problems(kind, getattr(self, kind),
-                                                                   getattr(self.dev_to_user, kind))]
+        problems = [
+            p for kind in KINDS for p in table_problems(kind, getattr(self, kind), getattr(self.dev_to_user, kind))
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -288,18 +320,26 @@ class Mappings(_Model):
 class SyncPairConfig(_Model):
     name: str = Field(pattern=PAIR_NAME, description="Pair name; defaults to the file name without .json")
     jira: JiraConnection | None = Field(
-        None, description="The Jira site of both projects (shorthand for userJira and devJira alike); "
-                          "required unless both userJira and devJira are given")
+        None,
+        description="The Jira site of both projects (shorthand for userJira and devJira alike); "
+        "required unless both userJira and devJira are given",
+    )
     user_jira: JiraConnection | None = Field(
-        None, description="The Jira site of the user project, where it differs from the dev project's "
-                          "(a cross-site pair); default: jira")
+        None,
+        description="The Jira site of the user project, where it differs from the dev project's "
+        "(a cross-site pair); default: jira",
+    )
     dev_jira: JiraConnection | None = Field(
-        None, description="The Jira site of the dev project, where it differs from the user project's "
-                          "(a cross-site pair); default: jira")
+        None,
+        description="The Jira site of the dev project, where it differs from the user project's "
+        "(a cross-site pair); default: jira",
+    )
     user_project_key: str = Field(pattern=PROJECT_KEY, description="Customer-facing project key")
     dev_project_key: str = Field(pattern=PROJECT_KEY, description="Internal dev project key")
     sync_interval_minutes: float | None = Field(
-        None, gt=0, le=24 * 60,
+        None,
+        gt=0,
+        le=24 * 60,
         description="Minutes between cycles (fractions allowed); default from JIRASYNC_SYNC_INTERVAL_MINUTES",
     )
     initial_sync_enabled: bool = Field(True, description="Run a full sync the first time")
@@ -309,9 +349,11 @@ class SyncPairConfig(_Model):
     dev_issue_type: str = Field("Task", min_length=1, description="Issue type of created dev issues")
     jql: JqlFilters = Field(default_factory=JqlFilters)
     search_overlap_minutes: float = Field(
-        5.0, ge=1, le=24 * 60,
+        5.0,
+        ge=1,
+        le=24 * 60,
         description="Each incremental search reaches this far before the last watermark, so writes that "
-                    "Jira's search index shows late (Cloud) are still found; re-seen unchanged issues cost nothing",
+        "Jira's search index shows late (Cloud) are still found; re-seen unchanged issues cost nothing",
     )
     rules: list[Rule] = Field(min_length=1)
     comment_sync: CommentSync = Field(default_factory=CommentSync)
@@ -345,13 +387,21 @@ class SyncPairConfig(_Model):
 def public_comment_warnings(config: PairConfig) -> list[str]:
     """Settings that let customers read comments jirasync writes: legal, but worth a second look."""
     out = []
-    if config.comment_sync.enabled and config.comment_sync.dev_to_user and config.comment_sync.customer_visibility == "public":
-        out.append("commentSync.customerVisibility is \"public\": dev comments mirrored to the user issue are "
-                   "visible to customers in a service project")
+    if (
+        config.comment_sync.enabled
+        and config.comment_sync.dev_to_user
+        and config.comment_sync.customer_visibility == "public"
+    ):
+        out.append(
+            'commentSync.customerVisibility is "public": dev comments mirrored to the user issue are '
+            "visible to customers in a service project"
+        )
     for i, rule in enumerate(config.rules):
         if rule.actions.add_comment and rule.actions.comment_public:
-            out.append(f"rules[{i}] ({rule.id}): actions.commentPublic is true: its comment on the user issue is "
-                       "visible to customers in a service project")
+            out.append(
+                f"rules[{i}] ({rule.id}): actions.commentPublic is true: its comment on the user issue is "
+                "visible to customers in a service project"
+            )
     return out
 
 

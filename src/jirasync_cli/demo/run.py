@@ -41,11 +41,15 @@ from jirasync_cli.sync.records import ActionKind, AuditEvent, Outcome
 INTERVAL_SECONDS = 5.0
 ACTION_EVERY_SECONDS = 1.5
 AUDIT_LABELS: dict[str, str] = {  # the audit entries the live view shows, by action
-    ActionKind.CREATE_ISSUE: "created dev issue", ActionKind.TRANSITION: "moved", ActionKind.COMMENT: "commented",
-    ActionKind.MIRROR_COMMENT: "mirrored comment", ActionKind.UPDATE_MIRROR: "updated mirrored comment",
+    ActionKind.CREATE_ISSUE: "created dev issue",
+    ActionKind.TRANSITION: "moved",
+    ActionKind.COMMENT: "commented",
+    ActionKind.MIRROR_COMMENT: "mirrored comment",
+    ActionKind.UPDATE_MIRROR: "updated mirrored comment",
     ActionKind.DELETE_MIRROR: "removed mirrored comment",
     ActionKind.PARTNER_GONE: "settled a pair whose partner left:",
-    ActionKind.EDIT_ISSUE: "copied field edits", ActionKind.LINK: "linked",
+    ActionKind.EDIT_ISSUE: "copied field edits",
+    ActionKind.LINK: "linked",
 }
 
 
@@ -59,8 +63,7 @@ def _port_free(port: int) -> bool:
 
 
 class Demo:
-    def __init__(self, *, duration: float, pairs: int, keep_running: bool, health_port: int,
-                 console: Console) -> None:
+    def __init__(self, *, duration: float, pairs: int, keep_running: bool, health_port: int, console: Console) -> None:
         self.duration = duration
         self.pair_count = pairs
         self.keep_running = keep_running
@@ -91,14 +94,34 @@ class Demo:
             self.mongo = EmbeddedMongo(log_path=self.workdir / "mongodb.log").start()
             config_dir = self.workdir / "config"
             write_configs(self.pairs, self.emu.url, config_dir, INTERVAL_SECONDS)
-            env = {**os.environ, "JIRASYNC_MONGODB_URL": self.mongo.url, "JIRASYNC_LOG_FORMAT": "json",
-                   "JIRASYNC_LOG_LEVEL": "INFO", TOKEN_VARIABLE: "emulator-token", DC_TOKEN_VARIABLE: DC_BOT_TOKEN,
-                   "PYTHONUNBUFFERED": "1"}
+            env = {
+                **os.environ,
+                "JIRASYNC_MONGODB_URL": self.mongo.url,
+                "JIRASYNC_LOG_FORMAT": "json",
+                "JIRASYNC_LOG_LEVEL": "INFO",
+                TOKEN_VARIABLE: "emulator-token",
+                DC_TOKEN_VARIABLE: DC_BOT_TOKEN,
+                "PYTHONUNBUFFERED": "1",
+            }
             log = open(self.workdir / "supervisor.log", "ab")  # noqa: SIM115 - lives as long as the child
             self.supervisor = subprocess.Popen(
-                [sys.executable, "-m", "jirasync_cli", "supervise", "--config-dir", str(config_dir),
-                 "--health-host", "127.0.0.1", "--health-port", str(self.health_port)],
-                env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "jirasync_cli",
+                    "supervise",
+                    "--config-dir",
+                    str(config_dir),
+                    "--health-host",
+                    "127.0.0.1",
+                    "--health-port",
+                    str(self.health_port),
+                ],
+                env=env,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
             from pymongo import MongoClient
 
@@ -181,21 +204,41 @@ class Demo:
         health = self._health() or {}
         states = {w["name"]: w for w in health.get("workers", [])}
         table = Table(title="sync pairs", expand=True)
-        for column in ("pair", "projects", "worker", "dev issues created", "statuses synced", "comments mirrored",
-                       "template comments"):
+        for column in (
+            "pair",
+            "projects",
+            "worker",
+            "dev issues created",
+            "statuses synced",
+            "comments mirrored",
+            "template comments",
+        ):
             table.add_column(column)
         for pair in self.pairs:
             w = states.get(pair.name, {})
             c = self.stats.get(pair.name, Counter())
             projects = f"{pair.user} → {pair.dev}" + (" (Data Center)" if pair.cross_site else "")
-            table.add_row(pair.name, projects, f"{w.get('state', '?')} (pid {w.get('pid')})",
-                          *(str(c[kind]) for kind in (ActionKind.CREATE_ISSUE, ActionKind.TRANSITION,
-                                                       ActionKind.MIRROR_COMMENT, ActionKind.COMMENT)))
+            table.add_row(
+                pair.name,
+                projects,
+                f"{w.get('state', '?')} (pid {w.get('pid')})",
+                *(
+                    str(c[kind])
+                    for kind in (
+                        ActionKind.CREATE_ISSUE,
+                        ActionKind.TRANSITION,
+                        ActionKind.MIRROR_COMMENT,
+                        ActionKind.COMMENT,
+                    )
+                ),
+            )
         sites = f"[link]{self.emu.url if self.emu else ''}[/]"
         if self.dc is not None:
             sites += f" + Data Center [link]{self.dc.url}[/]"
-        header = (f"Jira emulator: {sites}   health: [link]{self.health_url}[/]"
-                  f"   status: [bold]{escape(str(health.get('status', 'starting')))}[/]")
+        header = (
+            f"Jira emulator: {sites}   health: [link]{self.health_url}[/]"
+            f"   status: [bold]{escape(str(health.get('status', 'starting')))}[/]"
+        )
         if remaining is not None:
             header += f"   {remaining:4.0f}s left"
         else:
@@ -236,12 +279,19 @@ class Demo:
         result: dict[str, Any] = {"pairs": pairs, "workdir": str(self.workdir)}
         for pair in self.pairs:
             dev_site = pair.dev_site or self.emu
-            sources = [i["properties"][SOURCE_PROPERTY]["userKey"] for i in dev_site.issues(pair.dev)
-                       if SOURCE_PROPERTY in (i.get("properties") or {})]
-            pairs.append({
-                "pair": pair.name, "dev_issues": len(sources), "duplicates": len(sources) - len(set(sources)),
-                **{AUDIT_LABELS[k]: v for k, v in self.stats[pair.name].items()},
-            })
+            sources = [
+                i["properties"][SOURCE_PROPERTY]["userKey"]
+                for i in dev_site.issues(pair.dev)
+                if SOURCE_PROPERTY in (i.get("properties") or {})
+            ]
+            pairs.append(
+                {
+                    "pair": pair.name,
+                    "dev_issues": len(sources),
+                    "duplicates": len(sources) - len(set(sources)),
+                    **{AUDIT_LABELS[k]: v for k, v in self.stats[pair.name].items()},
+                }
+            )
         return result
 
 
@@ -280,6 +330,7 @@ def _stop_on_signals() -> Iterator[None]:
     """SIGTERM stops the demo like Ctrl-C: everything it started is stopped, the summary printed.
     (By default SIGTERM would end the process at once and orphan MongoDB and the supervisor,
     which run in sessions of their own.)"""
+
     def interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 

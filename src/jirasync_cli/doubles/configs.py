@@ -11,8 +11,17 @@ from typing import Any
 BOT_TOKEN = "emulator-token"
 
 
-def sync_config(name: str, emu_url: str, user: str = "USER", dev: str = "DEV", *, token: str = BOT_TOKEN,
-                email: str = "bot@example.com", database: str | None = None, **overrides: Any) -> dict[str, Any]:
+def sync_config(
+    name: str,
+    emu_url: str,
+    user: str = "USER",
+    dev: str = "DEV",
+    *,
+    token: str = BOT_TOKEN,
+    email: str = "bot@example.com",
+    database: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
     """A valid ``sync-*.json`` document for a pair in the emulator; ``overrides`` replace
     top-level keys. Its database name is unique unless ``database`` is given."""
     doc: dict[str, Any] = {
@@ -23,14 +32,35 @@ def sync_config(name: str, emu_url: str, user: str = "USER", dev: str = "DEV", *
         "syncIntervalMinutes": 1,
         "database": database or f"{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}",
         "rules": [
-            {"id": "create-dev", "sourceStatus": "Will Do", "syncDirection": "user_to_dev",
-             "actions": {"createIssue": True, "addCrossLink": True, "addComment": True, "commentOn": "source",
-                         "commentTemplate": "Escalated to engineering as ${targetKey}."}},
-            {"id": "dev-started", "sourceStatus": "In Progress", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "In Progress"}},
-            {"id": "dev-done", "sourceStatus": "Done", "syncDirection": "dev_to_user",
-             "actions": {"syncStatus": True, "targetStatus": "Resolved", "addComment": True,
-                         "commentTemplate": "Fixed in ${sourceKey}."}},
+            {
+                "id": "create-dev",
+                "sourceStatus": "Will Do",
+                "syncDirection": "user_to_dev",
+                "actions": {
+                    "createIssue": True,
+                    "addCrossLink": True,
+                    "addComment": True,
+                    "commentOn": "source",
+                    "commentTemplate": "Escalated to engineering as ${targetKey}.",
+                },
+            },
+            {
+                "id": "dev-started",
+                "sourceStatus": "In Progress",
+                "syncDirection": "dev_to_user",
+                "actions": {"syncStatus": True, "targetStatus": "In Progress"},
+            },
+            {
+                "id": "dev-done",
+                "sourceStatus": "Done",
+                "syncDirection": "dev_to_user",
+                "actions": {
+                    "syncStatus": True,
+                    "targetStatus": "Resolved",
+                    "addComment": True,
+                    "commentTemplate": "Fixed in ${sourceKey}.",
+                },
+            },
         ],
     }
     doc.update(overrides)

@@ -50,9 +50,7 @@ class EmbeddedMongo:
     def start(self, timeout: float = 30.0) -> EmbeddedMongo:
         command = find_server()
         if command is None:
-            raise JirasyncError(
-                "the embedded MongoDB server is not installed: pip install 'jirasync[embedded]'"
-            )
+            raise JirasyncError("the embedded MongoDB server is not installed: pip install 'jirasync[embedded]'")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [

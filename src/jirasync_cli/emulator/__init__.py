@@ -16,5 +16,19 @@ from .jql import JqlError
 from .sites import TwoSites, default_dc_accounts, two_sites
 from .workflow import ScreenField, Status, Transition, Workflow
 
-__all__ = ["Account", "ApiError", "EmulatorError", "JiraEmulator", "JqlError", "RateLimit", "ScreenField",
-           "Status", "Transition", "TwoSites", "Workflow", "default_accounts", "default_dc_accounts", "two_sites"]
+__all__ = [
+    "Account",
+    "ApiError",
+    "EmulatorError",
+    "JiraEmulator",
+    "JqlError",
+    "RateLimit",
+    "ScreenField",
+    "Status",
+    "Transition",
+    "TwoSites",
+    "Workflow",
+    "default_accounts",
+    "default_dc_accounts",
+    "two_sites",
+]

@@ -40,10 +40,18 @@ class Account:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "display_name": self.display_name, "email": self.email,
-            "token": self.token, "account_id": self.account_id, "time_zone": self.time_zone,
-            "account_type": self.account_type, "key": self.key, "active": self.active, "role": self.role,
-            "groups": list(self.groups), "email_visible": self.email_visible,
+            "name": self.name,
+            "display_name": self.display_name,
+            "email": self.email,
+            "token": self.token,
+            "account_id": self.account_id,
+            "time_zone": self.time_zone,
+            "account_type": self.account_type,
+            "key": self.key,
+            "active": self.active,
+            "role": self.role,
+            "groups": list(self.groups),
+            "email_visible": self.email_visible,
         }
 
     @classmethod
@@ -57,8 +65,7 @@ BOT = "jirasync-bot"
 
 def default_accounts() -> list[Account]:
     return [
-        Account(BOT, "jirasync bot", "bot@example.com", "emulator-token",
-                account_id="557058:jirasync-bot", role="bot"),
+        Account(BOT, "jirasync bot", "bot@example.com", "emulator-token", account_id="557058:jirasync-bot", role="bot"),
         Account("alice", "Alice Moreau", "alice@example.com", "alice-token", role="support agent"),
         Account("bob", "Bob Lindqvist", "bob@example.com", "bob-token", role="customer"),
         Account("dan", "Dan Okafor", "dan@example.com", "dan-token", role="developer"),
@@ -125,7 +132,9 @@ def email_shown(acc: Account, *, cloud: bool, viewer: Account | None) -> bool:
     return acc.email_visible is True if cloud else acc.email_visible is not False
 
 
-def user_json(acc: Account, *, base: str, cloud: bool, api: str, default_tz: str, show_email: bool = True) -> dict[str, Any]:
+def user_json(
+    acc: Account, *, base: str, cloud: bool, api: str, default_tz: str, show_email: bool = True
+) -> dict[str, Any]:
     """UserDetails as embedded in issues/comments (reporter, author, ...); without
     ``emailAddress`` where the viewer may not see it, as Jira leaves it out."""
     email = {"emailAddress": acc.email} if show_email else {}

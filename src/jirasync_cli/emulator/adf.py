@@ -11,17 +11,69 @@ from __future__ import annotations
 import re
 from typing import Any
 
-BLOCK_TYPES = {"paragraph", "heading", "bulletList", "orderedList", "listItem", "codeBlock",
-               "blockquote", "rule", "panel", "table", "tableRow", "tableHeader", "tableCell",
-               "mediaSingle", "mediaGroup", "media", "expand", "nestedExpand", "taskList",
-               "taskItem", "decisionList", "decisionItem", "blockCard", "embedCard",
-               "layoutSection", "layoutColumn", "extension", "bodiedExtension", "multiBodiedExtension",
-               "extensionFrame", "caption", "mediaInline"}
-INLINE_TYPES = {"text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status",
-                "inlineExtension", "placeholder"}
-MARK_TYPES = {"strong", "em", "code", "strike", "underline", "link", "subsup", "textColor",
-              "backgroundColor", "alignment", "indentation", "breakout", "annotation",
-              "dataConsumer", "fragment", "border"}
+BLOCK_TYPES = {
+    "paragraph",
+    "heading",
+    "bulletList",
+    "orderedList",
+    "listItem",
+    "codeBlock",
+    "blockquote",
+    "rule",
+    "panel",
+    "table",
+    "tableRow",
+    "tableHeader",
+    "tableCell",
+    "mediaSingle",
+    "mediaGroup",
+    "media",
+    "expand",
+    "nestedExpand",
+    "taskList",
+    "taskItem",
+    "decisionList",
+    "decisionItem",
+    "blockCard",
+    "embedCard",
+    "layoutSection",
+    "layoutColumn",
+    "extension",
+    "bodiedExtension",
+    "multiBodiedExtension",
+    "extensionFrame",
+    "caption",
+    "mediaInline",
+}
+INLINE_TYPES = {
+    "text",
+    "hardBreak",
+    "mention",
+    "emoji",
+    "inlineCard",
+    "date",
+    "status",
+    "inlineExtension",
+    "placeholder",
+}
+MARK_TYPES = {
+    "strong",
+    "em",
+    "code",
+    "strike",
+    "underline",
+    "link",
+    "subsup",
+    "textColor",
+    "backgroundColor",
+    "alignment",
+    "indentation",
+    "breakout",
+    "annotation",
+    "dataConsumer",
+    "fragment",
+    "border",
+}
 
 
 def is_valid_adf(doc: Any) -> bool:
@@ -85,7 +137,7 @@ def _inline(text: str, marks: list[Any] | None = None) -> list[dict[str, Any]]:
             out.append(node)
 
     for mt in _INLINE_RE.finditer(text):
-        add_text(text[pos:mt.start()], marks)
+        add_text(text[pos : mt.start()], marks)
         pos = mt.end()
         base = list(marks or [])
         if mt.group("code") is not None:
@@ -213,6 +265,7 @@ def _build_list(items: list[tuple[str, str]], start: int) -> tuple[dict[str, Any
 
 
 # ---------------------------------------------------------------- ADF -> wiki
+
 
 def _marks_wrap(text: str, marks: list[dict[str, Any]]) -> str:
     for m in marks or []:

@@ -13,8 +13,15 @@ STATUS_CATEGORIES: dict[str, dict[str, Any]] = {
 }
 
 # Status ids a fresh instance uses; other names get 10002, 10003, ...
-WELL_KNOWN_STATUS_IDS = {"Open": "1", "In Progress": "3", "Reopened": "4", "Resolved": "5",
-                         "Closed": "6", "To Do": "10000", "Done": "10001"}
+WELL_KNOWN_STATUS_IDS = {
+    "Open": "1",
+    "In Progress": "3",
+    "Reopened": "4",
+    "Resolved": "5",
+    "Closed": "6",
+    "To Do": "10000",
+    "Done": "10001",
+}
 
 # (id, name, description, statusColor); rank 1 = highest.
 PRIORITIES = [
@@ -61,11 +68,27 @@ RESOLUTIONS_SERVER = [
 DEFAULT_RESOLUTION = "10000"
 
 
-def _f(fid: str, name: str, schema: dict[str, str] | None, *, nav: bool = True, order: bool = True, search: bool = True,
-       clauses: list[str] | None = None, cloud_only: bool = False) -> dict[str, Any]:
-    return {"id": fid, "name": name, "schema": schema, "navigable": nav, "orderable": order,
-            "searchable": search, "clauseNames": clauses if clauses is not None else [fid],
-            "cloud_only": cloud_only}
+def _f(
+    fid: str,
+    name: str,
+    schema: dict[str, str] | None,
+    *,
+    nav: bool = True,
+    order: bool = True,
+    search: bool = True,
+    clauses: list[str] | None = None,
+    cloud_only: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": fid,
+        "name": name,
+        "schema": schema,
+        "navigable": nav,
+        "orderable": order,
+        "searchable": search,
+        "clauseNames": clauses if clauses is not None else [fid],
+        "cloud_only": cloud_only,
+    }
 
 
 def _s(typ: str, system: str, items: str | None = None) -> dict[str, str]:
@@ -92,10 +115,21 @@ FIELDS = [
     _f("creator", "Creator", _s("user", "creator"), order=False),
     _f("assignee", "Assignee", _s("user", "assignee")),
     _f("resolution", "Resolution", _s("resolution", "resolution")),
-    _f("resolutiondate", "Resolved", _s("datetime", "resolutiondate"), order=False,
-       clauses=["resolutiondate", "resolved"]),
-    _f("statuscategorychangedate", "Status Category Changed", _s("datetime", "statuscategorychangedate"),
-       order=False, clauses=["statusCategoryChangedDate"], cloud_only=True),
+    _f(
+        "resolutiondate",
+        "Resolved",
+        _s("datetime", "resolutiondate"),
+        order=False,
+        clauses=["resolutiondate", "resolved"],
+    ),
+    _f(
+        "statuscategorychangedate",
+        "Status Category Changed",
+        _s("datetime", "statuscategorychangedate"),
+        order=False,
+        clauses=["statusCategoryChangedDate"],
+        cloud_only=True,
+    ),
     _f("lastViewed", "Last Viewed", _s("datetime", "lastViewed"), order=False, clauses=["lastViewed"]),
     _f("issuekey", "Key", None, order=False, clauses=["id", "issue", "issuekey", "key"]),
     _f("thumbnail", "Images", None, order=False, search=False, clauses=[]),

@@ -14,19 +14,42 @@ from .faults import RateLimit
 from .seed import seed_pairs
 
 
-def serve(mode: str = "cloud", host: str = "127.0.0.1", port: int = 8080, timezone: str = "Europe/Berlin",
-          persist_path: str | Path | None = None, seed_demo: bool = False, latency_ms: float | None = None,
-          error_rate: float = 0.0, rate_limit_per_second: float | None = None, *,
-          rate_limit_burst: int | None = None, lost_response_rate: float = 0.0,
-          search_comment_limit: int | None = None, demo_pairs: int = 2, demo_issues_per_pair: int = 30,
-          seed: int = 0, screens: str = "default", out: TextIO | None = None, ready: threading.Event | None = None,
-          stop: threading.Event | None = None) -> int:
+def serve(
+    mode: str = "cloud",
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    timezone: str = "Europe/Berlin",
+    persist_path: str | Path | None = None,
+    seed_demo: bool = False,
+    latency_ms: float | None = None,
+    error_rate: float = 0.0,
+    rate_limit_per_second: float | None = None,
+    *,
+    rate_limit_burst: int | None = None,
+    lost_response_rate: float = 0.0,
+    search_comment_limit: int | None = None,
+    demo_pairs: int = 2,
+    demo_issues_per_pair: int = 30,
+    seed: int = 0,
+    screens: str = "default",
+    out: TextIO | None = None,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Start the emulator, print its URL and the bot's credentials, block until SIGINT/SIGTERM
     (or ``stop`` is set), then stop cleanly (saving state when ``persist_path`` is given).
     Returns the process exit code (0)."""
     out = out or sys.stdout
-    emu = JiraEmulator(mode=mode, host=host, port=port, timezone=timezone, persist_path=persist_path,
-                       search_comment_limit=search_comment_limit, seed=seed, screens=screens)
+    emu = JiraEmulator(
+        mode=mode,
+        host=host,
+        port=port,
+        timezone=timezone,
+        persist_path=persist_path,
+        search_comment_limit=search_comment_limit,
+        seed=seed,
+        screens=screens,
+    )
     emu.faults.latency_ms = latency_ms or None
     emu.faults.error_rate = error_rate
     emu.faults.lost_response_rate = lost_response_rate
@@ -65,5 +88,6 @@ def serve(mode: str = "cloud", host: str = "127.0.0.1", port: int = 8080, timezo
 
 if __name__ == "__main__":  # python -m jirasync_cli.emulator.command [cloud|server] [port]
     args = sys.argv[1:]
-    raise SystemExit(serve(mode=args[0] if args else "cloud", port=int(args[1]) if len(args) > 1 else 8080,
-                           seed_demo=True))
+    raise SystemExit(
+        serve(mode=args[0] if args else "cloud", port=int(args[1]) if len(args) > 1 else 8080, seed_demo=True)
+    )

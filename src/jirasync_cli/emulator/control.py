@@ -24,6 +24,7 @@ def _json(obj: Any) -> bytes:
         if isinstance(o, (datetime, date)):
             return o.isoformat()
         return str(o)
+
     return json.dumps(obj, default=default, separators=(",", ":")).encode("utf-8")
 
 
@@ -69,7 +70,7 @@ def handle(emu: JiraEmulator, method: str, path: str, query: str, body: bytes) -
     except ValueError:
         return _reply(400, {"error": "request body is not JSON"})
     q = {k: v[-1] for k, v in parse_qs(query).items()}
-    sub = path[len("/_emulator"):].rstrip("/") or "/"
+    sub = path[len("/_emulator") :].rstrip("/") or "/"
     route, params, _exists = control.match(method, sub, cloud=emu.mode == "cloud")
     if route is None:
         return _reply(404, {"error": f"no control route {method} /_emulator{sub}"})
@@ -88,8 +89,17 @@ def state(c: Control) -> Response:
 @control.add("POST", "/projects")
 def add_project(c: Control) -> Response:
     d = c.data
-    return Response(201, c.emu.add_project(d["key"], d.get("name"), _workflow(d.get("workflow")), d.get("lead"),
-                                           d.get("description", ""), screens=d.get("screens")))
+    return Response(
+        201,
+        c.emu.add_project(
+            d["key"],
+            d.get("name"),
+            _workflow(d.get("workflow")),
+            d.get("lead"),
+            d.get("description", ""),
+            screens=d.get("screens"),
+        ),
+    )
 
 
 @control.add("GET", "/screens")
@@ -112,9 +122,18 @@ def issues(c: Control) -> Response:
 @control.add("POST", "/issues")
 def create_issue(c: Control) -> Response:
     d = c.data
-    key = c.emu.create_issue(d["project"], d["summary"], d.get("description"), d.get("issuetype", "Task"),
-                             d.get("priority"), d.get("labels"), d.get("status"), d.get("as"), d.get("assignee"),
-                             _at(d.get("at")))
+    key = c.emu.create_issue(
+        d["project"],
+        d["summary"],
+        d.get("description"),
+        d.get("issuetype", "Task"),
+        d.get("priority"),
+        d.get("labels"),
+        d.get("status"),
+        d.get("as"),
+        d.get("assignee"),
+        _at(d.get("at")),
+    )
     return Response(201, c.emu.issue(key))
 
 
@@ -215,6 +234,7 @@ def reset(c: Control) -> Response:
     c.emu.reset()
     if c.data.get("seed_demo"):
         from .seed import seed_pairs
+
         seed_pairs(c.emu, pairs=int(c.data.get("pairs", 2)), issues_per_pair=int(c.data.get("issues_per_pair", 30)))
     return Response(200, c.emu.summary())
 

@@ -32,12 +32,22 @@ LOG_LIMIT = 1_000_000  # request log entries kept (oldest dropped beyond)
 
 
 class JiraEmulator:
-    def __init__(self, mode: str = "cloud", host: str = "127.0.0.1", port: int = 0,
-                 timezone: str = "Europe/Berlin", accounts: list[Account] | None = None,
-                 persist_path: str | Path | None = None, clock_offset_seconds: float = 0.0,
-                 search_comment_limit: int | None = None, seed: int = 0, base_url: str | None = None,
-                 save_debounce_seconds: float = 0.5, screens: Any = screens_mod.DEFAULT_PRESET,
-                 **strictness: Any) -> None:
+    def __init__(
+        self,
+        mode: str = "cloud",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timezone: str = "Europe/Berlin",
+        accounts: list[Account] | None = None,
+        persist_path: str | Path | None = None,
+        clock_offset_seconds: float = 0.0,
+        search_comment_limit: int | None = None,
+        seed: int = 0,
+        base_url: str | None = None,
+        save_debounce_seconds: float = 0.5,
+        screens: Any = screens_mod.DEFAULT_PRESET,
+        **strictness: Any,
+    ) -> None:
         """``screens``: the create/edit screens of projects that have none of their own, as a
         preset (``"default"``: no Linked Issues, like Jira's Default Screen; ``"all"``;
         ``"minimal"``), a list of field ids, ``{"create": [...], "edit": [...]}``, or a dict
@@ -88,8 +98,12 @@ class JiraEmulator:
             return self
         self._httpd = EmulatorHTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"jira-emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"jira-emulator-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         if self.persist_path:
             self._saver = Saver(self, self.persist_path, debounce=self._save_debounce)
@@ -148,8 +162,9 @@ class JiraEmulator:
         self.webhooks.clear()
         self.clear_request_log()
 
-    def dispatch(self, method: str, path: str, headers: dict[str, Any],
-                 body: bytes = b"") -> tuple[int, dict[str, Any], bytes]:
+    def dispatch(
+        self, method: str, path: str, headers: dict[str, Any], body: bytes = b""
+    ) -> tuple[int, dict[str, Any], bytes]:
         """Serve one request without HTTP (used by in-process callers and micro-benchmarks)."""
         return dispatch(self, method, path, headers, body)
 

@@ -12,8 +12,13 @@ class EmulatorError(Exception):
 class ApiError(EmulatorError):
     """A Jira error response: ``{"errorMessages": [...], "errors": {field: message}}``."""
 
-    def __init__(self, status: int, messages: list[str] | str | None = None,
-                 errors: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        messages: list[str] | str | None = None,
+        errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         if isinstance(messages, str):
             messages = [messages]
         self.status = status
@@ -28,4 +33,3 @@ class ApiError(EmulatorError):
 
 def not_found_issue() -> ApiError:
     return ApiError(404, "Issue does not exist or you do not have permission to see it.")
-

@@ -73,13 +73,19 @@ class FailRule:
         return (self.method in ("*", method)) and bool(self.path.search(path))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "path_regex": self.path.pattern, "status": self.status,
-                "after_apply": self.after_apply, "count": self.remaining}
+        return {
+            "method": self.method,
+            "path_regex": self.path.pattern,
+            "status": self.status,
+            "after_apply": self.after_apply,
+            "count": self.remaining,
+        }
 
 
 @dataclass
 class Decision:
     """What happens to one request: pre-apply failure status, lost-response status, or neither."""
+
     before: int | None = None
     after: int | None = None
 
@@ -119,8 +125,13 @@ class Faults:
             rl = value
         elif isinstance(value, dict):
             per_issue = value.get("issue_writes_per_second")
-            rl = RateLimit(float(value["per_second"]), value.get("burst"), bool(value.get("near_limit", True)),
-                           float(per_issue) if per_issue is not None else None, value.get("issue_write_burst"))
+            rl = RateLimit(
+                float(value["per_second"]),
+                value.get("burst"),
+                bool(value.get("near_limit", True)),
+                float(per_issue) if per_issue is not None else None,
+                value.get("issue_write_burst"),
+            )
         elif isinstance(value, (tuple, list)):
             rl = RateLimit(float(value[0]), int(value[1]) if len(value) > 1 and value[1] is not None else None)
         else:
@@ -129,8 +140,9 @@ class Faults:
             self._rate_limit = rl
             self._buckets.clear()
 
-    def fail_next(self, method: str, path_regex: str, status: int = 500, after_apply: bool = False,
-                  count: int = 1) -> None:
+    def fail_next(
+        self, method: str, path_regex: str, status: int = 500, after_apply: bool = False, count: int = 1
+    ) -> None:
         """The next ``count`` REST requests matching method ("*" for any) and path regex fail with
         ``status``: before anything is applied, or (``after_apply``) after the write was applied."""
         with self._lock:
@@ -147,10 +159,13 @@ class Faults:
 
     def to_dict(self) -> dict[str, Any]:
         lat = self.latency_ms
-        return {"latency_ms": list(lat) if isinstance(lat, tuple) else lat, "error_rate": self.error_rate,
-                "lost_response_rate": self.lost_response_rate,
-                "rate_limit": self._rate_limit.to_dict() if self._rate_limit else None,
-                "fail_next": [r.to_dict() for r in self._rules]}
+        return {
+            "latency_ms": list(lat) if isinstance(lat, tuple) else lat,
+            "error_rate": self.error_rate,
+            "lost_response_rate": self.lost_response_rate,
+            "rate_limit": self._rate_limit.to_dict() if self._rate_limit else None,
+            "fail_next": [r.to_dict() for r in self._rules],
+        }
 
     def update(self, d: dict[str, Any]) -> None:
         if "latency_ms" in d:
@@ -163,8 +178,13 @@ class Faults:
         if "rate_limit" in d:
             self.rate_limit = d["rate_limit"]
         for rule in d.get("fail_next") or []:
-            self.fail_next(rule.get("method", "*"), rule["path_regex"], rule.get("status", 500),
-                           rule.get("after_apply", False), rule.get("count", 1))
+            self.fail_next(
+                rule.get("method", "*"),
+                rule["path_regex"],
+                rule.get("status", 500),
+                rule.get("after_apply", False),
+                rule.get("count", 1),
+            )
 
     # ---------------------------------------------------------------- per request
     def delay_seconds(self) -> float:
@@ -188,15 +208,20 @@ class Faults:
         with self._lock:
             b = self._take(who, float(rl.burst_size), rl.per_second, now)
             if b.tokens < 1.0:
-                return False, self._limited((1.0 - b.tokens) / rl.per_second, rl.burst, rl.per_second,
-                                            "jira-burst-based")
+                return False, self._limited(
+                    (1.0 - b.tokens) / rl.per_second, rl.burst, rl.per_second, "jira-burst-based"
+                )
             if issue is not None and rl.issue_writes_per_second:
-                ib = self._take(f"{who}\x00issue:{issue}", float(rl.issue_write_burst or 1),
-                                rl.issue_writes_per_second, now)
+                ib = self._take(
+                    f"{who}\x00issue:{issue}", float(rl.issue_write_burst or 1), rl.issue_writes_per_second, now
+                )
                 if ib.tokens < 1.0:  # refused: the account's token is not spent
-                    return False, self._limited((1.0 - ib.tokens) / rl.issue_writes_per_second,
-                                                rl.issue_write_burst or 1, rl.issue_writes_per_second,
-                                                "jira-per-issue-on-write")
+                    return False, self._limited(
+                        (1.0 - ib.tokens) / rl.issue_writes_per_second,
+                        rl.issue_write_burst or 1,
+                        rl.issue_writes_per_second,
+                        "jira-per-issue-on-write",
+                    )
                 ib.tokens -= 1.0
             b.tokens -= 1.0
             near = rl.near_limit and b.tokens < NEAR_LIMIT_SHARE * float(rl.burst_size)

@@ -106,8 +106,9 @@ class FieldParser:
                 self.errors["labels"] = f"The label '{label}' contains spaces which is invalid."
                 return None
             if len(label) > 255:
-                self.errors["labels"] = (f"The label '{label}' exceeds the maximum length for a single "
-                                         "label of 255 characters.")
+                self.errors["labels"] = (
+                    f"The label '{label}' exceeds the maximum length for a single label of 255 characters."
+                )
                 return None
         return sorted(set(value))
 
@@ -166,8 +167,9 @@ class FieldParser:
         return None
 
     # ------------------------------------------------------------ the whole request
-    def parse(self, fields: Any, update: Any, *, issue: Issue | None, creating: bool,
-              allow: set[str] = EDITABLE) -> Parsed:
+    def parse(
+        self, fields: Any, update: Any, *, issue: Issue | None, creating: bool, allow: set[str] = EDITABLE
+    ) -> Parsed:
         out = Parsed()
         fields = fields if isinstance(fields, dict) else {}
         update = update if isinstance(update, dict) else {}

@@ -26,5 +26,6 @@ def comments_by_id(ctx: Ctx) -> Response:
     r = ctx.renderer()
     found = [ctx.state.comments[i] for i in wanted if i in ctx.state.comments]
     values = [r.comment(c, with_properties) for c in found]
-    return Response(200, {"isLast": True, "maxResults": IDS_LIMIT, "startAt": 0, "total": len(values),
-                          "values": values})
+    return Response(
+        200, {"isLast": True, "maxResults": IDS_LIMIT, "startAt": 0, "total": len(values), "values": values}
+    )

@@ -58,8 +58,9 @@ def list_comments(ctx: Ctx, ident: str) -> Response:
         raise ApiError(400, [f"Invalid orderBy value '{order}'. Only 'created' is supported."])
     # expand=properties is not documented for this resource on Cloud (use POST comment/list)
     expand_properties = "properties" in ctx.q_list("expand") and ctx.emu.comment_list_properties
-    body = ctx.renderer().comments_page(issue, start=start, limit=limit, newest_first=order.startswith("-"),
-                                        with_properties=expand_properties)
+    body = ctx.renderer().comments_page(
+        issue, start=start, limit=limit, newest_first=order.startswith("-"), with_properties=expand_properties
+    )
     del body["self"]  # the standalone page has no "self" (only the one embedded in an issue)
     return Response(200, body)
 
@@ -103,6 +104,7 @@ def delete_comment(ctx: Ctx, ident: str, cid: str) -> Response:
 
 
 # ---------------------------------------------------------------- comment properties
+
 
 def _comment_anywhere(ctx: Ctx, cid: str) -> Comment:
     c = ctx.state.comments.get(int(cid)) if cid.isascii() and cid.isdigit() else None

@@ -67,6 +67,7 @@ def delete_link(ctx: Ctx, lid: str) -> Response:
 
 # ---------------------------------------------------------------- remote links
 
+
 def _remote_payload(body: dict[str, Any]) -> dict[str, Any]:
     obj = body.get("object")
     errors = {}
@@ -79,8 +80,12 @@ def _remote_payload(body: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ApiError(400, [], errors)
     app = body.get("application")
-    return {"obj": dict(obj), "global_id": body.get("globalId") or None,
-            "application": dict(app) if isinstance(app, dict) else None, "relationship": body.get("relationship")}
+    return {
+        "obj": dict(obj),
+        "global_id": body.get("globalId") or None,
+        "application": dict(app) if isinstance(app, dict) else None,
+        "relationship": body.get("relationship"),
+    }
 
 
 @router.add("GET", "/issue/{ident}/remotelink")
@@ -101,9 +106,15 @@ def list_remote(ctx: Ctx, ident: str) -> Response:
 def upsert_remote(ctx: Ctx, ident: str) -> Response:
     issue = get_issue(ctx, ident)
     p = _remote_payload(ctx.json_body())
-    rl, created = ctx.domain.upsert_remote_link(issue, obj=p["obj"], global_id=p["global_id"],
-                                                application=p["application"], relationship=p["relationship"],
-                                                actor=ctx.actor, now=ctx.now_ms)
+    rl, created = ctx.domain.upsert_remote_link(
+        issue,
+        obj=p["obj"],
+        global_id=p["global_id"],
+        application=p["application"],
+        relationship=p["relationship"],
+        actor=ctx.actor,
+        now=ctx.now_ms,
+    )
     api = ctx.renderer().api
     return Response(201 if created else 200, {"id": rl.id, "self": f"{api}/issue/{issue.key}/remotelink/{rl.id}"})
 
@@ -147,8 +158,9 @@ def delete_remote_by_global(ctx: Ctx, ident: str) -> Response:
     gid = ctx.q("globalId")
     if not gid:
         raise ApiError(400, ["The 'globalId' parameter is required."])
-    rl = next((ctx.state.remote_links[r] for r in issue.remote_link_ids
-               if ctx.state.remote_links[r].global_id == gid), None)
+    rl = next(
+        (ctx.state.remote_links[r] for r in issue.remote_link_ids if ctx.state.remote_links[r].global_id == gid), None
+    )
     if rl is None:
         raise ApiError(404, [f"No remote link with global id '{gid}' exists on issue '{issue.key}'."])
     ctx.domain.delete_remote_link(issue, rl, ctx.actor, ctx.now_ms)

@@ -16,17 +16,20 @@ SERVER_VERSION = ("9.12.15", [9, 12, 15], 9120015)
 @router.add("GET", "/serverInfo", anonymous=True)
 def server_info(ctx: Ctx) -> Response:
     version, numbers, build = CLOUD_VERSION if ctx.cloud else SERVER_VERSION
-    return Response(200, {
-        "baseUrl": ctx.base,
-        "version": version,
-        "versionNumbers": numbers,
-        "deploymentType": "Cloud" if ctx.cloud else "Server",
-        "buildNumber": build,
-        "buildDate": "2025-11-20T00:00:00.000+0000",
-        "serverTime": jira_ts(ctx.now_ms, ctx.emu.timezone),
-        "scmInfo": "5d8d8e3a1b2c4f6a7b8c9d0e1f2a3b4c5d6e7f80",
-        "serverTitle": "Jira" if ctx.cloud else "Jira (emulated Data Center)",
-    })
+    return Response(
+        200,
+        {
+            "baseUrl": ctx.base,
+            "version": version,
+            "versionNumbers": numbers,
+            "deploymentType": "Cloud" if ctx.cloud else "Server",
+            "buildNumber": build,
+            "buildDate": "2025-11-20T00:00:00.000+0000",
+            "serverTime": jira_ts(ctx.now_ms, ctx.emu.timezone),
+            "scmInfo": "5d8d8e3a1b2c4f6a7b8c9d0e1f2a3b4c5d6e7f80",
+            "serverTitle": "Jira" if ctx.cloud else "Jira (emulated Data Center)",
+        },
+    )
 
 
 @router.add("GET", "/myself")
@@ -43,8 +46,16 @@ def fields(ctx: Ctx) -> Response:
         d = {"id": f["id"]}
         if ctx.cloud:
             d["key"] = f["id"]
-        d.update({"name": f["name"], "custom": False, "orderable": f["orderable"], "navigable": f["navigable"],
-                  "searchable": f["searchable"], "clauseNames": list(f["clauseNames"])})
+        d.update(
+            {
+                "name": f["name"],
+                "custom": False,
+                "orderable": f["orderable"],
+                "navigable": f["navigable"],
+                "searchable": f["searchable"],
+                "clauseNames": list(f["clauseNames"]),
+            }
+        )
         if f["schema"]:
             d["schema"] = dict(f["schema"])
         out.append(d)
@@ -70,14 +81,22 @@ def project_search(ctx: Ctx) -> Response:
     limit = max(1, min(ctx.q_int("maxResults", 50), 100))
     query = (ctx.q("query") or "").lower()
     keys = {k.upper() for k in ctx.q_list("keys")}
-    found = [p for p in ctx.state.projects.values()
-             if (not query or query in p.key.lower() or query in p.name.lower()) and (not keys or p.key in keys)]
+    found = [
+        p
+        for p in ctx.state.projects.values()
+        if (not query or query in p.key.lower() or query in p.name.lower()) and (not keys or p.key in keys)
+    ]
     found.sort(key=lambda p: p.key)
-    page = found[start:start + limit]
+    page = found[start : start + limit]
     r = ctx.renderer()
-    body = {"self": f"{r.api}/project/search?startAt={start}&maxResults={limit}", "maxResults": limit,
-            "startAt": start, "total": len(found), "isLast": start + limit >= len(found),
-            "values": [r.project(p, full=False) for p in page]}
+    body = {
+        "self": f"{r.api}/project/search?startAt={start}&maxResults={limit}",
+        "maxResults": limit,
+        "startAt": start,
+        "total": len(found),
+        "isLast": start + limit >= len(found),
+        "values": [r.project(p, full=False) for p in page],
+    }
     if not body["isLast"]:
         body["nextPage"] = f"{r.api}/project/search?startAt={start + limit}&maxResults={limit}"
     return Response(200, body)
@@ -101,8 +120,13 @@ def project_statuses(ctx: Ctx, key: str) -> Response:
     proj = _project_or_404(ctx, key)
     r = ctx.renderer()
     statuses = [r.status(s.name) for s in proj.workflow.statuses]
-    return Response(200, [{"self": f"{r.api}/issuetype/{t[0]}", "id": t[0], "name": t[1], "subtask": t[3],
-                           "statuses": statuses} for t in catalog.ISSUE_TYPES])
+    return Response(
+        200,
+        [
+            {"self": f"{r.api}/issuetype/{t[0]}", "id": t[0], "name": t[1], "subtask": t[3], "statuses": statuses}
+            for t in catalog.ISSUE_TYPES
+        ],
+    )
 
 
 @router.add("GET", "/status")
@@ -173,12 +197,15 @@ def user_search(ctx: Ctx) -> Response:
     elif not query:
         raise ApiError(400, ["The query parameter 'query' is required."])
     else:
-        found = [a for a in ctx.emu.accounts.accounts
-                 if any(w.startswith(query) for w in (a.display_name.lower().split() + [a.email.lower(), a.name]))]
+        found = [
+            a
+            for a in ctx.emu.accounts.accounts
+            if any(w.startswith(query) for w in (a.display_name.lower().split() + [a.email.lower(), a.name]))
+        ]
     start = max(0, ctx.q_int("startAt", 0))
     limit = max(1, min(ctx.q_int("maxResults", 50), 1000))
     r = ctx.renderer()
-    return Response(200, [r.user(a.name) for a in found[start:start + limit]])
+    return Response(200, [r.user(a.name) for a in found[start : start + limit]])
 
 
 @router.add("GET", "/_applinks")

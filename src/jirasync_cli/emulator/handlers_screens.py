@@ -48,11 +48,19 @@ def field_meta(r: Renderer, fid: str, *, issuetype_id: str, project: Any, create
 def _page(ctx: Ctx, items: list[Any], cloud_key: str) -> Response:
     start = max(0, ctx.q_int("startAt", 0))
     limit = max(1, min(ctx.q_int("maxResults", 50), 200))
-    page = items[start:start + limit]
+    page = items[start : start + limit]
     if ctx.cloud:
         return Response(200, {"maxResults": limit, "startAt": start, "total": len(items), cloud_key: page})
-    return Response(200, {"maxResults": limit, "startAt": start, "total": len(items),
-                          "isLast": start + len(page) >= len(items), "values": page})
+    return Response(
+        200,
+        {
+            "maxResults": limit,
+            "startAt": start,
+            "total": len(items),
+            "isLast": start + len(page) >= len(items),
+            "values": page,
+        },
+    )
 
 
 def _project(ctx: Ctx, ident: str) -> Project:
@@ -92,5 +100,6 @@ def edit_meta(ctx: Ctx, ident: str) -> Response:
     screen = ctx.emu.screens_of(proj, issue.issuetype_id)
     r = ctx.renderer()
     ids = [f for f in ORDER if f in screen.edit] + ["comment"]  # comments need no screen
-    return Response(200, {"fields": {f: field_meta(r, f, issuetype_id=issue.issuetype_id, project=proj, create=False)
-                                     for f in ids}})
+    return Response(
+        200, {"fields": {f: field_meta(r, f, issuetype_id=issue.issuetype_id, project=proj, create=False) for f in ids}}
+    )

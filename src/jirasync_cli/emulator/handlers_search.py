@@ -13,8 +13,10 @@ from .render import select_fields
 from .router import Ctx, Response, router
 from .search import compile_or_400, make_token, page_after, read_token, run_query
 
-GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-        "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+GONE = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
 
 
 def _env(ctx: Ctx) -> Env:
@@ -24,22 +26,37 @@ def _env(ctx: Ctx) -> Env:
 def _params(ctx: Ctx) -> dict[str, Any]:
     """GET query parameters or POST body, normalized to lists/strings."""
     if ctx.body is None or not isinstance(ctx.body, dict):
+
         def lst(name: str) -> list[str]:
             return ctx.query.get(name, [])
-        return {"jql": ctx.q("jql", ""), "fields": lst("fields"), "expand": lst("expand"),
-                "properties": lst("properties"), "nextPageToken": ctx.q("nextPageToken"),
-                "maxResults": ctx.q("maxResults"), "startAt": ctx.q("startAt"),
-                "reconcileIssues": [t for v in lst("reconcileIssues") for t in v.split(",") if t.strip()]}
+
+        return {
+            "jql": ctx.q("jql", ""),
+            "fields": lst("fields"),
+            "expand": lst("expand"),
+            "properties": lst("properties"),
+            "nextPageToken": ctx.q("nextPageToken"),
+            "maxResults": ctx.q("maxResults"),
+            "startAt": ctx.q("startAt"),
+            "reconcileIssues": [t for v in lst("reconcileIssues") for t in v.split(",") if t.strip()],
+        }
     b = ctx.body
 
     def as_list(v: Any) -> list[str]:
         if v is None:
             return []
         return [v] if isinstance(v, str) else [str(x) for x in v]
-    return {"jql": b.get("jql") or "", "fields": as_list(b.get("fields")), "expand": as_list(b.get("expand")),
-            "properties": as_list(b.get("properties")), "nextPageToken": b.get("nextPageToken"),
-            "maxResults": b.get("maxResults"), "startAt": b.get("startAt"),
-            "reconcileIssues": as_list(b.get("reconcileIssues"))}
+
+    return {
+        "jql": b.get("jql") or "",
+        "fields": as_list(b.get("fields")),
+        "expand": as_list(b.get("expand")),
+        "properties": as_list(b.get("properties")),
+        "nextPageToken": b.get("nextPageToken"),
+        "maxResults": b.get("maxResults"),
+        "startAt": b.get("startAt"),
+        "reconcileIssues": as_list(b.get("reconcileIssues")),
+    }
 
 
 def _int(value: Any, name: str, default: int) -> int:

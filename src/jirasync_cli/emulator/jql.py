@@ -20,11 +20,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PREFIX = "Error in the JQL Query: "
-OPERATORS_MSG = ("The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', "
-                 "'IS' and 'IS NOT'.")
+OPERATORS_MSG = "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
 RESERVED_CHARS = set("+;?*/%^$#@[]{}")
-KEYWORDS = {"and", "or", "not", "empty", "null", "order", "by", "asc", "desc", "in", "is", "was",
-            "changed", "from", "to", "on", "during", "before", "after"}
+KEYWORDS = {
+    "and",
+    "or",
+    "not",
+    "empty",
+    "null",
+    "order",
+    "by",
+    "asc",
+    "desc",
+    "in",
+    "is",
+    "was",
+    "changed",
+    "from",
+    "to",
+    "on",
+    "during",
+    "before",
+    "after",
+}
 
 
 class JqlError(Exception):
@@ -41,6 +59,7 @@ def _syntax(msg: str, pos: int | None) -> JqlError:
 
 
 # ---------------------------------------------------------------- tokenizer
+
 
 @dataclass(frozen=True)
 class Tok:
@@ -79,8 +98,8 @@ def tokenize(text: str) -> list[Tok]:
                     if i + 1 >= n:
                         raise _syntax("Illegal escape sequence at end of query.", i)
                     nx = text[i + 1]
-                    if nx == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i + 2:i + 6] or ""):
-                        buf.append(chr(int(text[i + 2:i + 6], 16)))
+                    if nx == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i + 2 : i + 6] or ""):
+                        buf.append(chr(int(text[i + 2 : i + 6], 16)))
                         i += 6
                         continue
                     if nx not in _ESCAPES:
@@ -101,8 +120,11 @@ def tokenize(text: str) -> list[Tok]:
             i += len(op)
             continue
         if c in RESERVED_CHARS:
-            raise _syntax(f"The character '{c}' is a reserved JQL character. You must enclose it in a "
-                          f"string or use the escape '\\u{ord(c):04x}' instead.", i)
+            raise _syntax(
+                f"The character '{c}' is a reserved JQL character. You must enclose it in a "
+                f"string or use the escape '\\u{ord(c):04x}' instead.",
+                i,
+            )
         start = i
         while i < n and not text[i].isspace() and text[i] not in "\"'=!~<>(),&|" and text[i] not in RESERVED_CHARS:
             i += 1
@@ -112,6 +134,7 @@ def tokenize(text: str) -> list[Tok]:
 
 
 # ---------------------------------------------------------------- AST
+
 
 @dataclass
 class Value:
@@ -163,6 +186,7 @@ class Query:
 
 
 # ---------------------------------------------------------------- parser
+
 
 class _Parser:
     def __init__(self, text: str) -> None:

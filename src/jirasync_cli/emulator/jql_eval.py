@@ -36,13 +36,31 @@ class Env:
 
 
 FIELD_ALIASES = {
-    "project": "project", "key": "key", "issuekey": "key", "id": "key", "issue": "key",
-    "status": "status", "statuscategory": "statusCategory", "labels": "labels",
-    "issuetype": "issuetype", "type": "issuetype", "priority": "priority",
-    "created": "created", "createddate": "created", "updated": "updated", "updateddate": "updated",
-    "resolved": "resolutiondate", "resolutiondate": "resolutiondate", "resolution": "resolution",
-    "assignee": "assignee", "reporter": "reporter", "creator": "creator",
-    "summary": "summary", "description": "description", "comment": "comment", "text": "text",
+    "project": "project",
+    "key": "key",
+    "issuekey": "key",
+    "id": "key",
+    "issue": "key",
+    "status": "status",
+    "statuscategory": "statusCategory",
+    "labels": "labels",
+    "issuetype": "issuetype",
+    "type": "issuetype",
+    "priority": "priority",
+    "created": "created",
+    "createddate": "created",
+    "updated": "updated",
+    "updateddate": "updated",
+    "resolved": "resolutiondate",
+    "resolutiondate": "resolutiondate",
+    "resolution": "resolution",
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "creator": "creator",
+    "summary": "summary",
+    "description": "description",
+    "comment": "comment",
+    "text": "text",
 }
 FIELD_OPS = {
     "choice": {"=", "!=", "in", "not in", "is", "is not"},
@@ -50,13 +68,41 @@ FIELD_OPS = {
     "text": {"~", "!~", "is", "is not"},
     "key": {"=", "!=", "in", "not in"},
 }
-FIELD_KIND = {"project": "choice", "status": "choice", "statusCategory": "choice", "labels": "choice",
-              "issuetype": "choice", "priority": "choice", "resolution": "choice", "assignee": "choice",
-              "reporter": "choice", "creator": "choice", "created": "date", "updated": "date",
-              "resolutiondate": "date", "summary": "text", "description": "text", "comment": "text",
-              "text": "text", "key": "key"}
-SORTABLE = {"created", "updated", "key", "priority", "status", "summary", "project", "issuetype",
-            "resolutiondate", "resolution", "assignee", "reporter", "creator"}
+FIELD_KIND = {
+    "project": "choice",
+    "status": "choice",
+    "statusCategory": "choice",
+    "labels": "choice",
+    "issuetype": "choice",
+    "priority": "choice",
+    "resolution": "choice",
+    "assignee": "choice",
+    "reporter": "choice",
+    "creator": "choice",
+    "created": "date",
+    "updated": "date",
+    "resolutiondate": "date",
+    "summary": "text",
+    "description": "text",
+    "comment": "text",
+    "text": "text",
+    "key": "key",
+}
+SORTABLE = {
+    "created",
+    "updated",
+    "key",
+    "priority",
+    "status",
+    "summary",
+    "project",
+    "issuetype",
+    "resolutiondate",
+    "resolution",
+    "assignee",
+    "reporter",
+    "creator",
+}
 
 Pred = Callable[[Issue], bool]
 

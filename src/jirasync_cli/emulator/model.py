@@ -138,8 +138,15 @@ class State:
         self.remote_links: dict[int, RemoteLink] = {}
         # status name -> (id, category, description); statuses are global in Jira
         self.statuses: dict[str, tuple[str, str, str]] = {}
-        self.counters = {"project": 10000, "issue": 10000, "comment": 10000, "link": 10000,
-                         "remote": 10000, "history": 10000, "status": 10002}
+        self.counters = {
+            "project": 10000,
+            "issue": 10000,
+            "comment": 10000,
+            "link": 10000,
+            "remote": 10000,
+            "history": 10000,
+            "status": 10002,
+        }
         self.revision = 0  # bumped by every applied write; drives persistence and the search cache
         # (jql, zone, account, cloud) -> (revision, compiled query, sorted matches): pages 2..n
         # of a search, and idle polls of an unchanged instance, reuse the first page's work.

@@ -47,8 +47,15 @@ class Domain:
             self.on_change(event, issue, actor, **details)
 
     # ---------------------------------------------------------------- projects
-    def add_project(self, key: str, name: str, workflow: Workflow, lead: str | None = None,
-                    description: str = "", project_type: str = "software") -> Project:
+    def add_project(
+        self,
+        key: str,
+        name: str,
+        workflow: Workflow,
+        lead: str | None = None,
+        description: str = "",
+        project_type: str = "software",
+    ) -> Project:
         st = self.state
         key = key.upper()
         if not key.isalnum() or not key[0].isalpha():
@@ -86,8 +93,9 @@ class Domain:
             return handle, handle
         return (acc.account_id if self.cloud else acc.name), acc.display_name
 
-    def _item(self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *,
-              field_id: str | None = None) -> dict[str, Any]:
+    def _item(
+        self, field: str, frm: Any, frm_s: Any, to: Any, to_s: Any, *, field_id: str | None = None
+    ) -> dict[str, Any]:
         item = {"field": field, "fieldtype": "jira"}
         if self.cloud and field_id:
             item["fieldId"] = field_id
@@ -102,22 +110,43 @@ class Domain:
         issue.updated = max(now, issue.updated)
 
     # ---------------------------------------------------------------- issues
-    def create_issue(self, project: Project, *, summary: str, issuetype_id: str, actor: str, now: int,
-                     description: Body | None = None, priority_id: str | None = None,
-                     labels: list[str] | None = None, reporter: str | None = None,
-                     assignee: str | None = None, properties: dict[str, Any] | None = None,
-                     link_adds: Sequence[tuple[str, Issue, str]] = (),
-                     comment_adds: Sequence[dict[str, Any]] = ()) -> Issue:
+    def create_issue(
+        self,
+        project: Project,
+        *,
+        summary: str,
+        issuetype_id: str,
+        actor: str,
+        now: int,
+        description: Body | None = None,
+        priority_id: str | None = None,
+        labels: list[str] | None = None,
+        reporter: str | None = None,
+        assignee: str | None = None,
+        properties: dict[str, Any] | None = None,
+        link_adds: Sequence[tuple[str, Issue, str]] = (),
+        comment_adds: Sequence[dict[str, Any]] = (),
+    ) -> Issue:
         st = self.state
         iid = st.next_id("issue")
         key = f"{project.key}-{project.next_number}"
         project.next_number += 1
         issue = Issue(
-            id=iid, key=key, project_id=project.id, summary=summary, description=description,
-            issuetype_id=issuetype_id, priority_id=priority_id or catalog.DEFAULT_PRIORITY,
-            labels=sorted(set(labels or [])), status=project.workflow.initial,
-            reporter=reporter if reporter is not None else actor, creator=actor, assignee=assignee,
-            created=now, updated=now, statuscategorychangedate=now,
+            id=iid,
+            key=key,
+            project_id=project.id,
+            summary=summary,
+            description=description,
+            issuetype_id=issuetype_id,
+            priority_id=priority_id or catalog.DEFAULT_PRIORITY,
+            labels=sorted(set(labels or [])),
+            status=project.workflow.initial,
+            reporter=reporter if reporter is not None else actor,
+            creator=actor,
+            assignee=assignee,
+            created=now,
+            updated=now,
+            statuscategorychangedate=now,
             properties=dict(properties or {}),
         )
         st.issues[iid] = issue
@@ -128,8 +157,9 @@ class Domain:
             else:
                 self.add_link(type_id, other, issue, actor, now)
         for c in comment_adds:
-            self.add_comment(issue, c["body"], actor, now, visibility=c.get("visibility"),
-                             properties=c.get("properties"))
+            self.add_comment(
+                issue, c["body"], actor, now, visibility=c.get("visibility"), properties=c.get("properties")
+            )
         self._dirty()
         self._changed("jira:issue_created", issue, actor)
         return issue
@@ -157,8 +187,9 @@ class Domain:
         if "labels" in changes:
             labels = sorted(set(changes["labels"]))
             if labels != issue.labels:
-                items.append(self._item("labels", None, " ".join(issue.labels), None, " ".join(labels),
-                                        field_id="labels"))
+                items.append(
+                    self._item("labels", None, " ".join(issue.labels), None, " ".join(labels), field_id="labels")
+                )
                 issue.labels = labels
         for who in ("assignee", "reporter"):
             if who in changes and changes[who] != getattr(issue, who):

@@ -43,10 +43,10 @@ def index_page(emu: JiraEmulator) -> bytes:
         body = _projects(emu)
     title = f"Jira emulator ({emu.mode})"
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\"><title>{escape(title)}</title>"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}"><title>{escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
-        f"<p class=\"muted\">Read-only view of {escape(emu.base_url)}, refreshed every {REFRESH_SECONDS} s. "
+        f'<p class="muted">Read-only view of {escape(emu.base_url)}, refreshed every {REFRESH_SECONDS} s. '
         "The REST API is under <code>/rest/api/</code>.</p>"
         f"{body}</body></html>"
     ).encode()
@@ -55,7 +55,7 @@ def index_page(emu: JiraEmulator) -> bytes:
 def _projects(emu: JiraEmulator) -> str:
     state = emu.state
     if not state.projects:
-        return "<p id=\"no-projects\">No projects yet.</p>"
+        return '<p id="no-projects">No projects yet.</p>'
     by_project: dict[int, list[Issue]] = {}
     for issue in state.issues.values():
         by_project.setdefault(issue.project_id, []).append(issue)
@@ -64,12 +64,14 @@ def _projects(emu: JiraEmulator) -> str:
         issues = sorted(by_project.get(project.id, []), key=lambda i: i.id, reverse=True)
         shown = issues[:ISSUES_PER_PROJECT]
         more = f" (newest {len(shown)} shown)" if len(issues) > len(shown) else ""
-        rows = "".join(_issue_row(emu, issue) for issue in shown) or \
-            "<tr><td colspan=\"5\" class=\"muted\">No issues.</td></tr>"
+        rows = (
+            "".join(_issue_row(emu, issue) for issue in shown)
+            or '<tr><td colspan="5" class="muted">No issues.</td></tr>'
+        )
         parts.append(
-            f"<section class=\"project\" id=\"project-{escape(project.key)}\">"
+            f'<section class="project" id="project-{escape(project.key)}">'
             f"<h2>{escape(project.key)} · {escape(project.name)} "
-            f"<span class=\"muted\">{len(issues)} issue{'s' if len(issues) != 1 else ''}{more}</span></h2>"
+            f'<span class="muted">{len(issues)} issue{"s" if len(issues) != 1 else ""}{more}</span></h2>'
             "<table><thead><tr><th>Key</th><th>Status</th><th>Summary</th><th>Links</th><th>Comments</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></section>"
         )
@@ -80,8 +82,8 @@ def _issue_row(emu: JiraEmulator, issue: Issue) -> str:
     key = escape(issue.key)
     category = escape(emu.state.statuses.get(issue.status, ("", "", ""))[1])
     return (
-        f"<tr class=\"issue\" id=\"{key}\" data-key=\"{key}\" data-status=\"{escape(issue.status)}\">"
-        f"<td class=\"key\"><b>{key}</b></td><td><span class=\"status {category}\">{escape(issue.status)}</span></td>"
+        f'<tr class="issue" id="{key}" data-key="{key}" data-status="{escape(issue.status)}">'
+        f'<td class="key"><b>{key}</b></td><td><span class="status {category}">{escape(issue.status)}</span></td>'
         f"<td>{escape(issue.summary)}</td><td>{_links(emu, issue)}</td><td>{_comments(emu, issue)}</td></tr>"
     )
 
@@ -99,12 +101,12 @@ def _links(emu: JiraEmulator, issue: Issue) -> str:
         other = emu.state.issues.get(other_id)
         if other is not None:
             other_key = escape(other.key)
-            items.append(f"<li class=\"link\">{escape(verb)} <a href=\"#{other_key}\">{other_key}</a></li>")
+            items.append(f'<li class="link">{escape(verb)} <a href="#{other_key}">{other_key}</a></li>')
     for remote_id in issue.remote_link_ids:
         remote = emu.state.remote_links.get(remote_id)
         if remote is not None:
             title = escape(str(remote.object.get("title") or remote.object.get("url") or "remote link"))
-            items.append(f"<li class=\"link remote\">{title}</li>")
+            items.append(f'<li class="link remote">{title}</li>')
     return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
@@ -121,11 +123,11 @@ def _comment(emu: JiraEmulator, comment: Comment) -> str:
         text = text[:COMMENT_CHARS] + "…"
     kind, badge = "public", ""
     if is_internal(comment.properties):
-        kind, badge = "internal", "<span class=\"badge\">internal note</span> "
+        kind, badge = "internal", '<span class="badge">internal note</span> '
     elif comment.visibility:
         scope = f"{comment.visibility.get('type', '')} {comment.visibility.get('value', '')}".strip()
-        kind, badge = "restricted", f"<span class=\"badge\">restricted to {escape(scope)}</span> "
+        kind, badge = "restricted", f'<span class="badge">restricted to {escape(scope)}</span> '
     return (
-        f"<div class=\"comment {kind}\" data-visibility=\"{kind}\">{badge}"
-        f"<span class=\"muted\">{who}, {escape(iso_utc(comment.created))}</span><br>{escape(text)}</div>"
+        f'<div class="comment {kind}" data-visibility="{kind}">{badge}'
+        f'<span class="muted">{who}, {escape(iso_utc(comment.created))}</span><br>{escape(text)}</div>'
     )

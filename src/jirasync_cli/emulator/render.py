@@ -35,8 +35,18 @@ LINK_TYPES = {t[0]: t for t in catalog.LINK_TYPES}
 
 
 class Renderer:
-    def __init__(self, state: State, accounts: AccountBook, *, base: str, version: str, cloud: bool,
-                 tz: str, default_tz: str, viewer: Account | None = None) -> None:
+    def __init__(
+        self,
+        state: State,
+        accounts: AccountBook,
+        *,
+        base: str,
+        version: str,
+        cloud: bool,
+        tz: str,
+        default_tz: str,
+        viewer: Account | None = None,
+    ) -> None:
         self.state, self.accounts = state, accounts
         self.viewer = viewer  # comments it may not read are left out, as Jira does
         self.base, self.version, self.cloud = base, version, cloud
@@ -57,8 +67,14 @@ class Renderer:
             acc = self.accounts.get(handle)
             if acc is None:
                 return None
-            hit = user_json(acc, base=self.base, cloud=self.cloud, api=self.version, default_tz=self.default_tz,
-                            show_email=email_shown(acc, cloud=self.cloud, viewer=self.viewer))
+            hit = user_json(
+                acc,
+                base=self.base,
+                cloud=self.cloud,
+                api=self.version,
+                default_tz=self.default_tz,
+                show_email=email_shown(acc, cloud=self.cloud, viewer=self.viewer),
+            )
             self._user_cache[handle] = hit
         return hit
 
@@ -79,14 +95,23 @@ class Renderer:
 
     def status(self, name: str) -> dict[str, Any]:
         sid, cat, desc = self.state.statuses[name]
-        return {"self": f"{self.api}/status/{sid}", "description": desc,
-                "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
-                "statusCategory": self.status_category(cat)}
+        return {
+            "self": f"{self.api}/status/{sid}",
+            "description": desc,
+            "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
+            "name": name,
+            "id": sid,
+            "statusCategory": self.status_category(cat),
+        }
 
     def priority(self, pid: str, full: bool = False) -> dict[str, Any]:
         _id, name, desc, color = PRIORITIES[pid]
-        d: dict[str, Any] = {"self": f"{self.api}/priority/{pid}",
-             "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg", "name": name, "id": pid}
+        d: dict[str, Any] = {
+            "self": f"{self.api}/priority/{pid}",
+            "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg",
+            "name": name,
+            "id": pid,
+        }
         if full:
             d["description"] = desc
             d["statusColor"] = color
@@ -96,9 +121,15 @@ class Renderer:
 
     def issuetype(self, tid: str) -> dict[str, Any]:
         _id, name, desc, subtask, level, avatar = ISSUE_TYPES[tid]
-        d = {"self": f"{self.api}/issuetype/{tid}", "id": tid, "description": desc,
-             "iconUrl": f"{self.base}/secure/viewavatar?size=medium&avatarId={avatar}&avatarType=issuetype",
-             "name": name, "subtask": subtask, "avatarId": avatar}
+        d = {
+            "self": f"{self.api}/issuetype/{tid}",
+            "id": tid,
+            "description": desc,
+            "iconUrl": f"{self.base}/secure/viewavatar?size=medium&avatarId={avatar}&avatarType=issuetype",
+            "name": name,
+            "subtask": subtask,
+            "avatarId": avatar,
+        }
         if self.cloud:
             d["hierarchyLevel"] = level
         return d
@@ -114,16 +145,25 @@ class Renderer:
         return {"48x48": u, "24x24": u + "&size=small", "16x16": u + "&size=xsmall", "32x32": u + "&size=medium"}
 
     def project_ref(self, proj: Project) -> dict[str, Any]:
-        d: dict[str, Any] = {"self": f"{self.api}/project/{proj.id}", "id": str(proj.id), "key": proj.key,
-                             "name": proj.name, "projectTypeKey": proj.project_type}
+        d: dict[str, Any] = {
+            "self": f"{self.api}/project/{proj.id}",
+            "id": str(proj.id),
+            "key": proj.key,
+            "name": proj.name,
+            "projectTypeKey": proj.project_type,
+        }
         if self.cloud:
             d["simplified"] = False
         d["avatarUrls"] = self.project_avatars(proj)
         return d
 
     def project(self, proj: Project, full: bool = True) -> dict[str, Any]:
-        d: dict[str, Any] = {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
-                             "self": f"{self.api}/project/{proj.id}", "id": str(proj.id), "key": proj.key}
+        d: dict[str, Any] = {
+            "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+            "self": f"{self.api}/project/{proj.id}",
+            "id": str(proj.id),
+            "key": proj.key,
+        }
         if full:
             d["description"] = proj.description
             if proj.lead and self.user(proj.lead):
@@ -145,23 +185,38 @@ class Renderer:
 
     def link_type(self, tid: str) -> dict[str, Any]:
         _id, name, inward, outward = LINK_TYPES[tid]
-        return {"id": tid, "name": name, "inward": inward, "outward": outward,
-                "self": f"{self.api}/issueLinkType/{tid}"}
+        return {
+            "id": tid,
+            "name": name,
+            "inward": inward,
+            "outward": outward,
+            "self": f"{self.api}/issueLinkType/{tid}",
+        }
 
     def body(self, body: Body | None) -> Any:
         return body_adf(body) if self.version == "3" else body_wiki(body)
 
     # ------------------------------------------------------------ issue parts
     def linked_issue(self, issue: Issue) -> dict[str, Any]:
-        return {"id": str(issue.id), "key": issue.key, "self": f"{self.api}/issue/{issue.id}",
-                "fields": {"summary": issue.summary, "status": self.status(issue.status),
-                           "priority": self.priority(issue.priority_id),
-                           "issuetype": self.issuetype(issue.issuetype_id)}}
+        return {
+            "id": str(issue.id),
+            "key": issue.key,
+            "self": f"{self.api}/issue/{issue.id}",
+            "fields": {
+                "summary": issue.summary,
+                "status": self.status(issue.status),
+                "priority": self.priority(issue.priority_id),
+                "issuetype": self.issuetype(issue.issuetype_id),
+            },
+        }
 
     def issue_link(self, link: IssueLink, for_issue: Issue | None = None) -> dict[str, Any]:
         """On an issue: the other side only; standalone (GET issueLink/{id}): both sides."""
-        d: dict[str, Any] = {"id": str(link.id), "self": f"{self.api}/issueLink/{link.id}",
-                             "type": self.link_type(link.type_id)}
+        d: dict[str, Any] = {
+            "id": str(link.id),
+            "self": f"{self.api}/issueLink/{link.id}",
+            "type": self.link_type(link.type_id),
+        }
         issues = self.state.issues
         if for_issue is None:
             d["inwardIssue"] = self.linked_issue(issues[link.inward_id])
@@ -173,10 +228,15 @@ class Renderer:
         return d
 
     def comment(self, c: Comment, with_properties: bool = False) -> dict[str, Any]:
-        d: dict[str, Any] = {"self": f"{self.api}/issue/{c.issue_id}/comment/{c.id}", "id": str(c.id),
-                             "author": self.user(c.author), "body": self.body(c.body),
-                             "updateAuthor": self.user(c.update_author),
-                             "created": self.ts(c.created), "updated": self.ts(c.updated)}
+        d: dict[str, Any] = {
+            "self": f"{self.api}/issue/{c.issue_id}/comment/{c.id}",
+            "id": str(c.id),
+            "author": self.user(c.author),
+            "body": self.body(c.body),
+            "updateAuthor": self.user(c.update_author),
+            "created": self.ts(c.created),
+            "updated": self.ts(c.updated),
+        }
         if c.visibility:
             d["visibility"] = c.visibility
         if self.cloud:  # Data Center has no such field: only the property tells
@@ -191,25 +251,52 @@ class Renderer:
     def visible(self, c: Comment) -> bool:
         return can_see(self.viewer, c.visibility, c.properties, self._project_type(c))
 
-    def comments_page(self, issue: Issue, *, start: int = 0, limit: int | None = None,
-                      newest_first: bool = False, with_properties: bool = False) -> dict[str, Any]:
-        ids = [cid for cid in (issue.comment_ids[::-1] if newest_first else issue.comment_ids)
-               if self.visible(self.state.comments[cid])]
+    def comments_page(
+        self,
+        issue: Issue,
+        *,
+        start: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+        with_properties: bool = False,
+    ) -> dict[str, Any]:
+        ids = [
+            cid
+            for cid in (issue.comment_ids[::-1] if newest_first else issue.comment_ids)
+            if self.visible(self.state.comments[cid])
+        ]
         total = len(ids)
-        page = ids[start:] if limit is None else ids[start:start + limit]
+        page = ids[start:] if limit is None else ids[start : start + limit]
         comments = [self.comment(self.state.comments[cid], with_properties) for cid in page]
-        return {"comments": comments, "self": f"{self.api}/issue/{issue.id}/comment",
-                "maxResults": len(comments) if limit is None else limit, "total": total, "startAt": start}
+        return {
+            "comments": comments,
+            "self": f"{self.api}/issue/{issue.id}/comment",
+            "maxResults": len(comments) if limit is None else limit,
+            "total": total,
+            "startAt": start,
+        }
 
     def history(self, h: History) -> dict[str, Any]:
-        return {"id": str(h.id), "author": self.user(h.author), "created": self.ts(h.created),
-                "items": [dict(i) for i in h.items]}
+        return {
+            "id": str(h.id),
+            "author": self.user(h.author),
+            "created": self.ts(h.created),
+            "items": [dict(i) for i in h.items],
+        }
 
     def transition(self, t: Transition, with_fields: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"id": t.id, "name": t.name, "to": self.status(t.to)}
         if self.cloud:
-            d.update({"hasScreen": t.screen is not None, "isGlobal": t.sources is None, "isInitial": False,
-                      "isAvailable": True, "isConditional": False, "isLooped": False})
+            d.update(
+                {
+                    "hasScreen": t.screen is not None,
+                    "isGlobal": t.sources is None,
+                    "isInitial": False,
+                    "isAvailable": True,
+                    "isConditional": False,
+                    "isLooped": False,
+                }
+            )
         if with_fields:
             d["fields"] = {f.id: self.screen_field(f) for f in t.screen or ()}
         return d
@@ -217,14 +304,26 @@ class Renderer:
     def screen_field(self, f: ScreenField) -> dict[str, Any]:
         """``FieldMetadata`` of a transition screen field (``expand=transitions.fields``)."""
         if f.id == "resolution":
-            return {"required": f.required, "schema": {"type": "resolution", "system": "resolution"},
-                    "name": f.name, "key": "resolution", "operations": ["set"],
-                    "allowedValues": [self.resolution(rid) for rid in self.resolutions]}
+            return {
+                "required": f.required,
+                "schema": {"type": "resolution", "system": "resolution"},
+                "name": f.name,
+                "key": "resolution",
+                "operations": ["set"],
+                "allowedValues": [self.resolution(rid) for rid in self.resolutions],
+            }
         number = int(f.id.rsplit("_", 1)[-1]) if f.id.rsplit("_", 1)[-1].isdigit() else 0
-        return {"required": f.required,
-                "schema": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
-                           "customId": number},
-                "name": f.name, "key": f.id, "operations": ["set"]}
+        return {
+            "required": f.required,
+            "schema": {
+                "type": "string",
+                "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+                "customId": number,
+            },
+            "name": f.name,
+            "key": f.id,
+            "operations": ["set"],
+        }
 
     def remote_link(self, rl: RemoteLink) -> dict[str, Any]:
         issue = self.state.issues[rl.issue_id]
@@ -271,13 +370,25 @@ class Renderer:
             return self.ts(issue.statuscategorychangedate)
         return None  # lastViewed
 
-    def issue(self, issue: Issue, fields: set[str] | None, *, expand: Set[str] = frozenset(),
-              properties: list[str] | None = None, comment_limit: int | None = None) -> dict[str, Any]:
-        d: dict[str, Any] = {"expand": ISSUE_EXPAND, "id": str(issue.id), "self": f"{self.api}/issue/{issue.id}",
-                             "key": issue.key}
+    def issue(
+        self,
+        issue: Issue,
+        fields: set[str] | None,
+        *,
+        expand: Set[str] = frozenset(),
+        properties: list[str] | None = None,
+        comment_limit: int | None = None,
+    ) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "expand": ISSUE_EXPAND,
+            "id": str(issue.id),
+            "self": f"{self.api}/issue/{issue.id}",
+            "key": issue.key,
+        }
         order = catalog.ISSUE_FIELD_IDS
-        d["fields"] = {fid: self.field_value(issue, fid, comment_limit)
-                       for fid in order if fields is None or fid in fields}
+        d["fields"] = {
+            fid: self.field_value(issue, fid, comment_limit) for fid in order if fields is None or fid in fields
+        }
         if properties is not None:
             d["properties"] = select_properties(issue.properties, properties)
         if "names" in expand:
@@ -293,8 +404,12 @@ class Renderer:
                 shown = hs[::-1][:100]
             else:
                 shown = hs
-            d["changelog"] = {"startAt": 0, "maxResults": len(shown), "total": len(hs),
-                              "histories": [self.history(h) for h in shown]}
+            d["changelog"] = {
+                "startAt": 0,
+                "maxResults": len(shown),
+                "total": len(hs),
+                "histories": [self.history(h) for h in shown],
+            }
         return d
 
 

@@ -57,8 +57,16 @@ class Ctx:
     def renderer(self) -> Renderer:
         r = getattr(self, "_renderer", None)
         if r is None:
-            r = Renderer(self.state, self.emu.accounts, base=self.base, version=self.version, cloud=self.cloud,
-                         tz=self.tz, default_tz=self.emu.timezone, viewer=self.account)
+            r = Renderer(
+                self.state,
+                self.emu.accounts,
+                base=self.base,
+                version=self.version,
+                cloud=self.cloud,
+                tz=self.tz,
+                default_tz=self.emu.timezone,
+                viewer=self.account,
+            )
             self._renderer = r
         return r
 
@@ -107,8 +115,16 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def add(self, method: str, path: str, *, write: bool | None = None, cloud_only: bool = False,
-            server_only: bool = False, anonymous: bool = False) -> Callable[[Handler], Handler]:
+    def add(
+        self,
+        method: str,
+        path: str,
+        *,
+        write: bool | None = None,
+        cloud_only: bool = False,
+        server_only: bool = False,
+        anonymous: bool = False,
+    ) -> Callable[[Handler], Handler]:
         # "/issue/{issue}/comment/{id}" -> named groups matching one path segment
         rx = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "/?$")
         is_write = method != "GET" if write is None else write
@@ -116,6 +132,7 @@ class Router:
         def deco(fn: Handler) -> Handler:
             self.routes.append(Route(method, rx, fn, is_write, cloud_only, server_only, anonymous))
             return fn
+
         return deco
 
     def match(self, method: str, sub: str, cloud: bool) -> tuple[Route | None, dict[str, str], bool]:

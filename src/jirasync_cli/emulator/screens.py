@@ -42,9 +42,18 @@ PRESETS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_PRESET = "default"
 
-OPERATIONS = {"summary": ["set"], "description": ["set"], "priority": ["set"], "labels": ["add", "set", "remove"],
-              "assignee": ["set"], "reporter": ["set"], "issuelinks": ["add"], "issuetype": ["set"],
-              "project": ["set"], "comment": ["add", "edit", "remove"]}
+OPERATIONS = {
+    "summary": ["set"],
+    "description": ["set"],
+    "priority": ["set"],
+    "labels": ["add", "set", "remove"],
+    "assignee": ["set"],
+    "reporter": ["set"],
+    "issuelinks": ["add"],
+    "issuetype": ["set"],
+    "project": ["set"],
+    "comment": ["add", "edit", "remove"],
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,10 @@ class Screens:
             fields = _fields(PRESETS[spec])
             return cls(fields, fields)
         if isinstance(spec, Mapping) and set(spec) <= {"create", "edit"}:
-            return cls(_fields(_names(spec.get("create", PRESETS[DEFAULT_PRESET]))),
-                       _fields(_names(spec.get("edit", PRESETS[DEFAULT_PRESET]))))
+            return cls(
+                _fields(_names(spec.get("create", PRESETS[DEFAULT_PRESET]))),
+                _fields(_names(spec.get("edit", PRESETS[DEFAULT_PRESET]))),
+            )
         if isinstance(spec, Iterable) and not isinstance(spec, Mapping):
             fields = _fields(_names(spec))
             return cls(fields, fields)
@@ -108,8 +119,9 @@ def _issue_type_id(name: str) -> str:
     raise EmulatorError(f"unknown issue type {name!r}")
 
 
-def screens_for(default: dict[str, Screens], project_screens: dict[str, Screens] | None,
-                issuetype_id: str | None) -> Screens:
+def screens_for(
+    default: dict[str, Screens], project_screens: dict[str, Screens] | None, issuetype_id: str | None
+) -> Screens:
     """The screens of one project and issue type: the project's, else the instance default."""
     for table in (project_screens or {}, default):
         if issuetype_id is not None and issuetype_id in table:

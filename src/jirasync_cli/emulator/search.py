@@ -87,8 +87,9 @@ def read_token(jql: str, token: str) -> tuple[Any, ...]:
         raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
 
 
-def page_after(keyed: list[tuple[tuple[Any, ...], Issue]], cursor: tuple[Any, ...] | None,
-               limit: int) -> tuple[list[Issue], tuple[Any, ...] | None]:
+def page_after(
+    keyed: list[tuple[tuple[Any, ...], Issue]], cursor: tuple[Any, ...] | None, limit: int
+) -> tuple[list[Issue], tuple[Any, ...] | None]:
     """One page after ``cursor``; returns (issues, cursor for the next page or None if last)."""
     start = 0
     if cursor is not None:
@@ -96,6 +97,6 @@ def page_after(keyed: list[tuple[tuple[Any, ...], Issue]], cursor: tuple[Any, ..
             start = bisect_right(keyed, cursor, key=lambda p: p[0])
         except TypeError:  # a token from a differently shaped sort
             raise ApiError(400, ["The provided next page token is invalid or expired."]) from None
-    chunk = keyed[start:start + limit]
+    chunk = keyed[start : start + limit]
     more = start + limit < len(keyed)
     return [i for _, i in chunk], (chunk[-1][0] if more and chunk else None)

@@ -71,24 +71,28 @@ def _dumps(body: Any) -> bytes:
 def _error_payload(status: int, messages: list[str]) -> tuple[dict[str, str], bytes]:
     if status in (414, 502, 504):  # what a gateway in front of Jira answers: not JSON
         title = {414: "URI Too Long", 502: "Bad Gateway", 504: "Gateway Timeout"}[status]
-        return {"Content-Type": "text/html;charset=UTF-8"}, \
-            f"<html><head><title>{status} {title}</title></head><body><h1>{title}</h1></body></html>".encode()
+        return {
+            "Content-Type": "text/html;charset=UTF-8"
+        }, f"<html><head><title>{status} {title}</title></head><body><h1>{title}</h1></body></html>".encode()
     return {"Content-Type": JSON_TYPE}, _dumps({"errorMessages": messages, "errors": {}})
 
 
 INJECTED_MESSAGES = {500: "Internal server error", 503: "Service Unavailable"}
 
 
-def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: bytes,
-             client: str = "") -> tuple[int, dict[str, str], bytes]:
+def dispatch(
+    emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: bytes, client: str = ""
+) -> tuple[int, dict[str, str], bytes]:
     t0 = time.perf_counter()
     parts = urlsplit(raw_path)
     path = parts.path
     if path.startswith("/_emulator"):
         from .control import handle as control
+
         return control(emu, method, path, parts.query, body)
     if path == "/" and method in ("GET", "HEAD"):  # a page for people; the REST API is unchanged
         from .page import index_page
+
         return 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}, index_page(emu)
 
     delay = emu.faults.delay_seconds()
@@ -103,14 +107,17 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
         if path == APPLINKS:  # no application links configured; served as the v2 API
             path_for_match = "/rest/api/2/_applinks"
         elif path.startswith(WEBHOOKS_API):
-            path_for_match = "/rest/api/2/_webhooks/" + path[len(WEBHOOKS_API):]
+            path_for_match = "/rest/api/2/_webhooks/" + path[len(WEBHOOKS_API) :]
         else:
             path_for_match = path
         if len(raw_path) > emu.max_url_length:  # what the web server in front of Jira answers
             raise ApiError(414, ["URI Too Long"])
         m = API_RE.match(path_for_match)
-        if not m or (m.group(2) == "/_applinks" and path != APPLINKS) or (
-                m.group(2).startswith("/_webhooks/") and not path.startswith(WEBHOOKS_API)):
+        if (
+            not m
+            or (m.group(2) == "/_applinks" and path != APPLINKS)
+            or (m.group(2).startswith("/_webhooks/") and not path.startswith(WEBHOOKS_API))
+        ):
             raise ApiError(404, [f"null for uri: {emu.base_url}{path}"])
         version = "2" if m.group(1) == "latest" else m.group(1)
         sub = m.group(2)
@@ -183,8 +190,20 @@ def dispatch(emu: JiraEmulator, method: str, raw_path: str, headers: Any, body: 
             out_headers, payload = {"Content-Type": JSON_TYPE}, _dumps(err.body())
         out_headers.update(err.headers)
     latency = (time.perf_counter() - t0) * 1000.0
-    emu._log(LogEntry(method, path, parts.query, status, round(latency, 3), emu.clock.epoch(),
-                      account.name if account else None, is_write, version, fault))
+    emu._log(
+        LogEntry(
+            method,
+            path,
+            parts.query,
+            status,
+            round(latency, 3),
+            emu.clock.epoch(),
+            account.name if account else None,
+            is_write,
+            version,
+            fault,
+        )
+    )
     out_headers.setdefault("X-AREQUESTID", f"{int(time.time() * 1000) % 10**8}x{threading.get_ident() % 1000}")
     return status, out_headers, payload
 
@@ -224,8 +243,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         emu = self.server.emu  # type: ignore[attr-defined]
         try:
-            status, headers, payload = dispatch(emu, self.command, self.path, self.headers, body,
-                                                client=self.client_address[0])
+            status, headers, payload = dispatch(
+                emu, self.command, self.path, self.headers, body, client=self.client_address[0]
+            )
         except Exception:  # never drop the connection without an answer
             log.exception("emulator failed on %s %s", self.command, self.path)
             status, headers = 500, {"Content-Type": JSON_TYPE}

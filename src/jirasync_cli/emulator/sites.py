@@ -28,14 +28,27 @@ def default_dc_accounts() -> list[Account]:
     """The Data Center site's people: its own bot, the developers (same e-mail addresses as
     on the Cloud site, other ids), an engineer the Cloud site does not know."""
     return [
-        Account(DC_BOT, "jirasync bot (DC)", "jirasync-dc@ours.example", DC_BOT_TOKEN, role="bot",
-                time_zone="America/New_York"),
-        Account("dan", "Dan Okafor", "dan@example.com", "dan-dc-token", role="developer",
-                account_id="dc:dan", time_zone="America/New_York"),
-        Account("erin", "Erin Castillo", "erin@example.com", "erin-dc-token", role="developer",
-                account_id="dc:erin"),
-        Account("robert", "Robert Lind", "robert@ours.example", "robert-dc-token", role="developer",
-                account_id="dc:robert"),
+        Account(
+            DC_BOT,
+            "jirasync bot (DC)",
+            "jirasync-dc@ours.example",
+            DC_BOT_TOKEN,
+            role="bot",
+            time_zone="America/New_York",
+        ),
+        Account(
+            "dan",
+            "Dan Okafor",
+            "dan@example.com",
+            "dan-dc-token",
+            role="developer",
+            account_id="dc:dan",
+            time_zone="America/New_York",
+        ),
+        Account("erin", "Erin Castillo", "erin@example.com", "erin-dc-token", role="developer", account_id="dc:erin"),
+        Account(
+            "robert", "Robert Lind", "robert@ours.example", "robert-dc-token", role="developer", account_id="dc:robert"
+        ),
     ]
 
 
@@ -62,16 +75,24 @@ class TwoSites:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def add_pair_projects(self, user_key: str = "CUS", dev_key: str = "DEV", *, dev_workflow: Workflow | None = None,
-                          user_on_cloud: bool = True) -> tuple[JiraEmulator, JiraEmulator]:
+    def add_pair_projects(
+        self,
+        user_key: str = "CUS",
+        dev_key: str = "DEV",
+        *,
+        dev_workflow: Workflow | None = None,
+        user_on_cloud: bool = True,
+    ) -> tuple[JiraEmulator, JiraEmulator]:
         """The user project on one site (Cloud unless ``user_on_cloud`` is false) with the
         customer-support workflow, the dev project on the other with the German engineering
         workflow (or ``dev_workflow``); returns (user site, dev site)."""
         user_site, dev_site = (self.cloud, self.dc) if user_on_cloud else (self.dc, self.cloud)
-        user_site.add_project(user_key, name="Customer Support", workflow=Workflow.user_default(),
-                              lead=_lead(user_site))
-        dev_site.add_project(dev_key, name="Entwicklung", workflow=dev_workflow or Workflow.dev_german(),
-                             lead=_lead(dev_site))
+        user_site.add_project(
+            user_key, name="Customer Support", workflow=Workflow.user_default(), lead=_lead(user_site)
+        )
+        dev_site.add_project(
+            dev_key, name="Entwicklung", workflow=dev_workflow or Workflow.dev_german(), lead=_lead(dev_site)
+        )
         return user_site, dev_site
 
 
@@ -79,19 +100,35 @@ def _lead(site: JiraEmulator) -> str:
     return next(a.name for a in site.accounts.accounts if a.role != "bot")
 
 
-def two_sites(*, cloud_timezone: str = "Europe/Berlin", dc_timezone: str = "America/New_York",
-              cloud_clock_offset_seconds: float = 0.0, dc_clock_offset_seconds: float = -97.0,
-              cloud_accounts: list[Account] | None = None, dc_accounts: list[Account] | None = None,
-              **settings: Any) -> TwoSites:
+def two_sites(
+    *,
+    cloud_timezone: str = "Europe/Berlin",
+    dc_timezone: str = "America/New_York",
+    cloud_clock_offset_seconds: float = 0.0,
+    dc_clock_offset_seconds: float = -97.0,
+    cloud_accounts: list[Account] | None = None,
+    dc_accounts: list[Account] | None = None,
+    **settings: Any,
+) -> TwoSites:
     """A Cloud and a Data Center emulator, not started (use ``with`` or ``.start()``).
 
     The sites' clocks disagree (by default the Data Center clock is 97 s behind, as a server
     without NTP drifts) and so do their zones; ``settings`` go to both constructors
     (strictness switches, ``screens``, ``seed``)."""
-    cloud = JiraEmulator(mode="cloud", timezone=cloud_timezone, clock_offset_seconds=cloud_clock_offset_seconds,
-                         accounts=cloud_accounts if cloud_accounts is not None else default_accounts(), **settings)
-    dc = JiraEmulator(mode="server", timezone=dc_timezone, clock_offset_seconds=dc_clock_offset_seconds,
-                      accounts=dc_accounts if dc_accounts is not None else default_dc_accounts(), **settings)
+    cloud = JiraEmulator(
+        mode="cloud",
+        timezone=cloud_timezone,
+        clock_offset_seconds=cloud_clock_offset_seconds,
+        accounts=cloud_accounts if cloud_accounts is not None else default_accounts(),
+        **settings,
+    )
+    dc = JiraEmulator(
+        mode="server",
+        timezone=dc_timezone,
+        clock_offset_seconds=dc_clock_offset_seconds,
+        accounts=dc_accounts if dc_accounts is not None else default_dc_accounts(),
+        **settings,
+    )
     return TwoSites(cloud, dc)
 
 

@@ -27,12 +27,19 @@ ROLES: dict[str, frozenset[str]] = {
     "Service Desk Team": frozenset({"service-desk-team"}),
     "Users": frozenset({"jira-software-users", "jira-servicedesk-users"}),
 }
-GROUPS = frozenset({"jira-administrators", "developers", "service-desk-team", "jira-software-users",
-                    "jira-servicedesk-users", "customers"})
+GROUPS = frozenset(
+    {
+        "jira-administrators",
+        "developers",
+        "service-desk-team",
+        "jira-software-users",
+        "jira-servicedesk-users",
+        "customers",
+    }
+)
 # Groups of the default accounts, by their demo role.
 GROUPS_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "bot": ("jira-administrators", "developers", "service-desk-team", "jira-software-users",
-            "jira-servicedesk-users"),
+    "bot": ("jira-administrators", "developers", "service-desk-team", "jira-software-users", "jira-servicedesk-users"),
     "support agent": ("service-desk-team", "jira-servicedesk-users"),
     "developer": ("developers", "jira-software-users"),
     "customer": ("customers",),

@@ -125,8 +125,12 @@ class Webhooks:
         counts: dict[str, int] = {}
         for d in list(self.deliveries):
             counts[d["outcome"]] = counts.get(d["outcome"], 0) + 1
-        return {"switches": self.configure(), "registrations": [self.render(r) for r in self.registrations.values()],
-                "deliveries": counts, "queued": len(self._queue)}
+        return {
+            "switches": self.configure(),
+            "registrations": [self.render(r) for r in self.registrations.values()],
+            "deliveries": counts,
+            "queued": len(self._queue),
+        }
 
     def clear(self) -> None:
         with self._cond:
@@ -154,11 +158,18 @@ class Webhooks:
     # ---------------------------------------------------------------- registrations (REST)
     def render(self, r: Registration) -> dict[str, Any]:
         acc = self.emu.accounts.get(r.updated_by)
-        return {"self": f"{self.emu.base_url}/rest/webhooks/1.0/webhook/{r.id}", "name": r.name, "url": r.url,
-                "events": list(r.events), "filters": {FILTER_KEY: r.jql or ""}, "excludeBody": r.exclude_body,
-                "enabled": r.enabled,
-                "lastUpdatedUser": (acc.account_id if self.emu.mode == "cloud" else acc.key or acc.name) if acc else None,
-                "lastUpdatedDisplayName": acc.display_name if acc else None, "lastUpdated": r.updated_at}
+        return {
+            "self": f"{self.emu.base_url}/rest/webhooks/1.0/webhook/{r.id}",
+            "name": r.name,
+            "url": r.url,
+            "events": list(r.events),
+            "filters": {FILTER_KEY: r.jql or ""},
+            "excludeBody": r.exclude_body,
+            "enabled": r.enabled,
+            "lastUpdatedUser": (acc.account_id if self.emu.mode == "cloud" else acc.key or acc.name) if acc else None,
+            "lastUpdatedDisplayName": acc.display_name if acc else None,
+            "lastUpdated": r.updated_at,
+        }
 
     def upsert(self, ctx: Ctx, body: Any, existing: Registration | None = None) -> Registration:
         if not isinstance(body, dict):
@@ -183,10 +194,17 @@ class Webhooks:
         if secret is not None and not isinstance(secret, str):
             raise ApiError(400, ["secret must be a string."])
         reg = Registration(
-            id=existing.id if existing else next(self._ids), name=name.strip(), url=url, events=events,
-            jql=jql or None, exclude_body=bool(body.get("excludeBody", False)),
+            id=existing.id if existing else next(self._ids),
+            name=name.strip(),
+            url=url,
+            events=events,
+            jql=jql or None,
+            exclude_body=bool(body.get("excludeBody", False)),
             secret=secret if secret is not None else (existing.secret if existing else None),  # kept when omitted
-            updated_by=ctx.account.name, updated_at=ctx.now_ms, enabled=bool(body.get("enabled", True)))
+            updated_by=ctx.account.name,
+            updated_at=ctx.now_ms,
+            enabled=bool(body.get("enabled", True)),
+        )
         with self._cond:
             self.registrations[reg.id] = reg
         return reg
@@ -196,8 +214,16 @@ class Webhooks:
         emu = self.emu
         return Env(emu.state, emu.accounts, account, emu.timezone, emu.clock.now_ms(), emu.mode == "cloud")
 
-    def changed(self, kind: str, issue: Issue, actor: str | None, *, comment: Comment | None = None,
-                link: IssueLink | None = None, items: list[dict[str, Any]] | None = None) -> None:
+    def changed(
+        self,
+        kind: str,
+        issue: Issue,
+        actor: str | None,
+        *,
+        comment: Comment | None = None,
+        link: IssueLink | None = None,
+        items: list[dict[str, Any]] | None = None,
+    ) -> None:
         """A change the Domain applied; called with the state lock held, so it only renders
         and queues (the sender thread does the HTTP)."""
         if not self.registrations or not self.switches.enabled:
@@ -225,25 +251,53 @@ class Webhooks:
                 self._compiled[r.jql] = compiled
         return compiled.predicate is None or compiled.predicate(issue)
 
-    def _payload(self, kind: str, issue: Issue, actor: str | None, comment: Comment | None,
-                 link: IssueLink | None, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    def _payload(
+        self,
+        kind: str,
+        issue: Issue,
+        actor: str | None,
+        comment: Comment | None,
+        link: IssueLink | None,
+        items: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
         emu = self.emu
         cloud = emu.mode == "cloud"
-        r = Renderer(emu.state, emu.accounts, base=emu.base_url, version="2", cloud=cloud, tz=emu.timezone,
-                     default_tz=emu.timezone)
+        r = Renderer(
+            emu.state,
+            emu.accounts,
+            base=emu.base_url,
+            version="2",
+            cloud=cloud,
+            tz=emu.timezone,
+            default_tz=emu.timezone,
+        )
         doc: dict[str, Any] = {"timestamp": emu.clock.now_ms(), "webhookEvent": kind}
         proj = emu.state.projects_by_id.get(issue.project_id)
-        fields = {"summary": issue.summary, "issuetype": r.issuetype(issue.issuetype_id),
-                  "project": r.project_ref(proj) if proj else None, "assignee": r.user(issue.assignee),
-                  "priority": r.priority(issue.priority_id), "status": r.status(issue.status)}
+        fields = {
+            "summary": issue.summary,
+            "issuetype": r.issuetype(issue.issuetype_id),
+            "project": r.project_ref(proj) if proj else None,
+            "assignee": r.user(issue.assignee),
+            "priority": r.priority(issue.priority_id),
+            "status": r.status(issue.status),
+        }
         reduced = {"id": str(issue.id), "self": f"{r.api}/issue/{issue.id}", "key": issue.key, "fields": fields}
         if kind.startswith("issuelink_") and link is not None:
             lt = r.link_type(link.type_id)
-            doc["issueLink"] = {"id": int(link.id), "sourceIssueId": int(link.inward_id),
-                                "destinationIssueId": int(link.outward_id),
-                                "issueLinkType": {"id": int(lt["id"]), "name": lt["name"], "outwardName": lt["outward"],
-                                                  "inwardName": lt["inward"], "isSubTaskLinkType": False,
-                                                  "isSystemLinkType": False}, "systemLink": False}
+            doc["issueLink"] = {
+                "id": int(link.id),
+                "sourceIssueId": int(link.inward_id),
+                "destinationIssueId": int(link.outward_id),
+                "issueLinkType": {
+                    "id": int(lt["id"]),
+                    "name": lt["name"],
+                    "outwardName": lt["outward"],
+                    "inwardName": lt["inward"],
+                    "isSubTaskLinkType": False,
+                    "isSystemLinkType": False,
+                },
+                "systemLink": False,
+            }
             return doc
         if kind.startswith("comment_"):
             if comment is not None:
@@ -254,17 +308,25 @@ class Webhooks:
         if actor is not None and r.user(actor) is not None:
             doc["user"] = r.user(actor)
         full = dict(reduced)
-        full["fields"] = {**fields, "labels": list(issue.labels), "created": r.ts(issue.created),
-                          "updated": r.ts(issue.updated), "reporter": r.user(issue.reporter),
-                          "resolution": r.resolution(issue.resolution_id)}
+        full["fields"] = {
+            **fields,
+            "labels": list(issue.labels),
+            "created": r.ts(issue.created),
+            "updated": r.ts(issue.updated),
+            "reporter": r.user(issue.reporter),
+            "resolution": r.resolution(issue.resolution_id),
+        }
         doc["issue"] = full
         transition = any(i.get("field") == "status" for i in items or ())
         doc["issue_event_type_name"] = {  # Jira's finer name: a transition is issue_generic, an edit issue_updated
-            "jira:issue_created": "issue_created", "jira:issue_deleted": "issue_deleted"}.get(
-            kind, "issue_generic" if transition else "issue_updated")
+            "jira:issue_created": "issue_created",
+            "jira:issue_deleted": "issue_deleted",
+        }.get(kind, "issue_generic" if transition else "issue_updated")
         if items:
-            doc["changelog"] = {"id": str(issue.histories[-1].id) if issue.histories else "0",
-                                "items": [dict(i) for i in items]}
+            doc["changelog"] = {
+                "id": str(issue.histories[-1].id) if issue.histories else "0",
+                "items": [dict(i) for i in items],
+            }
         if comment is not None:
             doc["issue_event_type_name"] = "issue_commented"
             doc["comment"] = r.comment(comment)
@@ -272,8 +334,9 @@ class Webhooks:
 
     def _queue_delivery(self, r: Registration, kind: str, body_doc: dict[str, Any]) -> None:
         sw = self.switches
-        body = json.dumps({**body_doc, **({"matchedWebhookIds": [r.id]} if self.emu.mode == "cloud" else {})},
-                          separators=(",", ":")).encode()
+        body = json.dumps(
+            {**body_doc, **({"matchedWebhookIds": [r.id]} if self.emu.mode == "cloud" else {})}, separators=(",", ":")
+        ).encode()
         if r.exclude_body:
             body = b""
         identifier = str(uuid.uuid4())
@@ -281,8 +344,12 @@ class Webhooks:
             self._record(r, kind, identifier, "dropped", None)
             return
         copies = 2 if sw.duplicate and self._rng.random() < sw.duplicate else 1
-        headers = {"Content-Type": "application/json; charset=UTF-8", "X-Atlassian-Webhook-Identifier": identifier,
-                   "X-Atlassian-Webhook-Flow": "Primary", "User-Agent": "Atlassian Webhook HTTP Client"}
+        headers = {
+            "Content-Type": "application/json; charset=UTF-8",
+            "X-Atlassian-Webhook-Identifier": identifier,
+            "X-Atlassian-Webhook-Flow": "Primary",
+            "User-Agent": "Atlassian Webhook HTTP Client",
+        }
         if r.secret:
             from jirasync_cli.webhooks.signature import sign
 
@@ -326,12 +393,21 @@ class Webhooks:
     def _record(self, r: Registration, kind: str, identifier: str, outcome: str, status: int | None) -> None:
         if len(self.deliveries) >= LOG_LIMIT:
             del self.deliveries[: LOG_LIMIT // 10]
-        self.deliveries.append({"webhook": r.id, "event": kind, "identifier": identifier, "outcome": outcome,
-                                "status": status, "at": time.time()})
+        self.deliveries.append(
+            {
+                "webhook": r.id,
+                "event": kind,
+                "identifier": identifier,
+                "outcome": outcome,
+                "status": status,
+                "at": time.time(),
+            }
+        )
 
 
 # -------------------------------------------------------------------- REST routes
 # Served under /rest/webhooks/1.0/ (server.py maps it onto the router as /_webhooks/...).
+
 
 def _admin(ctx: Ctx) -> None:
     if ADMINS not in ctx.account.groups:

@@ -61,8 +61,9 @@ class Transition:
 
 
 class Workflow:
-    def __init__(self, name: str, statuses: list[Status], transitions: list[Transition],
-                 initial: str | None = None) -> None:
+    def __init__(
+        self, name: str, statuses: list[Status], transitions: list[Transition], initial: str | None = None
+    ) -> None:
         if not statuses:
             raise ValueError("a workflow needs at least one status")
         self.name = name
@@ -111,31 +112,53 @@ class Workflow:
         return {
             "name": self.name,
             "initial": self.initial,
-            "statuses": [{"name": s.name, "category": s.category, "description": s.description,
-                          **({"id": s.id} if s.id else {})} for s in self.statuses],
-            "transitions": [{"id": t.id, "name": t.name, "to": t.to,
-                             "from": list(t.sources) if t.sources is not None else None,
-                             **({"screen": [{"id": f.id, "name": f.name, "required": f.required}
-                                            for f in t.screen]} if t.screen is not None else {})}
-                            for t in self.transitions],
+            "statuses": [
+                {"name": s.name, "category": s.category, "description": s.description, **({"id": s.id} if s.id else {})}
+                for s in self.statuses
+            ],
+            "transitions": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "to": t.to,
+                    "from": list(t.sources) if t.sources is not None else None,
+                    **(
+                        {"screen": [{"id": f.id, "name": f.name, "required": f.required} for f in t.screen]}
+                        if t.screen is not None
+                        else {}
+                    ),
+                }
+                for t in self.transitions
+            ],
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Workflow:
         return cls(
             d.get("name", "custom"),
-            [Status(s["name"], s.get("category", "indeterminate"), s.get("description", ""),
-                    str(s["id"]) if s.get("id") else None)
-             for s in d["statuses"]],
-            [Transition(str(t["id"]), t["name"], t["to"],
-                        tuple(t["from"]) if t.get("from") is not None else None,
-                        _screen(t.get("screen")))
-             for t in d.get("transitions", [])],
+            [
+                Status(
+                    s["name"],
+                    s.get("category", "indeterminate"),
+                    s.get("description", ""),
+                    str(s["id"]) if s.get("id") else None,
+                )
+                for s in d["statuses"]
+            ],
+            [
+                Transition(
+                    str(t["id"]),
+                    t["name"],
+                    t["to"],
+                    tuple(t["from"]) if t.get("from") is not None else None,
+                    _screen(t.get("screen")),
+                )
+                for t in d.get("transitions", [])
+            ],
             d.get("initial"),
         )
 
-    def translated(self, names: dict[str, str], ids: dict[str, str] | None = None,
-                   name: str | None = None) -> Workflow:
+    def translated(self, names: dict[str, str], ids: dict[str, str] | None = None, name: str | None = None) -> Workflow:
         """The same workflow with its statuses (and the transitions named like them) renamed,
         as a site administered in another language has them: ``names`` maps an original
         status or transition name to its translation; ``ids`` gives a status (by its original
@@ -146,18 +169,21 @@ class Workflow:
             return names.get(value, value)
 
         statuses = [Status(tr(s.name), s.category, s.description, ids.get(s.name, s.id)) for s in self.statuses]
-        transitions = [Transition(t.id, tr(t.name), tr(t.to),
-                                  tuple(tr(x) for x in t.sources) if t.sources is not None else None, t.screen)
-                       for t in self.transitions]
-        return Workflow(name or f"{self.name} ({len(names)} names translated)", statuses, transitions,
-                        tr(self.initial))
+        transitions = [
+            Transition(
+                t.id, tr(t.name), tr(t.to), tuple(tr(x) for x in t.sources) if t.sources is not None else None, t.screen
+            )
+            for t in self.transitions
+        ]
+        return Workflow(name or f"{self.name} ({len(names)} names translated)", statuses, transitions, tr(self.initial))
 
     @classmethod
     def dev_german(cls) -> Workflow:
         """:meth:`dev_default` as a German-speaking site shows it, "Done" keeping id 10001:
         the same states under other names, as a bot account set to German sees them."""
-        return cls.dev_default().translated(GERMAN_DEV, {"To Do": "10000", "In Progress": "3", "Done": "10001"},
-                                            name="Entwicklungs-Workflow")
+        return cls.dev_default().translated(
+            GERMAN_DEV, {"To Do": "10000", "In Progress": "3", "Done": "10001"}, name="Entwicklungs-Workflow"
+        )
 
     @classmethod
     def simple(cls, names: list[str], categories: list[str] | None = None, name: str = "simple") -> Workflow:
@@ -220,9 +246,15 @@ class Workflow:
 
 # Names a German Jira shows for the statuses and transitions of :meth:`Workflow.dev_default`.
 GERMAN_DEV = {
-    "To Do": "Zu erledigen", "In Progress": "In Arbeit", "In Review": "In Prüfung", "Done": "Erledigt",
-    "Start Progress": "Vorgang beginnen", "Request Review": "Prüfung anfordern",
-    "Back to In Progress": "Zurück zu In Arbeit", "Stop Progress": "Vorgang anhalten", "Reopen": "Erneut öffnen",
+    "To Do": "Zu erledigen",
+    "In Progress": "In Arbeit",
+    "In Review": "In Prüfung",
+    "Done": "Erledigt",
+    "Start Progress": "Vorgang beginnen",
+    "Request Review": "Prüfung anfordern",
+    "Back to In Progress": "Zurück zu In Arbeit",
+    "Stop Progress": "Vorgang anhalten",
+    "Reopen": "Erneut öffnen",
 }
 
 

@@ -31,8 +31,15 @@ class HealthServer:
     timeouts, a cap on connections, and accept failures that are logged, never fatal.
     """
 
-    def __init__(self, host: str, port: int, provider: Callable[[], HealthReport], refresh: float = 0.5,
-                 alive: Callable[[], bool] = lambda: True, **http_options: Any) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        provider: Callable[[], HealthReport],
+        refresh: float = 0.5,
+        alive: Callable[[], bool] = lambda: True,
+        **http_options: Any,
+    ) -> None:
         from jirasync_cli.health.server import HttpServer
 
         self.provider = provider
@@ -79,8 +86,12 @@ class HealthServer:
                     doc = self.provider().to_dict()
                 except Exception as exc:  # a broken provider must still answer
                     log.exception("health provider failed")
-                    doc = {"status": "unhealthy", "http_status": 503, "workers": [],
-                           "errors": [f"health provider failed: {type(exc).__name__}"]}
+                    doc = {
+                        "status": "unhealthy",
+                        "http_status": 503,
+                        "workers": [],
+                        "errors": [f"health provider failed: {type(exc).__name__}"],
+                    }
                 body = secrets.redact(json.dumps(doc, default=str)).encode() + b"\n"
                 self._cached = (now, doc, body)
             return self._cached[1], self._cached[2]

@@ -15,22 +15,31 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 
     class Collector:
         def collect(self):  # type: ignore[no-untyped-def]
-            up = GaugeMetricFamily("jirasync_worker_up", "1 if the pair's worker runs (or stands by)",
-                                   labels=["worker"])
-            ok = GaugeMetricFamily("jirasync_worker_ok", "1 if the worker runs and its last cycle had no error",
-                                   labels=["worker"])
-            state = GaugeMetricFamily("jirasync_worker_state", "Current state of the worker (1 = in this state)",
-                                      labels=["worker", "state"])
-            restarts = CounterMetricFamily("jirasync_worker_restarts", "Worker restarts by the supervisor",
-                                           labels=["worker"])
-            last_ok = GaugeMetricFamily("jirasync_last_successful_sync_timestamp_seconds",
-                                        "Unix time of the last successful cycle", labels=["worker"])
+            up = GaugeMetricFamily(
+                "jirasync_worker_up", "1 if the pair's worker runs (or stands by)", labels=["worker"]
+            )
+            ok = GaugeMetricFamily(
+                "jirasync_worker_ok", "1 if the worker runs and its last cycle had no error", labels=["worker"]
+            )
+            state = GaugeMetricFamily(
+                "jirasync_worker_state", "Current state of the worker (1 = in this state)", labels=["worker", "state"]
+            )
+            restarts = CounterMetricFamily(
+                "jirasync_worker_restarts", "Worker restarts by the supervisor", labels=["worker"]
+            )
+            last_ok = GaugeMetricFamily(
+                "jirasync_last_successful_sync_timestamp_seconds",
+                "Unix time of the last successful cycle",
+                labels=["worker"],
+            )
             cycles = CounterMetricFamily("jirasync_cycles", "Cycles completed", labels=["worker"])
             rss = GaugeMetricFamily("jirasync_worker_resident_memory_bytes", "Worker RSS", labels=["worker"])
-            age = GaugeMetricFamily("jirasync_worker_heartbeat_age_seconds", "Seconds since the last heartbeat",
-                                    labels=["worker"])
-            requests = CounterMetricFamily("jirasync_jira_requests", "Requests sent to Jira (retries included)",
-                                           labels=["worker", "kind"])
+            age = GaugeMetricFamily(
+                "jirasync_worker_heartbeat_age_seconds", "Seconds since the last heartbeat", labels=["worker"]
+            )
+            requests = CounterMetricFamily(
+                "jirasync_jira_requests", "Requests sent to Jira (retries included)", labels=["worker", "kind"]
+            )
             for w in doc.get("workers", []):
                 name = w["name"]
                 up.add_metric([name], 1.0 if w["state"] in UP_STATES else 0.0)
@@ -61,8 +70,11 @@ def metrics_text(doc: dict[str, Any]) -> bytes:
 
 def _webhook_metrics(doc: dict[str, Any], counter: Any, gauge: Any) -> list[Any]:
     """Webhook deliveries (all pairs) and events per listening pair."""
-    hooks = counter("jirasync_webhook_events", "Webhook deliveries by result (received = "
-                    "accepted + ignored + rejected)", labels=["result"])
+    hooks = counter(
+        "jirasync_webhook_events",
+        "Webhook deliveries by result (received = accepted + ignored + rejected)",
+        labels=["result"],
+    )
     summary = doc.get("webhooks") or {}
     for result in ("received", "accepted", "ignored", "rejected"):
         if result in summary:
@@ -71,10 +83,14 @@ def _webhook_metrics(doc: dict[str, Any], counter: Any, gauge: Any) -> list[Any]
     for reason, count in sorted((summary.get("rejected_by") or {}).items()):
         rejected.add_metric([reason], float(count))
     pair_events = counter("jirasync_webhook_pair_events", "Webhook events routed to the pair", labels=["worker"])
-    coalesced = counter("jirasync_webhook_coalesced", "Webhook events that caused no cycle of "
-                        "their own (a burst, or events during a cycle)", labels=["worker"])
-    hook_age = gauge("jirasync_webhook_last_event_age_seconds", "Seconds since the pair's last webhook event",
-                     labels=["worker"])
+    coalesced = counter(
+        "jirasync_webhook_coalesced",
+        "Webhook events that caused no cycle of their own (a burst, or events during a cycle)",
+        labels=["worker"],
+    )
+    hook_age = gauge(
+        "jirasync_webhook_last_event_age_seconds", "Seconds since the pair's last webhook event", labels=["worker"]
+    )
     for w in doc.get("workers", []):
         pair = w.get("webhooks")
         if not pair:

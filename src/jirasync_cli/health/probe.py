@@ -58,25 +58,36 @@ def mongo_health(settings: Settings, config_dir: Path) -> HealthReport:
         except JirasyncError as exc:
             errors.append(f"{cfg.name}: {exc}")
             beats = []
-        fresh = [b for b in beats if isinstance(b.get("ts"), datetime) and
-                 (now - _aware(b["ts"])).total_seconds() <= limit and b.get("state") not in ("stopping", "stopped")]
+        fresh = [
+            b
+            for b in beats
+            if isinstance(b.get("ts"), datetime)
+            and (now - _aware(b["ts"])).total_seconds() <= limit
+            and b.get("state") not in ("stopping", "stopped")
+        ]
         best = _pick(fresh)
         beat = best or {}
         last_cycle = beat.get("last_cycle") or None
-        workers.append(WorkerHealth(
-            name=cfg.name,
-            pid=beat.get("pid"),
-            state="failed" if not best else ("standby" if beat.get("state") == "standby" else "running"),
-            ok=bool(best) and not beat.get("error") and beat.get("state") != "error",
-            last_heartbeat=_aware(beat["ts"]).isoformat(timespec="seconds") if best else None,
-            last_cycle={k: last_cycle.get(k) for k in ("result", "mode", "startedAt")} if last_cycle else None,
-            jira_requests=beat.get("jira_requests") or {},
-            error=beat.get("error") or (None if best else "no recent heartbeat"),
-            stored=Stored(instances=len(fresh)),
-        ))
-    return build_report(workers, config_dir=str(config_dir), invalid_configs=[p.line() for p in result.problems],
-                        problems=errors, stored=StoredFacts(generated_at=now.isoformat(timespec="seconds"),
-                                                            ts=time.time()))
+        workers.append(
+            WorkerHealth(
+                name=cfg.name,
+                pid=beat.get("pid"),
+                state="failed" if not best else ("standby" if beat.get("state") == "standby" else "running"),
+                ok=bool(best) and not beat.get("error") and beat.get("state") != "error",
+                last_heartbeat=_aware(beat["ts"]).isoformat(timespec="seconds") if best else None,
+                last_cycle={k: last_cycle.get(k) for k in ("result", "mode", "startedAt")} if last_cycle else None,
+                jira_requests=beat.get("jira_requests") or {},
+                error=beat.get("error") or (None if best else "no recent heartbeat"),
+                stored=Stored(instances=len(fresh)),
+            )
+        )
+    return build_report(
+        workers,
+        config_dir=str(config_dir),
+        invalid_configs=[p.line() for p in result.problems],
+        problems=errors,
+        stored=StoredFacts(generated_at=now.isoformat(timespec="seconds"), ts=time.time()),
+    )
 
 
 def _aware(value: datetime) -> datetime:

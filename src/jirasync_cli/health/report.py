@@ -115,15 +115,28 @@ class HealthReport:
         return doc
 
 
-def build_report(workers: Sequence[WorkerHealth], *, config_dir: str, invalid_configs: Sequence[str],
-                 problems: Sequence[str] = (), supervisor: SupervisorFacts | None = None,
-                 stored: StoredFacts | None = None, webhooks: dict[str, Any] | None = None) -> HealthReport:
+def build_report(
+    workers: Sequence[WorkerHealth],
+    *,
+    config_dir: str,
+    invalid_configs: Sequence[str],
+    problems: Sequence[str] = (),
+    supervisor: SupervisorFacts | None = None,
+    stored: StoredFacts | None = None,
+    webhooks: dict[str, Any] | None = None,
+) -> HealthReport:
     """The report of these rows: status, HTTP code and why nothing syncs, decided here only."""
     status, code = overall(workers)
-    return HealthReport(status=status, http_status=code, supervisor=supervisor, workers=tuple(workers),
-                        invalid_configs=tuple(invalid_configs),
-                        errors=(*unhealthy_reason(workers, config_dir), *problems), stored=stored,
-                        webhooks=webhooks)
+    return HealthReport(
+        status=status,
+        http_status=code,
+        supervisor=supervisor,
+        workers=tuple(workers),
+        invalid_configs=tuple(invalid_configs),
+        errors=(*unhealthy_reason(workers, config_dir), *problems),
+        stored=stored,
+        webhooks=webhooks,
+    )
 
 
 def overall(workers: Sequence[WorkerHealth]) -> tuple[str, int]:

@@ -85,10 +85,20 @@ class _RateLimitedLog:
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int, handler: Handler, *, server_name: str = "jirasync",
-                 idle_timeout: float = IDLE_TIMEOUT, header_timeout: float = HEADER_TIMEOUT,
-                 write_timeout: float = WRITE_TIMEOUT, max_connections: int | None = None,
-                 post_handler: PostHandler | None = None, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handler: Handler,
+        *,
+        server_name: str = "jirasync",
+        idle_timeout: float = IDLE_TIMEOUT,
+        header_timeout: float = HEADER_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
+        max_connections: int | None = None,
+        post_handler: PostHandler | None = None,
+        max_body: int = MAX_BODY_BYTES,
+    ) -> None:
         self.handler = handler
         self.post_handler = post_handler
         self.max_body = max_body
@@ -177,9 +187,12 @@ class HttpServer:
             except OSError as exc:
                 self.stats["accept_failures"] += 1
                 if exc.errno in _OUT_OF_RESOURCES:
-                    self.accept_errors.error("health server cannot accept a connection; pausing accepts",
-                                             error=str(exc), open_connections=len(self.conns),
-                                             pause_seconds=ACCEPT_PAUSE)
+                    self.accept_errors.error(
+                        "health server cannot accept a connection; pausing accepts",
+                        error=str(exc),
+                        open_connections=len(self.conns),
+                        pause_seconds=ACCEPT_PAUSE,
+                    )
                     self._accept_paused_until = time.monotonic() + ACCEPT_PAUSE
                     return False
                 continue  # ECONNABORTED and the like: that client gave up
@@ -251,7 +264,7 @@ class HttpServer:
                 if len(conn.inbuf) > MAX_HEAD_BYTES:
                     self._respond(conn, 431, b"request head too large\n", "text/plain", "GET", close=True)
                 break
-            head, conn.inbuf = conn.inbuf[:end], conn.inbuf[end + 4:]
+            head, conn.inbuf = conn.inbuf[:end], conn.inbuf[end + 4 :]
             conn.head_started = now if conn.inbuf else None
             self._answer(conn, head)
             if conn.pending is not None:
@@ -291,8 +304,9 @@ class HttpServer:
 
     def _start_post(self, conn: _Conn, target: str, headers: dict[str, str], close: bool) -> None:
         if "transfer-encoding" in headers:
-            self._respond(conn, 411, b'{"error":"a Content-Length is required"}\n', "application/json", "POST",
-                          close=True)
+            self._respond(
+                conn, 411, b'{"error":"a Content-Length is required"}\n', "application/json", "POST", close=True
+            )
             return
         try:
             length = int(headers.get("content-length") or "0")
@@ -323,9 +337,11 @@ class HttpServer:
         except ValueError:
             reason = ""
         closing = "Connection: close\r\n" if close else ""
-        head = (f"HTTP/1.1 {code} {reason}\r\nServer: {self.server_name}\r\nDate: {formatdate(usegmt=True)}\r\n"
-                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n"
-                f"{closing}\r\n")
+        head = (
+            f"HTTP/1.1 {code} {reason}\r\nServer: {self.server_name}\r\nDate: {formatdate(usegmt=True)}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\nCache-Control: no-store\r\n"
+            f"{closing}\r\n"
+        )
         conn.outbuf += head.encode("latin-1") + (b"" if method == "HEAD" else body)
         conn.close_after = conn.close_after or close
 

@@ -218,8 +218,9 @@ class JiraClient:
         issues = [issue for page in pages for issue in page]
         return SearchResult(issues, pages.started_at, pages.requests)
 
-    def search_pages(self, jql: str, on_page: Callable[[int], None] | None = None, *,
-                     reconcile_ids: Iterable[str] = ()) -> SearchPages:
+    def search_pages(
+        self, jql: str, on_page: Callable[[int], None] | None = None, *, reconcile_ids: Iterable[str] = ()
+    ) -> SearchPages:
         """The same search, a page at a time as Jira returns them: memory stays bounded by
         one page however many issues match."""
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(SEARCH_FIELDS), "properties": SOURCE_PROPERTY}
@@ -258,8 +259,9 @@ class JiraClient:
             tally.started = self.clock.last_seen()
         return page or {}
 
-    def _search_cloud(self, tally: _Tally, params: dict[str, Any], reconcile: list[int],
-                      on_page: Callable[[int], None] | None) -> Iterator[list[dict[str, Any]]]:
+    def _search_cloud(
+        self, tally: _Tally, params: dict[str, Any], reconcile: list[int], on_page: Callable[[int], None] | None
+    ) -> Iterator[list[dict[str, Any]]]:
         """``/search/jql``: keyset pages by ``nextPageToken``, nothing skipped or repeated."""
         token: str | None = None
         seen_tokens: set[str] = set()
@@ -282,8 +284,9 @@ class JiraClient:
                 raise JiraApiError(None, "search returned the same page token twice", operation="search")
             seen_tokens.add(token)
 
-    def _search_server(self, tally: _Tally, params: dict[str, Any],
-                       on_page: Callable[[int], None] | None) -> Iterator[list[dict[str, Any]]]:
+    def _search_server(
+        self, tally: _Tally, params: dict[str, Any], on_page: Callable[[int], None] | None
+    ) -> Iterator[list[dict[str, Any]]]:
         """``/search`` with ``startAt``, made safe for results that change while we page.
 
         Offset paging skips an issue when one before it leaves the result set between two
@@ -343,8 +346,9 @@ class JiraClient:
                 return
             start, anchored = end - 1, True  # the next page starts on the last issue we have
 
-    def _narrowed(self, where: str, order: str, last: dict[str, Any] | None, floor: str | None,
-                  narrowable: bool) -> tuple[str, str]:
+    def _narrowed(
+        self, where: str, order: str, last: dict[str, Any] | None, floor: str | None, narrowable: bool
+    ) -> tuple[str, str]:
         """The query restricted to issues created from the minute of the newest one we have."""
         created = ((last or {}).get("fields") or {}).get("created")
         if not narrowable or not created:
@@ -739,15 +743,19 @@ class JiraClient:
     def remote_link(self, key: str, *, global_id: str, url: str, title: str, relationship: str) -> None:
         """Add (or, with the same ``global_id``, update) a link from ``key`` to a page
         elsewhere: an issue on another Jira site. Posting it again creates no second one."""
-        payload = {"globalId": global_id, "relationship": relationship,
-                   "application": {"type": "jirasync", "name": "jirasync"},
-                   "object": {"url": url, "title": title}}
+        payload = {
+            "globalId": global_id,
+            "relationship": relationship,
+            "application": {"type": "jirasync", "name": "jirasync"},
+            "object": {"url": url, "title": title},
+        }
         self._call("POST", f"issue/{key}/remotelink", key=key, operation="link issues (remote)", json=payload)
 
     def has_remote_link(self, key: str, global_id: str) -> bool:
         try:
-            self._call("GET", f"issue/{key}/remotelink", key=key, operation="read remote link",
-                       params={"globalId": global_id})
+            self._call(
+                "GET", f"issue/{key}/remotelink", key=key, operation="read remote link", params={"globalId": global_id}
+            )
         except JiraApiError as exc:
             if exc.status == 404:
                 return False

@@ -147,10 +147,12 @@ class CrossSiteJira:
         """A remote link on each issue to the other, dev first (its create is the one recovery
         looks for); both carry the same ``globalId``, so a repeat updates them."""
         gid = remote_link_id(self.pair, user_key)
-        self.dev.remote_link(dev_key, global_id=gid, url=f"{self.user.base}/browse/{user_key}", title=user_key,
-                             relationship=RELATIONSHIP)
-        self.user.remote_link(user_key, global_id=gid, url=f"{self.dev.base}/browse/{dev_key}", title=dev_key,
-                              relationship=RELATIONSHIP)
+        self.dev.remote_link(
+            dev_key, global_id=gid, url=f"{self.user.base}/browse/{user_key}", title=user_key, relationship=RELATIONSHIP
+        )
+        self.user.remote_link(
+            user_key, global_id=gid, url=f"{self.dev.base}/browse/{dev_key}", title=dev_key, relationship=RELATIONSHIP
+        )
 
     def linked(self, *, dev_key: str, user_key: str) -> bool:
         """Whether both remote links of the pair are in place."""

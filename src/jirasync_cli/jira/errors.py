@@ -10,8 +10,14 @@ from jirasync_cli.errors import JirasyncError
 class JiraApiError(JirasyncError):
     """Jira answered with an error status."""
 
-    def __init__(self, status: int | None, message: str, key: str | None = None, operation: str = "",
-                 field_errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int | None,
+        message: str,
+        key: str | None = None,
+        operation: str = "",
+        field_errors: dict[str, str] | None = None,
+    ) -> None:
         where = f" on {key}" if key else ""
         what = f"{operation} failed{where}" if operation else f"Jira request failed{where}"
         code = f"HTTP {status}" if status else "no response"

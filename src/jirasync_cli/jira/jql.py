@@ -46,7 +46,7 @@ def split_order(jql: str) -> tuple[str, str]:
     if not match:
         return jql, ""
     last = match[-1]
-    return jql[:last.start()], jql[last.end():]
+    return jql[: last.start()], jql[last.end() :]
 
 
 def search_window(exc: Exception) -> int | None:

@@ -43,8 +43,7 @@ def convert(body: Body | None, *, to_adf: bool, display_name: DisplayName) -> Bo
     if body is None or body == "":
         return wiki_to_adf("", display_name) if to_adf else ""
     if isinstance(body, str):
-        return wiki_to_adf(body, display_name) if to_adf else adf_to_wiki(wiki_to_adf(body, display_name),
-                                                                            display_name)
+        return wiki_to_adf(body, display_name) if to_adf else adf_to_wiki(wiki_to_adf(body, display_name), display_name)
     if to_adf:
         clean = sanitize(body, display_name)
         return clean if isinstance(clean, dict) else wiki_to_adf(str(clean), display_name)
@@ -54,12 +53,12 @@ def convert(body: Body | None, *, to_adf: bool, display_name: DisplayName) -> Bo
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def template_body(template: str, values: Mapping[str, str | None], *, to_adf: bool,
-                  display_name: DisplayName) -> Body:
+def template_body(template: str, values: Mapping[str, str | None], *, to_adf: bool, display_name: DisplayName) -> Body:
     """A comment template for either kind of site. The template is wiki markup on both (so
     ``*Fixed* in ${targetKey}`` is bold on Cloud too, as it always was on Data Center); the
     values filled in are plain text (a summary's ``*`` stays a star). A placeholder without a
     value stays as written."""
+
     def fill(m: re.Match[str]) -> str:
         value = values.get(m.group(1))
         return escape_text(value) if value is not None else escape_text(m.group(0))
@@ -229,13 +228,24 @@ def _media_text(node: Node) -> str:
 
 # -- inline ------------------------------------------------------------------------------------
 
-_INLINE_KINDS = frozenset({"text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status",
-                           "mediaInline", "placeholder", "inlineExtension"})
+_INLINE_KINDS = frozenset(
+    {
+        "text",
+        "hardBreak",
+        "mention",
+        "emoji",
+        "inlineCard",
+        "date",
+        "status",
+        "mediaInline",
+        "placeholder",
+        "inlineExtension",
+    }
+)
 _PIECE = tuple[str, Any, Any]  # ("text", plain text, None) | ("mark", inner pieces or code text, mark)
 
 
-def _inline(nodes: list[Node], name: DisplayName, *, line_start: bool, in_table: bool = False,
-            after: str = "") -> str:
+def _inline(nodes: list[Node], name: DisplayName, *, line_start: bool, in_table: bool = False, after: str = "") -> str:
     runs = [("\n", ()) if n.get("type") == "hardBreak" else (_plain_of(n, name), _sorted_marks(n)) for n in nodes]
     runs = _merge([(t, m) for t, m in runs if t])
     pieces = _nest(runs)
@@ -346,7 +356,7 @@ def _join(pieces: list[_PIECE], *, line_start: bool, after: str = "", resolve: b
     for i, (kind, text) in enumerate(flat):
         if kind == "plain":
             at_start = line_start and (not out or out[-1].endswith("\n"))
-            following = next((t[:1] for _, t in flat[i + 1:] if t), after)
+            following = next((t[:1] for _, t in flat[i + 1 :] if t), after)
             text = _escape_plain(text, line_start=at_start, before=last, after=following)
         out.append(text)
         last = text[-1:] or last
@@ -358,8 +368,11 @@ def _render_mark(value: Any, mark: tuple[Any, ...], line_start: bool) -> list[tu
         inner_plain = str(value)
         core = inner_plain.strip() or inner_plain
         lead, trail = _edges(inner_plain, core)
-        return [("plain", lead), ("raw", "{{" + _escape_plain(core, line_start=False, code=True) + "}}"),
-                ("plain", trail)]
+        return [
+            ("plain", lead),
+            ("raw", "{{" + _escape_plain(core, line_start=False, code=True) + "}}"),
+            ("plain", trail),
+        ]
     inner = _join(value, line_start=line_start, resolve=False)
     stripped = inner.strip(" ")
     if not stripped:
@@ -428,7 +441,7 @@ def _visible_after(text: str, i: int) -> str:
 
 def _edges(whole: str, core: str) -> tuple[str, str]:
     start = whole.find(core)
-    return whole[:start], whole[start + len(core):]
+    return whole[:start], whole[start + len(core) :]
 
 
 def _url(href: str) -> str:
@@ -516,8 +529,12 @@ def _norm(node: Node) -> Node:
         for child in (_norm(c) for c in _children(node)):
             if child.get("type") == "text" and not child.get("text"):
                 continue
-            if (merged and child.get("type") == "text" and merged[-1].get("type") == "text"
-                    and merged[-1].get("marks") == child.get("marks")):
+            if (
+                merged
+                and child.get("type") == "text"
+                and merged[-1].get("type") == "text"
+                and merged[-1].get("marks") == child.get("marks")
+            ):
                 merged[-1] = {**merged[-1], "text": str(merged[-1]["text"]) + str(child["text"])}
             else:
                 merged.append(child)

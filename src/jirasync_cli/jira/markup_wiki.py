@@ -69,19 +69,28 @@ class _Blocks:
             if stripped.startswith(_QUOTE) or _PANEL.match(line):
                 flush()
                 tag = _QUOTE if stripped.startswith(_QUOTE) else "{panel}"
-                inner, i = _until(lines, i, line[line.index("}") + 1:], tag)
+                inner, i = _until(lines, i, line[line.index("}") + 1 :], tag)
                 content = self.parse(inner)
                 if tag == _QUOTE:
-                    blocks.append({"type": "blockquote", "content": [_quotable(b) for b in content]
-                                   or [{"type": "paragraph", "content": []}]})
+                    blocks.append(
+                        {
+                            "type": "blockquote",
+                            "content": [_quotable(b) for b in content] or [{"type": "paragraph", "content": []}],
+                        }
+                    )
                 else:
                     blocks.extend(content)
                 continue
             heading = _HEADING.match(line)
             if heading:
                 flush()
-                blocks.append({"type": "heading", "attrs": {"level": int(heading.group(1))},
-                               "content": _Inline(self.name).parse(heading.group(2).strip())})
+                blocks.append(
+                    {
+                        "type": "heading",
+                        "attrs": {"level": int(heading.group(1))},
+                        "content": _Inline(self.name).parse(heading.group(2).strip()),
+                    }
+                )
                 i += 1
                 continue
             if stripped == "----":
@@ -121,7 +130,7 @@ class _Blocks:
 
     def _code(self, lines: list[str], i: int, m: re.Match[str]) -> tuple[Node, int]:
         tag, language = m.group(1), _language(m.group(2))
-        inner, i = _until(lines, i, lines[i][m.end():], "{" + tag + "}")
+        inner, i = _until(lines, i, lines[i][m.end() :], "{" + tag + "}")
         body = "\n".join(inner)
         node: Node = {"type": "codeBlock"}
         if tag == "code" and language:
@@ -138,8 +147,9 @@ class _Blocks:
             if len(marker) == depth:
                 if _list_kind(marker, depth) != kind:
                     break
-                node["content"].append({"type": "listItem", "content": [
-                    {"type": "paragraph", "content": _Inline(self.name).parse(text)}]})
+                node["content"].append(
+                    {"type": "listItem", "content": [{"type": "paragraph", "content": _Inline(self.name).parse(text)}]}
+                )
                 i += 1
             else:
                 sub, i = self._list(items, i, depth + 1)
@@ -152,8 +162,13 @@ class _Blocks:
     def _row(self, line: str) -> Node:
         cells: list[Node] = []
         for header, text in _cells(line):
-            cells.append({"type": "tableHeader" if header else "tableCell", "attrs": {},
-                          "content": [{"type": "paragraph", "content": _Inline(self.name).parse(text.strip())}]})
+            cells.append(
+                {
+                    "type": "tableHeader" if header else "tableCell",
+                    "attrs": {},
+                    "content": [{"type": "paragraph", "content": _Inline(self.name).parse(text.strip())}],
+                }
+            )
         return {"type": "tableRow", "content": cells}
 
 
@@ -177,7 +192,7 @@ def _until(lines: list[str], i: int, first: str, tag: str) -> tuple[list[str], i
     while True:
         end = current.find(tag)
         if end >= 0:
-            head, tail = current[:end], current[end + len(tag):]
+            head, tail = current[:end], current[end + len(tag) :]
             if head:
                 inner.append(head)
             if tail.strip():
@@ -212,7 +227,7 @@ def _cells(line: str) -> list[tuple[bool, str]]:
     while i < n:
         ch = line[i]
         if ch == "\\" and i + 1 < n:
-            buf.append(line[i:i + 2])
+            buf.append(line[i : i + 2])
             i += 2
             continue
         if ch == "[":
@@ -270,7 +285,7 @@ class _Inline:
                 end = scan.find(i + 2, "}}")
                 if end > i + 2:
                     flush()
-                    out.extend(self._run(s[i + 2:end], [*marks, {"type": "code"}]))
+                    out.extend(self._run(s[i + 2 : end], [*marks, {"type": "code"}]))
                     i = end + 2
                     continue
             if s.startswith("{color:", i):
@@ -278,20 +293,22 @@ class _Inline:
                 end = scan.find(close + 1, "{color}") if close > 0 else -1
                 if end > 0:
                     flush()
-                    color = s[i + 7:close].strip()
-                    out.extend(self._run(s[close + 1:end], [*marks, {"type": "textColor", "attrs": {"color": color}}]))
+                    color = s[i + 7 : close].strip()
+                    out.extend(
+                        self._run(s[close + 1 : end], [*marks, {"type": "textColor", "attrs": {"color": color}}])
+                    )
                     i = end + 7
                     continue
             if ch == "[":
                 end = scan.find(i + 1, "]")
-                if end > i + 1 and (nodes := self._bracket(s[i + 1:end], marks)) is not None:
+                if end > i + 1 and (nodes := self._bracket(s[i + 1 : end], marks)) is not None:
                     flush()
                     out.extend(nodes)
                     i = end + 1
                     continue
             if ch == "!" and i + 1 < n and not s[i + 1].isspace():
                 end = s.find("!", i + 1)
-                target = s[i + 1:end].split("|")[0] if end > 0 else ""
+                target = s[i + 1 : end].split("|")[0] if end > 0 else ""
                 if target and "\n" not in target and not target[-1].isspace():
                     buf.append(f"[attachment: {target.rsplit('/', 1)[-1] if _URL.match(target) else target}]")
                     i = end + 1
@@ -337,7 +354,7 @@ def _split_pipe(text: str) -> list[str]:
     parts, buf, i = [], [], 0
     while i < len(text):
         if text[i] == "\\" and i + 1 < len(text):
-            buf.append(text[i:i + 2])
+            buf.append(text[i : i + 2])
             i += 2
             continue
         if text[i] == "|":
@@ -458,8 +475,12 @@ def _merge(nodes: list[Node]) -> list[Node]:
     for node in nodes:
         if node.get("type") == "text" and not node.get("text"):
             continue
-        if out and node.get("type") == "text" and out[-1].get("type") == "text" \
-                and out[-1].get("marks") == node.get("marks"):
+        if (
+            out
+            and node.get("type") == "text"
+            and out[-1].get("type") == "text"
+            and out[-1].get("marks") == node.get("marks")
+        ):
             out[-1] = {**out[-1], "text": out[-1]["text"] + node["text"]}
         else:
             out.append(node)

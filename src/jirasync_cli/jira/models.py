@@ -11,8 +11,19 @@ from jirasync_cli.jira.adf import Body
 # What one search asks for: everything the planner needs, so no per-issue GET follows.
 COPIED_FIELDS = ("summary", "description", "priority", "labels")  # copied to a dev issue on create
 SEARCH_FIELDS = (
-    "summary", "description", "status", "priority", "labels", "issuetype", "project",
-    "created", "updated", "comment", "issuelinks", "creator", "assignee",
+    "summary",
+    "description",
+    "status",
+    "priority",
+    "labels",
+    "issuetype",
+    "project",
+    "created",
+    "updated",
+    "comment",
+    "issuelinks",
+    "creator",
+    "assignee",
 )
 SOURCE_PROPERTY = "jirasync.source"  # on a dev issue: which user issue it was created for
 COMMENT_PROPERTY = "jirasync.comment"  # on a comment we wrote: the intent that wrote it
@@ -39,8 +50,12 @@ def person_of(user: dict[str, Any] | None) -> dict[str, str] | None:
     name), ``key`` (Data Center), ``name`` (display name), ``email`` where the site shows it."""
     if not isinstance(user, dict) or not (user.get("accountId") or user.get("name")):
         return None
-    return {"id": str(user.get("accountId") or user.get("name")), "key": str(user.get("key") or ""),
-            "name": str(user.get("displayName") or ""), "email": str(user.get("emailAddress") or "")}
+    return {
+        "id": str(user.get("accountId") or user.get("name")),
+        "key": str(user.get("key") or ""),
+        "name": str(user.get("displayName") or ""),
+        "email": str(user.get("emailAddress") or ""),
+    }
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,9 @@ class BorrowingPacer:
     every pair. Tokens expire after :data:`GRANT_TTL_SECONDS`: an idle worker never hoards.
     """
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], cancel: threading.Event | None = None,
-                 batch: int = 8) -> None:
+    def __init__(
+        self, send: Callable[[dict[str, Any]], None], cancel: threading.Event | None = None, batch: int = 8
+    ) -> None:
         self._send = send
         self.cancel = cancel or threading.Event()
         self._cond = threading.Condition()
@@ -178,13 +179,15 @@ def lend_from(factory: Callable[[str, float, float | None, threading.Event | Non
         _registry.clear()
 
 
-def pacer_for(site: str, rate: float, cancel: threading.Event | None = None,
-              ceiling: float | None = None) -> Any:
+def pacer_for(site: str, rate: float, cancel: threading.Event | None = None, ceiling: float | None = None) -> Any:
     """The one pacer of ``site`` in this process (created with ``rate`` on first use)."""
     with _registry_lock:
         pacer = _registry.get(site)
         if pacer is None:
-            pacer = (_factory(site, rate, ceiling, cancel) if _factory is not None
-                     else SitePacer(rate, ceiling, cancel=cancel))
+            pacer = (
+                _factory(site, rate, ceiling, cancel)
+                if _factory is not None
+                else SitePacer(rate, ceiling, cancel=cancel)
+            )
             _registry[site] = pacer
         return pacer

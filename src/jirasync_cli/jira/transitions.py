@@ -40,8 +40,9 @@ class TransitionPlan:
     learnt_at: float = field(default_factory=time.monotonic)
 
 
-def transition_plan(option: dict[str, Any], *, key: str, target: str, resolution: str | None,
-                    rule: str = "") -> TransitionPlan:
+def transition_plan(
+    option: dict[str, Any], *, key: str, target: str, resolution: str | None, rule: str = ""
+) -> TransitionPlan:
     """The request for transition ``option`` (one entry of the expanded transitions list);
     ``rule`` names the config setting to fix, e.g. ``rules[1].resolution (rule 'dev-done')``."""
     screen = option.get("fields") or {}

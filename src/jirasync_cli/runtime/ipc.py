@@ -52,7 +52,7 @@ class LineReader:
                     self._skipping += len(data)
                     return messages
                 self.errors.append(f"line of {self._skipping + end} bytes dropped (limit {self._limit})")
-                self._skipping, data = 0, data[end + 1:]
+                self._skipping, data = 0, data[end + 1 :]
                 continue
             self._buffer += data
             data = b""
@@ -119,8 +119,9 @@ class WorkerChannel:
             raise ValueError(f"expected a config message, got {message.get('type')!r}")
         return message
 
-    def watch_parent(self, on_gone: Callable[[], None],
-                     on_message: Callable[[dict[str, Any]], None] | None = None) -> threading.Thread:
+    def watch_parent(
+        self, on_gone: Callable[[], None], on_message: Callable[[dict[str, Any]], None] | None = None
+    ) -> threading.Thread:
         """Hand each later message (grants) to ``on_message``; call ``on_gone`` when stdin
         reaches EOF (the supervisor died or closed it)."""
         reader = LineReader()

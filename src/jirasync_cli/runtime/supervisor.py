@@ -79,11 +79,22 @@ STOP_GRACE_SECONDS = 10.0
 HUNG_GRACE_SECONDS = 5.0  # a hung worker gets this long after SIGTERM before SIGKILL
 EXTERNAL_KILL_BACKOFF_CAP = 2.0
 # Signals a process receives from its own faults: dying of one is the worker's own failure.
-FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
-                           signal.SIGSYS, signal.SIGTRAP, signal.SIGXCPU, signal.SIGXFSZ})
+FAULT_SIGNALS = frozenset(
+    {
+        signal.SIGSEGV,
+        signal.SIGBUS,
+        signal.SIGILL,
+        signal.SIGFPE,
+        signal.SIGABRT,
+        signal.SIGSYS,
+        signal.SIGTRAP,
+        signal.SIGXCPU,
+        signal.SIGXFSZ,
+    }
+)
 WEBHOOKS = object()  # selector data of the webhook receiver's wake-up pipe
 LOOP_STALL_SECONDS = 30.0  # /livez fails when the loop has not turned for this long (it turns every <= 1 s,
-                           # but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
+# but stopping a changed worker on SIGHUP may hold it for STOP_GRACE_SECONDS)
 
 
 def _stdin_is_terminal() -> bool:
@@ -113,9 +124,16 @@ def pair_sites(pair: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def load_configs(settings: Settings) -> dict[str, Any]:
     """Validate the config dir in a child process (see :mod:`jirasync_cli.config.export`)."""
     done = subprocess.run(
-        [sys.executable, "-m", "jirasync_cli.config.export", str(settings.config_dir),
-         str(settings.sync_interval_minutes)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "jirasync_cli.config.export",
+            str(settings.config_dir),
+            str(settings.sync_interval_minutes),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -171,16 +189,24 @@ class Child:
         error = status.get("error")
         last_cycle = status.get("last_cycle") or None
         return WorkerHealth(
-            name=self.name, pid=self.pid, state=self.state,
+            name=self.name,
+            pid=self.pid,
+            state=self.state,
             ok=self.state in UP_STATES and not error and status.get("state") != "error",
             last_heartbeat=iso(self.last_heartbeat_wall),
             last_cycle={k: last_cycle.get(k) for k in CYCLE_KEYS} if last_cycle else None,
-            jira_requests=status.get("jira_requests") or {}, error=error,
+            jira_requests=status.get("jira_requests") or {},
+            error=error,
             supervised=Supervised(
-                restarts=self.restarts, last_exit=self.last_exit,
+                restarts=self.restarts,
+                last_exit=self.last_exit,
                 heartbeat_age_seconds=round(now - self.last_heartbeat, 1) if self.last_heartbeat else None,
-                interval_seconds=self.interval, cycles=status.get("cycles", 0),
-                last_success=iso(status.get("last_success")), rss_bytes=rss_bytes, cpu_percent=cpu_percent),
+                interval_seconds=self.interval,
+                cycles=status.get("cycles", 0),
+                last_success=iso(status.get("last_success")),
+                rss_bytes=rss_bytes,
+                cpu_percent=cpu_percent,
+            ),
         )
 
 
@@ -255,18 +281,30 @@ class Supervisor:
         for pair in result["pairs"]:
             hooks = pair["config"].get("webhooks") or {}
             if hooks.get("enabled"):
-                listeners.append({"name": pair["name"], "site": pair["site"], "debounce": hooks.get("debounce_seconds", 0.5),
-                                  "recheck": hooks.get("recheck_seconds", 5.0),
-                                  "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"]),
-                                  "sites": [site for site, _ in pair_sites(pair)]})
+                listeners.append(
+                    {
+                        "name": pair["name"],
+                        "site": pair["site"],
+                        "debounce": hooks.get("debounce_seconds", 0.5),
+                        "recheck": hooks.get("recheck_seconds", 5.0),
+                        "projects": (pair["config"]["user_project_key"], pair["config"]["dev_project_key"]),
+                        "sites": [site for site, _ in pair_sites(pair)],
+                    }
+                )
             for site, jira in pair_sites(pair):
                 start = float(jira.get("max_requests_per_second") or 10.0)
                 ceiling = max(start, float(jira.get("max_requests_per_second_ceiling") or DEFAULT_CEILING))
                 low = rates.get(site, (start, ceiling))  # pairs disagree: the site gets the lowest
                 rates[site] = (min(low[0], start), min(low[1], ceiling))
             message = config_message(pair["config"], pair["interval_seconds"], self.settings)
-            wanted[pair["name"]] = Child(pair["name"], message, config_digest(message), pair["interval_seconds"],
-                                         site=pair["site"], sites=tuple(site for site, _ in pair_sites(pair)))
+            wanted[pair["name"]] = Child(
+                pair["name"],
+                message,
+                config_digest(message),
+                pair["interval_seconds"],
+                site=pair["site"],
+                sites=tuple(site for site, _ in pair_sites(pair)),
+            )
         for site, (start, ceiling) in rates.items():
             if site in self.sites:
                 self.sites[site].adaptive.reconfigure(start, ceiling)  # keeps what it learnt of the site
@@ -276,8 +314,10 @@ class Supervisor:
             del self.sites[site]
         self.webhooks.configure(listeners)
         if listeners and self.webhooks.receiver.secret is None:
-            log.warning("webhooks enabled without JIRASYNC_WEBHOOK_SECRET: unsigned deliveries are accepted",
-                        extra={"pairs": [p["name"] for p in listeners]})
+            log.warning(
+                "webhooks enabled without JIRASYNC_WEBHOOK_SECRET: unsigned deliveries are accepted",
+                extra={"pairs": [p["name"] for p in listeners]},
+            )
         return wanted
 
     def reload(self) -> None:
@@ -302,9 +342,14 @@ class Supervisor:
         log.info("configuration loaded", extra={"pairs": sorted(self.children), "invalid": len(self.problems)})
         if not self.children:
             # Running with nothing to do looks like success from outside: say it loudly (and /health does).
-            log.warning("no pairs configured: nothing to sync", extra={
-                "config_dir": str(self.config_dir), "invalid": len(self.problems),
-                "hint": "add a valid sync-*.json, then send SIGHUP"})
+            log.warning(
+                "no pairs configured: nothing to sync",
+                extra={
+                    "config_dir": str(self.config_dir),
+                    "invalid": len(self.problems),
+                    "hint": "add a valid sync-*.json, then send SIGHUP",
+                },
+            )
 
     # -- children ---------------------------------------------------------------------
     def spawn(self, child: Child) -> None:
@@ -321,7 +366,10 @@ class Supervisor:
         try:
             proc = subprocess.Popen(
                 [*self.worker_command, child.name, "--ipc-fd", str(write_fd)],
-                stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True, env=env,
+                stdin=subprocess.PIPE,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+                env=env,
             )
         except OSError as exc:
             os.close(read_fd)
@@ -465,8 +513,9 @@ class Supervisor:
         ``sweep`` (every few seconds, not per event) also finds a child whose exit status was
         collected elsewhere (a ``Popen.poll`` somewhere), which ``waitpid`` no longer reports."""
         if sweep:
-            exited = [(c.proc.pid, c) for c in self.by_pid.values()
-                      if c.proc is not None and c.proc.returncode is not None]
+            exited = [
+                (c.proc.pid, c) for c in self.by_pid.values() if c.proc is not None and c.proc.returncode is not None
+            ]
             for pid, child in exited:
                 self.by_pid.pop(pid, None)
                 self._exited(child)
@@ -498,9 +547,16 @@ class Supervisor:
             child.state = "stopped"
             return
         own = own_failure(code, child.hung_since is not None)
-        log.log(logging.ERROR if own else logging.WARNING, "worker exited", extra={
-            "pair": child.name, "exit": child.last_exit, "ran_seconds": round(now - child.started_at, 1),
-            "cause": "own failure" if own else "stopped from outside"})
+        log.log(
+            logging.ERROR if own else logging.WARNING,
+            "worker exited",
+            extra={
+                "pair": child.name,
+                "exit": child.last_exit,
+                "ran_seconds": round(now - child.started_at, 1),
+                "cause": "own failure" if own else "stopped from outside",
+            },
+        )
         self._schedule_restart(child, now, own=own)
 
     def _schedule_restart(self, child: Child, now: float, *, own: bool) -> None:
@@ -520,8 +576,10 @@ class Supervisor:
             child.state = "failed"
             delay = SLOW_RETRY_SECONDS
             if child.fast_failures == FAST_FAILURES_BEFORE_FAILED + 1:
-                log.error("worker keeps failing; marked failed, retrying slowly",
-                          extra={"pair": child.name, "retry_seconds": delay})
+                log.error(
+                    "worker keeps failing; marked failed, retrying slowly",
+                    extra={"pair": child.name, "retry_seconds": delay},
+                )
         else:
             child.state = "backoff"
             delay = backoff(child.fast_failures)
@@ -568,8 +626,10 @@ class Supervisor:
             self._at(last + child.timeout + 0.001, "silence", child)
             return
         child.hung_since = now
-        log.error("worker hung: no heartbeat, stopping it",
-                  extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)})
+        log.error(
+            "worker hung: no heartbeat, stopping it",
+            extra={"pair": child.name, "pid": child.proc.pid, "silent_seconds": round(now - last, 1)},
+        )
         child.status = {**child.status, "error": "hung: no heartbeat"}
         self._kill_group(child, signal.SIGTERM)
         self._kill_group(child, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
@@ -579,8 +639,10 @@ class Supervisor:
         if child.proc is None or child.stopping or child.hung_killed:
             return
         child.hung_killed = True
-        log.error("hung worker did not stop after SIGTERM; killing it",
-                  extra={"pair": child.name, "pid": child.proc.pid, "grace_seconds": HUNG_GRACE_SECONDS})
+        log.error(
+            "hung worker did not stop after SIGTERM; killing it",
+            extra={"pair": child.name, "pid": child.proc.pid, "grace_seconds": HUNG_GRACE_SECONDS},
+        )
         self._kill_group(child, signal.SIGKILL)  # then SIGCHLD wakes the loop for the reap
 
     def stop_children(self, children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
@@ -612,13 +674,25 @@ class Supervisor:
         """The ``/health`` report; called on the health server's thread, so it reads copies."""
         now = time.monotonic()
         children = sorted(self.children.copy().values(), key=lambda c: c.name)  # copy: the loop mutates it
-        rows = [dataclasses.replace(child.health(now, *self.sampler.sample(child.pid)),
-                                    webhooks=self.webhooks.pair_status(child.name)) for child in children]
+        rows = [
+            dataclasses.replace(
+                child.health(now, *self.sampler.sample(child.pid)), webhooks=self.webhooks.pair_status(child.name)
+            )
+            for child in children
+        ]
         self.sampler.forget_except({row.pid for row in rows if row.pid})
-        facts = SupervisorFacts(version=__version__, uptime_seconds=round(time.time() - self.started, 1),
-                                loop_age_seconds=round(now - self.loop_beat, 2))
-        return build_report(rows, config_dir=str(self.config_dir), invalid_configs=self.problems, supervisor=facts,
-                            webhooks=self.webhooks.status())
+        facts = SupervisorFacts(
+            version=__version__,
+            uptime_seconds=round(time.time() - self.started, 1),
+            loop_age_seconds=round(now - self.loop_beat, 2),
+        )
+        return build_report(
+            rows,
+            config_dir=str(self.config_dir),
+            invalid_configs=self.problems,
+            supervisor=facts,
+            webhooks=self.webhooks.status(),
+        )
 
     # -- loop -------------------------------------------------------------------------
     def _next_wakeup(self) -> float:
@@ -645,19 +719,30 @@ class Supervisor:
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, on_signal)
+
         def on_child_exit(signum: int, frame: Any) -> None:
             self._child_exited = True
 
         signal.signal(signal.SIGCHLD, on_child_exit)
         self.selector.register(wake_r, selectors.EVENT_READ, None)
 
-        self.health_server = HealthServer(self.health_host, self.health_port, self.health_report,
-                                          alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS,
-                                          post_handler=self.webhooks.receiver.handle)
+        self.health_server = HealthServer(
+            self.health_host,
+            self.health_port,
+            self.health_report,
+            alive=lambda: time.monotonic() - self.loop_beat < LOOP_STALL_SECONDS,
+            post_handler=self.webhooks.receiver.handle,
+        )
         self.selector.register(self.webhooks.wake_r, selectors.EVENT_READ, WEBHOOKS)
         self.health_server.start()
-        log.info("supervisor started", extra={"health": self.health_server.url, "pid": os.getpid(),
-                                              "sighup": "reload" if self.hup_reloads else "stop (terminal hang-up)"})
+        log.info(
+            "supervisor started",
+            extra={
+                "health": self.health_server.url,
+                "pid": os.getpid(),
+                "sighup": "reload" if self.hup_reloads else "stop (terminal hang-up)",
+            },
+        )
         self.reload()
         try:
             while not self._stop:
@@ -690,8 +775,10 @@ class Supervisor:
                     self.reload()
         finally:
             if self._hung_up:
-                log.warning("SIGHUP with stdin on a terminal: taken as the terminal hanging up; stopping "
-                            "(start with --reload-on-hup, or with stdin not a terminal, to reload on SIGHUP)")
+                log.warning(
+                    "SIGHUP with stdin on a terminal: taken as the terminal hanging up; stopping "
+                    "(start with --reload-on-hup, or with stdin not a terminal, to reload on SIGHUP)"
+                )
             log.info("supervisor stopping", extra={"workers": len(self.children)})
             self.stop_children(list(self.children.values()))
             self.health_server.stop()

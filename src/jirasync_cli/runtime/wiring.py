@@ -60,15 +60,17 @@ def open_store(config: PairConfig, settings: Settings, *, indexes: bool = True) 
     return store
 
 
-def _unreachable_jira(config: PairConfig, exc: Exception, site: JiraSite | None = None,
-                      setting: str = "jira") -> JirasyncError:
+def _unreachable_jira(
+    config: PairConfig, exc: Exception, site: JiraSite | None = None, setting: str = "jira"
+) -> JirasyncError:
     """Which Jira, chosen by which setting, and why it does not answer."""
     from jirasync_cli.endpoints import host_port, probe
 
     site = site or config.jira
     reason = probe(site.base_url, timeout=min(5.0, site.timeout_seconds)) or str(exc)
-    return JirasyncError(f"cannot connect to Jira at {host_port(site.base_url)} ({setting}.baseUrl of "
-                         f"{config.name}): {reason}")
+    return JirasyncError(
+        f"cannot connect to Jira at {host_port(site.base_url)} ({setting}.baseUrl of {config.name}): {reason}"
+    )
 
 
 def open_runtime(
@@ -85,8 +87,7 @@ def open_runtime(
     cancel = cancel or threading.Event()
     store = store or open_store(config, settings)
     if config.cross_site:
-        return PairRuntime(config=config, jira=connect_sites(config, cancel), store=store, lease=lease,
-                           cancel=cancel)
+        return PairRuntime(config=config, jira=connect_sites(config, cancel), store=store, lease=lease, cancel=cancel)
     try:
         client = connect(config.jira, cancel=cancel, pool_size=config.jira.concurrency + 2)
     except JiraUnavailable as exc:
@@ -101,13 +102,20 @@ def connect_sites(config: PairConfig, cancel: threading.Event | None = None) -> 
     from jirasync_cli.jira.crosssite import CrossSiteJira
 
     clients = []
-    for site, setting in ((config.user_site, "userJira" if config.user_jira else "jira"),
-                          (config.dev_site, "devJira" if config.dev_jira else "jira")):
+    for site, setting in (
+        (config.user_site, "userJira" if config.user_jira else "jira"),
+        (config.dev_site, "devJira" if config.dev_jira else "jira"),
+    ):
         try:
             clients.append(connect(site, cancel=cancel, pool_size=site.concurrency + 2))
         except JiraUnavailable as exc:
             for client in clients:
                 client.close()
             raise _unreachable_jira(config, exc, site, setting) from None
-    return CrossSiteJira(clients[0], clients[1], user_project=config.user_project_key,
-                         dev_project=config.dev_project_key, pair=config.name)
+    return CrossSiteJira(
+        clients[0],
+        clients[1],
+        user_project=config.user_project_key,
+        dev_project=config.dev_project_key,
+        pair=config.name,
+    )

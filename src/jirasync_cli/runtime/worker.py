@@ -50,8 +50,7 @@ class _StopEvent(threading.Event):
 
 
 class Worker:
-    def __init__(self, config: PairConfig, settings: Settings, *, interval: float,
-                 channel: Any = None) -> None:
+    def __init__(self, config: PairConfig, settings: Settings, *, interval: float, channel: Any = None) -> None:
         self.config = config
         self.settings = settings
         self.interval = interval
@@ -72,8 +71,13 @@ class Worker:
     # -- reporting --------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         return heartbeat_message(
-            pid=os.getpid(), state=self.state, cycles=self.cycles, failures=self.failures, error=self.last_error,
-            last_cycle=self.last_cycle, last_success=self.last_success,
+            pid=os.getpid(),
+            state=self.state,
+            cycles=self.cycles,
+            failures=self.failures,
+            error=self.last_error,
+            last_cycle=self.last_cycle,
+            last_success=self.last_success,
             busy_seconds=round(time.monotonic() - self.busy_since, 1) if self.busy_since else None,
             jira_requests=self.jira_requests.snapshot() if self.jira_requests is not None else {},
         )
@@ -127,10 +131,18 @@ class Worker:
         self.last_error = "; ".join(report.errors[:3]) or None
         if not report.errors:
             self.last_success = time.time()
-        log.info("cycle finished", extra={
-            "mode": report.mode, "issues": report.issues_seen, "actions": dict(report.actions),
-            "errors": report.counts()["errors"], "duration_seconds": round(report.duration_seconds, 3),
-            "jira_requests": report.jira_requests, "jira_requests_by_kind": report.requests_by_kind})
+        log.info(
+            "cycle finished",
+            extra={
+                "mode": report.mode,
+                "issues": report.issues_seen,
+                "actions": dict(report.actions),
+                "errors": report.counts()["errors"],
+                "duration_seconds": round(report.duration_seconds, 3),
+                "jira_requests": report.jira_requests,
+                "jira_requests_by_kind": report.requests_by_kind,
+            },
+        )
         seen = report.issues_seen
         del report
         release_freed(seen)
@@ -198,8 +210,10 @@ class Worker:
                 # Health must not go on showing the last good cycle as the last one.
                 self.last_cycle = failed_cycle(attempt_started)
                 delay = min(self.interval, backoff(self.failures, base=1.0, factor=2.0, cap=300.0))
-                log.error("cycle failed; retrying", extra={"error": str(exc), "retry_in_seconds": round(delay, 1),
-                                                          "failures": self.failures})
+                log.error(
+                    "cycle failed; retrying",
+                    extra={"error": str(exc), "retry_in_seconds": round(delay, 1), "failures": self.failures},
+                )
                 self.beat()
                 if store is not None:
                     self._store_heartbeat(store)
@@ -233,9 +247,15 @@ def cycle_digest(summary: dict[str, Any]) -> dict[str, Any]:
 
 def failed_cycle(started: float) -> dict[str, Any]:
     """The digest of a cycle that could not run or finish (Jira or MongoDB away, ...)."""
-    return {"result": "failed", "mode": None,
-            "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
-            "durationSeconds": round(time.time() - started, 3), "issuesSeen": None, "actions": {}, "errors": 1}
+    return {
+        "result": "failed",
+        "mode": None,
+        "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "durationSeconds": round(time.time() - started, 3),
+        "issuesSeen": None,
+        "actions": {},
+        "errors": 1,
+    }
 
 
 def heartbeat_message(*, error: str | None, last_cycle: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
@@ -319,9 +339,16 @@ def supervised_main(name: str, ipc_fd: int) -> int:
     # cross-site pair borrows from each of its two sites, naming the site in its messages.
     batch = max(1, int(config.jira.concurrency) * 2)
     pacer = BorrowingPacer(channel.send, cancel=worker.stop, batch=batch)
-    pacers = {site.base_url: BorrowingPacer(_naming(channel.send, site.base_url), cancel=worker.stop,
-                                            batch=max(1, site.concurrency * 2))
-              for site in (config.user_site, config.dev_site)} if config.cross_site else {}
+    pacers = (
+        {
+            site.base_url: BorrowingPacer(
+                _naming(channel.send, site.base_url), cancel=worker.stop, batch=max(1, site.concurrency * 2)
+            )
+            for site in (config.user_site, config.dev_site)
+        }
+        if config.cross_site
+        else {}
+    )
     pacing.lend_from(lambda site, rate, ceiling, cancel: pacers.get(site, pacer))
 
     def parent_gone() -> None:

@@ -157,8 +157,7 @@ class Lease:
     def __enter__(self) -> Lease:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
 
     @guarded
@@ -182,8 +181,10 @@ class Lease:
             pass
         doc = self.collection.find_one_and_update(
             {"_id": LEASE_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}]},
-            {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
-             "$inc": {"fence": 1}},
+            {
+                "$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
+                "$inc": {"fence": 1},
+            },
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
@@ -208,8 +209,10 @@ class Lease:
             return None
         taken: dict[str, Any] | None = self.collection.find_one_and_update(
             {"_id": LEASE_ID, "owner": owner, "fence": holder.get("fence")},
-            {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
-             "$inc": {"fence": 1}},
+            {
+                "$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.ttl), "acquired_at": now},
+                "$inc": {"fence": 1},
+            },
             return_document=ReturnDocument.AFTER,
         )
         return taken

@@ -39,7 +39,7 @@ def batches(keys: Iterable[str], size: int | None = None) -> Iterable[list[str]]
     size = size or QUERY_KEYS
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), size):
-        yield unique[start:start + size]
+        yield unique[start : start + size]
 
 
 @dataclass
@@ -101,8 +101,11 @@ class WriteBatch:
             self._ops[collection].append(UpdateOne(query, update, upsert=upsert))
 
     def create_done(self, user_key: str, dev_key: str, *, linked: bool) -> None:
-        self._add("issue_map", {"_id": user_key},
-                  {"$set": {"dev_key": dev_key, "state": "linked", "linked": linked, "linked_at": datetime.now(UTC)}})
+        self._add(
+            "issue_map",
+            {"_id": user_key},
+            {"$set": {"dev_key": dev_key, "state": "linked", "linked": linked, "linked_at": datetime.now(UTC)}},
+        )
 
     def linked(self, user_key: str) -> None:
         self._add("issue_map", {"_id": user_key}, {"$set": {"linked": True}})
@@ -114,8 +117,12 @@ class WriteBatch:
         self._add("snapshots", {"_id": key}, {"$set": values}, upsert=True)
 
     def own_comment(self, key: str, comment_id: str, body_hash: str, source: tuple[str, str] | None = None) -> None:
-        self._add("snapshots", {"_id": key},
-                  {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}}, upsert=True)
+        self._add(
+            "snapshots",
+            {"_id": key},
+            {"$addToSet": {"own": comment_id}, "$set": {f"comments.{comment_id}": body_hash}},
+            upsert=True,
+        )
         if source is not None:
             self._add("snapshots", {"_id": source[0]}, {"$set": {f"mirrors.{source[1]}": comment_id}}, upsert=True)
 
@@ -135,8 +142,11 @@ class WriteBatch:
         self.snapshot(key, {"fields_hash": value})
 
     def intent_done(self, intent_id: str, result: dict[str, Any] | None = None) -> None:
-        self._add("journal", {"_id": intent_id},
-                  {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}})
+        self._add(
+            "journal",
+            {"_id": intent_id},
+            {"$set": {"state": "done", "result": result or {}, "done_at": datetime.now(UTC)}},
+        )
 
     def audit(self, entries: list[AuditEntry]) -> None:
         with self._lock:
@@ -180,9 +190,7 @@ class PairStore:
         )
         self.db.audit.create_index([("ts", DESCENDING)], name="ts")
         self.db.audit.create_index([("keys", ASCENDING), ("ts", DESCENDING)], name="keys_ts")
-        self.db.audit.create_index(
-            [("expires_at", ASCENDING)], expireAfterSeconds=0, name="audit_ttl"
-        )
+        self.db.audit.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0, name="audit_ttl")
         # One heartbeat document per worker start; old ones go after a day.
         self.db.workers.create_index([("ts", ASCENDING)], expireAfterSeconds=86400, name="heartbeat_ttl")
 
@@ -219,8 +227,9 @@ class PairStore:
         try:
             self.db.sync_state.update_one(query, update, upsert=True)
         except DuplicateKeyError:
-            raise LeaseLost(f"lease of {self.pair} lost: a newer lease holder has written its state; "
-                            "stopping writes") from None
+            raise LeaseLost(
+                f"lease of {self.pair} lost: a newer lease holder has written its state; stopping writes"
+            ) from None
 
     @guarded
     def reset_state(self, forget_mappings: bool = False) -> dict[str, int]:
@@ -265,13 +274,23 @@ class PairStore:
         return [Mapping.from_doc(d) for d in self.db.issue_map.find({"state": "pending"})]
 
     @guarded
-    def begin_create(self, user_key: str, intent_id: str, *, link: bool, rule_id: str, at: datetime,
-                     link_after: bool = False) -> Mapping | None:
+    def begin_create(
+        self, user_key: str, intent_id: str, *, link: bool, rule_id: str, at: datetime, link_after: bool = False
+    ) -> Mapping | None:
         """Record the intent to create a dev issue. None if one is recorded already (returns nothing new)."""
         from pymongo.errors import DuplicateKeyError
 
-        doc = {"_id": user_key, "state": "pending", "intent_id": intent_id, "linked": link,
-               "link_after": link_after, "sending": False, "rule_id": rule_id, "created_at": at, "pair": self.pair}
+        doc = {
+            "_id": user_key,
+            "state": "pending",
+            "intent_id": intent_id,
+            "linked": link,
+            "link_after": link_after,
+            "sending": False,
+            "rule_id": rule_id,
+            "created_at": at,
+            "pair": self.pair,
+        }
         try:
             self.db.issue_map.insert_one(doc)
         except DuplicateKeyError:
@@ -293,15 +312,17 @@ class PairStore:
     def link_after_create(self, user_key: str) -> None:
         """The pending create goes without its link (refused by the screen): link afterwards.
         Stored before the request, so recovery searches for the issue instead of its link."""
-        self.db.issue_map.update_one({"_id": user_key, "state": "pending"},
-                                     {"$set": {"linked": False, "link_after": True}})
+        self.db.issue_map.update_one(
+            {"_id": user_key, "state": "pending"}, {"$set": {"linked": False, "link_after": True}}
+        )
 
     @guarded
     def fail_create(self, user_key: str, error: str, updated: str | None) -> None:
         """Jira refused the create for good: remember why, and retry only once the user issue changes."""
-        self.db.issue_map.update_one({"_id": user_key, "state": "pending"},
-                                     {"$set": {"state": "failed", "error": error, "failed_updated": updated},
-                                      "$unset": {"intent_id": ""}})
+        self.db.issue_map.update_one(
+            {"_id": user_key, "state": "pending"},
+            {"$set": {"state": "failed", "error": error, "failed_updated": updated}, "$unset": {"intent_id": ""}},
+        )
 
     @guarded
     def clear_failed_creates(self, user_keys: list[str]) -> None:
@@ -316,8 +337,16 @@ class PairStore:
         try:
             self.db.issue_map.update_one(
                 {"_id": user_key},
-                {"$setOnInsert": {"dev_key": dev_key, "state": "linked", "linked": linked,
-                                  "created_at": datetime.now(UTC), "adopted": True, "pair": self.pair}},
+                {
+                    "$setOnInsert": {
+                        "dev_key": dev_key,
+                        "state": "linked",
+                        "linked": linked,
+                        "created_at": datetime.now(UTC),
+                        "adopted": True,
+                        "pair": self.pair,
+                    }
+                },
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -340,8 +369,11 @@ class PairStore:
     # -- snapshots --------------------------------------------------------------------
     @guarded
     def snapshots(self, keys: Iterable[str]) -> dict[str, Snapshot]:
-        return {d["_id"]: Snapshot.from_doc(d) for batch in batches(keys)
-                for d in self.db.snapshots.find({"_id": {"$in": batch}})}
+        return {
+            d["_id"]: Snapshot.from_doc(d)
+            for batch in batches(keys)
+            for d in self.db.snapshots.find({"_id": {"$in": batch}})
+        }
 
     # -- journal and batched records ----------------------------------------------------------------------
     def batch(self) -> WriteBatch:
@@ -350,10 +382,20 @@ class PairStore:
     @guarded
     def begin_creates(self, entries: list[dict[str, Any]]) -> set[str]:
         """Record many create intents at once; returns the user keys that had one already."""
-        docs = [{"_id": e["user_key"], "state": "pending", "intent_id": e["intent_id"], "linked": e["link"],
-                 "link_after": e.get("link_after", False), "sending": False, "rule_id": e["rule_id"],
-                 "created_at": e["at"],
-                 "pair": self.pair} for e in entries]
+        docs = [
+            {
+                "_id": e["user_key"],
+                "state": "pending",
+                "intent_id": e["intent_id"],
+                "linked": e["link"],
+                "link_after": e.get("link_after", False),
+                "sending": False,
+                "rule_id": e["rule_id"],
+                "created_at": e["at"],
+                "pair": self.pair,
+            }
+            for e in entries
+        ]
         return self._insert_new(self.db.issue_map, docs)
 
     @guarded

@@ -143,8 +143,18 @@ class CheckUserIssue:
     kind: ClassVar[ActionKind] = ActionKind.CHECK_USER_ISSUE
 
 
-Action = (CheckUserIssue | CreateDevIssue | LinkIssues | TransitionIssue | AddComment | MirrorComment | UpdateMirror
-          | DeleteMirror | EditDevIssue | AdoptMapping)
+Action = (
+    CheckUserIssue
+    | CreateDevIssue
+    | LinkIssues
+    | TransitionIssue
+    | AddComment
+    | MirrorComment
+    | UpdateMirror
+    | DeleteMirror
+    | EditDevIssue
+    | AdoptMapping
+)
 SidedAction = TransitionIssue | AddComment | MirrorComment | UpdateMirror | DeleteMirror  # bound to one side's issue
 
 
@@ -203,9 +213,17 @@ def intent_of(pair: str, user_key: str, dev_key: str | None, action: Action) -> 
     if key is None:
         return None
     if isinstance(action, TransitionIssue):
-        return Intent(f"transition:{action.event}:{key}", IntentKind.TRANSITION, key,
-                      {"target_status": action.target_status, "side": action.side})
+        return Intent(
+            f"transition:{action.event}:{key}",
+            IntentKind.TRANSITION,
+            key,
+            {"target_status": action.target_status, "side": action.side},
+        )
     if isinstance(action, AddComment):
         return Intent(f"comment:{action.event}:{action.rule_id}:{key}", IntentKind.COMMENT, key, {"source": None})
-    return Intent(mirror_intent_id(action.source_key, action.comment.id), IntentKind.COMMENT, key,
-                  {"source": [action.source_key, action.comment.id]})
+    return Intent(
+        mirror_intent_id(action.source_key, action.comment.id),
+        IntentKind.COMMENT,
+        key,
+        {"source": [action.source_key, action.comment.id]},
+    )

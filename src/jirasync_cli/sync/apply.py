@@ -112,8 +112,11 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
     retried: list[str] = []
     at = rt.jira.server_now()
     for unit in units:
-        if unit.mapping is not None and unit.mapping.state == "failed" and any(
-                isinstance(a, (CreateDevIssue, AdoptMapping)) for a in unit.actions):
+        if (
+            unit.mapping is not None
+            and unit.mapping.state == "failed"
+            and any(isinstance(a, (CreateDevIssue, AdoptMapping)) for a in unit.actions)
+        ):
             retried.append(unit.user_key)  # refused before; the user issue changed since
         for action in unit.actions:
             spec = intent_of(rt.config.name, unit.user_key, unit.dev_key, action)
@@ -121,9 +124,16 @@ def prepare(rt: PairRuntime, units: list[UnitPlan]) -> Prepared:
                 continue
             if isinstance(action, CreateDevIssue):
                 link_now = link_on_create(rt, action)
-                creates.append({"user_key": unit.user_key, "intent_id": spec.id, "link": link_now,
-                                "link_after": links_after_create(rt, action) and not link_now,
-                                "rule_id": action.rule_id, "at": at})
+                creates.append(
+                    {
+                        "user_key": unit.user_key,
+                        "intent_id": spec.id,
+                        "link": link_now,
+                        "link_after": links_after_create(rt, action) and not link_now,
+                        "rule_id": action.rule_id,
+                        "at": at,
+                    }
+                )
             else:
                 intents.append(spec)
     prepared = Prepared()
@@ -171,8 +181,9 @@ class Flusher:
         self.batch.flush()
 
 
-def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
-                progress: Callable[[int], None] | None = None) -> list[UnitResult]:
+def apply_units(
+    rt: PairRuntime, units: list[UnitPlan], cycle_id: str, progress: Callable[[int], None] | None = None
+) -> list[UnitResult]:
     """Apply every unit (units in parallel, actions of one unit in order).
 
     Intents are recorded a chunk at a time, at most two chunks ahead of the writes: after a
@@ -197,7 +208,7 @@ def apply_units(rt: PairRuntime, units: list[UnitPlan], cycle_id: str,
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"apply-{rt.config.name}") as pool:
             try:
                 for start in range(0, len(work), chunk_size):
-                    chunk = work[start:start + chunk_size]
+                    chunk = work[start : start + chunk_size]
                     rt.check_lease()
                     prepared = prepare(rt, chunk)
                     for unit in chunk:
@@ -235,8 +246,9 @@ class _UnitRun:
         assert spec is not None, action
         return spec
 
-    def with_intent(self, spec: Intent, write: Callable[[], dict[str, Any]],
-                    on_done: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], bool]:
+    def with_intent(
+        self, spec: Intent, write: Callable[[], dict[str, Any]], on_done: Callable[[dict[str, Any]], None]
+    ) -> tuple[dict[str, Any], bool]:
         """Run ``write`` once per intent id ever. Returns (result, whether we wrote now)."""
         rt = self.rt
         self.attempted.add(spec.id)
@@ -267,9 +279,14 @@ class _UnitRun:
 
     def drop_unattempted(self) -> None:
         """Intents recorded for this unit's later actions that never ran: nothing to verify."""
-        spare = [s.id for a in self.unit.actions if (s := intent_of(self.rt.config.name, self.unit.user_key,
-                                                                    self.unit.dev_key, a))
-                 and s.kind != IntentKind.CREATE and s.id in self.prepared.intents_new and s.id not in self.attempted]
+        spare = [
+            s.id
+            for a in self.unit.actions
+            if (s := intent_of(self.rt.config.name, self.unit.user_key, self.unit.dev_key, a))
+            and s.kind != IntentKind.CREATE
+            and s.id in self.prepared.intents_new
+            and s.id not in self.attempted
+        ]
         self.rt.store.drop_intents(spare)
 
 
@@ -286,14 +303,17 @@ def apply_unit(rt: PairRuntime, unit: UnitPlan, cycle_id: str, prepared: Prepare
                 if detail is not None:
                     result.done.append(Done(action.kind, detail))
         except JiraApiError as exc:
-            gone = (partners.dev_issue_deleted(rt, unit.user_key, run.dev_key)
-                    if exc.status == 404 and run.dev_key and exc.key == run.dev_key else None)
-            if (gone is None and exc.status == 404 and exc.key == unit.user_key and run.dev_key
-                    and rt.config.cross_site):
+            gone = (
+                partners.dev_issue_deleted(rt, unit.user_key, run.dev_key)
+                if exc.status == 404 and run.dev_key and exc.key == run.dev_key
+                else None
+            )
+            if gone is None and exc.status == 404 and exc.key == unit.user_key and run.dev_key and rt.config.cross_site:
                 # Across sites no issue link tells us the user issue went (its remote link
                 # goes with it): a write to it that finds nothing does.
-                gone = partners.check_user_issue(rt, unit.user_key, run.dev_key,
-                                                 f"left:{rt.config.name}:{unit.user_key}", run.batch)
+                gone = partners.check_user_issue(
+                    rt, unit.user_key, run.dev_key, f"left:{rt.config.name}:{unit.user_key}", run.batch
+                )
             if gone is None:
                 raise
             raise gone from None
@@ -327,8 +347,10 @@ def _adopt(run: _UnitRun, action: AdoptMapping) -> dict[str, Any]:
     if action.dev_key not in unit.observed:  # not seen this cycle: its status is the baseline
         dev = rt.jira.get_issue(action.dev_key)
         if dev is not None:
-            run.batch.snapshot(dev.key, {"side": DEV, "status": dev.status, "project": dev.project,
-                                         "issuetype": dev.issuetype, "version": 0})
+            run.batch.snapshot(
+                dev.key,
+                {"side": DEV, "status": dev.status, "project": dev.project, "issuetype": dev.issuetype, "version": 0},
+            )
     return {"dev_key": action.dev_key, "reason": action.reason}
 
 
@@ -357,9 +379,13 @@ def _update_mirror(run: _UnitRun, action: UpdateMirror) -> dict[str, Any]:
     rt, target = run.rt, run.key_of(action.side)
     assert target is not None
     restriction = action.restriction
-    rt.jira.edit_comment(target, action.mirror_id, _mirror_body(rt, action.comment, action.source_key, target),
-                         internal=restriction.internal if action.restrict else None,
-                         visibility=restriction.visibility)
+    rt.jira.edit_comment(
+        target,
+        action.mirror_id,
+        _mirror_body(rt, action.comment, action.source_key, target),
+        internal=restriction.internal if action.restrict else None,
+        visibility=restriction.visibility,
+    )
     run.batch.own_comment(target, action.mirror_id, content_hash(action.comment.body))
     return {"key": target, "comment": action.mirror_id, "source": f"{action.source_key}/{action.comment.id}"}
 
@@ -368,17 +394,26 @@ def _delete_mirror(run: _UnitRun, action: DeleteMirror) -> dict[str, Any]:
     rt, target = run.rt, run.key_of(action.side)
     assert target is not None
     wrote = rt.jira.delete_comment(target, action.mirror_id)  # idempotent: gone is gone
-    run.batch.mirror_removed(action.source_key, action.comment_id,
-                             mirror_intent_id(action.source_key, action.comment_id))
-    return {"key": target, "comment": action.mirror_id, "reason": action.reason, "wrote": wrote,
-            "source": f"{action.source_key}/{action.comment_id}"}
+    run.batch.mirror_removed(
+        action.source_key, action.comment_id, mirror_intent_id(action.source_key, action.comment_id)
+    )
+    return {
+        "key": target,
+        "comment": action.mirror_id,
+        "reason": action.reason,
+        "wrote": wrote,
+        "source": f"{action.source_key}/{action.comment_id}",
+    }
 
 
 def _edit(run: _UnitRun, action: EditDevIssue) -> dict[str, Any]:
     dev_key = run.dev_key
     assert dev_key is not None
-    sent = _edit_dev(run, dev_key, crosssite.dev_values(run.rt, action.fields, user_key=run.unit.user_key,
-                                                        dev_key_or_project=dev_key))
+    sent = _edit_dev(
+        run,
+        dev_key,
+        crosssite.dev_values(run.rt, action.fields, user_key=run.unit.user_key, dev_key_or_project=dev_key),
+    )
     run.batch.fields_hash(run.unit.user_key, action.fields_hash)  # also when the screen took none: said once
     return {"key": dev_key, "fields": sent}
 
@@ -421,9 +456,16 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
         recorded_link = link_on_create(rt, action)
     fresh = unit.user_key in run.prepared.creates_new or (
         unit.user_key not in run.prepared.creates_existing
-        and rt.store.begin_create(unit.user_key, spec.id, link=recorded_link, rule_id=action.rule_id,
-                                  at=rt.jira.server_now(),
-                                  link_after=links_after_create(rt, action) and not recorded_link) is not None)
+        and rt.store.begin_create(
+            unit.user_key,
+            spec.id,
+            link=recorded_link,
+            rule_id=action.rule_id,
+            at=rt.jira.server_now(),
+            link_after=links_after_create(rt, action) and not recorded_link,
+        )
+        is not None
+    )
     if not fresh:
         existing = rt.store.mapping(unit.user_key)
         if existing is None or existing.state == "pending":
@@ -441,8 +483,12 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
         raise
     except JiraApiError as exc:
         _refused(run, action, exc)
-    fields = crosssite.dev_values(rt, {k: v for k, v in action.fields.items() if screen.allows(k)},
-                                  user_key=unit.user_key, dev_key_or_project=cfg.dev_project_key)
+    fields = crosssite.dev_values(
+        rt,
+        {k: v for k, v in action.fields.items() if screen.allows(k)},
+        user_key=unit.user_key,
+        dev_key_or_project=cfg.dev_project_key,
+    )
     if cfg.cross_site and unit.user is not None and screen.allows("assignee"):
         assignee, why = crosssite.dev_assignee(rt, unit.user)
         if assignee is not None:
@@ -458,10 +504,18 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     dev_key, link_now = _send_create(run, action, screen, fields, link_now, source)
     # Audited before the mapping is recorded (the batch stores the audit first): a kill
     # between the two leaves a pending create that recovery audits, never an unaudited one.
-    run.batch.audit([AuditEntry(run.cycle_id, [unit.user_key, dev_key], ActionKind.CREATE_ISSUE, Outcome.OK,
-                                {"dev_key": dev_key, "linked": link_now})])
-    status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=link_now,
-                                    batch=run.batch)
+    run.batch.audit(
+        [
+            AuditEntry(
+                run.cycle_id,
+                [unit.user_key, dev_key],
+                ActionKind.CREATE_ISSUE,
+                Outcome.OK,
+                {"dev_key": dev_key, "linked": link_now},
+            )
+        ]
+    )
+    status = recovery.finish_create(rt, unit.user_key, dev_key, action.issuetype, linked=link_now, batch=run.batch)
     if status:
         run.statuses[dev_key] = status
     run.dev_key = dev_key
@@ -474,8 +528,14 @@ def _create(run: _UnitRun, action: CreateDevIssue) -> dict[str, Any]:
     return {"dev_key": dev_key, "linked": links_after_create(rt, action)}
 
 
-def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fields: dict[str, Any],
-                 link_now: bool, source: dict[str, Any]) -> tuple[str, bool]:
+def _send_create(
+    run: _UnitRun,
+    action: CreateDevIssue,
+    screen: CreateScreen,
+    fields: dict[str, Any],
+    link_now: bool,
+    source: dict[str, Any],
+) -> tuple[str, bool]:
     """POST the create; if Jira's 400 names fields we sent (not on the screen although its
     metadata offered them, or a value this project does not know, such as a priority
     missing from its scheme), drop them and try once more. Summary is never dropped.
@@ -484,8 +544,12 @@ def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fi
     for attempt in (1, 2):
         try:
             dev_key = rt.jira.create_issue(
-                cfg.dev_project_key, action.issuetype, fields, source=source,
-                link_to=unit.user_key if link_now else None, source_key=unit.user_key,
+                cfg.dev_project_key,
+                action.issuetype,
+                fields,
+                source=source,
+                link_to=unit.user_key if link_now else None,
+                source_key=unit.user_key,
             )
             return dev_key, link_now
         except JiraUnavailable:
@@ -496,9 +560,16 @@ def _send_create(run: _UnitRun, action: CreateDevIssue, screen: CreateScreen, fi
             if attempt == 2 or not refused or "summary" in refused:
                 _refused(run, action, exc)
             screen.refuse(not_on_screen(exc) & refused)  # not on the screen: not sent again
-            log.warning("Jira refused fields of a create; creating without them",
-                        extra={"pair": cfg.name, "user_key": unit.user_key, "project": cfg.dev_project_key,
-                               "issuetype": action.issuetype, "errors": exc.field_errors})
+            log.warning(
+                "Jira refused fields of a create; creating without them",
+                extra={
+                    "pair": cfg.name,
+                    "user_key": unit.user_key,
+                    "project": cfg.dev_project_key,
+                    "issuetype": action.issuetype,
+                    "errors": exc.field_errors,
+                },
+            )
             fields = {k: v for k, v in fields.items() if k not in refused}
             if "issuelinks" in refused:
                 link_now = False
@@ -513,10 +584,12 @@ def _refused(run: _UnitRun, action: CreateDevIssue, exc: JiraApiError) -> NoRetu
     if exc.status != 400:
         rt.store.abandon_create(unit.user_key)
         raise exc
-    message = (f"cannot create a {action.issuetype} in {cfg.dev_project_key} for {unit.user_key}: "
-               f"{exc.jira_message}. Fix the project's create screen or required fields (see "
-               f"'jirasync check {cfg.name}'), or the rule {action.rule_id!r}; the create is tried again "
-               f"when {unit.user_key} next changes")
+    message = (
+        f"cannot create a {action.issuetype} in {cfg.dev_project_key} for {unit.user_key}: "
+        f"{exc.jira_message}. Fix the project's create screen or required fields (see "
+        f"'jirasync check {cfg.name}'), or the rule {action.rule_id!r}; the create is tried again "
+        f"when {unit.user_key} next changes"
+    )
     rt.store.fail_create(unit.user_key, message, unit.user.updated if unit.user else None)
     raise JiraApiError(400, message, unit.user_key, "create issue") from None
 
@@ -534,11 +607,22 @@ def _report_screen_once(run: _UnitRun, screen: CreateScreen, action: CreateDevIs
         parts.append(f"dev issues are created without {', '.join(left_out)}")
     if link_later:
         parts.append("the link to the user issue is added in a second request")
-    reason = (f"the create screen of {cfg.dev_project_key} ({action.issuetype}) lacks "
-              f"{', '.join(left_out + (['issuelinks'] if link_later else []))}: {'; '.join(parts)}")
+    reason = (
+        f"the create screen of {cfg.dev_project_key} ({action.issuetype}) lacks "
+        f"{', '.join(left_out + (['issuelinks'] if link_later else []))}: {'; '.join(parts)}"
+    )
     log.warning(reason, extra={"pair": cfg.name, "left_out": left_out, "link_after_create": link_later})
-    run.batch.audit([AuditEntry(run.cycle_id, [], AuditEvent.CREATE_SCREEN, Outcome.WARNING,
-                                {"reason": reason, "left_out": left_out, "link_after_create": link_later})])
+    run.batch.audit(
+        [
+            AuditEntry(
+                run.cycle_id,
+                [],
+                AuditEvent.CREATE_SCREEN,
+                Outcome.WARNING,
+                {"reason": reason, "left_out": left_out, "link_after_create": link_later},
+            )
+        ]
+    )
 
 
 def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
@@ -565,17 +649,30 @@ def _edit_dev(run: _UnitRun, dev_key: str, fields: dict[str, Any]) -> list[str]:
                 raise
             off_screen = not_on_screen(exc) & gone  # remembered; a bad value is dropped from this edit only
             if gone - off_screen:
-                log.warning("Jira refused values of an edit; sending it without them",
-                            extra={"pair": rt.config.name, "key": dev_key, "errors": exc.field_errors})
+                log.warning(
+                    "Jira refused values of an edit; sending it without them",
+                    extra={"pair": rt.config.name, "key": dev_key, "errors": exc.field_errors},
+                )
         with rt.learn_lock:
             new = off_screen - refused
             refused |= off_screen
         if new:
-            reason = (f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
-                      "user-side edits of them are not copied to dev issues")
+            reason = (
+                f"the edit screen of {screen_key[0]} ({issuetype or 'issue'}) lacks {', '.join(sorted(new))}: "
+                "user-side edits of them are not copied to dev issues"
+            )
             log.warning(reason, extra={"pair": rt.config.name, "left_out": sorted(new)})
-            run.batch.audit([AuditEntry(run.cycle_id, [], AuditEvent.EDIT_SCREEN, Outcome.WARNING,
-                                        {"reason": reason, "left_out": sorted(new)})])
+            run.batch.audit(
+                [
+                    AuditEntry(
+                        run.cycle_id,
+                        [],
+                        AuditEvent.EDIT_SCREEN,
+                        Outcome.WARNING,
+                        {"reason": reason, "left_out": sorted(new)},
+                    )
+                ]
+            )
         send = {k: v for k, v in send.items() if k not in gone}
     raise AssertionError("unreachable")
 
@@ -588,9 +685,15 @@ def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
     spec = run.intent(action)
 
     def write() -> dict[str, Any]:
-        moved = rt.jira.transition_to(key, action.target_status, project=action.project,
-                                      issuetype=action.issuetype, current=current,
-                                      resolution=action.resolution, rule=_resolution_setting(rt, action.rule_id))
+        moved = rt.jira.transition_to(
+            key,
+            action.target_status,
+            project=action.project,
+            issuetype=action.issuetype,
+            current=current,
+            resolution=action.resolution,
+            rule=_resolution_setting(rt, action.rule_id),
+        )
         return {"status": action.target_status, "moved": moved}
 
     def on_done(result: dict[str, Any]) -> None:
@@ -604,7 +707,9 @@ def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
 def _resolution_setting(rt: PairRuntime, rule_id: str) -> str:
     """Where a user sets the resolution of a rule, for error messages."""
     index = next((i for i, r in enumerate(rt.config.rules) if r.id == rule_id), None)
-    return f"rules[{index}].resolution (rule {rule_id!r})" if index is not None else f"the resolution of rule {rule_id!r}"
+    return (
+        f"rules[{index}].resolution (rule {rule_id!r})" if index is not None else f"the resolution of rule {rule_id!r}"
+    )
 
 
 def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any]:
@@ -616,10 +721,18 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         restriction = action.restriction
         withheld = _unsupported_restriction(rt, key, restriction.visibility)
         if withheld:
-            run.notes.append(Note.tagged(NoteKind.WITHHELD, f"comment {action.comment.id} on {action.source_key} "
-                                         f"not copied to {key}: {withheld}"))
-            return {"key": key, "wrote": False, "withheld": withheld,
-                    "source": f"{action.source_key}/{action.comment.id}"}
+            run.notes.append(
+                Note.tagged(
+                    NoteKind.WITHHELD,
+                    f"comment {action.comment.id} on {action.source_key} not copied to {key}: {withheld}",
+                )
+            )
+            return {
+                "key": key,
+                "wrote": False,
+                "withheld": withheld,
+                "source": f"{action.source_key}/{action.comment.id}",
+            }
         body = _mirror_body(rt, action.comment, action.source_key, key)
         source: tuple[str, str] | None = (action.source_key, action.comment.id)
         internal, visibility = restriction.internal, restriction.visibility
@@ -637,7 +750,9 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
 
     try:
         result, wrote = run.with_intent(
-            spec, write, lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
+            spec,
+            write,
+            lambda res: run.batch.own_comment(key, res["comment_id"], body_hash, source),
         )
     except JiraApiError as exc:
         if source is None or exc.status not in (400, 413) or isinstance(exc, JiraUnavailable):
@@ -645,13 +760,20 @@ def _comment(run: _UnitRun, action: AddComment | MirrorComment) -> dict[str, Any
         if visibility:
             # Jira refused the restriction (our account is not in that role or group): no
             # copy at all rather than a wider one.
-            run.notes.append(Note.tagged(NoteKind.WITHHELD, f"a restricted comment from {action.source_key} was "
-                                         f"not copied to {key}: {exc.jira_message}"))
+            run.notes.append(
+                Note.tagged(
+                    NoteKind.WITHHELD,
+                    f"a restricted comment from {action.source_key} was not copied to {key}: {exc.jira_message}",
+                )
+            )
             return {"key": key, "wrote": False, "withheld": exc.jira_message}
         # Jira refuses this one comment (its body): skip it, audited, so it cannot hold up
         # the comments and changes after it; it is not tried again.
-        run.notes.append(Note.tagged(NoteKind.SKIPPED, f"comment {source[1]} on {source[0]} could not be copied "
-                                     f"to {key}: {exc.jira_message}"))
+        run.notes.append(
+            Note.tagged(
+                NoteKind.SKIPPED, f"comment {source[1]} on {source[0]} could not be copied to {key}: {exc.jira_message}"
+            )
+        )
         return {"key": key, "wrote": False, "skipped": exc.jira_message}
     wrote = wrote and not result.get("found")
     detail = {"key": key, "comment": result.get("comment_id"), "wrote": wrote}
@@ -680,9 +802,13 @@ def _template_values(run: _UnitRun, action: AddComment) -> dict[str, str]:
     target_key = run.key_of(DEV if source_side == USER else USER)
     source_issue = unit.user if source_side == USER else unit.dev
     return run.rt.template_values(
-        sourceKey=action.source_key, targetKey=target_key, sourceStatus=action.source_status,
-        targetStatus=action.target_status, summary=source_issue.summary if source_issue else None,
-        ruleId=action.rule_id, sourceProject=action.source_key.rsplit("-", 1)[0],
+        sourceKey=action.source_key,
+        targetKey=target_key,
+        sourceStatus=action.source_status,
+        targetStatus=action.target_status,
+        summary=source_issue.summary if source_issue else None,
+        ruleId=action.rule_id,
+        sourceProject=action.source_key.rsplit("-", 1)[0],
         targetProject=target_key.rsplit("-", 1)[0] if target_key else None,
     )
 
@@ -709,9 +835,10 @@ def _mirror_body(rt: PairRuntime, comment: CommentData, source_key: str, target_
     text = adf.to_text(body)
     text_length = len(text) + len(header) + 1
     if text_length > COMMENT_LIMIT:
-        keep = text[:COMMENT_LIMIT - len(header) - 200]
-        body = adf.render(f"{keep}\n\n[... cut: {text_length - len(keep) - len(header)} more characters "
-                          f"in {source_key}]", target.adf)
+        keep = text[: COMMENT_LIMIT - len(header) - 200]
+        body = adf.render(
+            f"{keep}\n\n[... cut: {text_length - len(keep) - len(header)} more characters in {source_key}]", target.adf
+        )
     return adf.prepend(header, body, target.adf)
 
 
@@ -724,10 +851,18 @@ def unit_audit(result: UnitResult, cycle_id: str) -> list[AuditEntry]:
         if d.kind is not ActionKind.CREATE_ISSUE  # audited where it happens: _create, recovery.resolve_create
     ]
     if result.error or result.deferred:
-        entries.append(AuditEntry(cycle_id, keys, AuditEvent.UNIT, Outcome.ERROR if result.error else Outcome.DEFERRED,
-                                  {"reason": result.error or result.deferred}))
-    entries += [AuditEntry(cycle_id, keys, AuditEvent.NOTE, Outcome.INFO, {"reason": note.text})
-                for note in result.notes]
+        entries.append(
+            AuditEntry(
+                cycle_id,
+                keys,
+                AuditEvent.UNIT,
+                Outcome.ERROR if result.error else Outcome.DEFERRED,
+                {"reason": result.error or result.deferred},
+            )
+        )
+    entries += [
+        AuditEntry(cycle_id, keys, AuditEvent.NOTE, Outcome.INFO, {"reason": note.text}) for note in result.notes
+    ]
     return entries
 
 

@@ -55,8 +55,15 @@ def dev_assignee(rt: PairRuntime, issue: IssueData) -> tuple[dict[str, str] | No
     if wanted:
         found = dev.find_people(wanted)
         # One hit for an e-mail address is that person, even where the site hides addresses.
-        people = [Person(p["id"], p["name"], p["email"] or (wanted if len(found) == 1 and "@" in wanted else None),
-                         p["key"] or None) for p in found]
+        people = [
+            Person(
+                p["id"],
+                p["name"],
+                p["email"] or (wanted if len(found) == 1 and "@" in wanted else None),
+                p["key"] or None,
+            )
+            for p in found
+        ]
     mapped = map_user(person, table, people, to="dev")
     if mapped.person is None:
         return None, mapped.reason

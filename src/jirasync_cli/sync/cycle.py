@@ -11,8 +11,9 @@ Seed semantics, exactly:
 The watermark is Jira's clock at the moment the search began, stored only after the
 cycle's changes were applied. A cycle with more than STREAM_AFTER issues (a large
 project's initial sync, the cycle after it) goes a page at a time (see
-:mod:`jirasync_cli.sync.pages`); its watermark is the start of its first search. Issues that failed are re-fetched by key next cycle (so one
-broken issue neither blocks the watermark nor gets lost).
+:mod:`jirasync_cli.sync.pages`); its watermark is the start of its first search. Issues
+that failed are re-fetched by key next cycle (so one broken issue neither blocks the
+watermark nor gets lost).
 """
 
 from __future__ import annotations
@@ -100,22 +101,35 @@ class CycleReport:
 
     def counts(self) -> dict[str, int]:
         """Complete counts (the lists hold the first DETAIL_LIMIT of each)."""
-        return {"created": max(self.created_count, len(self.created)), "errors": max(self.error_count, len(self.errors)),
-                "deferred": max(self.deferred_count, len(self.deferred)),
-                "unhandled": max(self.unhandled_count, len(self.unhandled))}
+        return {
+            "created": max(self.created_count, len(self.created)),
+            "errors": max(self.error_count, len(self.errors)),
+            "deferred": max(self.deferred_count, len(self.deferred)),
+            "unhandled": max(self.unhandled_count, len(self.unhandled)),
+        }
 
     def summary(self) -> dict[str, Any]:
         return {
-            "pair": self.pair, "cycle": self.cycle_id, "mode": self.mode, "dryRun": self.dry_run,
-            "result": self.result, "startedAt": self.started_at.isoformat(),
+            "pair": self.pair,
+            "cycle": self.cycle_id,
+            "mode": self.mode,
+            "dryRun": self.dry_run,
+            "result": self.result,
+            "startedAt": self.started_at.isoformat(),
             "since": self.since.isoformat() if self.since else None,
             "watermark": self.watermark.isoformat() if self.watermark else None,
-            "durationSeconds": round(self.duration_seconds, 3), "issuesSeen": self.issues_seen,
-            "unchanged": self.unchanged, "jiraRequests": self.jira_requests,
+            "durationSeconds": round(self.duration_seconds, 3),
+            "issuesSeen": self.issues_seen,
+            "unchanged": self.unchanged,
+            "jiraRequests": self.jira_requests,
             "requestsByKind": dict(self.requests_by_kind),
-            "actions": dict(self.actions), "created": [{"user": u, "dev": d} for u, d in self.created],
-            "errors": self.errors, "deferred": self.deferred, "unhandled": self.unhandled,
-            "recovered": self.recovered, "counts": self.counts(),
+            "actions": dict(self.actions),
+            "created": [{"user": u, "dev": d} for u, d in self.created],
+            "errors": self.errors,
+            "deferred": self.deferred,
+            "unhandled": self.unhandled,
+            "recovered": self.recovered,
+            "counts": self.counts(),
         }
 
 
@@ -138,9 +152,14 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
     report = CycleReport(cfg.name, uuid.uuid4().hex[:12], "incremental", dry_run, jira.server_now())
     requests_before = jira.requests.snapshot()
 
-    mode = choose_mode(last_sync=state.last_sync, initial_sync_completed=state.initial_sync_completed,
-                       watch_from=state.watch_from, initial_sync_enabled=cfg.initial_sync_enabled,
-                       now=jira.server_now(), overlap=timedelta(seconds=rt.overlap_seconds))
+    mode = choose_mode(
+        last_sync=state.last_sync,
+        initial_sync_completed=state.initial_sync_completed,
+        watch_from=state.watch_from,
+        initial_sync_enabled=cfg.initial_sync_enabled,
+        now=jira.server_now(),
+        overlap=timedelta(seconds=rt.overlap_seconds),
+    )
     report.mode, report.since, watch_from = mode.name, mode.since, mode.watch_from
     if mode.why is Why.INITIAL:
         log.info("Running initial full sync", extra={"pair": cfg.name})
@@ -163,8 +182,15 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         # outage): page by page, memory bounded by a page; issues kept for a retry wait
         # for a smaller cycle.
         log.info("many issues to sync; going page by page", extra={"pair": cfg.name, "more_than": STREAM_AFTER})
-        streamed = stream_by_project(rt, report, carry, progress, state.reconcile_ids, since=report.since,
-                                     since_of=lambda side: site_since(rt, state, side, report.since))
+        streamed = stream_by_project(
+            rt,
+            report,
+            carry,
+            progress,
+            state.reconcile_ids,
+            since=report.since,
+            since_of=lambda side: site_since(rt, state, side, report.since),
+        )
         # (one site's early start is no watermark for the other: each keeps its own)
         marks = {side: min(too_large, t) for side, t in streamed.items()} if not cfg.cross_site else streamed
     watermark = min(marks.values())
@@ -179,27 +205,37 @@ def run_cycle(rt: PairRuntime, *, dry_run: bool = False, progress: Progress | No
         if key not in new_retry:
             new_retry[key] = entry
     if report.unhandled_count:  # one line: an initial sync may see a thousand of them
-        log.info("issues moved to a status no rule handles",
-                 extra={"pair": cfg.name, "count": report.unhandled_count})
+        log.info("issues moved to a status no rule handles", extra={"pair": cfg.name, "count": report.unhandled_count})
     rt.check_lease()
     report.watermark = watermark
     report.duration_seconds = time.monotonic() - monotonic_start
     _count_requests(report, jira, requests_before)
     store.save_state(
-        counts={**report.actions, "cycles": 1, "errors": report.counts()["errors"],
-                **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()}},
-        last_sync=watermark, initial_sync_completed=True, retry_keys=new_retry,
+        counts={
+            **report.actions,
+            "cycles": 1,
+            "errors": report.counts()["errors"],
+            **{f"jira_requests_{k}": n for k, n in report.requests_by_kind.items()},
+        },
+        last_sync=watermark,
+        initial_sync_completed=True,
+        retry_keys=new_retry,
         **({"watermarks": marks} if cfg.cross_site else {}),
-        reconcile_ids=carry.reconcile, watch_from=watch_from, last_cycle=report.summary(),
+        reconcile_ids=carry.reconcile,
+        watch_from=watch_from,
+        last_cycle=report.summary(),
     )
     if report.mode == "full":
-        log.info("Initial sync completed", extra={"pair": cfg.name, "issues": report.issues_seen,
-                                                   "dev_issues_created": report.counts()["created"]})
+        log.info(
+            "Initial sync completed",
+            extra={"pair": cfg.name, "issues": report.issues_seen, "dev_issues_created": report.counts()["created"]},
+        )
     return report
 
 
-def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, carry: Carry, progress: Progress,
-                      *, dry_run: bool) -> dict[str, datetime]:
+def _search_and_apply(
+    rt: PairRuntime, report: CycleReport, state: SyncState, carry: Carry, progress: Progress, *, dry_run: bool
+) -> dict[str, datetime]:
     """One search per site (over both projects on a single site), planned and applied as one
     batch (raises :class:`_TooLarge` past STREAM_AFTER issues, dry runs excepted). Returns
     the watermark of each side (the same on one site)."""
@@ -210,8 +246,12 @@ def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, ca
     else:
         cfg, jira = rt.config, rt.jira
         jql = sync_jql(
-            cfg.user_project_key, cfg.dev_project_key, user_filter=cfg.jql.user, dev_filter=cfg.jql.dev,
-            since=report.since, zone=jira.me.time_zone,
+            cfg.user_project_key,
+            cfg.dev_project_key,
+            user_filter=cfg.jql.user,
+            dev_filter=cfg.jql.dev,
+            since=report.since,
+            zone=jira.me.time_zone,
         )
         result, retry_keys, dropped = _search(rt, jql, retry_keys, progress, state.reconcile_ids, limit=limit)
         watermarks = {USER: result.started_at, DEV: result.started_at}
@@ -230,8 +270,9 @@ def _search_and_apply(rt: PairRuntime, report: CycleReport, state: SyncState, ca
     return watermarks
 
 
-def _search_sites(rt: PairRuntime, report: CycleReport, state: SyncState, retry_keys: list[str], progress: Progress,
-                  limit: int | None) -> tuple[SearchResult, list[str], set[str], dict[str, datetime]]:
+def _search_sites(
+    rt: PairRuntime, report: CycleReport, state: SyncState, retry_keys: list[str], progress: Progress, limit: int | None
+) -> tuple[SearchResult, list[str], set[str], dict[str, datetime]]:
     """A cross-site pair's searches: one per site, each from that site's own watermark (its
     clock), with the site's account time zone; the results are planned as one batch."""
     cfg = rt.config
@@ -249,8 +290,11 @@ def _search_sites(rt: PairRuntime, report: CycleReport, state: SyncState, retry_
         covered += keys
         dropped |= gone
         watermarks[side] = result.started_at
-        found = result if found is None else SearchResult(found.issues + result.issues, found.started_at,
-                                                          found.requests + result.requests)
+        found = (
+            result
+            if found is None
+            else SearchResult(found.issues + result.issues, found.started_at, found.requests + result.requests)
+        )
     assert found is not None
     return found, covered, dropped, watermarks
 
@@ -280,9 +324,15 @@ class _TooLarge(Exception):
         self.started_at = started_at
 
 
-def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress,
-            reconcile_ids: list[str], limit: int | None = None,
-            client: JiraClient | None = None) -> tuple[SearchResult, list[str], set[str]]:
+def _search(
+    rt: PairRuntime,
+    jql: str,
+    retry_keys: list[str],
+    progress: Progress,
+    reconcile_ids: list[str],
+    limit: int | None = None,
+    client: JiraClient | None = None,
+) -> tuple[SearchResult, list[str], set[str]]:
     """The cycle's one search, also re-fetching issues whose actions failed last time
     (whatever their ``updated``). Returns the result, the retry keys it covered and the
     keys Jira named as gone.
@@ -311,9 +361,11 @@ def _search(rt: PairRuntime, jql: str, retry_keys: list[str], progress: Progress
                 raise
             named = _named_keys(exc) & set(retry_keys)
             if not named:
-                log.warning("Jira rejected the search with the keys kept for a retry, naming none of them; "
-                            "searching without them and fetching them apart",
-                            extra={"pair": rt.config.name, "error": exc.jira_message})
+                log.warning(
+                    "Jira rejected the search with the keys kept for a retry, naming none of them; "
+                    "searching without them and fetching them apart",
+                    extra={"pair": rt.config.name, "error": exc.jira_message},
+                )
                 result = search(jql)
                 extra, gone = _fetch_keys(rt, jql, retry_keys, search)
                 return _merged(result, extra), [k for k in retry_keys if k not in gone], dropped | gone
@@ -337,12 +389,15 @@ def _named_keys(exc: JiraApiError) -> set[str]:
 
 
 def _log_dropped(rt: PairRuntime, keys: set[str], exc: JiraApiError) -> None:
-    log.warning("Jira rejected issue keys kept for a retry; dropping them",
-                extra={"pair": rt.config.name, "keys": sorted(keys), "error": exc.jira_message})
+    log.warning(
+        "Jira rejected issue keys kept for a retry; dropping them",
+        extra={"pair": rt.config.name, "keys": sorted(keys), "error": exc.jira_message},
+    )
 
 
-def _fetch_keys(rt: PairRuntime, jql: str, keys: list[str],
-                search: Callable[[str], SearchResult]) -> tuple[SearchResult | None, set[str]]:
+def _fetch_keys(
+    rt: PairRuntime, jql: str, keys: list[str], search: Callable[[str], SearchResult]
+) -> tuple[SearchResult | None, set[str]]:
     """The issues ``keys`` by key. A rejected batch drops the keys Jira names and is halved
     otherwise; a single key refused without being named is kept for the next cycle.
     Returns what was found and the keys Jira named as gone."""

@@ -87,7 +87,8 @@ def table_problems(kind: str, forward: Mapping[str, str], backward: Mapping[str,
             every = "both" if len(sources) == 2 else "all"
             problems.append(
                 f"{field}: {_quoted(sources)} {every} map to {shown!r}, so {shown!r} on the dev side has no "
-                f"single user-side value; add {shown!r} to {back_field}")
+                f"single user-side value; add {shown!r} to {back_field}"
+            )
     return problems
 
 
@@ -145,8 +146,9 @@ def find(wanted: str, offered: Iterable[Ref]) -> Ref | None:
     """The offered value named ``wanted`` (ignoring case), else the one whose id it is."""
     offered = list(offered)
     folded = _fold(wanted)
-    return (next((r for r in offered if _fold(r.name) == folded), None)
-            or next((r for r in offered if r.id == wanted.strip()), None))
+    return next((r for r in offered if _fold(r.name) == folded), None) or next(
+        (r for r in offered if r.id == wanted.strip()), None
+    )
 
 
 def map_value(value: Ref | str, table: Table, offered: Iterable[Ref], *, to: Side, what: str = "value") -> Mapped:
@@ -183,10 +185,15 @@ def map_user(person: Person, table: Table, people: Iterable[Person], *, to: Side
         match = next((p for p in people if p.email and _fold(p.email) == _fold(person.email)), None)
         if match is not None:
             return MappedUser(match, "email")
-        return MappedUser(None, "none", f"user {shown!r} has no account with the same e-mail address on the {to} "
-                                        "side and no entry in mappings.users; left unassigned")
-    return MappedUser(None, "none", f"user {shown!r} has no visible e-mail address and no entry in mappings.users; "
-                                    "left unassigned")
+        return MappedUser(
+            None,
+            "none",
+            f"user {shown!r} has no account with the same e-mail address on the {to} "
+            "side and no entry in mappings.users; left unassigned",
+        )
+    return MappedUser(
+        None, "none", f"user {shown!r} has no visible e-mail address and no entry in mappings.users; left unassigned"
+    )
 
 
 def _person(ident: str, people: Sequence[Person]) -> Person | None:

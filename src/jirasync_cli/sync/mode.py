@@ -34,8 +34,15 @@ class CycleMode:
         return "full" if self.full else "incremental"
 
 
-def choose_mode(*, last_sync: datetime | None, initial_sync_completed: bool, watch_from: datetime | None,
-                initial_sync_enabled: bool, now: datetime, overlap: timedelta) -> CycleMode:
+def choose_mode(
+    *,
+    last_sync: datetime | None,
+    initial_sync_completed: bool,
+    watch_from: datetime | None,
+    initial_sync_enabled: bool,
+    now: datetime,
+    overlap: timedelta,
+) -> CycleMode:
     """``now`` is Jira's clock; ``watch_from`` and the result's are as stored in the state."""
     if last_sync is None and not initial_sync_completed and initial_sync_enabled:
         return CycleMode(True, None, None, Why.INITIAL)

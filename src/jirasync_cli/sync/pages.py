@@ -60,16 +60,20 @@ class Carry:
     applied: int = 0
 
 
-def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
-               retry_keys: Iterable[str] = ()) -> CyclePlan:
+def plan_batch(
+    rt: PairRuntime, issues: list[IssueData], report: CycleReport, *, retry_keys: Iterable[str] = ()
+) -> CyclePlan:
     """Load what the store knows about ``issues`` and plan them."""
     cfg, store = rt.config, rt.store
     keys = [i.key for i in issues]
     # Dev issues linked from user issues too: a person's manual link may be adopted as the partner.
     linked = [link.other_key for i in issues for link in i.links]
     # And the user issues our dev issues name as their source, which may be on another page.
-    sources = [s["userKey"] for i in issues if isinstance(s := i.properties.get(SOURCE_PROPERTY), dict)
-               and isinstance(s.get("userKey"), str)]
+    sources = [
+        s["userKey"]
+        for i in issues
+        if isinstance(s := i.properties.get(SOURCE_PROPERTY), dict) and isinstance(s.get("userKey"), str)
+    ]
     mappings = store.mappings_for(user_keys=keys + sources, dev_keys=keys + linked)
     partner_keys = {m.dev_key for m in mappings if m.dev_key} | {m.user_key for m in mappings}
     snapshots = store.snapshots(set(keys) | partner_keys)
@@ -78,12 +82,19 @@ def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
     mapped_dev = {m.dev_key for m in mappings if m.dev_key}
     user_site, dev_site = rt.client("user"), rt.client("dev")
     dev_site.fill_source_properties(
-        i for i in issues
-        if i.project == cfg.dev_project_key and i.creator_id == dev_site.me.id
-        and (i.key not in mapped_dev or i.key not in snapshots))
+        i
+        for i in issues
+        if i.project == cfg.dev_project_key
+        and i.creator_id == dev_site.me.id
+        and (i.key not in mapped_dev or i.key not in snapshots)
+    )
     plan_input = PlanInput(
-        config=cfg, initial=report.mode == "full", snapshots=snapshots, mappings=mappings,
-        sync_account=user_site.me.id, retry_keys=frozenset(retry_keys),
+        config=cfg,
+        initial=report.mode == "full",
+        snapshots=snapshots,
+        mappings=mappings,
+        sync_account=user_site.me.id,
+        retry_keys=frozenset(retry_keys),
         dev_account=dev_site.me.id if cfg.cross_site else None,
     )
     resolve_internal_flags(rt, issues, snapshots)
@@ -101,8 +112,9 @@ def plan_batch(rt: PairRuntime, issues: list[IssueData], report: CycleReport, *,
     return plan
 
 
-def apply_batch(rt: PairRuntime, plan: CyclePlan, issues: list[IssueData], report: CycleReport, carry: Carry,
-                progress: Progress) -> None:
+def apply_batch(
+    rt: PairRuntime, plan: CyclePlan, issues: list[IssueData], report: CycleReport, carry: Carry, progress: Progress
+) -> None:
     """Apply a planned batch and fold its results into the report and ``carry``."""
     carry.planned += len(plan.units)
     progress.planned(carry.planned)
@@ -118,9 +130,15 @@ def apply_batch(rt: PairRuntime, plan: CyclePlan, issues: list[IssueData], repor
         carry.reconcile = list(dict.fromkeys(carry.reconcile + written_ids(issues, results)))[:RECONCILE_LIMIT]
 
 
-def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progress: Progress,
-                      reconcile_ids: list[str], since: datetime | None = None,
-                      since_of: Callable[[str], datetime | None] | None = None) -> dict[str, datetime]:
+def stream_by_project(
+    rt: PairRuntime,
+    report: CycleReport,
+    carry: Carry,
+    progress: Progress,
+    reconcile_ids: list[str],
+    since: datetime | None = None,
+    since_of: Callable[[str], datetime | None] | None = None,
+) -> dict[str, datetime]:
     """Every issue of the pair (updated from ``since``, or ``since_of(side)``, if given), a
     page at a time: dev project, then user project, each searched on its own site. Returns
     each side's watermark: its site's clock when its search began (on one site, the dev
@@ -130,6 +148,7 @@ def stream_by_project(rt: PairRuntime, report: CycleReport, carry: Carry, progre
     marks: dict[str, datetime] = {}
     seen = 0
     for side, project, extra in ((DEV, cfg.dev_project_key, cfg.jql.dev), (USER, cfg.user_project_key, cfg.jql.user)):
+
         def searched(n: int, before: int = seen) -> None:
             progress.searched(before + n)
 
@@ -237,8 +256,14 @@ def summarise(report: CycleReport, results: list[UnitResult], old_retry: dict[st
         failure = retry.Failure(res.user_key, res.dev_key, reason)
         failures.append(failure)
         if res.error:  # logged when it first happens (or changes), not again every cycle
-            log.log(logging.INFO if retry.repeated(old_retry, failure) else logging.ERROR,
-                    "sync of an issue failed; it will be retried next cycle",
-                    extra={"user_key": res.user_key, "dev_key": res.dev_key, "error": res.error,
-                           "attempts": retry.attempts(old_retry, failure)})
+            log.log(
+                logging.INFO if retry.repeated(old_retry, failure) else logging.ERROR,
+                "sync of an issue failed; it will be retried next cycle",
+                extra={
+                    "user_key": res.user_key,
+                    "dev_key": res.dev_key,
+                    "error": res.error,
+                    "attempts": retry.attempts(old_retry, failure),
+                },
+            )
     return retry.entries(old_retry, failures)

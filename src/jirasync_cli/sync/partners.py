@@ -34,28 +34,38 @@ def dev_issue_deleted(rt: PairRuntime, user_key: str, dev_key: str) -> PartnerGo
     if rt.jira.get_issue(dev_key) is not None:
         return None
     rt.store.forget_mapping(user_key, dev_key)
-    log.warning("a dev issue was deleted; its user issue is no longer paired",
-                extra={"pair": rt.config.name, "user_key": user_key, "dev_key": dev_key})
-    return PartnerGone(f"{dev_key} was deleted in Jira: {user_key} is no longer paired",
-                       {"dev_key": dev_key, "gone": "deleted"})
+    log.warning(
+        "a dev issue was deleted; its user issue is no longer paired",
+        extra={"pair": rt.config.name, "user_key": user_key, "dev_key": dev_key},
+    )
+    return PartnerGone(
+        f"{dev_key} was deleted in Jira: {user_key} is no longer paired", {"dev_key": dev_key, "gone": "deleted"}
+    )
 
 
-def check_user_issue(rt: PairRuntime, user_key: str, dev_key: str, intent_id: str,
-                     batch: WriteBatch) -> PartnerGone | None:
+def check_user_issue(
+    rt: PairRuntime, user_key: str, dev_key: str, intent_id: str, batch: WriteBatch
+) -> PartnerGone | None:
     """Whether ``user_key`` is still an issue of the user project; settles the pair if not."""
     issue = rt.jira.get_issue(user_key)
     if issue is not None and issue.key == user_key and issue.project == rt.config.user_project_key:
         batch.unlinked(user_key)  # a person removed the link: nothing else to do
         return None
     where = f"moved to {issue.key}" if issue is not None else "deleted"
-    note = (f"{user_key} was {where} and has left the jirasync pair {rt.config.name}: this issue is no longer "
-            "synchronised with it.")
+    note = (
+        f"{user_key} was {where} and has left the jirasync pair {rt.config.name}: this issue is no longer "
+        "synchronised with it."
+    )
     if rt.jira.find_comment_by_intent(dev_key, intent_id) is None:
         rt.jira.add_comment(dev_key, adf.render(note, rt.jira.adf), intent_id)
-    rt.jira.set_issue_property(dev_key, SOURCE_PROPERTY, {
-        "pair": rt.config.name, "userKey": user_key, "left": where})
+    rt.jira.set_issue_property(dev_key, SOURCE_PROPERTY, {"pair": rt.config.name, "userKey": user_key, "left": where})
     rt.store.forget_mapping(user_key, dev_key)
     log.warning("a user issue left the pair", extra={"pair": rt.config.name, "user_key": user_key, "where": where})
-    return PartnerGone(f"{user_key} was {where}: the pair with {dev_key} is settled",
-                       {"dev_key": dev_key, "gone": "moved" if issue is not None else "deleted",
-                        **({"new_key": issue.key} if issue is not None else {})})
+    return PartnerGone(
+        f"{user_key} was {where}: the pair with {dev_key} is settled",
+        {
+            "dev_key": dev_key,
+            "gone": "moved" if issue is not None else "deleted",
+            **({"new_key": issue.key} if issue is not None else {}),
+        },
+    )

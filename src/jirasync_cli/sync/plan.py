@@ -130,8 +130,13 @@ def _restricted_comments(issue: IssueData, snap: Snapshot | None) -> dict[str, s
     baseline comment made public later is not copied as if it had been withheld."""
     if snap is None:
         return {}
-    return {c.id: privacy for c in issue.comments if (privacy := c.privacy) and c.id not in snap.own
-            and (c.id not in snap.comments or c.id in snap.restricted or c.id in snap.mirrors)}
+    return {
+        c.id: privacy
+        for c in issue.comments
+        if (privacy := c.privacy)
+        and c.id not in snap.own
+        and (c.id not in snap.comments or c.id in snap.restricted or c.id in snap.mirrors)
+    }
 
 
 def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
@@ -150,9 +155,14 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
             continue
         seen.add(issue.key)
         snap = data.snapshots.get(issue.key)
-        if snap is not None and issue.key not in data.retry_keys and (
-                snap.updated == issue.updated or unchanged_since(issue, snap, _mapping_of(issue, by_user, by_dev),
-                                                                 config)):
+        if (
+            snap is not None
+            and issue.key not in data.retry_keys
+            and (
+                snap.updated == issue.updated
+                or unchanged_since(issue, snap, _mapping_of(issue, by_user, by_dev), config)
+            )
+        ):
             skipped += 1
             continue
         if issue.project == config.user_project_key:
@@ -185,19 +195,24 @@ def plan_cycle(issues: Iterable[IssueData], data: PlanInput) -> CyclePlan:
         else:
             ignored.append(issue.key)
 
-    context = _Context(**{f.name: getattr(data, f.name) for f in fields(PlanInput)},
-                       mapped_dev_keys=frozenset(by_dev), unmapped_dev=unmapped_dev)
+    context = _Context(
+        **{f.name: getattr(data, f.name) for f in fields(PlanInput)},
+        mapped_dev_keys=frozenset(by_dev),
+        unmapped_dev=unmapped_dev,
+    )
     for unit in units.values():
         if unit.user_key in baseline:
             for side, seen_issue in ((USER, unit.user), (DEV, unit.dev)):
                 if seen_issue is not None:
                     unit.observed[seen_issue.key] = observed_snapshot(
-                        seen_issue, side, data.snapshots.get(seen_issue.key), config)
+                        seen_issue, side, data.snapshots.get(seen_issue.key), config
+                    )
             continue
         if unit.actions and isinstance(unit.actions[0], AdoptMapping):
             if unit.user is not None:  # baseline the user side too
                 unit.observed[unit.user_key] = observed_snapshot(
-                    unit.user, USER, data.snapshots.get(unit.user_key), config)
+                    unit.user, USER, data.snapshots.get(unit.user_key), config
+                )
             continue
         _plan_unit(unit, context)
     return CyclePlan(list(units.values()), skipped, ignored)
@@ -217,14 +232,21 @@ def unchanged_since(issue: IssueData, snap: Snapshot, mapping: Mapping | None, c
     body and audience) and, for user issues, the synced fields. Issues whose pair is being
     created, was refused, or lost its link are always planned.
     """
-    if snap.status is None or (snap.status, snap.project, snap.issuetype) != (issue.status, issue.project,
-                                                                              issue.issuetype):
+    if snap.status is None or (snap.status, snap.project, snap.issuetype) != (
+        issue.status,
+        issue.project,
+        issue.issuetype,
+    ):
         return False
     if mapping is not None:
         if mapping.state != "linked":
             return False
-        if issue.key == mapping.dev_key and mapping.linked and not config.cross_site and not any(
-                link.other_key == mapping.user_key for link in issue.links):
+        if (
+            issue.key == mapping.dev_key
+            and mapping.linked
+            and not config.cross_site
+            and not any(link.other_key == mapping.user_key for link in issue.links)
+        ):
             return False  # the link to the user issue is gone: planned (it is checked)
     if issue.project == config.user_project_key and snap.fields_hash != fields_hash(issue, config):
         return False
@@ -241,8 +263,14 @@ def unchanged_since(issue: IssueData, snap: Snapshot, mapping: Mapping | None, c
 def unrecorded_own_dev_issues(issues: Iterable[IssueData], data: PlanInput) -> list[IssueData]:
     """Paired dev issues we created whose snapshot is missing (a crash between writes)."""
     mapped = {m.dev_key for m in data.mappings if m.dev_key and m.state == "linked"}
-    return [i for i in issues if i.project == data.config.dev_project_key and i.key in mapped
-            and i.key not in data.snapshots and _source_of(i, data.config) is not None]
+    return [
+        i
+        for i in issues
+        if i.project == data.config.dev_project_key
+        and i.key in mapped
+        and i.key not in data.snapshots
+        and _source_of(i, data.config) is not None
+    ]
 
 
 def presumed_snapshot(issue: IssueData, initial_status: str) -> Snapshot:
@@ -275,8 +303,14 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
     linked_pair = mapping is not None and mapping.dev_key is not None
     # (Across sites the partners are linked by remote links, which the search does not
     # show: the mapping says they are in place.)
-    if (mapping is not None and mapping.linked and unit.user is None and unit.dev is not None
-            and not config.cross_site and not any(link.other_key == unit.user_key for link in unit.dev.links)):
+    if (
+        mapping is not None
+        and mapping.linked
+        and unit.user is None
+        and unit.dev is not None
+        and not config.cross_site
+        and not any(link.other_key == unit.user_key for link in unit.dev.links)
+    ):
         unit.actions.append(CheckUserIssue(unit.user_key))
 
     for side in (USER, DEV):
@@ -291,14 +325,21 @@ def _plan_unit(unit: UnitPlan, data: _Context) -> None:
             continue
         rule = match_rule(config, side, issue, initial=data.initial and snap is None)
         if rule is None:
-            unit.notes.append(Note.tagged(NoteKind.UNHANDLED,
-                                          f"{issue.key} is now {issue.status!r} and no rule matches"))
+            unit.notes.append(
+                Note.tagged(NoteKind.UNHANDLED, f"{issue.key} is now {issue.status!r} and no rule matches")
+            )
             continue
         event = f"{issue.key}@{snap.version if snap else 0}:{issue.status}"
         creating = _rule_actions(unit, rule, side, issue, event, data, creating) or creating
 
-    if (config.cross_site and linked_pair and mapping is not None and mapping.state == "linked"
-            and not mapping.linked and not any(isinstance(a, LinkIssues) for a in unit.actions)):
+    if (
+        config.cross_site
+        and linked_pair
+        and mapping is not None
+        and mapping.state == "linked"
+        and not mapping.linked
+        and not any(isinstance(a, LinkIssues) for a in unit.actions)
+    ):
         # Across sites the remote links are how the two issues find each other: a pair
         # whose links were not made (a crash after the create) gets them now.
         unit.actions.append(LinkIssues("cross-site"))
@@ -321,10 +362,15 @@ def _rule_actions(
             if dev is not None:  # its status now is the baseline for later changes
                 unit.observed[dev.key] = observed_snapshot(dev, DEV, None, config)
         else:
-            unit.actions.append(CreateDevIssue(
-                rule.id, config.dev_issue_type, dev_fields(issue, config, creating=True),
-                fields_hash(issue, config), link=acts.add_cross_link,
-            ))
+            unit.actions.append(
+                CreateDevIssue(
+                    rule.id,
+                    config.dev_issue_type,
+                    dev_fields(issue, config, creating=True),
+                    fields_hash(issue, config),
+                    link=acts.add_cross_link,
+                )
+            )
             creating = True
         has_partner = True
     elif acts.add_cross_link and unit.dev_key and not _linked(unit):
@@ -333,23 +379,49 @@ def _rule_actions(
     if acts.sync_status and rule.target_status:
         if has_partner:
             current, project, issuetype = _partner_state(unit, target, data, creating)
-            unit.actions.append(TransitionIssue(
-                target, status_on(config, rule.target_status, target), rule.id, event, issue.key, issue.status,
-                current, project, issuetype, resolution=rule.resolution))
+            unit.actions.append(
+                TransitionIssue(
+                    target,
+                    status_on(config, rule.target_status, target),
+                    rule.id,
+                    event,
+                    issue.key,
+                    issue.status,
+                    current,
+                    project,
+                    issuetype,
+                    resolution=rule.resolution,
+                )
+            )
         else:
             unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: {issue.key} has no partner issue to move"))
     if acts.add_comment and acts.comment_template:
         on = {"target": target, "source": side, "user": USER, "dev": DEV}[acts.comment_on]
         if not has_partner and needs_partner(acts.comment_template):
-            unit.notes.append(Note(NoteKind.NO_PARTNER, f"rule {rule.id}: the comment names the partner issue "
-                                   f"(${{targetKey}}) and {issue.key} has none"))
+            unit.notes.append(
+                Note(
+                    NoteKind.NO_PARTNER,
+                    f"rule {rule.id}: the comment names the partner issue (${{targetKey}}) and {issue.key} has none",
+                )
+            )
         elif on == side or has_partner:
-            unit.actions.append(AddComment(
-                on, acts.comment_template, rule.id, event, issue.key, issue.status, rule.target_status,
-                verify=on in _unrecorded_own_comments(unit, data), internal=on == USER and not acts.comment_public))
+            unit.actions.append(
+                AddComment(
+                    on,
+                    acts.comment_template,
+                    rule.id,
+                    event,
+                    issue.key,
+                    issue.status,
+                    rule.target_status,
+                    verify=on in _unrecorded_own_comments(unit, data),
+                    internal=on == USER and not acts.comment_public,
+                )
+            )
         else:
-            unit.notes.append(Note(NoteKind.NO_PARTNER,
-                                   f"rule {rule.id}: {issue.key} has no partner issue to comment on"))
+            unit.notes.append(
+                Note(NoteKind.NO_PARTNER, f"rule {rule.id}: {issue.key} has no partner issue to comment on")
+            )
     return creating
 
 
@@ -376,8 +448,10 @@ def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -
 def _linked_dev_issue(issue: IssueData, data: _Context) -> str | None:
     """A dev issue a person already linked to ``issue`` (and no other pair owns): the partner."""
     prefix = data.config.dev_project_key + "-"
-    keys = sorted({link.other_key for link in issue.links if link.other_key.startswith(prefix)},
-                  key=lambda k: int(k.rsplit("-", 1)[1]) if k.rsplit("-", 1)[1].isdigit() else 0)
+    keys = sorted(
+        {link.other_key for link in issue.links if link.other_key.startswith(prefix)},
+        key=lambda k: int(k.rsplit("-", 1)[1]) if k.rsplit("-", 1)[1].isdigit() else 0,
+    )
     for key in keys:
         if key not in data.mapped_dev_keys:
             return key
@@ -460,8 +534,9 @@ def copy_restriction(comment: CommentData, target: str, sync: Any) -> Restrictio
     return Restriction(comment.visibility if private else None, internal)
 
 
-def _mirror_one(unit: UnitPlan, key: str, snap: Snapshot, comment: CommentData, target: str, sync: Any,
-                *, verify: bool) -> None:
+def _mirror_one(
+    unit: UnitPlan, key: str, snap: Snapshot, comment: CommentData, target: str, sync: Any, *, verify: bool
+) -> None:
     restriction = copy_restriction(comment, target, sync)
     was = snap.restricted.get(comment.id)  # its privacy when last seen (None: public or unseen)
     known = snap.comments.get(comment.id)
@@ -470,12 +545,15 @@ def _mirror_one(unit: UnitPlan, key: str, snap: Snapshot, comment: CommentData, 
         if mirror_id is not None:
             unit.actions.append(DeleteMirror(target, key, comment.id, mirror_id, "restricted"))
         elif known is None or was != comment.privacy:
-            unit.notes.append(Note.tagged(NoteKind.WITHHELD, f"comment {comment.id} on {key} is restricted "
-                                          f"({comment.privacy}); not copied to the other issue"))
+            unit.notes.append(
+                Note.tagged(
+                    NoteKind.WITHHELD,
+                    f"comment {comment.id} on {key} is restricted ({comment.privacy}); not copied to the other issue",
+                )
+            )
         return
     if mirror_id is None:
         if known is None or was is not None:  # new, or withheld until now
             unit.actions.append(MirrorComment(target, key, comment, verify=verify, restriction=restriction))
     elif known != content_hash(comment.body) or was != comment.privacy:
-        unit.actions.append(UpdateMirror(target, key, comment, mirror_id, restriction,
-                                         restrict=was != comment.privacy))
+        unit.actions.append(UpdateMirror(target, key, comment, mirror_id, restriction, restrict=was != comment.privacy))

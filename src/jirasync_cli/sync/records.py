@@ -126,15 +126,28 @@ class Intent:
 
     def to_doc(self, *, fence: int, at: datetime) -> dict[str, Any]:
         """The journal document recording it (pending)."""
-        return {"_id": self.id, "kind": str(self.kind), "key": self.key, "state": "pending", "data": self.data,
-                "created_at": at, "fence": fence}
+        return {
+            "_id": self.id,
+            "kind": str(self.kind),
+            "key": self.key,
+            "state": "pending",
+            "data": self.data,
+            "created_at": at,
+            "fence": fence,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Intent:
         raw = doc.get("kind", "")
         kind: IntentKind | str = IntentKind(raw) if raw in IntentKind._value2member_map_ else str(raw)
-        return cls(id=doc["_id"], kind=kind, key=doc.get("key", ""), data=dict(doc.get("data") or {}),
-                   state=doc.get("state", "pending"), result=doc.get("result"))
+        return cls(
+            id=doc["_id"],
+            kind=kind,
+            key=doc.get("key", ""),
+            data=dict(doc.get("data") or {}),
+            state=doc.get("state", "pending"),
+            result=doc.get("result"),
+        )
 
 
 class ActionKind(StrEnum):
@@ -183,5 +196,11 @@ class AuditEntry:
     ts: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_doc(self) -> dict[str, Any]:
-        return {"ts": self.ts, "cycle": self.cycle, "keys": self.keys, "action": str(self.action),
-                "result": str(self.result), "detail": self.detail}
+        return {
+            "ts": self.ts,
+            "cycle": self.cycle,
+            "keys": self.keys,
+            "action": str(self.action),
+            "result": str(self.result),
+            "detail": self.detail,
+        }

@@ -100,8 +100,10 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
             linked = True
         finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=linked)
         _audit_recovered_create(rt, mapping.user_key, found)
-        log.info("recovered dev issue of an interrupted create",
-                 extra={"user_key": mapping.user_key, "dev_key": found, "linked": linked})
+        log.info(
+            "recovered dev issue of an interrupted create",
+            extra={"user_key": mapping.user_key, "dev_key": found, "linked": linked},
+        )
         return found
     if settled:
         rt.store.abandon_create(mapping.user_key)
@@ -135,8 +137,9 @@ def _found_by_search(rt: PairRuntime, mapping: Mapping, since: Any) -> str | Non
     return None
 
 
-def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, *, linked: bool,
-                  batch: WriteBatch | None = None) -> str | None:
+def finish_create(
+    rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, *, linked: bool, batch: WriteBatch | None = None
+) -> str | None:
     """Record a created dev issue: mapping, and a snapshot with the status it starts in.
 
     The start status is learnt once per issue type (one GET), so a dev issue moved before
@@ -149,8 +152,7 @@ def finish_create(rt: PairRuntime, user_key: str, dev_key: str, issuetype: str, 
     status = learn_initial_status(rt, project, issuetype, dev_key)
     # Ours from birth: the status it started in and no comments seen, so whatever people
     # did to it before this is stored counts as changes to sync.
-    batch.snapshot(dev_key, {"side": "dev", "status": status, "project": project, "issuetype": issuetype,
-                             "version": 0})
+    batch.snapshot(dev_key, {"side": "dev", "status": status, "project": project, "issuetype": issuetype, "version": 0})
     if own_batch:
         batch.flush()
     return status
@@ -175,8 +177,17 @@ def _audit_recovered_create(rt: PairRuntime, user_key: str, dev_key: str) -> Non
     """The audit trail names every dev issue we created, including those whose record was
     lost in a crash (once: the entry may have been stored before the crash)."""
     if not rt.store.audited_create(user_key):
-        rt.store.audit([AuditEntry("recovery", [user_key, dev_key], ActionKind.CREATE_ISSUE, Outcome.OK,
-                                   {"dev_key": dev_key, "recovered": True})])
+        rt.store.audit(
+            [
+                AuditEntry(
+                    "recovery",
+                    [user_key, dev_key],
+                    ActionKind.CREATE_ISSUE,
+                    Outcome.OK,
+                    {"dev_key": dev_key, "recovered": True},
+                )
+            ]
+        )
 
 
 def recover_pending(rt: PairRuntime) -> dict[str, int]:

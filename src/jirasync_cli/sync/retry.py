@@ -49,8 +49,9 @@ def entries(retry: dict[str, Any], failures: Iterable[Failure]) -> dict[str, Any
     return out
 
 
-def next_retry(retry: dict[str, Any], failures: Iterable[Failure], *, seen: set[str],
-               dropped: set[str]) -> dict[str, Any]:
+def next_retry(
+    retry: dict[str, Any], failures: Iterable[Failure], *, seen: set[str], dropped: set[str]
+) -> dict[str, Any]:
     """The retry keys to store after a cycle.
 
     The keys of this cycle's failures; and earlier keys the cycle did not fetch (beyond its

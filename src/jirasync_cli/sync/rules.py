@@ -46,8 +46,10 @@ def match_rule(config: PairConfig, side: str, issue: IssueData, *, initial: bool
         if not rule.sync_direction.covers(side):
             continue
         # As the issue's project names it, or as the other project does (through the table).
-        if rule.source_status != "*" and status not in (rule.source_status.casefold(),
-                                                        status_on(config, rule.source_status, side).casefold()):
+        if rule.source_status != "*" and status not in (
+            rule.source_status.casefold(),
+            status_on(config, rule.source_status, side).casefold(),
+        ):
             continue
         if initial and not rule.on_initial_sync:
             continue

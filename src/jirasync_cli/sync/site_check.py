@@ -58,10 +58,17 @@ Check = Callable[[Site], list[Finding]]
 
 def check_projects(site: Site) -> list[Finding]:
     cfg = site.config
-    return [Finding(cfg.name, key, "project", "does not exist or the sync account cannot see it",
-                    f"fix {role} in the config or grant the account Browse projects")
-            for role, key in (("userProjectKey", cfg.user_project_key), ("devProjectKey", cfg.dev_project_key))
-            if not site.project_exists(key)]
+    return [
+        Finding(
+            cfg.name,
+            key,
+            "project",
+            "does not exist or the sync account cannot see it",
+            f"fix {role} in the config or grant the account Browse projects",
+        )
+        for role, key in (("userProjectKey", cfg.user_project_key), ("devProjectKey", cfg.dev_project_key))
+        if not site.project_exists(key)
+    ]
 
 
 def _create_rules(cfg: PairConfig) -> list[Any]:
@@ -75,8 +82,15 @@ def check_create_screen(site: Site) -> list[Finding]:
     try:
         screen = site.jira.create_screen(cfg.dev_project_key, cfg.dev_issue_type)
     except JiraApiError as exc:
-        return [Finding(cfg.name, cfg.dev_project_key, f"issue type {cfg.dev_issue_type}", exc.jira_message,
-                        "set devIssueType to an issue type of the dev project")]
+        return [
+            Finding(
+                cfg.name,
+                cfg.dev_project_key,
+                f"issue type {cfg.dev_issue_type}",
+                exc.jira_message,
+                "set devIssueType to an issue type of the dev project",
+            )
+        ]
     if screen.fields is None:
         return []  # the site cannot tell; the first create will
     out = []
@@ -87,19 +101,46 @@ def check_create_screen(site: Site) -> list[Finding]:
         if screen.allows(name):
             continue
         if name == "summary":
-            out.append(Finding(cfg.name, cfg.dev_project_key, "summary", "is not on the create screen: no issue "
-                               "can be created", f"add Summary to the create screen of {cfg.dev_issue_type}"))
+            out.append(
+                Finding(
+                    cfg.name,
+                    cfg.dev_project_key,
+                    "summary",
+                    "is not on the create screen: no issue can be created",
+                    f"add Summary to the create screen of {cfg.dev_issue_type}",
+                )
+            )
         elif name == "issuelinks":
-            out.append(Finding(cfg.name, cfg.dev_project_key, "issuelinks", "Linked Issues is not on the create "
-                               "screen: each dev issue is linked in a second request",
-                               "add Linked Issues to the create screen to link in the same request (optional)"))
+            out.append(
+                Finding(
+                    cfg.name,
+                    cfg.dev_project_key,
+                    "issuelinks",
+                    "Linked Issues is not on the create screen: each dev issue is linked in a second request",
+                    "add Linked Issues to the create screen to link in the same request (optional)",
+                )
+            )
         else:
-            out.append(Finding(cfg.name, cfg.dev_project_key, name, "is not on the create screen: dev issues are "
-                               "created without it", f"add it to the create screen of {cfg.dev_issue_type}"))
+            out.append(
+                Finding(
+                    cfg.name,
+                    cfg.dev_project_key,
+                    name,
+                    "is not on the create screen: dev issues are created without it",
+                    f"add it to the create screen of {cfg.dev_issue_type}",
+                )
+            )
     copied = set(COPIED_FIELDS) | {"project", "issuetype", "reporter"}
     for name in sorted(screen.required - copied):
-        out.append(Finding(cfg.name, cfg.dev_project_key, name, "is required on create and jirasync does not fill "
-                           "it: every create would fail", "give it a default value or make it optional"))
+        out.append(
+            Finding(
+                cfg.name,
+                cfg.dev_project_key,
+                name,
+                "is required on create and jirasync does not fill it: every create would fail",
+                "give it a default value or make it optional",
+            )
+        )
     return out
 
 
@@ -110,8 +151,15 @@ def check_link_type(site: Site) -> list[Finding]:
     names = site.jira.link_type_names()
     if cfg.jira.link_type in names:
         return []
-    return [Finding(cfg.name, None, f"link type {cfg.jira.link_type}", "does not exist on the site",
-                    f"set jira.linkType to one of: {', '.join(sorted(names)) or 'none'}")]
+    return [
+        Finding(
+            cfg.name,
+            None,
+            f"link type {cfg.jira.link_type}",
+            "does not exist on the site",
+            f"set jira.linkType to one of: {', '.join(sorted(names)) or 'none'}",
+        )
+    ]
 
 
 def check_rule_statuses(site: Site) -> list[Finding]:
@@ -130,9 +178,15 @@ def check_rule_statuses(site: Site) -> list[Finding]:
             names = {s.casefold() for s in known} if known is not None else set()
             if status == "*" or known is None or {status.casefold(), status_on(cfg, status, side).casefold()} & names:
                 continue
-            out.append(Finding(cfg.name, project, f"status {status!r}",
-                               f"rule {rule.id} {key_name} is no status of {project}'s workflows",
-                               f"use one of: {', '.join(sorted(known))}"))
+            out.append(
+                Finding(
+                    cfg.name,
+                    project,
+                    f"status {status!r}",
+                    f"rule {rule.id} {key_name} is no status of {project}'s workflows",
+                    f"use one of: {', '.join(sorted(known))}",
+                )
+            )
     return out
 
 
@@ -148,8 +202,11 @@ def check_transition_screens(site: Site) -> list[Finding]:
         if not getattr(rule, "enabled", True) or not (rule.actions.sync_status and rule.target_status):
             continue
         direction = str(getattr(rule.sync_direction, "value", rule.sync_direction))
-        targets = {"user_to_dev": [cfg.dev_project_key], "dev_to_user": [cfg.user_project_key],
-                   "both": [cfg.user_project_key, cfg.dev_project_key]}[direction]
+        targets = {
+            "user_to_dev": [cfg.dev_project_key],
+            "dev_to_user": [cfg.user_project_key],
+            "both": [cfg.user_project_key, cfg.dev_project_key],
+        }[direction]
         for project in targets:
             by_project.setdefault(project, []).append(rule)
     for project, rules in by_project.items():
@@ -164,22 +221,39 @@ def check_transition_screens(site: Site) -> list[Finding]:
                     to = str((option.get("to") or {}).get("name", ""))
                     if to.casefold() != rule.target_status.casefold() or (rule.id, to) in seen:
                         continue
-                    plan = transition_plan(option, key=key, target=to, resolution=getattr(rule, "resolution", None),
-                                           rule=f"the resolution of rule {rule.id!r}")
+                    plan = transition_plan(
+                        option,
+                        key=key,
+                        target=to,
+                        resolution=getattr(rule, "resolution", None),
+                        rule=f"the resolution of rule {rule.id!r}",
+                    )
                     if plan.blocked:
                         seen.add((rule.id, to))
-                        out.append(Finding(cfg.name, project, f"transition to {to!r}",
-                                           f"rule {rule.id}: {plan.blocked.split('; ')[0]} (seen from {status!r})",
-                                           plan.blocked.split("; ", 1)[-1]))
+                        out.append(
+                            Finding(
+                                cfg.name,
+                                project,
+                                f"transition to {to!r}",
+                                f"rule {rule.id}: {plan.blocked.split('; ')[0]} (seen from {status!r})",
+                                plan.blocked.split("; ", 1)[-1],
+                            )
+                        )
     return out
 
 
-CHECKS: list[Check] = [check_projects, check_create_screen, check_link_type, check_rule_statuses,
-                       check_transition_screens]
+CHECKS: list[Check] = [
+    check_projects,
+    check_create_screen,
+    check_link_type,
+    check_rule_statuses,
+    check_transition_screens,
+]
 
 
-def run_checks(config: PairConfig, jira: JiraClient | CrossSiteJira,
-               checks: list[Check] | None = None) -> list[Finding]:
+def run_checks(
+    config: PairConfig, jira: JiraClient | CrossSiteJira, checks: list[Check] | None = None
+) -> list[Finding]:
     site = Site(config, jira)
     return [finding for check in (checks or CHECKS) for finding in check(site)]
 

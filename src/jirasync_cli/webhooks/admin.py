@@ -33,8 +33,13 @@ def jql_filter(user_project: str, dev_project: str) -> str:
 
 
 def body(pair: str, user_project: str, dev_project: str, public_url: str, secret: str | None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": name_of(pair), "url": receiver_url(public_url, pair), "events": list(SUBSCRIBED),
-                           "filters": {FILTER_KEY: jql_filter(user_project, dev_project)}, "excludeBody": False}
+    doc: dict[str, Any] = {
+        "name": name_of(pair),
+        "url": receiver_url(public_url, pair),
+        "events": list(SUBSCRIBED),
+        "filters": {FILTER_KEY: jql_filter(user_project, dev_project)},
+        "excludeBody": False,
+    }
     if secret:
         doc["secret"] = secret
     return doc
@@ -82,9 +87,11 @@ class Admin:
 
 def manual_steps(pair: str, user_project: str, dev_project: str, public_url: str, cloud: bool | None) -> list[str]:
     """What a Jira administrator enters by hand when the API is not open to the sync account."""
-    where = {True: "Jira settings > System > WebHooks > Create a WebHook",
-             False: "Administration > System > Advanced > WebHooks > Create a WebHook",
-             None: "Cloud: Jira settings > System > WebHooks; Data Center: Administration > System > WebHooks"}[cloud]
+    where = {
+        True: "Jira settings > System > WebHooks > Create a WebHook",
+        False: "Administration > System > Advanced > WebHooks > Create a WebHook",
+        None: "Cloud: Jira settings > System > WebHooks; Data Center: Administration > System > WebHooks",
+    }[cloud]
     return [
         f"In {where}:",
         f"  Name:    {name_of(pair)}",

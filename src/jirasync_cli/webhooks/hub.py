@@ -102,12 +102,20 @@ class Hub:
         if coalescer is None:
             return None
         last = self.last_event.get(name)
-        return {"received": self.received.get(name, 0), "coalesced": coalescer.coalesced, "state": coalescer.state,
-                "last_event_age_seconds": round(time.time() - last, 1) if last else None}
+        return {
+            "received": self.received.get(name, 0),
+            "coalesced": coalescer.coalesced,
+            "state": coalescer.state,
+            "last_event_age_seconds": round(time.time() - last, 1) if last else None,
+        }
 
     def status(self) -> dict[str, Any]:
         counts = self.receiver.counts()
         last = counts.pop("last_at")
-        return {"listening_pairs": len(self.pairs), "signed": self.receiver.secret is not None, **counts,
-                "coalesced": sum(c.coalesced for c in list(self.pairs.values())),  # read off the loop's thread
-                "last_event_age_seconds": round(time.time() - last, 1) if last else None}
+        return {
+            "listening_pairs": len(self.pairs),
+            "signed": self.receiver.secret is not None,
+            **counts,
+            "coalesced": sum(c.coalesced for c in list(self.pairs.values())),  # read off the loop's thread
+            "last_event_age_seconds": round(time.time() - last, 1) if last else None,
+        }

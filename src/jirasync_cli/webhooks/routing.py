@@ -28,7 +28,9 @@ class Listener:
 class Routes:
     """Immutable table of listening pairs plus a bounded memory of issue ids."""
 
-    def __init__(self, listeners: Iterable[Listener] = (), known: int = KNOWN_ISSUES, carry: Routes | None = None) -> None:
+    def __init__(
+        self, listeners: Iterable[Listener] = (), known: int = KNOWN_ISSUES, carry: Routes | None = None
+    ) -> None:
         self.listeners = {listener.name: listener for listener in listeners}
         self.by_project: dict[str, list[Listener]] = {}
         for listener in self.listeners.values():
@@ -60,8 +62,11 @@ class Routes:
         if not candidates:
             return frozenset()
         # The same project key on two sites: keep the pairs whose site the `self` links name.
-        same_site = [c for c in candidates
-                     if any(url.startswith(site + "/") for site in (c.site, *c.sites) for url in delivery.urls)]
+        same_site = [
+            c
+            for c in candidates
+            if any(url.startswith(site + "/") for site in (c.site, *c.sites) for url in delivery.urls)
+        ]
         return frozenset(c.name for c in (same_site or candidates))
 
     def _remember(self, issue_id: str, pairs: frozenset[str]) -> None:
