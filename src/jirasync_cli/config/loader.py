@@ -71,9 +71,6 @@ class LoadResult:
     def ok(self) -> bool:
         return bool(self.configs) and not self.problems
 
-    def by_name(self) -> dict[str, PairConfig]:
-        return {c.config.name: c.config for c in self.configs}
-
 
 def _one_line(text: str) -> str:
     return " ".join(secrets.redact(str(text)).split())
