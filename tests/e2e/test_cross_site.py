@@ -196,6 +196,56 @@ def test_create_status_and_comments_both_ways_across_sites(
     assert dev.issue(dev_key)["status"] == "Erledigt"
 
 
+def test_statuses_given_by_id_move_and_match_on_the_german_dev_site(
+    mongo_url: str, tmp_path: Path, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
+    user, dev = sites
+    doc = cross_config(user, dev)
+    # "Done" is the dev site's status 10001 ("Erledigt"), whatever language its bot reads;
+    # the dev-to-user rule names the dev site's "In Arbeit" by its id, 3.
+    doc["mappings"] = {"statuses": {"Done": "10001"}}
+    doc["rules"][1]["sourceStatus"] = "3"
+    config = SyncPairConfig.model_validate(doc).to_pair_config()
+    pair = Pair(user, config, Settings(mongodb_url=mongo_url, config_dir=tmp_path / "config"), tmp_path / "config")
+    user_key = _escalate(user)
+    assert not pair.cycle().errors
+    (created,) = dev.issues("DEV")
+    dev_key = created["key"]
+
+    dev.transition(dev_key, "In Arbeit", as_account=_person(dev))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    assert user.issue(user_key)["status"] == "In Progress"
+
+    for status in ("Resolved", "Closed"):
+        user.transition(user_key, status, as_account=_person(user))
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    assert report.actions["transition"] == 1
+    assert dev.issue(dev_key)["status"] == "Erledigt"
+    # Recorded by its name: the next cycle sees no change of ours as a person's.
+    assert pair.store().snapshots([dev_key])[dev_key].status == "Erledigt"
+    again = pair.cycle()
+    assert not again.errors and not again.unhandled and again.actions["transition"] == 0
+
+
+def test_a_bug_becomes_the_dev_type_the_issue_types_table_names(
+    mongo_url: str, tmp_path: Path, sites: tuple[JiraEmulator, JiraEmulator]
+) -> None:
+    user, dev = sites
+    doc = cross_config(user, dev, devIssueType="Task")
+    doc["mappings"]["issueTypes"] = {"Bug": "Story"}
+    config = SyncPairConfig.model_validate(doc).to_pair_config()
+    pair = Pair(user, config, Settings(mongodb_url=mongo_url, config_dir=tmp_path / "config"), tmp_path / "config")
+    bug = user.create_issue("CUS", summary="Crash on save", issuetype="Bug", as_account=_person(user))
+    user.transition(bug, "Will Do", as_account=_person(user))
+    task = _escalate(user, "Order more toner")
+    report = pair.cycle()
+    assert not report.errors, report.errors
+    made = {u: dev.issue(d)["issuetype"] for u, d in report.created}
+    assert made == {bug: "Story", task: "Task"}  # no entry for Task: devIssueType
+
+
 def test_an_idle_cycle_costs_one_search_per_site(pair: Pair, sites: tuple[JiraEmulator, JiraEmulator]) -> None:
     from jirasync_cli.runtime.wiring import open_runtime
     from jirasync_cli.sync.cycle import run_cycle

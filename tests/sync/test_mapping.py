@@ -5,7 +5,17 @@ left unassigned with a reason (never an error)."""
 from __future__ import annotations
 
 from jirasync_cli.config.pair import Mappings, MappingTables, StrMap
-from jirasync_cli.sync.mapping import Person, Ref, Table, find, map_user, map_value, table_problems, tables
+from jirasync_cli.sync.mapping import (
+    Person,
+    Ref,
+    Table,
+    dev_issue_type,
+    find,
+    map_user,
+    map_value,
+    table_problems,
+    tables,
+)
 
 # The dev site's bot account speaks German; the user site is in English.
 USER_STATUSES = [Ref("1", "Open"), Ref("3", "In Progress"), Ref("5", "Resolved"), Ref("10001", "Done")]
@@ -140,3 +150,12 @@ def test_tables_of_a_pair_config():
     assert built["statuses"].lookup("erledigt", "user") == "Done"
     assert built["priorities"].lookup("Blocker", "user") == "Highest"
     assert built["issue_types"].lookup("Bug", "dev") is None
+
+
+def test_a_dev_issue_takes_the_mapped_type_else_the_configured_one():
+    mappings = config_tables(issue_types={"Bug": "Defect", "Story": "Feature"})
+    assert dev_issue_type(mappings, "Bug", "Task") == "Defect"
+    assert dev_issue_type(mappings, "bug", "Task") == "Defect"  # case is ignored
+    assert dev_issue_type(mappings, "Story", "Task") == "Feature"
+    assert dev_issue_type(mappings, "Epic", "Task") == "Task"  # no entry: devIssueType
+    assert dev_issue_type(config_tables(), "Bug", "Chore") == "Chore"

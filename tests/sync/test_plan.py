@@ -113,6 +113,16 @@ def test_user_issue_reaching_trigger_creates_linked_dev_issue_and_comment():
     assert unit.observed["USER-1"]["status"] == "Will Do" and unit.observed["USER-1"]["version"] == 1
 
 
+def test_the_dev_issue_type_follows_the_issue_types_table_else_dev_issue_type():
+    cfg = config(mappings={"issueTypes": {"Bug": "Story"}})
+    bug = issue("USER-1", "Will Do", issuetype="Bug")
+    (create, _comment) = plan([bug], cfg=cfg, snapshots=[snap(bug, "user", status="Open")]).units[0].actions
+    assert isinstance(create, CreateDevIssue) and create.issuetype == "Story"
+    task = issue("USER-2", "Will Do", issuetype="Task")
+    (create, _comment) = plan([task], cfg=cfg, snapshots=[snap(task, "user", status="Open")]).units[0].actions
+    assert isinstance(create, CreateDevIssue) and create.issuetype == "Task"
+
+
 def test_unchanged_status_plans_nothing_and_same_updated_is_skipped():
     u = issue("USER-1", "Will Do")
     assert kinds(plan([u], snapshots=[snap(u, "user")])) == []

@@ -140,3 +140,26 @@ def test_a_rule_may_name_a_status_in_the_other_projects_words_through_the_status
     assert matched(cfg, "dev", issue("In Prüfung", key="DEV-1")) is None
     no_table = config(rule("started", "In Progress", "dev_to_user"))
     assert matched(no_table, "dev", issue("In Arbeit", key="DEV-1")) is None
+
+
+def test_a_source_status_given_as_an_id_matches_the_issue_in_that_status():
+    cfg = config(rule("done", "10001", "dev_to_user"), rule("named", "In Arbeit", "dev_to_user"))
+    erledigt = issue("Erledigt", key="DEV-1")
+    erledigt.status_id = "10001"
+    assert matched(cfg, "dev", erledigt) == "done"
+    in_arbeit = issue("In Arbeit", key="DEV-1")
+    in_arbeit.status_id = "3"
+    assert matched(cfg, "dev", in_arbeit) == "named"
+    other = issue("Zu erledigen", key="DEV-1")
+    other.status_id = "10000"
+    assert matched(cfg, "dev", other) is None
+    assert matched(cfg, "dev", issue("Erledigt", key="DEV-1")) is None  # no id known: names only
+
+
+def test_a_source_status_mapped_to_an_id_matches_through_the_table():
+    doc = sync_config("sync-ab", "https://jira.example", rules=[rule("done", "Done", "dev_to_user")])
+    doc["mappings"] = {"statuses": {"Done": "10001"}}
+    cfg = SyncPairConfig.model_validate(doc).to_pair_config()
+    erledigt = issue("Erledigt", key="DEV-1")
+    erledigt.status_id = "10001"
+    assert matched(cfg, "dev", erledigt) == "done"

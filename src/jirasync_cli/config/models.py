@@ -277,7 +277,8 @@ _TABLE_HELP = {
     "statuses": "Status of the user project -> status of the dev project, each by name or id (a bot account "
     "whose Jira speaks another language sees other names: map them, or use ids)",
     "priorities": "Priority name on the user side -> priority name on the dev side",
-    "issue_types": "Issue type name on the user side -> issue type name on the dev side",
+    "issue_types": "Issue type name on the user side -> issue type name on the dev side; a dev issue is created "
+    "with the entry for the user issue's type, else with devIssueType",
     "users": "Person on the user side -> person on the dev side, each by e-mail address, account id (Cloud) or "
     "user name (Data Center); people not listed are matched by e-mail where both sites show it, else "
     "left unassigned with a note",
@@ -346,7 +347,11 @@ class SyncPairConfig(_Model):
     database: str | None = Field(
         None, pattern=DATABASE_NAME, description="MongoDB database of this pair; default: name with - as _"
     )
-    dev_issue_type: str = Field("Task", min_length=1, description="Issue type of created dev issues")
+    dev_issue_type: str = Field(
+        "Task",
+        min_length=1,
+        description="Issue type of created dev issues whose user issue's type has no entry in mappings.issueTypes",
+    )
     jql: JqlFilters = Field(default_factory=JqlFilters)
     search_overlap_minutes: float = Field(
         5.0,

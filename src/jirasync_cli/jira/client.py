@@ -171,6 +171,7 @@ class JiraClient:
         me = self._lib("read account (myself)", None, jira.myself)
         self.me = Identity(user_identity(me), str(me.get("displayName", "")), _zone(me, server_info))
         self._transition_cache: dict[tuple[str, ...], TransitionPlan] = {}
+        self._status_names: dict[str, str] = {}  # status id -> name, learnt from transitions
         self._lookup_locks: dict[tuple[str, ...], threading.Lock] = {}
         self._project_types: dict[str, str] = {}
         self._project_roles: dict[str, frozenset[str]] = {}
@@ -773,7 +774,7 @@ class JiraClient:
         resolution: str | None = None,
         rule: str = "",
     ) -> bool:
-        """Move ``key`` to status ``target``; False if it is already there.
+        """Move ``key`` to status ``target`` (a name, or a status id); False if it is already there.
 
         The transition, with the screen values it needs (a resolution), is cached per
         (project, type, from, to, resolution): a status sync is then one request. A stale
@@ -781,23 +782,31 @@ class JiraClient:
         A transition asking for a field we cannot fill raises :class:`TransitionBlocked`
         (also cached: no request is repeated for it).
         """
-        if current is not None and current.casefold() == target.casefold():
+        if current is not None and current.casefold() in {target.casefold(), self.status_name(key, target).casefold()}:
             return False
         if current is None:
-            self._post_transition(key, self._lookup_transition(key, target, resolution, rule))
+            first = self._lookup_transition(key, target, resolution, rule)
+            if first is None:
+                return False
+            self._post_transition(key, first)
             return True
         cache_key = (project, issuetype, current.casefold(), target.casefold(), (resolution or "").casefold())
         if self._transition_cache.get(cache_key) is None:
             with self._lookup_lock(cache_key):  # parallel misses: one lookup, the rest use its result
                 if self._transition_cache.get(cache_key) is None:
-                    plan = self._lookup_transition(key, target, resolution, rule)
+                    found = self._lookup_transition(key, target, resolution, rule)
+                    if found is None:
+                        return False
                     with self._cache_lock:
-                        self._transition_cache[cache_key] = plan
-                    self._post_transition(key, plan)
+                        self._transition_cache[cache_key] = found
+                    self._post_transition(key, found)
                     return True
         plan = self._transition_cache[cache_key]
         if plan.blocked and time.monotonic() - plan.learnt_at > BLOCKED_RECHECK_SECONDS:
-            plan = self._lookup_transition(key, target, resolution, rule)  # the screen may be fixed by now
+            again = self._lookup_transition(key, target, resolution, rule)  # the screen may be fixed by now
+            if again is None:
+                return False
+            plan = again
             with self._cache_lock:
                 self._transition_cache[cache_key] = plan
         try:
@@ -808,23 +817,46 @@ class JiraClient:
         except JiraApiError as exc:
             if exc.status != 400:
                 raise
-        plan = self._lookup_transition(key, target, resolution, rule)  # workflow changed: look again
+        fresh = self._lookup_transition(key, target, resolution, rule)  # workflow changed: look again
+        if fresh is None:
+            return False
         with self._cache_lock:
-            self._transition_cache[cache_key] = plan
-        self._post_transition(key, plan)
+            self._transition_cache[cache_key] = fresh
+        self._post_transition(key, fresh)
         return True
+
+    def status_name(self, key: str, target: str) -> str:
+        """The name of status ``target`` as this site shows it: a status id seen in a
+        transition's ``to.id`` becomes its name; anything else is returned as given."""
+        return self._status_names.get(target.strip(), target)
 
     def _lookup_lock(self, cache_key: tuple[str, ...]) -> threading.Lock:
         with self._cache_lock:
             return self._lookup_locks.setdefault(cache_key, threading.Lock())
 
-    def _lookup_transition(self, key: str, target: str, resolution: str | None, rule: str) -> TransitionPlan:
-        """The transition of ``key`` reaching ``target`` and what its screen needs from us."""
+    def _lookup_transition(self, key: str, target: str, resolution: str | None, rule: str) -> TransitionPlan | None:
+        """The transition of ``key`` reaching ``target`` (by the target status's name, else its
+        id) and what its screen needs from us; None if ``key`` is already in that status."""
         options = self.transition_options(key)
         for option in options:
-            to = (option.get("to") or {}).get("name", "")
-            if to.casefold() == target.casefold():
-                return transition_plan(option, key=key, target=to, resolution=resolution, rule=rule)
+            to = option.get("to") or {}
+            if str(to.get("id", "")) and to.get("name"):
+                with self._cache_lock:
+                    self._status_names[str(to["id"])] = str(to["name"])
+        wanted = target.strip()
+        hit = next(
+            (o for o in options if str((o.get("to") or {}).get("name", "")).casefold() == wanted.casefold()), None
+        )
+        hit = hit or next((o for o in options if str((o.get("to") or {}).get("id", "")) == wanted), None)
+        if hit is not None:
+            name = str((hit.get("to") or {}).get("name", "")) or target
+            return transition_plan(hit, key=key, target=name, resolution=resolution, rule=rule)
+        # A status id whose name we have not learnt may be the one the issue is in already.
+        issue = self.get_issue(key) if wanted.isdigit() else None
+        if issue is not None and issue.status_id == wanted:
+            with self._cache_lock:
+                self._status_names[wanted] = issue.status
+            return None
         reachable = ", ".join(sorted({(o.get("to") or {}).get("name", "?") for o in options})) or "none"
         raise JiraApiError(400, f"no transition reaches status {target!r} (reachable: {reachable})", key, "transition")
 

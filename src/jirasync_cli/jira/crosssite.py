@@ -110,6 +110,9 @@ class CrossSiteJira:
     def transition_to(self, key: str, target: str, **kwargs: Any) -> bool:
         return self.for_key(key).transition_to(key, target, **kwargs)
 
+    def status_name(self, key: str, target: str) -> str:
+        return self.for_key(key).status_name(key, target)
+
     def current_status(self, key: str) -> str | None:
         return self.for_key(key).current_status(key)
 

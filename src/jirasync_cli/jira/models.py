@@ -128,6 +128,7 @@ class IssueData:
     properties: dict[str, Any] = field(default_factory=dict)
     creator_id: str = ""  # who created it (ours: the dev issues we created)
     assignee: dict[str, str] | None = None  # see person_of: carried to the other site of a cross-site pair
+    status_id: str = ""  # the status's id: a rule may name it (the same on a site in any language)
 
     @property
     def comments_complete(self) -> bool:
@@ -171,6 +172,7 @@ class IssueData:
             properties=_properties(raw.get("properties")),
             creator_id=user_identity(f.get("creator")),
             assignee=person_of(f.get("assignee")),
+            status_id=str((f.get("status") or {}).get("id", "")),
         )
 
 

@@ -694,14 +694,16 @@ def _transition(run: _UnitRun, action: TransitionIssue) -> dict[str, Any]:
             resolution=action.resolution,
             rule=_resolution_setting(rt, action.rule_id),
         )
-        return {"status": action.target_status, "moved": moved}
+        # Recorded by name: a target given as a status id is the name the site shows for it.
+        return {"status": rt.jira.status_name(key, action.target_status), "moved": moved}
 
     def on_done(result: dict[str, Any]) -> None:
-        run.batch.status(key, action.target_status, side=action.side)
+        run.batch.status(key, str(result.get("status") or action.target_status), side=action.side)
 
     result, wrote = run.with_intent(spec, write, on_done)
-    run.statuses[key] = action.target_status
-    return {"key": key, "status": action.target_status, "from": current, "wrote": wrote and result.get("moved", True)}
+    reached = str(result.get("status") or action.target_status)
+    run.statuses[key] = reached
+    return {"key": key, "status": reached, "from": current, "wrote": wrote and result.get("moved", True)}
 
 
 def _resolution_setting(rt: PairRuntime, rule_id: str) -> str:

@@ -142,6 +142,12 @@ def tables(mappings: Mappings) -> dict[str, Table]:
     return {kind: Table(getattr(mappings, kind), getattr(mappings.dev_to_user, kind)) for kind in KINDS}
 
 
+def dev_issue_type(mappings: Mappings, user_type: str, default: str) -> str:
+    """The type a dev issue is created with: the ``issueTypes`` entry for the user issue's
+    type when there is one, else the pair's ``devIssueType`` (``default``)."""
+    return Table(mappings.issue_types).lookup(user_type, to="dev") or default
+
+
 def find(wanted: str, offered: Iterable[Ref]) -> Ref | None:
     """The offered value named ``wanted`` (ignoring case), else the one whose id it is."""
     offered = list(offered)

@@ -36,6 +36,7 @@ from jirasync_cli.sync.actions import (
     UpdateMirror,
     other,
 )
+from jirasync_cli.sync.mapping import dev_issue_type
 from jirasync_cli.sync.records import Mapping, Snapshot, content_hash
 from jirasync_cli.sync.rules import match_rule, status_on
 
@@ -365,7 +366,7 @@ def _rule_actions(
             unit.actions.append(
                 CreateDevIssue(
                     rule.id,
-                    config.dev_issue_type,
+                    dev_issue_type(config.mappings, issue.issuetype, config.dev_issue_type),
                     dev_fields(issue, config, creating=True),
                     fields_hash(issue, config),
                     link=acts.add_cross_link,
@@ -435,7 +436,8 @@ def _partner_state(unit: UnitPlan, side: str, data: PlanInput, creating: bool) -
     config = data.config
     project = config.user_project_key if side == USER else config.dev_project_key
     if side == DEV and creating:
-        return None, project, config.dev_issue_type
+        user_type = unit.user.issuetype if unit.user else ""
+        return None, project, dev_issue_type(config.mappings, user_type, config.dev_issue_type)
     issue = unit.user if side == USER else unit.dev
     if issue is not None:
         return issue.status, issue.project, issue.issuetype

@@ -25,6 +25,7 @@ from jirasync_cli.jira.crosssite import CrossSiteJira
 from jirasync_cli.jira.jql import created_since_jql
 from jirasync_cli.jira.models import SOURCE_PROPERTY
 from jirasync_cli.store.pair import WriteBatch
+from jirasync_cli.sync.mapping import dev_issue_type
 from jirasync_cli.sync.records import ActionKind, AuditEntry, Intent, IntentKind, Mapping, Outcome
 from jirasync_cli.sync.runtime import PairRuntime
 
@@ -39,9 +40,10 @@ def verify(rt: PairRuntime, intent: Intent) -> dict[str, Any] | None:
         return {"comment_id": comment_id} if comment_id else None
     if kind == IntentKind.TRANSITION:
         status = rt.jira.current_status(key)
-        target = data.get("target_status", "")
-        if status is not None and status.casefold() == str(target).casefold():
-            return {"status": target, "moved": True}
+        target = str(data.get("target_status", ""))
+        name = rt.jira.status_name(key, target)  # a target given as a status id, by its name
+        if status is not None and status.casefold() in {target.casefold(), name.casefold()}:
+            return {"status": name, "moved": True}
         return None
     if kind == IntentKind.LINK and rt.config.cross_site:  # remote links, one on each site
         dev_key = data.get("dev_key")
@@ -63,7 +65,7 @@ def _record_verified(batch: WriteBatch, intent: Intent, result: dict[str, Any]) 
         source = data.get("source")
         batch.own_comment(key, result["comment_id"], "", (str(source[0]), str(source[1])) if source else None)
     elif kind == IntentKind.TRANSITION:
-        batch.status(key, data["target_status"], side=data.get("side", "user"))
+        batch.status(key, str(result.get("status") or data["target_status"]), side=data.get("side", "user"))
     elif kind == IntentKind.LINK:
         batch.linked(key)
     batch.intent_done(intent.id, result)
@@ -98,7 +100,8 @@ def resolve_create(rt: PairRuntime, mapping: Mapping) -> str | None:
         if not linked and mapping.link_after:
             rt.jira.link(dev_key=found, user_key=mapping.user_key)
             linked = True
-        finish_create(rt, mapping.user_key, found, rt.config.dev_issue_type, linked=linked)
+        issuetype = dev_issue_type(rt.config.mappings, user_issue.issuetype, rt.config.dev_issue_type)
+        finish_create(rt, mapping.user_key, found, issuetype, linked=linked)
         _audit_recovered_create(rt, mapping.user_key, found)
         log.info(
             "recovered dev issue of an interrupted create",

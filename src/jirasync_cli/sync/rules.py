@@ -41,15 +41,16 @@ def conditions_hold(rule: Rule, issue: IssueData) -> bool:
 
 def match_rule(config: PairConfig, side: str, issue: IssueData, *, initial: bool) -> Rule | None:
     """The first enabled rule (by priority) for ``issue`` now in its status on ``side``."""
-    status = issue.status.casefold()
+    # The issue's status by name or id (a table entry or rule may name a status by its id).
+    status = {issue.status.casefold(), *([issue.status_id] if issue.status_id else [])}
     for rule in config.rules_in_order():
         if not rule.sync_direction.covers(side):
             continue
         # As the issue's project names it, or as the other project does (through the table).
-        if rule.source_status != "*" and status not in (
-            rule.source_status.casefold(),
-            status_on(config, rule.source_status, side).casefold(),
-        ):
+        if rule.source_status != "*" and not status & {
+            rule.source_status.strip().casefold(),
+            status_on(config, rule.source_status, side).strip().casefold(),
+        }:
             continue
         if initial and not rule.on_initial_sync:
             continue
