@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 from common import figure, mongo, save, settings
-from emuproc import RemoteEmulator
+from emuproc import RemoteEmulator, seed_escalations
 
 from jirasync_cli.config.models import SyncPairConfig
 from jirasync_cli.jira import pacing
@@ -60,18 +60,6 @@ def sites(latency_ms: float) -> tuple[RemoteEmulator, RemoteEmulator]:
     for emu in (user, dev):
         emu.faults(latency_ms=latency_ms)
     return user, dev
-
-
-def seed(emu: RemoteEmulator, n: int) -> None:
-    for i in range(n):
-        emu.create_issue(
-            "USER",
-            f"Customer issue {i}",
-            description="Steps to reproduce",
-            priority="High",
-            labels=["bench"],
-            status="Will Do",
-        )
 
 
 def bare_script(user_url: str, dev_url: str, n_expected: int, concurrency: int) -> float:
@@ -138,7 +126,7 @@ def main() -> None:
     with mongo() as server:
         user, dev = sites(args.latency_ms)
         try:
-            seed(user, args.issues)
+            seed_escalations(user, args.issues)
             timings["bare"] = bare_script(user.url, dev.url, args.issues, args.concurrency)
         finally:
             user.stop()
@@ -147,7 +135,7 @@ def main() -> None:
         pacing._registry.clear()
         user, dev = sites(args.latency_ms)
         try:
-            seed(user, args.issues)
+            seed_escalations(user, args.issues)
             rt = open_runtime(config(user, dev, args.concurrency), settings(server.url))
             try:
                 started = time.perf_counter()

@@ -87,3 +87,16 @@ class RemoteEmulator:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def seed_escalations(emu: RemoteEmulator, n: int) -> None:
+    """``n`` user issues already at Will Do: each one the escalation rule turns into a dev issue."""
+    for i in range(n):
+        emu.create_issue(
+            "USER",
+            f"Customer issue {i}",
+            description="Steps to reproduce",
+            priority="High",
+            labels=["bench"],
+            status="Will Do",
+        )

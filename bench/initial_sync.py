@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from common import figure, mongo, pair_config, save, settings
-from emuproc import RemoteEmulator
+from emuproc import RemoteEmulator, seed_escalations
 
 from jirasync_cli.jira import pacing
 from jirasync_cli.jira.models import SEARCH_FIELDS
@@ -29,18 +29,6 @@ from jirasync_cli.runtime.once import run_once
 def created(report) -> int:
     """Dev issues the cycle created (a report lists only the first ones; older ones listed all)."""
     return report.counts()["created"] if hasattr(report, "counts") else len(report.created)
-
-
-def seed(emu: RemoteEmulator, n: int) -> None:
-    for i in range(n):
-        emu.create_issue(
-            "USER",
-            f"Customer issue {i}",
-            description="Steps to reproduce",
-            priority="High",
-            labels=["bench"],
-            status="Will Do",
-        )
 
 
 RULES = [
@@ -144,7 +132,7 @@ def main() -> None:
         timings = {}
         for who in ("bare", "jirasync"):
             emu = RemoteEmulator()
-            seed(emu, args.issues)
+            seed_escalations(emu, args.issues)
             emu.faults(latency_ms=args.latency_ms)
             if who == "bare":
                 timings[who] = bare_script(emu.url, args.issues, args.concurrency)
@@ -194,7 +182,7 @@ def site_limited(mongo_url: str, args: argparse.Namespace) -> list[dict]:
     for who in ("bare", "jirasync"):
         pacing._registry.clear()
         emu = RemoteEmulator()
-        seed(emu, args.site_issues)
+        seed_escalations(emu, args.site_issues)
         emu.faults(latency_ms=args.latency_ms, rate_limit=limit)
         time.sleep(1.1)  # the site's bucket is full again after seeding through the control API
         emu.clear_requests()
