@@ -6,6 +6,7 @@ would compete with the code under test for one interpreter lock and distort the 
 
 from __future__ import annotations
 
+import atexit
 import json
 import subprocess
 import sys
@@ -39,6 +40,7 @@ class RemoteEmulator:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        atexit.register(self.stop)  # a benchmark that fails half-way leaves no emulator behind
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -82,6 +84,8 @@ class RemoteEmulator:
         self.call("DELETE", "/requests")
 
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(10)
