@@ -43,6 +43,11 @@ def pair_config(
     return SyncPairConfig.model_validate(doc).to_pair_config()
 
 
+def emulator_jira(emu: Any, **options: Any) -> dict[str, Any]:
+    """A pair's ``jira`` block for the emulator's bot, with the given options (camelCase)."""
+    return {"baseUrl": emu.url, "email": "bot@example.com", "apiToken": "emulator-token", **options}
+
+
 def settings(mongo_url: str, **kwargs: Any) -> Settings:
     return Settings(mongodb_url=mongo_url, **kwargs)
 

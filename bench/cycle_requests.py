@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import figure, mongo, pair_config, save, settings
+from common import emulator_jira, figure, mongo, pair_config, save, settings
 from emuproc import RemoteEmulator
 
 from jirasync_cli.jira.models import SOURCE_PROPERTY
@@ -68,12 +68,7 @@ def main() -> None:
         cfg = pair_config(
             emu,
             rules=RULES,
-            jira={
-                "baseUrl": emu.url,
-                "email": "bot@example.com",
-                "apiToken": "emulator-token",
-                "maxRequestsPerSecond": 1000,
-            },
+            jira=emulator_jira(emu, maxRequestsPerSecond=1000),
         )
         rt = open_runtime(cfg, settings(server.url))
         run_cycle(rt)  # initial sync: creates dev issues

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from common import figure, mongo, pair_config, save, settings
+from common import emulator_jira, figure, mongo, pair_config, save, settings
 from emuproc import RemoteEmulator, seed_escalations
 
 from jirasync_cli.jira import pacing
@@ -140,13 +140,7 @@ def main() -> None:
                 cfg = pair_config(
                     emu,
                     rules=RULES,
-                    jira={
-                        "baseUrl": emu.url,
-                        "email": "bot@example.com",
-                        "apiToken": "emulator-token",
-                        "concurrency": args.concurrency,
-                        "maxRequestsPerSecond": 1000,
-                    },
+                    jira=emulator_jira(emu, concurrency=args.concurrency, maxRequestsPerSecond=1000),
                 )
                 emu.clear_requests()
                 started = time.perf_counter()
@@ -193,13 +187,7 @@ def site_limited(mongo_url: str, args: argparse.Namespace) -> list[dict]:
             cfg = pair_config(
                 emu,
                 rules=RULES,
-                jira={
-                    "baseUrl": emu.url,
-                    "email": "bot@example.com",
-                    "apiToken": "emulator-token",
-                    "concurrency": args.concurrency,
-                    "maxRequestsPerSecondCeiling": 2 * args.site_rate,
-                },
+                jira=emulator_jira(emu, concurrency=args.concurrency, maxRequestsPerSecondCeiling=2 * args.site_rate),
             )
             t0 = time.perf_counter()
             report = run_once(cfg, settings(mongo_url))
